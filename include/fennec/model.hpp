@@ -1,0 +1,105 @@
+// Model: a ModelSpec bound to arena memory.
+//
+// Layout in the arena (in this order, each block 64-byte aligned; see plan.hpp):
+//   parameters  [W0 | b0 | W1 | b1 | ...]   one contiguous block, W_i of shape (units_i, fan_in_i)
+//   gradients   same layout                 (training)
+//   state       slots x same layout         (training, optimizer-dependent)
+//   activations layer outputs + dY/dX buffers (training) or two ping-pong buffers (inference)
+//   scratch     GEMM packing
+// After bind() nothing allocates: forward/backward use only these blocks.
+#pragma once
+
+#include <cstddef>
+
+#include "fennec/arena.hpp"
+#include "fennec/plan.hpp"
+#include "fennec/rng.hpp"
+#include "fennec/spec.hpp"
+#include "fennec/status.hpp"
+#include "fennec/tensor.hpp"
+
+namespace fennec {
+
+namespace kernels {
+struct KernelTable;
+}
+
+class Model {
+ public:
+  Model() = default;
+
+  // Validates spec and options, then takes exactly plan(spec, options).total() bytes (plus
+  // alignment of the arena's next free byte) from `arena`. On failure the arena is rewound to
+  // where it was and the status says which block did not fit and by how much.
+  static Result<Model> bind(const ModelSpec& spec, const ModelOptions& options, Arena& arena);
+
+  // Draw every layer's weights from its Init; biases set to zero; gradients and optimizer state
+  // zeroed.
+  Status init_parameters(Rng& rng);
+
+  // Run the network on x (batch x input, 1 <= batch <= max_batch). The returned view of the
+  // final layer's output (logits for softmax CE / BCE) lives in the arena until the next call.
+  Result<ConstMatrixView> forward(ConstMatrixView x);
+
+  // Training models only. Given the same x as the last forward() and dL/dlogits (batch x output),
+  // overwrite the gradient block with dL/dparameters. `dlogits` may be output_gradient().
+  // If `input_gradient` has data (batch x input, must not alias x or dlogits), dL/dx is written
+  // there too (for chaining models or studying gradient flow).
+  Status backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView input_gradient = {});
+
+  // Training models only: layer i's activation output from the last forward() (batch x units).
+  ConstMatrixView layer_output(std::size_t layer) const;
+
+  // Arena buffer (batch x output) a caller may write dL/dlogits into before backward().
+  // Training models only; empty view otherwise.
+  MatrixView output_gradient(std::size_t batch) const;
+
+  const ModelSpec& spec() const { return spec_; }
+  const ModelOptions& options() const { return options_; }
+  const MemoryPlan& memory_plan() const { return plan_; }
+  Mode mode() const { return options_.mode; }
+  std::size_t num_layers() const { return spec_.num_layers; }
+  // The kernel table picked at bind (never kAuto).
+  Isa isa() const { return isa_; }
+  bool is_bound() const { return params_ != nullptr; }
+
+  // Layer views. W has shape (units, fan_in), row-major, as PyTorch's nn.Linear.weight.
+  MatrixView weights(std::size_t layer) const;
+  VectorView bias(std::size_t layer) const;
+  MatrixView weight_gradient(std::size_t layer) const;  // training only
+  VectorView bias_gradient(std::size_t layer) const;    // training only
+
+  // The flat blocks (padding included; padding is always zero).
+  VectorView parameters() const { return {params_, param_floats_}; }
+  VectorView gradients() const { return {grads_, grads_ ? param_floats_ : 0}; }
+  // slot < optimizer_state_slots(options().optimizer); empty view otherwise.
+  VectorView optimizer_state(std::size_t slot) const;
+
+  // Internal: the kernel table used by this model (for the trainer).
+  const kernels::KernelTable& kernel_table() const { return *kernels_; }
+
+ private:
+  ModelSpec spec_{};
+  ModelOptions options_{};
+  MemoryPlan plan_{};
+  Isa isa_ = Isa::kRef;
+  const kernels::KernelTable* kernels_ = nullptr;
+
+  std::size_t param_floats_ = 0;
+  float* params_ = nullptr;
+  float* grads_ = nullptr;
+  float* state_[2] = {nullptr, nullptr};
+  // Offsets (floats) of W_i and b_i inside the parameter block.
+  std::size_t weight_offset_[kMaxLayers] = {};
+  std::size_t bias_offset_[kMaxLayers] = {};
+  // Training: output of each layer (max_batch x units). Inference: unused.
+  float* outputs_[kMaxLayers] = {};
+  // Two (max_batch x widest) buffers: dY/dX in training, ping-pong in inference.
+  float* buffers_[2] = {nullptr, nullptr};
+  float* scratch_ = nullptr;
+  std::size_t scratch_floats_ = 0;
+  // Rows of the last forward() (for layer_output and backward's consistency check).
+  std::size_t last_batch_ = 0;
+};
+
+}  // namespace fennec

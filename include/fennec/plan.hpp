@@ -1,0 +1,107 @@
+// MemoryPlan: the exact arena bytes a model needs, by category, before anything is allocated.
+//
+// plan() is a pure constexpr function of the spec and options, so a static buffer can be sized
+// at compile time:
+//
+//   constexpr fennec::ModelOptions opts{fennec::Mode::kTraining, 64, fennec::OptimizerKind::kAdam};
+//   alignas(fennec::kArenaAlignment) static unsigned char buf[fennec::plan(spec, opts).total()];
+//
+// Model::bind consumes exactly plan().total() bytes from an arena whose next free byte is
+// 64-byte aligned (any fresh arena over an alignas(kArenaAlignment) buffer); otherwise up to
+// kArenaAlignment-1 more for the initial alignment.
+#pragma once
+
+#include <cstddef>
+
+#include "fennec/arena.hpp"
+#include "fennec/isa.hpp"
+#include "fennec/optim.hpp"
+#include "fennec/spec.hpp"
+
+namespace fennec {
+
+enum class Mode : int {
+  kInference = 0,  // parameters + ping-pong activations only
+  kTraining = 1,   // + gradients, optimizer state, per-layer outputs, backward buffers
+};
+
+struct ModelOptions {
+  Mode mode = Mode::kTraining;
+  std::size_t max_batch = 1;  // largest batch forward/step will be called with
+  OptimizerKind optimizer = OptimizerKind::kSgd;  // ignored for inference
+  Isa isa = Isa::kAuto;                           // kernel table; does not change the plan
+};
+
+// GEMM packing blocks: the kernels pack at most kGemmMc x kGemmKc of the left operand and
+// kGemmKc x round_up(n, kGemmNr) of the right one into scratch. Any kernel table must fit in
+// gemm_scratch_floats(); the plan reserves exactly that.
+inline constexpr std::size_t kGemmKc = 256;
+inline constexpr std::size_t kGemmMc = 144;
+inline constexpr std::size_t kGemmNr = 64;
+
+constexpr std::size_t gemm_scratch_floats(std::size_t max_width) {
+  return kGemmMc * kGemmKc + kGemmKc * ((max_width + kGemmNr - 1) / kGemmNr * kGemmNr);
+}
+
+// Parameter tensors are padded to this many floats inside the parameter block so each
+// starts 64-byte aligned; padding stays zero (zero gradient, zero update) under every optimizer.
+inline constexpr std::size_t kTensorAlignFloats = kArenaAlignment / sizeof(float);
+
+constexpr std::size_t padded_floats(std::size_t n) {
+  return (n + kTensorAlignFloats - 1) / kTensorAlignFloats * kTensorAlignFloats;
+}
+
+// Floats in the parameter block (weights and biases of every layer, each padded).
+constexpr std::size_t parameter_block_floats(const ModelSpec& spec) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < spec.num_layers; ++i) {
+    n += padded_floats(static_cast<std::size_t>(spec.layers[i].units) * spec.fan_in(i));
+    n += padded_floats(spec.layers[i].units);
+  }
+  return n;
+}
+
+// Widest layer output (not counting the input).
+constexpr std::size_t max_layer_width(const ModelSpec& spec) {
+  std::size_t w = 0;
+  for (std::size_t i = 0; i < spec.num_layers; ++i) w = spec.layers[i].units > w ? spec.layers[i].units : w;
+  return w;
+}
+
+struct MemoryPlan {
+  std::size_t parameters = 0;
+  std::size_t gradients = 0;
+  std::size_t optimizer_state = 0;
+  std::size_t activations = 0;
+  std::size_t scratch = 0;
+
+  constexpr std::size_t total() const {
+    return parameters + gradients + optimizer_state + activations + scratch;
+  }
+};
+
+// Assumes validate(spec) passes and max_batch >= 1 (Model::bind checks both).
+constexpr MemoryPlan plan(const ModelSpec& spec, const ModelOptions& options) {
+  MemoryPlan p;
+  const std::size_t batch = options.max_batch;
+  const std::size_t param_bytes = arena_round_up(parameter_block_floats(spec) * sizeof(float));
+  const std::size_t widest = max_layer_width(spec);
+  p.parameters = param_bytes;
+  if (options.mode == Mode::kTraining) {
+    p.gradients = param_bytes;
+    p.optimizer_state = optimizer_state_slots(options.optimizer) * param_bytes;
+    // Every layer's output is kept for backward; two (batch x widest) buffers carry dY / dX.
+    for (std::size_t i = 0; i < spec.num_layers; ++i)
+      p.activations += arena_round_up(batch * spec.layers[i].units * sizeof(float));
+    p.activations += 2 * arena_round_up(batch * widest * sizeof(float));
+  } else {
+    // Inference ping-pongs between two (batch x widest) buffers.
+    p.activations = 2 * arena_round_up(batch * widest * sizeof(float));
+  }
+  // Batch-1 inference runs matrix-vector kernels that need no packing scratch.
+  const bool needs_packing = !(options.mode == Mode::kInference && batch == 1);
+  p.scratch = needs_packing ? arena_round_up(gemm_scratch_floats(spec.max_width()) * sizeof(float)) : 0;
+  return p;
+}
+
+}  // namespace fennec

@@ -1,0 +1,48 @@
+// Portable random numbers: the same seed gives the same bits on every platform.
+//
+// Generator: xoshiro128** (32-bit state words, cheap on Cortex-M), seeded through splitmix64.
+// Normal samples use Marsaglia's polar method with Fennec's own IEEE-exact logarithm (only
+// +, -, *, / and sqrt, all correctly rounded, with floating-point contraction disabled), so no
+// libm difference between glibc, newlib or compilers can change a sample.
+#pragma once
+
+#include <cstdint>
+
+namespace fennec {
+
+class Rng {
+ public:
+  struct State {
+    std::uint32_t s[4];
+    // Second polar-method sample kept for the next normal() call.
+    double spare;
+    std::uint32_t has_spare;
+  };
+
+  explicit Rng(std::uint64_t seed = 0x5EEDF00DULL) { reseed(seed); }
+  void reseed(std::uint64_t seed);
+
+  std::uint32_t next_u32();
+  // Uniform in [0, 1) with 53 random bits.
+  double uniform01();
+  // Uniform in [lo, hi).
+  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform01(); }
+  // Uniform integer in [0, n), unbiased (rejection). n must be > 0.
+  std::uint32_t below(std::uint32_t n);
+  // Standard normal N(0, 1).
+  double normal();
+  double normal(double mean, double sigma) { return mean + sigma * normal(); }
+
+  // Full state, for checkpoints: restoring it continues the exact same sequence.
+  State state() const { return state_; }
+  void set_state(const State& s) { state_ = s; }
+
+ private:
+  State state_{};
+};
+
+// Natural logarithm computed with basic IEEE operations only (bit-identical everywhere).
+// Exposed for tests; x must be finite and > 0.
+double portable_log(double x);
+
+}  // namespace fennec

@@ -1,0 +1,57 @@
+// Trainer: one step = forward -> loss -> backward -> clip -> optimizer update.
+//
+// A step that fails (non-finite loss or gradient norm, bad shapes or targets) returns the
+// status and leaves weights, optimizer state and the step counter exactly as they were.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "fennec/loss.hpp"
+#include "fennec/model.hpp"
+#include "fennec/optim.hpp"
+#include "fennec/status.hpp"
+
+namespace fennec {
+
+struct TrainerConfig {
+  OptimizerConfig optimizer{};
+  ClipConfig clip{};
+};
+
+struct StepStats {
+  double loss = 0.0;       // mean loss of the batch (before the update)
+  double grad_norm = 0.0;  // global L2 norm of the gradient before clipping (and before L2 decay)
+};
+
+struct EvalStats {
+  double loss = 0.0;        // mean loss of the batch
+  std::size_t correct = 0;  // rows classified correctly (see count_correct)
+};
+
+class Trainer {
+ public:
+  Trainer() = default;
+
+  // `model` must be a training model bound for config.optimizer.kind; it must outlive the trainer.
+  static Result<Trainer> create(Model& model, const TrainerConfig& config);
+
+  Result<StepStats> step(ConstMatrixView x, const Targets& targets);
+  // Forward and loss only; no gradients, no update.
+  Result<EvalStats> evaluate(ConstMatrixView x, const Targets& targets);
+
+  // Successful optimizer steps so far (Adam's t).
+  std::uint64_t step_count() const { return step_; }
+  // For checkpoint restore.
+  void set_step_count(std::uint64_t t) { step_ = t; }
+  Status set_learning_rate(float lr);
+  const TrainerConfig& config() const { return config_; }
+  Model& model() const { return *model_; }
+
+ private:
+  Model* model_ = nullptr;
+  TrainerConfig config_{};
+  std::uint64_t step_ = 0;
+};
+
+}  // namespace fennec

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package Fennec's build, tests, tools, benchmarks and CI use.
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+$SUDO apt-get install -y --no-install-recommends \
+  build-essential cmake ninja-build git ca-certificates pkg-config \
+  libxsimd-dev catch2 libbenchmark-dev libopenblas-dev libeigen3-dev zlib1g-dev \
+  g++-aarch64-linux-gnu g++-arm-linux-gnueabihf gcc-arm-none-eabi libnewlib-arm-none-eabi \
+  binutils-arm-none-eabi qemu-user qemu-system-arm \
+  clang libclang-rt-14-dev python3 python3-numpy librsvg2-bin dataset-fashion-mnist
