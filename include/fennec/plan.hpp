@@ -32,15 +32,19 @@ struct ModelOptions {
   Isa isa = Isa::kAuto;                           // kernel table; does not change the plan
 };
 
-// GEMM packing blocks: the kernels pack at most kGemmMc x kGemmKc of the left operand and
-// kGemmKc x round_up(n, kGemmNr) of the right one into scratch. Any kernel table must fit in
-// gemm_scratch_floats(); the plan reserves exactly that.
+// GEMM packing. A kernel packs at most a kGemmMc x kGemmKc block of the left operand (its M
+// rounded up to its register tile, MR <= kGemmMaxTile) and a kGemmKc x n block of the right one
+// (n rounded up to its NR <= kGemmMaxTile). One call of gemm_{nt,nn,tn} with sizes (m, n, k)
+// may use up to gemm_scratch_floats(m, n, k) floats of scratch; the plan reserves the largest
+// such figure over the GEMMs the model runs. Kernels with m == 1 (GEMV) use none.
 inline constexpr std::size_t kGemmKc = 256;
-inline constexpr std::size_t kGemmMc = 144;
-inline constexpr std::size_t kGemmNr = 64;
+inline constexpr std::size_t kGemmMc = 192;
+inline constexpr std::size_t kGemmMaxTile = 32;
 
-constexpr std::size_t gemm_scratch_floats(std::size_t max_width) {
-  return kGemmMc * kGemmKc + kGemmKc * ((max_width + kGemmNr - 1) / kGemmNr * kGemmNr);
+constexpr std::size_t gemm_scratch_floats(std::size_t m, std::size_t n, std::size_t k) {
+  const std::size_t kc = k < kGemmKc ? k : kGemmKc;
+  const std::size_t mc = m + kGemmMaxTile - 1 < kGemmMc ? m + kGemmMaxTile - 1 : kGemmMc;
+  return m <= 1 ? 0 : mc * kc + kc * (n + kGemmMaxTile - 1);
 }
 
 // Parameter tensors are padded to this many floats inside the parameter block so each
@@ -98,9 +102,21 @@ constexpr MemoryPlan plan(const ModelSpec& spec, const ModelOptions& options) {
     // Inference ping-pongs between two (batch x widest) buffers.
     p.activations = 2 * arena_round_up(batch * widest * sizeof(float));
   }
-  // Batch-1 inference runs matrix-vector kernels that need no packing scratch.
-  const bool needs_packing = !(options.mode == Mode::kInference && batch == 1);
-  p.scratch = needs_packing ? arena_round_up(gemm_scratch_floats(spec.max_width()) * sizeof(float)) : 0;
+  // Forward: (batch, units, fan_in). Backward: dW (units, fan_in, batch) and
+  // dX (batch, fan_in, units), dX for layer 0 too (Model::backward's optional input gradient).
+  std::size_t scratch = 0;
+  for (std::size_t i = 0; i < spec.num_layers; ++i) {
+    const std::size_t units = spec.layers[i].units, fan_in = spec.fan_in(i);
+    std::size_t s = gemm_scratch_floats(batch, units, fan_in);
+    if (options.mode == Mode::kTraining) {
+      const std::size_t dw = gemm_scratch_floats(units, fan_in, batch);
+      const std::size_t dx = gemm_scratch_floats(batch, fan_in, units);
+      s = dw > s ? dw : s;
+      s = dx > s ? dx : s;
+    }
+    scratch = s > scratch ? s : scratch;
+  }
+  p.scratch = arena_round_up(scratch * sizeof(float));
   return p;
 }
 

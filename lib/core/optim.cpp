@@ -1,0 +1,192 @@
+#include "fennec/optim.hpp"
+
+#include <cmath>
+#include <cstring>
+
+#include "core/update.hpp"
+
+namespace fennec {
+namespace {
+
+bool finite(float x) { return std::isfinite(x); }
+
+}  // namespace
+
+const char* optimizer_name(OptimizerKind k) {
+  switch (k) {
+    case OptimizerKind::kSgd: return "sgd";
+    case OptimizerKind::kMomentum: return "momentum";
+    case OptimizerKind::kNesterov: return "nesterov";
+    case OptimizerKind::kAdaGrad: return "adagrad";
+    case OptimizerKind::kRmsProp: return "rmsprop";
+    case OptimizerKind::kAdam: return "adam";
+    case OptimizerKind::kAdamW: return "adamw";
+  }
+  return "unknown";
+}
+
+Result<OptimizerKind> parse_optimizer(const char* name) {
+  if (name) {
+    for (int i = 0; i < kOptimizerCount; ++i) {
+      const OptimizerKind k = static_cast<OptimizerKind>(i);
+      if (std::strcmp(name, optimizer_name(k)) == 0) return k;
+    }
+  }
+  return Status::error(StatusCode::kInvalidArgument,
+                       "unknown optimizer '%s' (sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw)",
+                       name ? name : "(null)");
+}
+
+OptimizerConfig OptimizerConfig::sgd(float lr) {
+  OptimizerConfig c;
+  c.kind = OptimizerKind::kSgd;
+  c.lr = lr;
+  return c;
+}
+
+OptimizerConfig OptimizerConfig::momentum_sgd(float lr, float mu) {
+  OptimizerConfig c;
+  c.kind = OptimizerKind::kMomentum;
+  c.lr = lr;
+  c.momentum = mu;
+  return c;
+}
+
+OptimizerConfig OptimizerConfig::nesterov(float lr, float mu) {
+  OptimizerConfig c = momentum_sgd(lr, mu);
+  c.kind = OptimizerKind::kNesterov;
+  return c;
+}
+
+OptimizerConfig OptimizerConfig::adagrad(float lr, float eps) {
+  OptimizerConfig c;
+  c.kind = OptimizerKind::kAdaGrad;
+  c.lr = lr;
+  c.eps = eps;
+  return c;
+}
+
+OptimizerConfig OptimizerConfig::rmsprop(float lr, float rho, float eps) {
+  OptimizerConfig c;
+  c.kind = OptimizerKind::kRmsProp;
+  c.lr = lr;
+  c.rho = rho;
+  c.eps = eps;
+  return c;
+}
+
+OptimizerConfig OptimizerConfig::adam(float lr, float beta1, float beta2, float eps) {
+  OptimizerConfig c;
+  c.kind = OptimizerKind::kAdam;
+  c.lr = lr;
+  c.beta1 = beta1;
+  c.beta2 = beta2;
+  c.eps = eps;
+  return c;
+}
+
+OptimizerConfig OptimizerConfig::adamw(float lr, float weight_decay, float beta1, float beta2, float eps) {
+  OptimizerConfig c = adam(lr, beta1, beta2, eps);
+  c.kind = OptimizerKind::kAdamW;
+  c.weight_decay = weight_decay;
+  return c;
+}
+
+OptimizerConfig OptimizerConfig::defaults(OptimizerKind kind) {
+  switch (kind) {
+    case OptimizerKind::kSgd: return sgd();
+    case OptimizerKind::kMomentum: return momentum_sgd();
+    case OptimizerKind::kNesterov: return nesterov();
+    case OptimizerKind::kAdaGrad: return adagrad();
+    case OptimizerKind::kRmsProp: return rmsprop();
+    case OptimizerKind::kAdam: return adam();
+    case OptimizerKind::kAdamW: return adamw();
+  }
+  return sgd();
+}
+
+Status validate(const OptimizerConfig& c) {
+  const int k = static_cast<int>(c.kind);
+  FENNEC_ENSURE(k >= 0 && k < kOptimizerCount, StatusCode::kInvalidArgument,
+                "optimizer kind %d out of range", k);
+  const char* name = optimizer_name(c.kind);
+  FENNEC_ENSURE(finite(c.lr) && c.lr > 0.f, StatusCode::kInvalidArgument,
+                "%s: learning rate must be finite and > 0, got %g", name, static_cast<double>(c.lr));
+  FENNEC_ENSURE(c.momentum >= 0.f && c.momentum < 1.f, StatusCode::kInvalidArgument,
+                "%s: momentum must be in [0, 1), got %g", name, static_cast<double>(c.momentum));
+  FENNEC_ENSURE(c.rho >= 0.f && c.rho < 1.f, StatusCode::kInvalidArgument,
+                "%s: rho must be in [0, 1), got %g", name, static_cast<double>(c.rho));
+  FENNEC_ENSURE(c.beta1 >= 0.f && c.beta1 < 1.f, StatusCode::kInvalidArgument,
+                "%s: beta1 must be in [0, 1), got %g", name, static_cast<double>(c.beta1));
+  FENNEC_ENSURE(c.beta2 >= 0.f && c.beta2 < 1.f, StatusCode::kInvalidArgument,
+                "%s: beta2 must be in [0, 1), got %g", name, static_cast<double>(c.beta2));
+  FENNEC_ENSURE(finite(c.eps) && c.eps > 0.f, StatusCode::kInvalidArgument,
+                "%s: eps must be finite and > 0, got %g", name, static_cast<double>(c.eps));
+  FENNEC_ENSURE(finite(c.weight_decay) && c.weight_decay >= 0.f, StatusCode::kInvalidArgument,
+                "%s: weight_decay must be finite and >= 0, got %g", name,
+                static_cast<double>(c.weight_decay));
+  return Status::ok();
+}
+
+Status validate(const ClipConfig& c) {
+  FENNEC_ENSURE(finite(c.max_norm) && c.max_norm >= 0.f, StatusCode::kInvalidArgument,
+                "clip max_norm must be finite and >= 0 (0 disables), got %g",
+                static_cast<double>(c.max_norm));
+  FENNEC_ENSURE(finite(c.max_value) && c.max_value >= 0.f, StatusCode::kInvalidArgument,
+                "clip max_value must be finite and >= 0 (0 disables), got %g",
+                static_cast<double>(c.max_value));
+  return Status::ok();
+}
+
+namespace detail {
+
+void apply_update(const kernels::KernelTable& k, const OptimizerConfig& c, std::size_t n, float* w,
+                  const float* g, float* s1, float* s2, std::uint64_t t) {
+  kernels::OptimStepArgs a;
+  a.n = n;
+  a.w = w;
+  a.g = g;
+  a.s1 = s1;
+  a.s2 = s2;
+  a.lr = c.lr;
+  a.momentum = c.momentum;
+  a.rho = c.rho;
+  a.beta1 = c.beta1;
+  a.beta2 = c.beta2;
+  a.eps = c.eps;
+  a.weight_decay = c.weight_decay;
+  const double td = static_cast<double>(t);
+  a.inv_bias_correction1 = static_cast<float>(1.0 / (1.0 - std::pow(static_cast<double>(c.beta1), td)));
+  a.inv_bias_correction2 = static_cast<float>(1.0 / (1.0 - std::pow(static_cast<double>(c.beta2), td)));
+  switch (c.kind) {
+    case OptimizerKind::kSgd: k.sgd_step_f32(a); break;
+    case OptimizerKind::kMomentum: k.momentum_step_f32(a); break;
+    case OptimizerKind::kNesterov: k.nesterov_step_f32(a); break;
+    case OptimizerKind::kAdaGrad: k.adagrad_step_f32(a); break;
+    case OptimizerKind::kRmsProp: k.rmsprop_step_f32(a); break;
+    case OptimizerKind::kAdam: k.adam_step_f32(a); break;
+    case OptimizerKind::kAdamW: k.adamw_step_f32(a); break;
+  }
+}
+
+}  // namespace detail
+
+Status optimizer_step(const OptimizerConfig& c, VectorView params, ConstVectorView grads,
+                      VectorView state0, VectorView state1, std::uint64_t t) {
+  FENNEC_RETURN_IF_ERROR(validate(c));
+  FENNEC_ENSURE(t >= 1, StatusCode::kInvalidArgument, "optimizer_step: t is 1-based, got 0");
+  FENNEC_ENSURE(params.data && grads.data && grads.size == params.size, StatusCode::kShapeMismatch,
+                "optimizer_step: %zu params but %zu grads", params.size, grads.size);
+  const std::size_t slots = optimizer_state_slots(c.kind);
+  FENNEC_ENSURE(slots < 1 || (state0.data && state0.size == params.size), StatusCode::kShapeMismatch,
+                "optimizer_step: %s needs state0 of %zu floats, got %zu", optimizer_name(c.kind),
+                params.size, state0.size);
+  FENNEC_ENSURE(slots < 2 || (state1.data && state1.size == params.size), StatusCode::kShapeMismatch,
+                "optimizer_step: %s needs state1 of %zu floats, got %zu", optimizer_name(c.kind),
+                params.size, state1.size);
+  detail::apply_update(kernels::ref_kernel_table(), c, params.size, params.data, grads.data,
+                       state0.data, state1.data, t);
+  return Status::ok();
+}
+
+}  // namespace fennec

@@ -1,0 +1,32 @@
+#include "fennec/spec.hpp"
+
+namespace fennec {
+
+Status validate(const ModelSpec& spec) {
+  FENNEC_ENSURE(!spec.overflowed, StatusCode::kInvalidArgument,
+                "model spec has more than %zu layers", kMaxLayers);
+  FENNEC_ENSURE(spec.num_layers >= 1 && spec.num_layers <= kMaxLayers, StatusCode::kInvalidArgument,
+                "model spec needs 1..%zu layers, has %u", kMaxLayers, static_cast<unsigned>(spec.num_layers));
+  FENNEC_ENSURE(spec.input >= 1 && spec.input <= kMaxWidth, StatusCode::kInvalidArgument,
+                "input width %u outside [1, %zu]", static_cast<unsigned>(spec.input), kMaxWidth);
+  for (std::size_t i = 0; i < spec.num_layers; ++i) {
+    const LayerSpec& l = spec.layers[i];
+    FENNEC_ENSURE(l.units >= 1 && l.units <= kMaxWidth, StatusCode::kInvalidArgument,
+                  "layer %zu width %u outside [1, %zu]", i, static_cast<unsigned>(l.units), kMaxWidth);
+    Status s = validate(l.activation);
+    FENNEC_ENSURE(s.is_ok(), s.code(), "layer %zu: %s", i, s.message());
+    s = validate(l.init);
+    FENNEC_ENSURE(s.is_ok(), s.code(), "layer %zu: %s", i, s.message());
+  }
+  const int loss = static_cast<int>(spec.loss);
+  FENNEC_ENSURE(loss >= 0 && loss <= static_cast<int>(Loss::kSigmoidBce), StatusCode::kInvalidArgument,
+                "loss kind %d out of range", loss);
+  if (spec.loss == Loss::kSoftmaxCrossEntropy) {
+    FENNEC_ENSURE(spec.output() >= 2, StatusCode::kInvalidArgument,
+                  "softmax cross-entropy needs at least 2 outputs, the last layer has %u",
+                  static_cast<unsigned>(spec.output()));
+  }
+  return Status::ok();
+}
+
+}  // namespace fennec

@@ -1,0 +1,88 @@
+#include "fennec/trainer.hpp"
+
+#include <cmath>
+
+#include "core/finite.hpp"
+#include "core/update.hpp"
+#include "kernels/kernel_table.hpp"
+
+namespace fennec {
+
+Result<Trainer> Trainer::create(Model& model, const TrainerConfig& config) {
+  FENNEC_ENSURE(model.is_bound(), StatusCode::kFailedPrecondition, "trainer: model is not bound");
+  FENNEC_ENSURE(model.mode() == Mode::kTraining, StatusCode::kFailedPrecondition,
+                "trainer: model was bound for inference; bind it with Mode::kTraining");
+  FENNEC_RETURN_IF_ERROR(validate(config.optimizer));
+  FENNEC_RETURN_IF_ERROR(validate(config.clip));
+  FENNEC_ENSURE(config.optimizer.kind == model.options().optimizer, StatusCode::kInvalidArgument,
+                "trainer: optimizer %s but the model's memory was planned for %s",
+                optimizer_name(config.optimizer.kind), optimizer_name(model.options().optimizer));
+  Trainer t;
+  t.model_ = &model;
+  t.config_ = config;
+  return t;
+}
+
+Status Trainer::set_learning_rate(float lr) {
+  OptimizerConfig c = config_.optimizer;
+  c.lr = lr;
+  FENNEC_RETURN_IF_ERROR(validate(c));
+  config_.optimizer = c;
+  return Status::ok();
+}
+
+Result<StepStats> Trainer::step(ConstMatrixView x, const Targets& targets) {
+  FENNEC_ENSURE(model_ != nullptr, StatusCode::kFailedPrecondition, "trainer: not created");
+  Model& m = *model_;
+  const kernels::KernelTable& k = m.kernel_table();
+
+  // Nothing below writes weights, optimizer state or step_ until every check has passed.
+  Result<ConstMatrixView> out = m.forward(x);
+  if (!out.is_ok()) return out.status();
+  const ConstMatrixView logits = out.value();
+  FENNEC_RETURN_IF_ERROR(validate_targets(m.spec().loss, logits, targets));
+  MatrixView dlogits = m.output_gradient(logits.rows);
+  StepStats stats;
+  stats.loss = compute_loss(m.spec().loss, logits, targets, dlogits);
+  FENNEC_ENSURE(detail::is_finite_bits(stats.loss), StatusCode::kNonFinite,
+                "step %llu: loss is %g (NaN/Inf in targets or a diverged model); weights unchanged",
+                static_cast<unsigned long long>(step_ + 1), stats.loss);
+  FENNEC_RETURN_IF_ERROR(m.backward(x, dlogits));
+
+  VectorView g = m.gradients();
+  double norm2 = k.sum_squares_f32(g.size, g.data);
+  stats.grad_norm = std::sqrt(norm2);
+  FENNEC_ENSURE(detail::is_finite_bits(norm2), StatusCode::kNonFinite,
+                "step %llu: gradient norm is %g; weights unchanged",
+                static_cast<unsigned long long>(step_ + 1), stats.grad_norm);
+
+  const ClipConfig& clip = config_.clip;
+  if (clip.max_value > 0.f) {
+    k.clamp_f32(g.size, g.data, -clip.max_value, clip.max_value);
+    if (clip.max_norm > 0.f) norm2 = k.sum_squares_f32(g.size, g.data);
+  }
+  if (clip.max_norm > 0.f) {
+    const double norm = std::sqrt(norm2);
+    if (norm > clip.max_norm) k.scale_f32(g.size, g.data, static_cast<float>(clip.max_norm / (norm + 1e-6)));
+  }
+
+  VectorView s0 = m.optimizer_state(0), s1 = m.optimizer_state(1);
+  detail::apply_update(k, config_.optimizer, g.size, m.parameters().data, g.data, s0.data, s1.data,
+                       step_ + 1);
+  ++step_;
+  return stats;
+}
+
+Result<EvalStats> Trainer::evaluate(ConstMatrixView x, const Targets& targets) {
+  FENNEC_ENSURE(model_ != nullptr, StatusCode::kFailedPrecondition, "trainer: not created");
+  Result<ConstMatrixView> out = model_->forward(x);
+  if (!out.is_ok()) return out.status();
+  FENNEC_RETURN_IF_ERROR(validate_targets(model_->spec().loss, out.value(), targets));
+  EvalStats e;
+  e.loss = compute_loss(model_->spec().loss, out.value(), targets, MatrixView{});
+  FENNEC_ENSURE(detail::is_finite_bits(e.loss), StatusCode::kNonFinite, "evaluate: loss is %g", e.loss);
+  e.correct = count_correct(model_->spec().loss, out.value(), targets);
+  return e;
+}
+
+}  // namespace fennec

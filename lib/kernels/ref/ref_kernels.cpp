@@ -1,0 +1,238 @@
+// Scalar reference kernels: the fallback on targets without SIMD and the oracle every SIMD
+// table is tested against. Written loop-blocked so they are usable, not just correct.
+#include <cmath>
+#include <cstddef>
+
+#include "kernels/kernel_table.hpp"
+
+namespace fennec::kernels {
+namespace {
+
+using std::size_t;
+
+// C = beta * C, with beta == 0 writing zeros (C is not read, it may hold NaN).
+void scale_c(const GemmArgs& g) {
+  for (size_t i = 0; i < g.m; ++i) {
+    float* c = g.c + i * g.ldc;
+    if (g.beta == 0.f) {
+      for (size_t j = 0; j < g.n; ++j) c[j] = 0.f;
+    } else if (g.beta != 1.f) {
+      for (size_t j = 0; j < g.n; ++j) c[j] *= g.beta;
+    }
+  }
+}
+
+void bias_act_fwd(size_t m, size_t n, float* y, size_t ldy, const float* bias, ActivationSpec act) {
+  for (size_t i = 0; i < m; ++i) {
+    float* row = y + i * ldy;
+    if (bias)
+      for (size_t j = 0; j < n; ++j) row[j] += bias[j];
+    if (act.kind != Activation::kIdentity)
+      for (size_t j = 0; j < n; ++j) row[j] = activate(act, row[j]);
+  }
+}
+
+void epilogue(const GemmArgs& g) {
+  if (g.bias || g.act.kind != Activation::kIdentity) bias_act_fwd(g.m, g.n, g.c, g.ldc, g.bias, g.act);
+}
+
+// C = A * B^T: 4x4 blocks of dot products along the contiguous k of both operands.
+void gemm_nt(const GemmArgs& g) {
+  constexpr size_t kB = 4;
+  for (size_t i0 = 0; i0 < g.m; i0 += kB) {
+    const size_t ib = g.m - i0 < kB ? g.m - i0 : kB;
+    for (size_t j0 = 0; j0 < g.n; j0 += kB) {
+      const size_t jb = g.n - j0 < kB ? g.n - j0 : kB;
+      float acc[kB][kB] = {};
+      for (size_t p = 0; p < g.k; ++p) {
+        for (size_t i = 0; i < ib; ++i) {
+          const float a = g.a[(i0 + i) * g.lda + p];
+          for (size_t j = 0; j < jb; ++j) acc[i][j] += a * g.b[(j0 + j) * g.ldb + p];
+        }
+      }
+      for (size_t i = 0; i < ib; ++i) {
+        float* c = g.c + (i0 + i) * g.ldc + j0;
+        for (size_t j = 0; j < jb; ++j)
+          c[j] = g.alpha * acc[i][j] + (g.beta == 0.f ? 0.f : g.beta * c[j]);
+      }
+    }
+  }
+  epilogue(g);
+}
+
+// C += alpha * A * B as rank-1 row updates, k blocked so a block of B rows stays in cache.
+void gemm_nn(const GemmArgs& g) {
+  scale_c(g);
+  constexpr size_t kKc = 128;
+  for (size_t p0 = 0; p0 < g.k; p0 += kKc) {
+    const size_t pe = g.k - p0 < kKc ? g.k : p0 + kKc;
+    for (size_t i = 0; i < g.m; ++i) {
+      float* c = g.c + i * g.ldc;
+      for (size_t p = p0; p < pe; ++p) {
+        const float a = g.alpha * g.a[i * g.lda + p];
+        const float* b = g.b + p * g.ldb;
+        for (size_t j = 0; j < g.n; ++j) c[j] += a * b[j];
+      }
+    }
+  }
+  epilogue(g);
+}
+
+// C += alpha * A^T * B (A is k x m): row p of A and row p of B form a rank-1 update.
+void gemm_tn(const GemmArgs& g) {
+  scale_c(g);
+  constexpr size_t kMc = 64;
+  for (size_t i0 = 0; i0 < g.m; i0 += kMc) {
+    const size_t ie = g.m - i0 < kMc ? g.m : i0 + kMc;
+    for (size_t p = 0; p < g.k; ++p) {
+      const float* a = g.a + p * g.lda;
+      const float* b = g.b + p * g.ldb;
+      for (size_t i = i0; i < ie; ++i) {
+        const float ai = g.alpha * a[i];
+        float* c = g.c + i * g.ldc;
+        for (size_t j = 0; j < g.n; ++j) c[j] += ai * b[j];
+      }
+    }
+  }
+  epilogue(g);
+}
+
+void act_bwd(size_t m, size_t n, const float* y, size_t ldy, float* dy, size_t lddy, ActivationSpec act) {
+  if (act.kind == Activation::kIdentity) return;
+  for (size_t i = 0; i < m; ++i) {
+    const float* yr = y + i * ldy;
+    float* dr = dy + i * lddy;
+    for (size_t j = 0; j < n; ++j) dr[j] *= activation_derivative_from_output(act, yr[j]);
+  }
+}
+
+void col_sum(size_t m, size_t n, const float* a, size_t lda, float* out) {
+  for (size_t j = 0; j < n; ++j) out[j] = 0.f;
+  for (size_t i = 0; i < m; ++i) {
+    const float* r = a + i * lda;
+    for (size_t j = 0; j < n; ++j) out[j] += r[j];
+  }
+}
+
+double sum_squares(size_t n, const float* x) {
+  double s = 0.0;
+  for (size_t i = 0; i < n; ++i) s += static_cast<double>(x[i]) * x[i];
+  return s;
+}
+
+void scale(size_t n, float* x, float s) {
+  for (size_t i = 0; i < n; ++i) x[i] *= s;
+}
+
+void clamp(size_t n, float* x, float lo, float hi) {
+  for (size_t i = 0; i < n; ++i) {
+    // Comparisons are false for NaN, so NaN passes through unchanged.
+    if (x[i] < lo) x[i] = lo;
+    if (x[i] > hi) x[i] = hi;
+  }
+}
+
+void sgd_step(const OptimStepArgs& o) {
+  for (size_t i = 0; i < o.n; ++i) {
+    const float g = o.g[i] + o.weight_decay * o.w[i];
+    o.w[i] -= o.lr * g;
+  }
+}
+
+void momentum_step(const OptimStepArgs& o) {
+  for (size_t i = 0; i < o.n; ++i) {
+    const float g = o.g[i] + o.weight_decay * o.w[i];
+    const float v = o.momentum * o.s1[i] + g;
+    o.s1[i] = v;
+    o.w[i] -= o.lr * v;
+  }
+}
+
+void nesterov_step(const OptimStepArgs& o) {
+  for (size_t i = 0; i < o.n; ++i) {
+    const float g = o.g[i] + o.weight_decay * o.w[i];
+    const float v = o.momentum * o.s1[i] + g;
+    o.s1[i] = v;
+    o.w[i] -= o.lr * (g + o.momentum * v);
+  }
+}
+
+void adagrad_step(const OptimStepArgs& o) {
+  for (size_t i = 0; i < o.n; ++i) {
+    const float g = o.g[i] + o.weight_decay * o.w[i];
+    const float r = o.s1[i] + g * g;
+    o.s1[i] = r;
+    o.w[i] -= o.lr * g / (std::sqrt(r) + o.eps);
+  }
+}
+
+void rmsprop_step(const OptimStepArgs& o) {
+  for (size_t i = 0; i < o.n; ++i) {
+    const float g = o.g[i] + o.weight_decay * o.w[i];
+    const float r = o.rho * o.s1[i] + (1.f - o.rho) * g * g;
+    o.s1[i] = r;
+    o.w[i] -= o.lr * g / (std::sqrt(r) + o.eps);
+  }
+}
+
+// Shared by adam (L2 folded into g) and adamw (decay applied to w directly).
+inline void adam_update(const OptimStepArgs& o, size_t i, float g) {
+  const float m = o.beta1 * o.s1[i] + (1.f - o.beta1) * g;
+  const float v = o.beta2 * o.s2[i] + (1.f - o.beta2) * g * g;
+  o.s1[i] = m;
+  o.s2[i] = v;
+  const float m_hat = m * o.inv_bias_correction1;
+  const float v_hat = v * o.inv_bias_correction2;
+  o.w[i] -= o.lr * m_hat / (std::sqrt(v_hat) + o.eps);
+}
+
+void adam_step(const OptimStepArgs& o) {
+  for (size_t i = 0; i < o.n; ++i) adam_update(o, i, o.g[i] + o.weight_decay * o.w[i]);
+}
+
+void adamw_step(const OptimStepArgs& o) {
+  const float decay = 1.f - o.lr * o.weight_decay;
+  for (size_t i = 0; i < o.n; ++i) {
+    o.w[i] *= decay;
+    adam_update(o, i, o.g[i]);
+  }
+}
+
+constexpr KernelTable make_ref_table() {
+  KernelTable t;
+  t.isa = Isa::kRef;
+  t.gemm_nt_f32 = gemm_nt;
+  t.gemm_nn_f32 = gemm_nn;
+  t.gemm_tn_f32 = gemm_tn;
+  t.bias_act_fwd_f32 = bias_act_fwd;
+  t.act_bwd_f32 = act_bwd;
+  t.col_sum_f32 = col_sum;
+  t.sum_squares_f32 = sum_squares;
+  t.scale_f32 = scale;
+  t.clamp_f32 = clamp;
+  t.sgd_step_f32 = sgd_step;
+  t.momentum_step_f32 = momentum_step;
+  t.nesterov_step_f32 = nesterov_step;
+  t.adagrad_step_f32 = adagrad_step;
+  t.rmsprop_step_f32 = rmsprop_step;
+  t.adam_step_f32 = adam_step;
+  t.adamw_step_f32 = adamw_step;
+  return t;
+}
+
+constexpr KernelTable kRefTable = make_ref_table();
+
+}  // namespace
+
+const KernelTable& ref_kernel_table() { return kRefTable; }
+
+}  // namespace fennec::kernels
+
+namespace fennec::kernels {
+namespace {
+// Every kernel in the registry must have a reference implementation.
+#define FENNEC_KERNEL(id, Fn) static_assert(kRefTable.id != nullptr, "ref kernel missing: " #id);
+#include "kernels/kernel_list.def"
+#undef FENNEC_KERNEL
+}  // namespace
+}  // namespace fennec::kernels
