@@ -25,13 +25,14 @@ class Rng {
   std::uint32_t next_u32();
   // Uniform in [0, 1) with 53 random bits.
   double uniform01();
-  // Uniform in [lo, hi).
-  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform01(); }
+  // Uniform in [lo, hi). Out of line (like normal(mean, sigma)) so the arithmetic is compiled
+  // once, without FMA contraction, and gives the same bits on every platform.
+  double uniform(double lo, double hi);
   // Uniform integer in [0, n), unbiased (rejection). n must be > 0.
   std::uint32_t below(std::uint32_t n);
   // Standard normal N(0, 1).
   double normal();
-  double normal(double mean, double sigma) { return mean + sigma * normal(); }
+  double normal(double mean, double sigma);
 
   // Full state, for checkpoints: restoring it continues the exact same sequence.
   State state() const { return state_; }

@@ -51,6 +51,10 @@ double Rng::uniform01() {
   return (static_cast<double>(hi) * 67108864.0 + static_cast<double>(lo)) * (1.0 / 9007199254740992.0);
 }
 
+double Rng::uniform(double lo, double hi) { return lo + (hi - lo) * uniform01(); }
+
+double Rng::normal(double mean, double sigma) { return mean + sigma * normal(); }
+
 std::uint32_t Rng::below(std::uint32_t n) {
   // Lemire's nearly-divisionless method: unbiased, one multiply in the common case.
   std::uint64_t m = static_cast<std::uint64_t>(next_u32()) * n;
