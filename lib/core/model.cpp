@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "core/check.hpp"
 #include "core/finite.hpp"
 #include "kernels/kernel_table.hpp"
 
@@ -144,6 +145,7 @@ Result<ConstMatrixView> Model::forward(ConstMatrixView x) {
     g.act = layer.activation;
     g.scratch = scratch_;
     g.scratch_floats = scratch_floats_;
+    FENNEC_DCHECK(gemm_scratch_floats(g.m, g.n, g.k) <= scratch_floats_);
     kernels_->gemm_nt_f32(g);
     in = ConstMatrixView(out, batch, layer.units);
   }
@@ -196,6 +198,7 @@ Status Model::backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView in
     gw.ldc = fan_in;
     gw.scratch = scratch_;
     gw.scratch_floats = scratch_floats_;
+    FENNEC_DCHECK(gemm_scratch_floats(gw.m, gw.n, gw.k) <= scratch_floats_);
     kernels_->gemm_tn_f32(gw);
     kernels_->col_sum_f32(batch, units, dy, units, grads_ + bias_offset_[l]);
     // dX = dZ * W  (batch x fan_in), into the other buffer or the caller's input gradient.
@@ -220,6 +223,7 @@ Status Model::backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView in
       gx.ldc = lddx;
       gx.scratch = scratch_;
       gx.scratch_floats = scratch_floats_;
+      FENNEC_DCHECK(gemm_scratch_floats(gx.m, gx.n, gx.k) <= scratch_floats_);
       kernels_->gemm_nn_f32(gx);
       dy = dx;
     }
