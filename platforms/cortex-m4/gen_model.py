@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Generates model_data.hpp: the Cortex-M4 example's 16-32-32-4 sensor classifier.
+
+The task is synthetic but shaped like a real one: 16 features of an accelerometer window
+(per-axis mean, deviation, peak, zero-crossings... already normalised) and 4 activities
+(idle, walk, run, fall). Each class is a prototype vector plus correlated noise; the MLP
+(ReLU, ReLU, identity logits) is trained here in float64 with Adam on softmax cross-entropy.
+
+The header holds, all as exact float32 hex literals:
+  - weights W_i (units x fan_in, row-major, as fennec::Model::weights) and biases b_i,
+  - kNumCases held-out inputs, their true labels, and the logits the float32 network should
+    produce, computed in float64 from the float32 weights and inputs (the oracle).
+
+Run from this directory:  python3 gen_model.py > model_data.hpp
+Deterministic (numpy default_rng with a fixed seed); needs numpy only.
+"""
+import sys
+
+import numpy as np
+
+SEED = 20240604
+SIZES = [16, 32, 32, 4]
+CLASSES = ["idle", "walk", "run", "fall"]
+NUM_TRAIN_PER_CLASS = 256
+NUM_CASES = 16
+
+
+def make_data(rng, prototypes, mix, n_per_class):
+    xs, ys = [], []
+    for c in range(len(CLASSES)):
+        noise = rng.standard_normal((n_per_class, SIZES[0])) @ mix
+        xs.append(prototypes[c] + noise)
+        ys.append(np.full(n_per_class, c))
+    x = np.concatenate(xs)
+    y = np.concatenate(ys)
+    perm = rng.permutation(len(y))
+    return x[perm], y[perm]
+
+
+def forward(params, x):
+    h = x
+    for i, (w, b) in enumerate(params):
+        z = h @ w.T + b
+        h = np.maximum(z, 0.0) if i + 1 < len(params) else z
+    return h
+
+
+def train(rng, x, y):
+    params = []
+    for fan_in, units in zip(SIZES[:-1], SIZES[1:]):
+        w = rng.standard_normal((units, fan_in)) * np.sqrt(2.0 / fan_in)  # He normal
+        params.append([w, np.zeros(units)])
+    m = [[np.zeros_like(p) for p in layer] for layer in params]
+    v = [[np.zeros_like(p) for p in layer] for layer in params]
+    lr, b1, b2, eps = 3e-3, 0.9, 0.999, 1e-8
+    onehot = np.eye(len(CLASSES))[y]
+    for t in range(1, 401):
+        # forward, keeping activations
+        acts = [x]
+        for i, (w, b) in enumerate(params):
+            z = acts[-1] @ w.T + b
+            acts.append(np.maximum(z, 0.0) if i + 1 < len(params) else z)
+        z = acts[-1] - acts[-1].max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        dz = (p - onehot) / len(y)
+        for i in reversed(range(len(params))):
+            w, b = params[i]
+            gw = dz.T @ acts[i]
+            gb = dz.sum(axis=0)
+            if i > 0:
+                dz = (dz @ w) * (acts[i] > 0)
+            for j, g in enumerate((gw, gb)):
+                m[i][j] = b1 * m[i][j] + (1 - b1) * g
+                v[i][j] = b2 * v[i][j] + (1 - b2) * g * g
+                mh = m[i][j] / (1 - b1**t)
+                vh = v[i][j] / (1 - b2**t)
+                params[i][j] = params[i][j] - lr * mh / (np.sqrt(vh) + eps)
+    return params
+
+
+def f32_literal(v):
+    v = float(np.float32(v))
+    if v == 0.0:
+        return "0.0f"
+    return v.hex() + "f"
+
+
+def emit_array(out, name, values, per_line=4):
+    values = list(values)
+    out.append(f"inline constexpr float {name}[{len(values)}] = {{")
+    for i in range(0, len(values), per_line):
+        out.append("    " + ", ".join(f32_literal(v) for v in values[i:i + per_line]) + ",")
+    out.append("};")
+
+
+def main():
+    rng = np.random.default_rng(SEED)
+    prototypes = rng.uniform(-1.0, 1.0, (len(CLASSES), SIZES[0]))
+    mix = rng.standard_normal((SIZES[0], SIZES[0])) * 0.18
+    x_train, y_train = make_data(rng, prototypes, mix, NUM_TRAIN_PER_CLASS)
+    x_test, y_test = make_data(rng, prototypes, mix, 64)
+
+    params = train(rng, x_train, y_train)
+    # The shipped network is the float32 one; the oracle evaluates exactly those numbers in float64.
+    params32 = [(w.astype(np.float32), b.astype(np.float32)) for w, b in params]
+    params64 = [(w.astype(np.float64), b.astype(np.float64)) for w, b in params32]
+    x_test32 = x_test.astype(np.float32)
+    logits_test = forward(params64, x_test32.astype(np.float64))
+    accuracy = float((logits_test.argmax(axis=1) == y_test).mean())
+
+    cases = x_test32[:NUM_CASES]
+    labels = y_test[:NUM_CASES]
+    expected = logits_test[:NUM_CASES]
+    # Tolerance per logit: the first-order worst-case bound on float32 evaluation error,
+    # L * (n + 1) * u * (|W_L| ... |W_1| |x| + biases), with u = 2^-24, n = widest fan-in and L
+    # layers (every product, sum and FMA rounded the worst way), plus half an ulp for storing the
+    # expected value as float32. Holds for any summation order and with or without FMA.
+    magnitude = np.abs(cases.astype(np.float64))
+    for w, b in params64:
+        magnitude = magnitude @ np.abs(w).T + np.abs(b)
+    u = 2.0 ** -24
+    tolerance = len(params64) * (max(SIZES[:-1]) + 1) * u * magnitude + u * np.abs(expected)
+
+    out = []
+    out.append("// Generated by platforms/cortex-m4/gen_model.py; do not edit. Regenerate with")
+    out.append("//   python3 gen_model.py > model_data.hpp")
+    out.append(f"// 16-32-32-4 sensor classifier ({', '.join(CLASSES)}), ReLU/ReLU/identity, seed {SEED}.")
+    out.append(f"// Held-out accuracy of the float32 network (float64 evaluation, {len(y_test)} samples): "
+               f"{accuracy:.4f}.")
+    out.append("// Expected logits: float64 evaluation of the float32 weights and inputs below.")
+    out.append(f"// Smallest gap between the top two expected logits of a case: {np.min(np.diff(np.sort(expected, axis=1)[:, -2:], axis=1)):.3f}.")
+    out.append("#pragma once")
+    out.append("")
+    out.append("#include <cstdint>")
+    out.append("")
+    out.append("namespace sensor_model {")
+    out.append("")
+    out.append(f"inline constexpr std::uint32_t kSizes[{len(SIZES)}] = {{{', '.join(map(str, SIZES))}}};")
+    out.append(f"inline constexpr int kNumLayers = {len(SIZES) - 1};")
+    out.append(f"inline constexpr int kNumCases = {NUM_CASES};")
+    out.append("")
+    for i, (w, b) in enumerate(params32):
+        emit_array(out, f"kW{i}", w.reshape(-1))
+        emit_array(out, f"kB{i}", b)
+        out.append("")
+    out.append("inline constexpr const float* kWeights[kNumLayers] = {kW0, kW1, kW2};")
+    out.append("inline constexpr const float* kBiases[kNumLayers] = {kB0, kB1, kB2};")
+    out.append("")
+    emit_array(out, "kInputs", cases.reshape(-1))
+    out.append(f"inline constexpr std::int32_t kLabels[kNumCases] = {{{', '.join(str(int(c)) for c in labels)}}};")
+    emit_array(out, "kExpectedLogits", expected.reshape(-1))
+    out.append("// |logit - expected| <= tolerance: the worst-case float32 error bound (see gen_model.py).")
+    emit_array(out, "kLogitTolerance", tolerance.reshape(-1))
+    out.append("")
+    out.append("}  // namespace sensor_model")
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()
