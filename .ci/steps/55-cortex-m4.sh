@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Cortex-M4F (issue #4): inference-only library at -Os, the example firmware run in
+# qemu-system-arm (mps2-an386, semihosting; exit code = failures), then the footprint report.
+set -euo pipefail
+t0=$(date +%s)
+b=build/cortex-m4
+fw=$b/platforms/cortex-m4
+cmake --preset cortex-m4
+cmake --build --preset cortex-m4
+t1=$(date +%s)
+# -V: the firmware's own output (arena bytes, stack high-water, "N passed, N failed").
+ctest --preset cortex-m4 -V | tee "$b/ctest.log" | grep -E 'fennec cortex-m4|stack used|passed, |Test +#'
+grep -q '100% tests passed' "$b/ctest.log"
+t2=$(date +%s)
+
+echo "--- footprint: firmware images (arm-none-eabi-size, -Os) ---"
+arm-none-eabi-size "$fw/fennec_m4_sensor.elf" "$fw/fennec_m4_selftest.elf"
+echo "--- footprint: inference-only library objects, whole objects before --gc-sections ---"
+arm-none-eabi-size -t "$b/lib/libfennec.a"
+echo "--- footprint: Fennec code the example links (from the linker map), budget 8 KiB ---"
+python3 platforms/cortex-m4/footprint.py "$fw/fennec_m4_sensor.map" --budget-text 8192
+grep -m1 -o 'arena [0-9]* bytes ([^)]*)' "$b/ctest.log" | sed 's/^/example /'
+
+# No heap in the library: no allocator symbol may be referenced by any object.
+if arm-none-eabi-nm -u "$b/lib/libfennec.a" | grep -E ' (malloc|calloc|realloc|free|_Zn[wa]|_Zd[la])'; then
+  echo "libfennec.a references the heap" >&2
+  exit 1
+fi
+echo "=== cortex-m4: build $(( t1 - t0 )) s, firmware under qemu $(( t2 - t1 )) s ==="
