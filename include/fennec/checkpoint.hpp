@@ -1,0 +1,81 @@
+// Training checkpoints: everything needed to resume bit-exactly. Not in FENNEC_INFERENCE_ONLY builds.
+//
+// A checkpoint holds the network spec, the trainer configuration (optimizer hyper-parameters and
+// clipping), the step counter (Adam's t), the caller's Rng state, an opaque caller blob (data
+// order position: epoch, batch index, shuffle seed... up to kCheckpointMaxUserBytes), the
+// parameters and every optimizer state slot. Resuming = bind a training model for the stored
+// spec and optimizer, create a Trainer with the stored config, restore_checkpoint, continue:
+// the weights then match a run that never stopped, bit for bit (same build, same ISA).
+//
+// Format, version 1, little-endian, no padding:
+//   0    8   magic "FENNECCK"
+//   8    4   u32 version (1)
+//   12   4   u32 header_bytes = 136 + 24 * num_layers
+//   16   24  spec fixed part: u32 input, u32 num_layers, u32 loss, u32 flags (0), u64 param count
+//   40   4   u32 optimizer kind          44  4  u32 state slots (must match the kind)
+//   48   36  f32 lr, momentum, rho, beta1, beta2, eps, weight_decay, clip max_norm, clip max_value
+//   84   4   u32 reserved (0)
+//   88   8   u64 step count
+//   96   16  u32 rng s[4]               112 8  f64 bits of rng spare     120 4  u32 has_spare (0|1)
+//   124  4   u32 reserved (0)
+//   128  8   u64 user blob bytes
+//   136  24*L layer records (as in the model file)
+//   then the user blob, the parameters (f32, model-file order), state slot 0, state slot 1,
+//   and a u32 CRC-32 of every byte before it; nothing after.
+//
+// Readers validate every field, every size (overflow-checked u64), the exact file size and the
+// CRC before anything is written into the trainer, model or Rng.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "fennec/io.hpp"
+#include "fennec/rng.hpp"
+#include "fennec/spec.hpp"
+#include "fennec/status.hpp"
+#include "fennec/trainer.hpp"
+
+namespace fennec {
+
+inline constexpr char kCheckpointMagic[8] = {'F', 'E', 'N', 'N', 'E', 'C', 'C', 'K'};
+inline constexpr std::uint32_t kCheckpointVersion = 1;
+inline constexpr std::size_t kCheckpointFixedHeader = 136;
+inline constexpr std::uint64_t kCheckpointMaxUserBytes = 64ull << 20;
+
+struct CheckpointInfo {
+  ModelSpec spec{};
+  TrainerConfig trainer{};
+  std::uint64_t step = 0;
+  Rng::State rng{};
+  std::uint64_t user_bytes = 0;
+  std::uint64_t parameter_count = 0;
+  std::uint64_t file_bytes = 0;
+};
+
+// Exact size save_checkpoint writes.
+std::uint64_t checkpoint_size(const Trainer& trainer, std::size_t user_bytes);
+
+// Writes the trainer's model, optimizer state, step count and config, `rng`'s state and
+// `user_bytes` bytes of `user` (may be null when 0).
+[[nodiscard]] Status save_checkpoint(const Trainer& trainer, const Rng& rng, const void* user,
+                                     std::size_t user_bytes, ByteWriter& out);
+
+// Streaming validation of a whole checkpoint (CRC included); leaves the reader at the end.
+[[nodiscard]] Result<CheckpointInfo> validate_checkpoint(ByteReader& in);
+// Streaming restore. Call only on an input validate_checkpoint accepted (e.g. re-open the file):
+// this pass writes as it reads, and if the bytes changed in between and the CRC fails at the end,
+// the model's parameters and state are zeroed and the error returned.
+[[nodiscard]] Status restore_checkpoint(ByteReader& in, Trainer& trainer, Rng& rng, void* user,
+                                        std::size_t user_capacity);
+
+// In-memory checkpoint: validation (CRC included).
+[[nodiscard]] Result<CheckpointInfo> read_checkpoint_info(const void* data, std::size_t size);
+// In-memory checkpoint: validates everything, then restores. The trainer's model must have the
+// stored network and optimizer and the trainer the stored config, except the learning rate,
+// which is restored (schedules); `user_capacity` must hold the blob. Nothing is modified on
+// failure.
+[[nodiscard]] Status restore_checkpoint(const void* data, std::size_t size, Trainer& trainer,
+                                        Rng& rng, void* user, std::size_t user_capacity);
+
+}  // namespace fennec

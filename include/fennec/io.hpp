@@ -1,0 +1,164 @@
+// Byte streams, CRC-32 and the Fennec model file.
+//
+// Everything here works without a file system and without heap: a model stored as a `const`
+// byte array in flash loads with load_model(data, size, options, arena). File helpers live in
+// io_file.hpp (not part of FENNEC_INFERENCE_ONLY builds).
+//
+// Fennec model file, version 1. All integers and floats little-endian, no padding:
+//
+//   offset  size  field
+//   0       8     magic "FENNECMF"
+//   8       4     u32 format version (1)
+//   12      4     u32 header_bytes = 40 + 24 * num_layers (offset of the parameter payload)
+//   16      4     u32 input width
+//   20      4     u32 num_layers (1..kMaxLayers)
+//   24      4     u32 loss (Loss enumerator)
+//   28      4     u32 flags (must be 0)
+//   32      8     u64 parameter count (sum over layers of units*fan_in + units)
+//   40      24*L  per layer: u32 units, u32 activation, f32 alpha, u32 init kind, f32 init a,
+//                 f32 init b
+//   header  4*P   parameters, layer by layer: W_i row-major (units x fan_in), then b_i (f32)
+//   end-4   4     u32 CRC-32 (IEEE 802.3 / zlib) of every byte before it
+//
+// The file ends right after the CRC: trailing bytes are an error (no polyglot files).
+// Readers check every field, every size with overflow-checked 64-bit arithmetic, the spec with
+// validate(spec), the exact total size and the CRC before any parameter reaches a model, and
+// report kCorruptData (malformed), kUnsupported (a version from the future), kOutOfMemory (the
+// arena cannot hold the model; checked before planning) or kNonFinite (NaN/Inf parameters when
+// LoadOptions::check_finite is set).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "fennec/arena.hpp"
+#include "fennec/model.hpp"
+#include "fennec/plan.hpp"
+#include "fennec/spec.hpp"
+#include "fennec/status.hpp"
+
+namespace fennec {
+
+// ---------------------------------------------------------------------------------------------
+// Streams
+
+// Where bytes go. `write` must take all `size` bytes or fail (kIoError, kOutOfMemory).
+struct ByteWriter {
+  Status (*write)(void* context, const void* data, std::size_t size) = nullptr;
+  void* context = nullptr;
+};
+
+// Where bytes come from. `read` stores up to `size` bytes at `data` and their count in `*got`;
+// a count below `size` means the input ended. Errors of the medium are kIoError.
+struct ByteReader {
+  Status (*read)(void* context, void* data, std::size_t size, std::size_t* got) = nullptr;
+  void* context = nullptr;
+};
+
+// Writes into a caller buffer. A write that does not fit fails with kOutOfMemory and writes
+// nothing; `size` counts the bytes accepted so far.
+class MemoryWriter {
+ public:
+  MemoryWriter(void* buffer, std::size_t capacity)
+      : data_(static_cast<unsigned char*>(buffer)), capacity_(capacity) {}
+  ByteWriter writer();
+  std::size_t size() const { return size_; }
+  std::size_t capacity() const { return capacity_; }
+
+ private:
+  static Status write(void* self, const void* data, std::size_t size);
+  unsigned char* data_;
+  std::size_t capacity_;
+  std::size_t size_ = 0;
+};
+
+// Counts bytes without storing them (to size a buffer).
+class CountingWriter {
+ public:
+  ByteWriter writer();
+  std::uint64_t size() const { return size_; }
+
+ private:
+  static Status write(void* self, const void* data, std::size_t size);
+  std::uint64_t size_ = 0;
+};
+
+// Reads from a caller buffer (flash, a memory-mapped file, a test vector).
+class MemoryReader {
+ public:
+  MemoryReader(const void* data, std::size_t size)
+      : data_(static_cast<const unsigned char*>(data)), size_(size) {}
+  ByteReader reader();
+  std::size_t position() const { return position_; }
+
+ private:
+  static Status read(void* self, void* data, std::size_t size, std::size_t* got);
+  const unsigned char* data_;
+  std::size_t size_;
+  std::size_t position_ = 0;
+};
+
+// CRC-32 (reflected polynomial 0xEDB88320, the zlib / PNG / gzip one). Chain calls by passing the
+// previous result as `crc`; start from 0.
+std::uint32_t crc32(const void* data, std::size_t size, std::uint32_t crc = 0);
+
+// ---------------------------------------------------------------------------------------------
+// Fennec model file
+
+inline constexpr char kModelFileMagic[8] = {'F', 'E', 'N', 'N', 'E', 'C', 'M', 'F'};
+inline constexpr std::uint32_t kModelFileVersion = 1;
+inline constexpr std::size_t kModelFileFixedHeader = 40;
+inline constexpr std::size_t kModelFileLayerRecord = 24;
+
+struct LoadOptions {
+  // Reject NaN/Inf parameters with kNonFinite (one pass over the loaded values).
+  bool check_finite = false;
+};
+
+// What a model file's header says, after validation.
+struct ModelFileInfo {
+  ModelSpec spec{};
+  std::uint32_t version = 0;
+  std::uint64_t parameter_count = 0;  // floats in the payload
+  std::uint64_t header_bytes = 0;
+  std::uint64_t file_bytes = 0;       // header + payload + CRC
+  std::uint32_t header_crc = 0;       // CRC-32 of the header bytes (the payload's CRC continues it)
+};
+
+// Exact size of the file save_model writes for `spec` (spec must be valid).
+constexpr std::uint64_t model_file_size(const ModelSpec& spec) {
+  std::uint64_t params = 0;
+  for (std::size_t i = 0; i < spec.num_layers; ++i)
+    params += static_cast<std::uint64_t>(spec.layers[i].units) * spec.fan_in(i) + spec.layers[i].units;
+  return kModelFileFixedHeader + kModelFileLayerRecord * spec.num_layers + 4 * params + 4;
+}
+
+// Writes `model` (its spec and parameters) to `out`.
+[[nodiscard]] Status save_model(const Model& model, ByteWriter& out);
+
+// Streaming load, in two steps so the caller can plan and bind in between:
+//   read_model_header consumes exactly the header and validates it (spec included);
+//   read_model_parameters consumes the payload and CRC, requires the input to end there, and
+//   fills the parameters of `model`, which must have been bound for info.spec. When it fails
+//   after parameters were written (bad CRC found at the end, non-finite values), the model's
+//   parameters are zeroed, never left half-loaded.
+[[nodiscard]] Result<ModelFileInfo> read_model_header(ByteReader& in);
+[[nodiscard]] Status read_model_parameters(ByteReader& in, const ModelFileInfo& info, Model& model,
+                                           const LoadOptions& options = {});
+
+// In-memory file: header validation plus the exact-size check (no CRC pass).
+[[nodiscard]] Result<ModelFileInfo> read_model_info(const void* data, std::size_t size);
+// In-memory file: full validation, CRC included, before anything is written into `model`.
+[[nodiscard]] Status load_model_parameters(const void* data, std::size_t size, Model& model,
+                                           const LoadOptions& options = {});
+
+// Read header -> check the arena can hold the parameters -> plan -> bind -> load parameters.
+// `options` gives mode, max_batch, optimizer and ISA; the spec comes from the file. On failure
+// the arena is rewound to where it was.
+[[nodiscard]] Result<Model> load_model(const void* data, std::size_t size,
+                                       const ModelOptions& options, Arena& arena,
+                                       const LoadOptions& load_options = {});
+[[nodiscard]] Result<Model> load_model(ByteReader& in, const ModelOptions& options, Arena& arena,
+                                       const LoadOptions& load_options = {});
+
+}  // namespace fennec

@@ -1,0 +1,62 @@
+// File-system helpers for model files, safetensors and checkpoints (POSIX: stdio, fsync, rename,
+// mmap). Not part of FENNEC_INFERENCE_ONLY builds: boards load from a byte array (io.hpp).
+//
+// Every writer is crash-safe: it writes PATH.tmp, flushes and fsyncs it, renames it over PATH and
+// fsyncs the directory, so PATH is always either the old complete file or the new complete one.
+// Checkpoints keep two slots: before the rename, the current PATH becomes PATH.prev, so a torn or
+// corrupted PATH (power loss during the rename window, bit rot) falls back to PATH.prev. Readers
+// never allocate: model files and checkpoints are streamed, safetensors files are memory-mapped.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "fennec/io.hpp"
+#include "fennec/safetensors.hpp"
+#include "fennec/status.hpp"
+
+#if !defined(FENNEC_INFERENCE_ONLY)
+#include "fennec/checkpoint.hpp"
+#endif
+
+namespace fennec {
+
+// Longest path accepted (PATH.prev and PATH.tmp must fit too).
+inline constexpr std::size_t kMaxPathBytes = 4096;
+
+[[nodiscard]] Status save_model_file(const Model& model, const char* path);
+// Header validation plus the size check against the file's length (no CRC pass).
+[[nodiscard]] Result<ModelFileInfo> read_model_file_info(const char* path);
+// Streams header -> plan -> bind -> parameters (CRC checked at the end; the arena is rewound on
+// any failure).
+[[nodiscard]] Result<Model> load_model_file(const char* path, const ModelOptions& options,
+                                            Arena& arena, const LoadOptions& load_options = {});
+
+[[nodiscard]] Status save_safetensors_file(const Model& model, const char* path);
+// Memory-maps the file and calls load_safetensors.
+[[nodiscard]] Result<Model> load_safetensors_file(const char* path, const SafetensorsImport& import,
+                                                  const ModelOptions& options, Arena& arena);
+[[nodiscard]] Result<ModelSpec> read_safetensors_file_spec(const char* path,
+                                                           const SafetensorsImport& import);
+
+#if !defined(FENNEC_INFERENCE_ONLY)
+struct CheckpointFileInfo {
+  CheckpointInfo info{};
+  // 0: PATH itself; 1: PATH.prev (PATH was missing, torn or corrupt).
+  int slot = 0;
+  // Why PATH was rejected when slot == 1.
+  Status rejected{};
+};
+
+// Crash-safe two-slot write (see above).
+[[nodiscard]] Status save_checkpoint_file(const char* path, const Trainer& trainer, const Rng& rng,
+                                          const void* user = nullptr, std::size_t user_bytes = 0);
+// Validates PATH, else PATH.prev; the newest valid one. kCorruptData / kIoError when neither is.
+[[nodiscard]] Result<CheckpointFileInfo> read_checkpoint_file_info(const char* path);
+// Restores from the slot read_checkpoint_file_info picks (validated fully before any write).
+[[nodiscard]] Status restore_checkpoint_file(const char* path, Trainer& trainer, Rng& rng,
+                                             void* user = nullptr, std::size_t user_capacity = 0,
+                                             CheckpointFileInfo* used = nullptr);
+#endif
+
+}  // namespace fennec

@@ -1,0 +1,85 @@
+// safetensors import and export for MLPs shaped like a PyTorch nn.Sequential of nn.Linear layers
+// (with activation modules in between, which hold no tensors):
+//
+//   nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
+//   -> "0.weight" (512, 784), "0.bias" (512), "2.weight" (256, 512), "2.bias", "4.weight", "4.bias"
+//
+// Format (https://github.com/huggingface/safetensors): u64 little-endian header length N, N bytes
+// of UTF-8 JSON {"__metadata__": {str: str}, name: {"dtype", "shape", "data_offsets": [b, e]}},
+// then the data; offsets are relative to the end of the header.
+//
+// The reader validates as safetensors' own Metadata::validate does, without heap (the JSON is
+// parsed in place): N <= 100,000,000 and 8 + N <= file size; the header starts with '{', is
+// UTF-8 and strict JSON; known dtypes; element and byte counts computed with overflow checks;
+// data_offsets sorted form one contiguous run from 0 (no overlap, no hole, begin <= end) whose
+// sizes equal shape x dtype size, and whose end is exactly the end of the file (no trailing
+// bytes). Fennec is stricter in three places: duplicate keys are rejected (serde keeps the last),
+// nesting is limited to 64 levels, and more than kSafetensorsMaxTensors tensors or rank above
+// kSafetensorsMaxRank is kUnsupported. Zero-sized dims validate (as in safetensors) but cannot
+// become a Fennec layer.
+//
+// Import then maps names "<i>.weight" (rank 2, (out, in)) and "<i>.bias" (rank 1, (out)) to
+// layers in increasing i; a missing bias (nn.Linear(bias=False)) loads as zeros; any other name,
+// a dtype other than F32/F16/BF16, a bias length != rows or a break in the in/out chain is an
+// error. Data may sit at any alignment: values are decoded byte-wise into the arena.
+//
+// Export writes F32 tensors named as above (the Sequential index advances by one more after each
+// layer whose activation is not identity), the header padded with spaces to a multiple of 8, and
+// __metadata__ {"format": "pt", "fennec.activations": "relu,relu,identity",
+// "fennec.loss": "softmax_cross_entropy"}; import reads those two keys when the caller gives no
+// activations.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "fennec/activation.hpp"
+#include "fennec/arena.hpp"
+#include "fennec/io.hpp"
+#include "fennec/model.hpp"
+#include "fennec/spec.hpp"
+#include "fennec/status.hpp"
+
+namespace fennec {
+
+inline constexpr std::uint64_t kSafetensorsMaxHeader = 100000000;
+inline constexpr std::size_t kSafetensorsMaxTensors = 2 * kMaxLayers;
+inline constexpr std::size_t kSafetensorsMaxRank = 8;
+
+// Validates a whole safetensors file (see above); returns the number of tensors.
+[[nodiscard]] Result<std::size_t> validate_safetensors(const void* data, std::size_t size);
+
+struct SafetensorsImport {
+  // One activation per Linear layer, in order. nullptr: take them from the file's
+  // "fennec.activations" metadata (kInvalidArgument when absent).
+  const ActivationSpec* activations = nullptr;
+  std::size_t num_activations = 0;
+  // Loss of the resulting spec. When `activations` is nullptr and the file has "fennec.loss",
+  // that one is used instead.
+  Loss loss = Loss::kSoftmaxCrossEntropy;
+  // Reject NaN/Inf parameters (after conversion to f32) with kNonFinite.
+  bool check_finite = false;
+};
+
+// Validates the file and derives the network it holds.
+[[nodiscard]] Result<ModelSpec> read_safetensors_spec(const void* data, std::size_t size,
+                                                      const SafetensorsImport& import);
+// Validates the file and copies (converting to f32) its tensors into `model`, whose network must
+// be the one read_safetensors_spec derives. Nothing is written unless every check passes.
+[[nodiscard]] Status load_safetensors_parameters(const void* data, std::size_t size, Model& model,
+                                                 const SafetensorsImport& import);
+// read spec -> check the arena can hold the parameters -> bind -> load. Rewinds on failure.
+[[nodiscard]] Result<Model> load_safetensors(const void* data, std::size_t size,
+                                             const SafetensorsImport& import,
+                                             const ModelOptions& options, Arena& arena);
+
+// Writes `model` as F32 safetensors.
+[[nodiscard]] Status save_safetensors(const Model& model, ByteWriter& out);
+// Size save_safetensors writes for `model`.
+std::uint64_t safetensors_file_size(const Model& model);
+
+// IEEE half and bfloat16 to float (exact; NaN payloads kept as quiet NaNs).
+float f16_to_f32(std::uint16_t h);
+float bf16_to_f32(std::uint16_t b);
+
+}  // namespace fennec

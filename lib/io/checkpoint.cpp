@@ -1,0 +1,260 @@
+// Training checkpoints (format in include/fennec/checkpoint.hpp).
+#include "fennec/checkpoint.hpp"
+
+#include <cstring>
+
+#include "io/io_util.hpp"
+
+namespace fennec {
+
+using namespace io_detail;
+
+namespace {
+
+constexpr std::size_t kPreamble = 16;
+constexpr std::size_t kOptim = 40;
+constexpr std::size_t kStep = 88;
+constexpr std::size_t kRng = 96;
+constexpr std::size_t kUser = 128;
+static_assert(kPreamble + kSpecFixedBytes == kOptim, "layout");
+static_assert(kUser + 8 == kCheckpointFixedHeader, "layout");
+
+constexpr std::size_t kMaxHeader = kCheckpointFixedHeader + kModelFileLayerRecord * kMaxLayers;
+
+float* config_field(TrainerConfig& c, int i) {
+  float* f[9] = {&c.optimizer.lr,   &c.optimizer.momentum,    &c.optimizer.rho,
+                 &c.optimizer.beta1, &c.optimizer.beta2,      &c.optimizer.eps,
+                 &c.optimizer.weight_decay, &c.clip.max_norm, &c.clip.max_value};
+  return f[i];
+}
+
+std::size_t encode_header(const Trainer& trainer, const Rng& rng, std::uint64_t user_bytes,
+                          unsigned char* h) {
+  const Model& model = trainer.model();
+  std::memset(h, 0, kCheckpointFixedHeader);
+  std::memcpy(h, kCheckpointMagic, 8);
+  store_u32(h + 8, kCheckpointVersion);
+  unsigned char spec[kSpecMaxBytes];
+  const std::size_t spec_bytes = encode_spec(model.spec(), spec);
+  std::memcpy(h + kPreamble, spec, kSpecFixedBytes);
+  std::memcpy(h + kCheckpointFixedHeader, spec + kSpecFixedBytes, spec_bytes - kSpecFixedBytes);
+  const std::size_t n = kCheckpointFixedHeader + (spec_bytes - kSpecFixedBytes);
+  store_u32(h + 12, static_cast<std::uint32_t>(n));
+  TrainerConfig c = trainer.config();
+  store_u32(h + kOptim, static_cast<std::uint32_t>(c.optimizer.kind));
+  store_u32(h + kOptim + 4, static_cast<std::uint32_t>(optimizer_state_slots(c.optimizer.kind)));
+  for (int i = 0; i < 9; ++i) store_f32(h + kOptim + 8 + 4 * i, *config_field(c, i));
+  store_u64(h + kStep, trainer.step_count());
+  const Rng::State s = rng.state();
+  for (int i = 0; i < 4; ++i) store_u32(h + kRng + 4 * i, s.s[i]);
+  std::uint64_t spare;
+  std::memcpy(&spare, &s.spare, 8);
+  store_u64(h + kRng + 16, spare);
+  store_u32(h + kRng + 24, s.has_spare);
+  store_u64(h + kUser, user_bytes);
+  return n;
+}
+
+bool same_config_but_lr(const TrainerConfig& a, const TrainerConfig& b) {
+  TrainerConfig x = a, y = b;
+  if (x.optimizer.kind != y.optimizer.kind) return false;
+  for (int i = 1; i < 9; ++i)
+    if (*config_field(x, i) != *config_field(y, i)) return false;
+  return true;
+}
+
+void zero_state(Model& model) {
+  VectorView p = model.parameters();
+  if (p.size) std::memset(p.data, 0, p.size * sizeof(float));
+  for (std::size_t s = 0; s < 2; ++s) {
+    VectorView v = model.optimizer_state(s);
+    if (v.size) std::memset(v.data, 0, v.size * sizeof(float));
+  }
+}
+
+struct Target {
+  Trainer* trainer = nullptr;
+  Rng* rng = nullptr;
+  void* user = nullptr;
+  std::size_t user_capacity = 0;
+};
+
+// Reads one checkpoint. With a null target only validates; with one, checks compatibility before
+// writing anything, then writes while reading.
+Status parse(ByteReader& reader, CheckpointInfo* info, const Target& target) {
+  Input in(reader);
+  unsigned char h[kMaxHeader];
+  FENNEC_RETURN_IF_ERROR(in.read(h, kCheckpointFixedHeader, "checkpoint header"));
+  FENNEC_ENSURE(std::memcmp(h, kCheckpointMagic, 8) == 0, StatusCode::kCorruptData,
+                "not a Fennec checkpoint (bad magic)");
+  const std::uint32_t version = load_u32(h + 8);
+  FENNEC_ENSURE(version != 0, StatusCode::kCorruptData, "checkpoint version 0 is invalid");
+  FENNEC_ENSURE(version <= kCheckpointVersion, StatusCode::kUnsupported,
+                "checkpoint version %lu is newer than this library (%lu)",
+                static_cast<unsigned long>(version), static_cast<unsigned long>(kCheckpointVersion));
+  SpecFixed f;
+  FENNEC_RETURN_IF_ERROR(decode_spec_fixed(h + kPreamble, &f));
+  const std::uint32_t header_bytes = load_u32(h + 12);
+  const std::uint64_t expected_header =
+      kCheckpointFixedHeader + kModelFileLayerRecord * std::uint64_t{f.num_layers};
+  FENNEC_ENSURE(header_bytes == expected_header, StatusCode::kCorruptData,
+                "header length %lu, expected %llu for %lu layers",
+                static_cast<unsigned long>(header_bytes),
+                static_cast<unsigned long long>(expected_header),
+                static_cast<unsigned long>(f.num_layers));
+
+  CheckpointInfo ci;
+  const std::uint32_t kind = load_u32(h + kOptim), slots = load_u32(h + kOptim + 4);
+  FENNEC_ENSURE(kind < static_cast<std::uint32_t>(kOptimizerCount), StatusCode::kCorruptData,
+                "optimizer kind %lu out of range", static_cast<unsigned long>(kind));
+  ci.trainer.optimizer.kind = static_cast<OptimizerKind>(kind);
+  FENNEC_ENSURE(slots == optimizer_state_slots(ci.trainer.optimizer.kind), StatusCode::kCorruptData,
+                "%lu optimizer state slots, %s keeps %zu", static_cast<unsigned long>(slots),
+                optimizer_name(ci.trainer.optimizer.kind),
+                optimizer_state_slots(ci.trainer.optimizer.kind));
+  for (int i = 0; i < 9; ++i) *config_field(ci.trainer, i) = load_f32(h + kOptim + 8 + 4 * i);
+  const Status vo = validate(ci.trainer.optimizer);
+  FENNEC_ENSURE(vo.is_ok(), StatusCode::kCorruptData, "stored optimizer config: %s", vo.message());
+  const Status vc = validate(ci.trainer.clip);
+  FENNEC_ENSURE(vc.is_ok(), StatusCode::kCorruptData, "stored clip config: %s", vc.message());
+  FENNEC_ENSURE(load_u32(h + 84) == 0 && load_u32(h + kRng + 28) == 0, StatusCode::kCorruptData,
+                "reserved header fields are not zero");
+  ci.step = load_u64(h + kStep);
+  for (int i = 0; i < 4; ++i) ci.rng.s[i] = load_u32(h + kRng + 4 * i);
+  const std::uint64_t spare = load_u64(h + kRng + 16);
+  std::memcpy(&ci.rng.spare, &spare, 8);
+  ci.rng.has_spare = load_u32(h + kRng + 24);
+  FENNEC_ENSURE(ci.rng.has_spare <= 1, StatusCode::kCorruptData, "rng has_spare is %lu",
+                static_cast<unsigned long>(ci.rng.has_spare));
+  FENNEC_ENSURE(ci.rng.s[0] | ci.rng.s[1] | ci.rng.s[2] | ci.rng.s[3], StatusCode::kCorruptData,
+                "rng state is all zero (not a reachable xoshiro state)");
+  FENNEC_ENSURE(!ci.rng.has_spare || (spare & 0x7ff0000000000000ull) != 0x7ff0000000000000ull,
+                StatusCode::kCorruptData, "rng spare sample is not finite");
+  ci.user_bytes = load_u64(h + kUser);
+  FENNEC_ENSURE(ci.user_bytes <= kCheckpointMaxUserBytes, StatusCode::kCorruptData,
+                "user blob of %llu bytes above the %llu limit",
+                static_cast<unsigned long long>(ci.user_bytes),
+                static_cast<unsigned long long>(kCheckpointMaxUserBytes));
+
+  FENNEC_RETURN_IF_ERROR(in.read(h + kCheckpointFixedHeader, kModelFileLayerRecord * f.num_layers,
+                                 "layer records"));
+  FENNEC_RETURN_IF_ERROR(decode_spec_layers(f, h + kCheckpointFixedHeader, &ci.spec));
+  ci.parameter_count = f.param_count;
+  std::uint64_t total = 0;
+  FENNEC_ENSURE(mul_u64(f.param_count, 4 * (1 + std::uint64_t{slots}), &total) &&
+                    add_u64(total, header_bytes, &total) && add_u64(total, ci.user_bytes, &total) &&
+                    add_u64(total, 4, &total),
+                StatusCode::kCorruptData, "checkpoint size overflows");
+  ci.file_bytes = total;
+
+  Model* model = nullptr;
+  if (target.trainer) {
+    Trainer& t = *target.trainer;
+    model = &t.model();
+    FENNEC_ENSURE(same_network(ci.spec, model->spec()), StatusCode::kShapeMismatch,
+                  "the checkpoint's network differs from the trainer's model");
+    FENNEC_ENSURE(same_config_but_lr(ci.trainer, t.config()), StatusCode::kFailedPrecondition,
+                  "the checkpoint was written with a different optimizer or clipping config "
+                  "(create the Trainer from CheckpointInfo::trainer)");
+    FENNEC_ENSURE(ci.user_bytes <= target.user_capacity, StatusCode::kOutOfMemory,
+                  "user blob of %llu bytes does not fit the %zu-byte buffer",
+                  static_cast<unsigned long long>(ci.user_bytes), target.user_capacity);
+    FENNEC_ENSURE(target.user != nullptr || ci.user_bytes == 0, StatusCode::kInvalidArgument,
+                  "null user buffer");
+  }
+
+  Status s;
+  if (target.trainer && ci.user_bytes) {
+    s = in.read(target.user, static_cast<std::size_t>(ci.user_bytes), "user blob");
+  } else {
+    s = in.skip(ci.user_bytes, "user blob");
+  }
+  std::uint64_t non_finite = 0;
+  if (s.is_ok())
+    s = read_block(in, model, ci.spec, model ? model->parameters().data : nullptr, "parameters",
+                   &non_finite);
+  for (std::uint32_t k = 0; k < slots && s.is_ok(); ++k)
+    s = read_block(in, model, ci.spec, model ? model->optimizer_state(k).data : nullptr,
+                   "optimizer state", &non_finite);
+  if (s.is_ok()) s = in.check_crc();
+  if (s.is_ok()) s = in.expect_end();
+  if (!s.is_ok()) {
+    if (model) zero_state(*model);
+    return s;
+  }
+  if (target.trainer) {
+    target.trainer->set_step_count(ci.step);
+    FENNEC_RETURN_IF_ERROR(target.trainer->set_learning_rate(ci.trainer.optimizer.lr));
+    target.rng->set_state(ci.rng);
+  }
+  if (info) *info = ci;
+  return Status::ok();
+}
+
+}  // namespace
+
+std::uint64_t checkpoint_size(const Trainer& trainer, std::size_t user_bytes) {
+  std::uint64_t params = 0;
+  parameter_count(trainer.model().spec(), &params);
+  const std::uint64_t slots = optimizer_state_slots(trainer.config().optimizer.kind);
+  return kCheckpointFixedHeader + kModelFileLayerRecord * trainer.model().num_layers() +
+         user_bytes + 4 * params * (1 + slots) + 4;
+}
+
+Status save_checkpoint(const Trainer& trainer, const Rng& rng, const void* user,
+                       std::size_t user_bytes, ByteWriter& writer) {
+  FENNEC_ENSURE(trainer.model().is_bound(), StatusCode::kFailedPrecondition,
+                "save_checkpoint: model is not bound");
+  FENNEC_ENSURE(user_bytes <= kCheckpointMaxUserBytes, StatusCode::kInvalidArgument,
+                "user blob of %zu bytes above the limit", user_bytes);
+  FENNEC_ENSURE(user != nullptr || user_bytes == 0, StatusCode::kInvalidArgument, "null user blob");
+  unsigned char h[kMaxHeader];
+  const std::size_t n = encode_header(trainer, rng, user_bytes, h);
+  Output out(writer);
+  FENNEC_RETURN_IF_ERROR(out.write(h, n));
+  if (user_bytes) FENNEC_RETURN_IF_ERROR(out.write(user, user_bytes));
+  const Model& model = trainer.model();
+  FENNEC_RETURN_IF_ERROR(write_parameters(out, model));
+  for (std::size_t k = 0; k < optimizer_state_slots(trainer.config().optimizer.kind); ++k)
+    FENNEC_RETURN_IF_ERROR(write_block(out, model, model.optimizer_state(k).data));
+  return out.finish_crc();
+}
+
+Result<CheckpointInfo> validate_checkpoint(ByteReader& in) {
+  CheckpointInfo info;
+  FENNEC_RETURN_IF_ERROR(parse(in, &info, Target{}));
+  return info;
+}
+
+Status restore_checkpoint(ByteReader& in, Trainer& trainer, Rng& rng, void* user,
+                          std::size_t user_capacity) {
+  Target t;
+  t.trainer = &trainer;
+  t.rng = &rng;
+  t.user = user;
+  t.user_capacity = user_capacity;
+  return parse(in, nullptr, t);
+}
+
+Result<CheckpointInfo> read_checkpoint_info(const void* data, std::size_t size) {
+  FENNEC_ENSURE(data != nullptr || size == 0, StatusCode::kInvalidArgument, "null data");
+  MemoryReader mr(data, size);
+  ByteReader r = mr.reader();
+  Result<CheckpointInfo> info = validate_checkpoint(r);
+  if (!info.is_ok()) return info;
+  FENNEC_ENSURE(info->file_bytes == size, StatusCode::kCorruptData,
+                "checkpoint is %zu bytes, its header describes %llu", size,
+                static_cast<unsigned long long>(info->file_bytes));
+  return info;
+}
+
+Status restore_checkpoint(const void* data, std::size_t size, Trainer& trainer, Rng& rng,
+                          void* user, std::size_t user_capacity) {
+  Result<CheckpointInfo> info = read_checkpoint_info(data, size);
+  if (!info.is_ok()) return info.status();
+  MemoryReader mr(data, size);
+  ByteReader r = mr.reader();
+  return restore_checkpoint(r, trainer, rng, user, user_capacity);
+}
+
+}  // namespace fennec

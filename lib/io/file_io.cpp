@@ -1,0 +1,319 @@
+// File-system helpers (include/fennec/io_file.hpp). POSIX; not in inference-only builds.
+#include "fennec/io_file.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace fennec {
+
+namespace {
+
+Status io_error(const char* what, const char* path) {
+  return Status::error(StatusCode::kIoError, "%s '%s': %s", what, path, std::strerror(errno));
+}
+
+Status suffixed(const char* path, const char* suffix, char* out) {
+  FENNEC_ENSURE(path != nullptr && path[0] != 0, StatusCode::kInvalidArgument, "empty path");
+  const std::size_t n = std::strlen(path), m = std::strlen(suffix);
+  FENNEC_ENSURE(n + m < kMaxPathBytes, StatusCode::kInvalidArgument, "path longer than %zu bytes",
+                kMaxPathBytes - m - 1);
+  std::memcpy(out, path, n);
+  std::memcpy(out + n, suffix, m + 1);
+  return Status::ok();
+}
+
+// ---- reading ----
+class File {
+ public:
+  File() = default;
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+  ~File() {
+    if (f_) std::fclose(f_);
+  }
+  Status open(const char* path, const char* mode) {
+    f_ = std::fopen(path, mode);
+    if (!f_) return io_error("cannot open", path);
+    path_ = path;
+    return Status::ok();
+  }
+  ByteReader reader() {
+    ByteReader r;
+    r.read = &File::read;
+    r.context = this;
+    return r;
+  }
+  ByteWriter writer() {
+    ByteWriter w;
+    w.write = &File::write;
+    w.context = this;
+    return w;
+  }
+  // Flush stdio buffers, fsync, close.
+  Status commit() {
+    if (std::fflush(f_) != 0) return io_error("cannot flush", path_);
+    if (::fsync(::fileno(f_)) != 0) return io_error("cannot fsync", path_);
+    const int rc = std::fclose(f_);
+    f_ = nullptr;
+    if (rc != 0) return io_error("cannot close", path_);
+    return Status::ok();
+  }
+  Result<std::uint64_t> size() {
+    struct stat st;
+    if (::fstat(::fileno(f_), &st) != 0) return io_error("cannot stat", path_);
+    return static_cast<std::uint64_t>(st.st_size);
+  }
+
+ private:
+  static Status read(void* self, void* data, std::size_t size, std::size_t* got) {
+    File& f = *static_cast<File*>(self);
+    *got = std::fread(data, 1, size, f.f_);
+    if (*got < size && std::ferror(f.f_)) return io_error("cannot read", f.path_);
+    return Status::ok();
+  }
+  static Status write(void* self, const void* data, std::size_t size) {
+    File& f = *static_cast<File*>(self);
+    if (size && std::fwrite(data, 1, size, f.f_) != size) return io_error("cannot write", f.path_);
+    return Status::ok();
+  }
+  std::FILE* f_ = nullptr;
+  const char* path_ = "";
+};
+
+Status fsync_parent(const char* path) {
+  char dir[kMaxPathBytes];
+  const std::size_t n = std::strlen(path);
+  if (n >= sizeof(dir)) return Status::ok();
+  std::memcpy(dir, path, n + 1);
+  char* slash = std::strrchr(dir, '/');
+  if (slash == dir) {
+    slash[1] = 0;
+  } else if (slash) {
+    *slash = 0;
+  } else {
+    dir[0] = '.';
+    dir[1] = 0;
+  }
+  const int fd = ::open(dir, O_RDONLY);
+  if (fd < 0) return io_error("cannot open directory", dir);
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  // Some file systems refuse fsync on directories; the rename is still atomic there.
+  if (rc != 0 && errno != EINVAL && errno != EBADF) return io_error("cannot fsync directory", dir);
+  return Status::ok();
+}
+
+using Producer = Status (*)(ByteWriter& out, const void* context);
+
+// Writes PATH.tmp through `produce`, fsyncs it, optionally moves PATH to PATH.prev, renames
+// PATH.tmp to PATH, fsyncs the directory.
+Status write_atomically(const char* path, Producer produce, const void* context, bool keep_prev) {
+  char tmp[kMaxPathBytes], prev[kMaxPathBytes];
+  FENNEC_RETURN_IF_ERROR(suffixed(path, ".tmp", tmp));
+  FENNEC_RETURN_IF_ERROR(suffixed(path, ".prev", prev));
+  {
+    File f;
+    FENNEC_RETURN_IF_ERROR(f.open(tmp, "wb"));
+    ByteWriter w = f.writer();
+    Status s = produce(w, context);
+    if (s.is_ok()) s = f.commit();
+    if (!s.is_ok()) {
+      std::remove(tmp);
+      return s;
+    }
+  }
+  if (keep_prev && std::rename(path, prev) != 0 && errno != ENOENT)
+    return io_error("cannot rename to", prev);
+  if (std::rename(tmp, path) != 0) return io_error("cannot rename to", path);
+  return fsync_parent(path);
+}
+
+// Read-only memory map of a whole file (no heap). Empty files map to (nullptr, 0).
+class Mapping {
+ public:
+  Mapping() = default;
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  ~Mapping() {
+    if (data_) ::munmap(data_, size_);
+  }
+  Status map(const char* path) {
+    const int fd = ::open(path, O_RDONLY);
+    if (fd < 0) return io_error("cannot open", path);
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      const Status s = io_error("cannot stat", path);
+      ::close(fd);
+      return s;
+    }
+    size_ = static_cast<std::size_t>(st.st_size);
+    if (size_ > 0) {
+      void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p == MAP_FAILED) {
+        const Status s = io_error("cannot map", path);
+        ::close(fd);
+        return s;
+      }
+      data_ = p;
+    }
+    ::close(fd);
+    return Status::ok();
+  }
+  const void* data() const { return data_; }
+  std::size_t size() const { return size_; }
+
+ private:
+  void* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+}  // namespace
+
+// ---- model files ----
+Status save_model_file(const Model& model, const char* path) {
+  return write_atomically(
+      path,
+      [](ByteWriter& w, const void* m) { return save_model(*static_cast<const Model*>(m), w); },
+      &model, false);
+}
+
+namespace {
+Result<ModelFileInfo> open_model(File& f, const char* path, ByteReader& r) {
+  FENNEC_RETURN_IF_ERROR(f.open(path, "rb"));
+  Result<std::uint64_t> size = f.size();
+  if (!size.is_ok()) return size.status();
+  Result<ModelFileInfo> info = read_model_header(r);
+  if (!info.is_ok()) return info;
+  FENNEC_ENSURE(info->file_bytes == size.value(), StatusCode::kCorruptData,
+                "model file is %llu bytes, its header describes %llu",
+                static_cast<unsigned long long>(size.value()),
+                static_cast<unsigned long long>(info->file_bytes));
+  return info;
+}
+}  // namespace
+
+Result<ModelFileInfo> read_model_file_info(const char* path) {
+  File f;
+  ByteReader r = f.reader();
+  return open_model(f, path, r);
+}
+
+Result<Model> load_model_file(const char* path, const ModelOptions& options, Arena& arena,
+                              const LoadOptions& load_options) {
+  File f;
+  ByteReader r = f.reader();
+  Result<ModelFileInfo> info = open_model(f, path, r);
+  if (!info.is_ok()) return info.status();
+  std::uint64_t bytes = info->parameter_count * 4;  // bounded by the file size just checked
+  FENNEC_ENSURE(bytes <= arena.remaining(), StatusCode::kOutOfMemory,
+                "arena too small: the model's %llu parameter bytes alone exceed the %zu free",
+                static_cast<unsigned long long>(bytes), arena.remaining());
+  const Arena::Mark start = arena.mark();
+  Result<Model> model = Model::bind(info->spec, options, arena);
+  if (!model.is_ok()) return model.status();
+  const Status s = read_model_parameters(r, info.value(), model.value(), load_options);
+  if (!s.is_ok()) {
+    arena.rewind(start);
+    return s;
+  }
+  return model;
+}
+
+// ---- safetensors ----
+Status save_safetensors_file(const Model& model, const char* path) {
+  return write_atomically(
+      path,
+      [](ByteWriter& w, const void* m) { return save_safetensors(*static_cast<const Model*>(m), w); },
+      &model, false);
+}
+
+Result<Model> load_safetensors_file(const char* path, const SafetensorsImport& import,
+                                    const ModelOptions& options, Arena& arena) {
+  Mapping m;
+  FENNEC_RETURN_IF_ERROR(m.map(path));
+  return load_safetensors(m.data(), m.size(), import, options, arena);
+}
+
+Result<ModelSpec> read_safetensors_file_spec(const char* path, const SafetensorsImport& import) {
+  Mapping m;
+  FENNEC_RETURN_IF_ERROR(m.map(path));
+  return read_safetensors_spec(m.data(), m.size(), import);
+}
+
+// ---- checkpoints ----
+#if !defined(FENNEC_INFERENCE_ONLY)
+namespace {
+
+struct CheckpointArgs {
+  const Trainer* trainer;
+  const Rng* rng;
+  const void* user;
+  std::size_t user_bytes;
+};
+
+Result<CheckpointInfo> validate_checkpoint_file(const char* path) {
+  File f;
+  FENNEC_RETURN_IF_ERROR(f.open(path, "rb"));
+  ByteReader r = f.reader();
+  return validate_checkpoint(r);
+}
+
+}  // namespace
+
+Status save_checkpoint_file(const char* path, const Trainer& trainer, const Rng& rng,
+                            const void* user, std::size_t user_bytes) {
+  const CheckpointArgs args{&trainer, &rng, user, user_bytes};
+  return write_atomically(
+      path,
+      [](ByteWriter& w, const void* c) {
+        const CheckpointArgs& a = *static_cast<const CheckpointArgs*>(c);
+        return save_checkpoint(*a.trainer, *a.rng, a.user, a.user_bytes, w);
+      },
+      &args, true);
+}
+
+Result<CheckpointFileInfo> read_checkpoint_file_info(const char* path) {
+  char prev[kMaxPathBytes];
+  FENNEC_RETURN_IF_ERROR(suffixed(path, ".prev", prev));
+  CheckpointFileInfo out;
+  Result<CheckpointInfo> cur = validate_checkpoint_file(path);
+  if (cur.is_ok()) {
+    out.info = cur.value();
+    out.slot = 0;
+    return out;
+  }
+  Result<CheckpointInfo> old = validate_checkpoint_file(prev);
+  if (old.is_ok()) {
+    out.info = old.value();
+    out.slot = 1;
+    out.rejected = cur.status();
+    return out;
+  }
+  return Status::error(cur.status().code() == StatusCode::kIoError ? old.status().code()
+                                                                   : cur.status().code(),
+                       "no valid checkpoint: %s; %s.prev: %s", cur.status().message(), path,
+                       old.status().message());
+}
+
+Status restore_checkpoint_file(const char* path, Trainer& trainer, Rng& rng, void* user,
+                               std::size_t user_capacity, CheckpointFileInfo* used) {
+  Result<CheckpointFileInfo> info = read_checkpoint_file_info(path);
+  if (!info.is_ok()) return info.status();
+  char prev[kMaxPathBytes];
+  FENNEC_RETURN_IF_ERROR(suffixed(path, ".prev", prev));
+  File f;
+  FENNEC_RETURN_IF_ERROR(f.open(info->slot == 0 ? path : prev, "rb"));
+  ByteReader r = f.reader();
+  FENNEC_RETURN_IF_ERROR(restore_checkpoint(r, trainer, rng, user, user_capacity));
+  if (used) *used = info.value();
+  return Status::ok();
+}
+#endif
+
+}  // namespace fennec

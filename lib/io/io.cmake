@@ -1,0 +1,14 @@
+# File formats (issue #6): model files, checkpoints, safetensors.
+# In-memory loaders and savers go into every build, FENNEC_INFERENCE_ONLY (Cortex-M) included:
+# they need no heap, no file system and no <cstdio> file I/O. File-system helpers and training
+# checkpoints (which need the trainer) are left out of inference-only builds.
+target_sources(fennec PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/io_util.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/model_file.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/json.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/safetensors.cpp)
+if(NOT FENNEC_INFERENCE_ONLY)
+  target_sources(fennec PRIVATE
+    ${CMAKE_CURRENT_LIST_DIR}/checkpoint.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/file_io.cpp)
+endif()

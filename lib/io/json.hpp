@@ -1,0 +1,68 @@
+// A strict RFC 8259 JSON reader over a byte range that never allocates: the caller drives it
+// token by token. Strings are returned as raw slices (escapes not decoded) after validation;
+// json_decoded_equal / json_decode compare or decode them without a heap.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "fennec/status.hpp"
+
+namespace fennec::io_detail {
+
+inline constexpr int kJsonMaxDepth = 64;
+
+// Raw contents of a JSON string literal (between the quotes), already validated.
+struct JsonSlice {
+  const char* data = nullptr;
+  std::size_t size = 0;
+};
+
+// Whether `bytes` is well-formed UTF-8 (no overlong forms, no surrogates, <= U+10FFFF).
+bool valid_utf8(const unsigned char* bytes, std::size_t size);
+
+class JsonReader {
+ public:
+  JsonReader(const char* data, std::size_t size) : p_(data), begin_(data), end_(data + size) {}
+
+  void skip_ws();
+  // After whitespace: consume `c` if it is next.
+  bool eat(char c);
+  // After whitespace: kCorruptData unless `c` is next (then consumed).
+  Status expect(char c, const char* context);
+  bool at_end() {
+    skip_ws();
+    return p_ == end_;
+  }
+  bool peek_is(char c) {
+    skip_ws();
+    return p_ != end_ && *p_ == c;
+  }
+  // A string literal: escapes checked (\u surrogates paired), no raw control characters.
+  Status string(JsonSlice* out);
+  // A non-negative integer literal that fits in u64 (no sign, fraction or exponent).
+  Status u64(std::uint64_t* out);
+  // null
+  bool null_literal();
+  // Any value (depth <= kJsonMaxDepth), validated and discarded.
+  Status skip_value();
+  std::size_t offset() const { return static_cast<std::size_t>(p_ - begin_); }
+
+ private:
+  Status scalar();
+  Status number();
+  Status literal(const char* word);
+  Status error(const char* what);
+  const char* p_;
+  const char* begin_;
+  const char* end_;
+};
+
+// Decoded comparison (escapes resolved) of a validated slice with another or with a C string.
+bool json_decoded_equal(JsonSlice a, JsonSlice b);
+bool json_decoded_equal(JsonSlice a, const char* text);
+// Decode into `out` (NUL-terminated). False (and a truncated, terminated `out`) if it does not fit
+// in capacity-1 bytes.
+bool json_decode(JsonSlice s, char* out, std::size_t capacity);
+
+}  // namespace fennec::io_detail

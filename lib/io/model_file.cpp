@@ -1,0 +1,182 @@
+// Fennec model file (format in include/fennec/io.hpp). No heap, no file system.
+#include <cstring>
+
+#include "fennec/io.hpp"
+#include "io/io_util.hpp"
+
+namespace fennec {
+
+using namespace io_detail;
+
+namespace {
+
+// Header bytes before the spec record: magic, version, header_bytes.
+constexpr std::size_t kPreamble = 16;
+static_assert(kPreamble + kSpecFixedBytes == kModelFileFixedHeader, "layout");
+
+void zero_parameters(Model& model) {
+  const VectorView p = model.parameters();
+  if (p.size) std::memset(p.data, 0, p.size * sizeof(float));
+}
+
+Status check_model_matches(const ModelFileInfo& info, const Model& model) {
+  FENNEC_ENSURE(model.is_bound(), StatusCode::kFailedPrecondition, "model is not bound");
+  FENNEC_ENSURE(same_network(info.spec, model.spec()), StatusCode::kShapeMismatch,
+                "the file's network differs from the model's (input %u vs %u, %u vs %u layers)",
+                static_cast<unsigned>(info.spec.input), static_cast<unsigned>(model.spec().input),
+                static_cast<unsigned>(info.spec.num_layers),
+                static_cast<unsigned>(model.num_layers()));
+  return Status::ok();
+}
+
+}  // namespace
+
+Status save_model(const Model& model, ByteWriter& writer) {
+  FENNEC_ENSURE(model.is_bound(), StatusCode::kFailedPrecondition, "save_model: model is not bound");
+  unsigned char header[kPreamble + kSpecMaxBytes];
+  std::memcpy(header, kModelFileMagic, 8);
+  store_u32(header + 8, kModelFileVersion);
+  const std::size_t n = kPreamble + encode_spec(model.spec(), header + kPreamble);
+  store_u32(header + 12, static_cast<std::uint32_t>(n));
+  Output out(writer);
+  FENNEC_RETURN_IF_ERROR(out.write(header, n));
+  FENNEC_RETURN_IF_ERROR(write_parameters(out, model));
+  return out.finish_crc();
+}
+
+Result<ModelFileInfo> read_model_header(ByteReader& reader) {
+  Input in(reader);
+  unsigned char h[kPreamble + kSpecMaxBytes];
+  FENNEC_RETURN_IF_ERROR(in.read(h, kModelFileFixedHeader, "model file header"));
+  FENNEC_ENSURE(std::memcmp(h, kModelFileMagic, 8) == 0, StatusCode::kCorruptData,
+                "not a Fennec model file (bad magic)");
+  ModelFileInfo info;
+  info.version = load_u32(h + 8);
+  FENNEC_ENSURE(info.version != 0, StatusCode::kCorruptData, "model file version 0 is invalid");
+  FENNEC_ENSURE(info.version <= kModelFileVersion, StatusCode::kUnsupported,
+                "model file version %lu is newer than this library (%lu)",
+                static_cast<unsigned long>(info.version),
+                static_cast<unsigned long>(kModelFileVersion));
+  SpecFixed f;
+  FENNEC_RETURN_IF_ERROR(decode_spec_fixed(h + kPreamble, &f));
+  const std::uint32_t header_bytes = load_u32(h + 12);
+  const std::uint64_t expected = kModelFileFixedHeader + kModelFileLayerRecord * std::uint64_t{f.num_layers};
+  FENNEC_ENSURE(header_bytes == expected, StatusCode::kCorruptData,
+                "header length %lu, expected %llu for %lu layers",
+                static_cast<unsigned long>(header_bytes), static_cast<unsigned long long>(expected),
+                static_cast<unsigned long>(f.num_layers));
+  FENNEC_RETURN_IF_ERROR(in.read(h + kModelFileFixedHeader,
+                                 kModelFileLayerRecord * f.num_layers, "layer records"));
+  FENNEC_RETURN_IF_ERROR(decode_spec_layers(f, h + kModelFileFixedHeader, &info.spec));
+  info.parameter_count = f.param_count;
+  info.header_bytes = header_bytes;
+  std::uint64_t bytes = 0;
+  // Widths <= 2^20 and <= 32 layers keep this far below 2^64; checked all the same.
+  FENNEC_ENSURE(mul_u64(f.param_count, 4, &bytes) && add_u64(bytes, header_bytes + 4u, &bytes),
+                StatusCode::kCorruptData, "file size overflows");
+  info.file_bytes = bytes;
+  info.header_crc = in.crc();
+  return info;
+}
+
+Status read_model_parameters(ByteReader& reader, const ModelFileInfo& info, Model& model,
+                             const LoadOptions& options) {
+  FENNEC_RETURN_IF_ERROR(check_model_matches(info, model));
+  Input in(reader, info.header_crc, info.header_bytes);
+  std::uint64_t non_finite = 0;
+  Status s = read_block(in, &model, info.spec, model.parameters().data, "parameters", &non_finite);
+  if (s.is_ok()) s = in.check_crc();
+  if (s.is_ok()) s = in.expect_end();
+  if (s.is_ok() && options.check_finite && non_finite) {
+    s = Status::error(StatusCode::kNonFinite, "%llu parameters are NaN or Inf",
+                      static_cast<unsigned long long>(non_finite));
+  }
+  if (!s.is_ok()) zero_parameters(model);
+  return s;
+}
+
+Result<ModelFileInfo> read_model_info(const void* data, std::size_t size) {
+  FENNEC_ENSURE(data != nullptr || size == 0, StatusCode::kInvalidArgument, "null data");
+  MemoryReader mr(data, size);
+  ByteReader r = mr.reader();
+  Result<ModelFileInfo> info = read_model_header(r);
+  if (!info.is_ok()) return info;
+  FENNEC_ENSURE(info->file_bytes == size, StatusCode::kCorruptData,
+                "model file is %zu bytes, its header describes %llu", size,
+                static_cast<unsigned long long>(info->file_bytes));
+  return info;
+}
+
+Status load_model_parameters(const void* data, std::size_t size, Model& model,
+                             const LoadOptions& options) {
+  Result<ModelFileInfo> info = read_model_info(data, size);
+  if (!info.is_ok()) return info.status();
+  FENNEC_RETURN_IF_ERROR(check_model_matches(info.value(), model));
+  // Whole-file CRC and finite check before a single parameter is written.
+  const unsigned char* bytes = static_cast<const unsigned char*>(data);
+  const std::uint32_t crc = crc32(bytes, size - 4);
+  const std::uint32_t stored = load_u32(bytes + size - 4);
+  FENNEC_ENSURE(crc == stored, StatusCode::kCorruptData,
+                "CRC-32 mismatch: stored 0x%08lx, computed 0x%08lx (corrupted or torn file)",
+                static_cast<unsigned long>(stored), static_cast<unsigned long>(crc));
+  if (options.check_finite) {
+    const unsigned char* p = bytes + info->header_bytes;
+    for (std::uint64_t i = 0; i < info->parameter_count; ++i, p += 4) {
+      FENNEC_ENSURE(finite_bits(load_u32(p)), StatusCode::kNonFinite,
+                    "parameter %llu is NaN or Inf", static_cast<unsigned long long>(i));
+    }
+  }
+  MemoryReader mr(bytes + info->header_bytes, size - static_cast<std::size_t>(info->header_bytes));
+  ByteReader r = mr.reader();
+  return read_model_parameters(r, info.value(), model, LoadOptions{});
+}
+
+namespace {
+
+// The parameter block must fit in what the arena has left: checked before plan() so a huge
+// (but valid) spec never reaches size_t arithmetic that could wrap on 32-bit targets.
+Status check_arena_room(const ModelFileInfo& info, const Arena& arena) {
+  std::uint64_t bytes = 0;
+  FENNEC_ENSURE(mul_u64(info.parameter_count, 4, &bytes), StatusCode::kOutOfMemory,
+                "parameter bytes overflow");
+  FENNEC_ENSURE(bytes <= arena.remaining(), StatusCode::kOutOfMemory,
+                "arena too small: the model's %llu parameter bytes alone exceed the %zu free",
+                static_cast<unsigned long long>(bytes), arena.remaining());
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<Model> load_model(ByteReader& reader, const ModelOptions& options, Arena& arena,
+                         const LoadOptions& load_options) {
+  Result<ModelFileInfo> info = read_model_header(reader);
+  if (!info.is_ok()) return info.status();
+  FENNEC_RETURN_IF_ERROR(check_arena_room(info.value(), arena));
+  const Arena::Mark start = arena.mark();
+  Result<Model> model = Model::bind(info->spec, options, arena);
+  if (!model.is_ok()) return model.status();
+  const Status s = read_model_parameters(reader, info.value(), model.value(), load_options);
+  if (!s.is_ok()) {
+    arena.rewind(start);
+    return s;
+  }
+  return model;
+}
+
+Result<Model> load_model(const void* data, std::size_t size, const ModelOptions& options,
+                         Arena& arena, const LoadOptions& load_options) {
+  Result<ModelFileInfo> info = read_model_info(data, size);
+  if (!info.is_ok()) return info.status();
+  FENNEC_RETURN_IF_ERROR(check_arena_room(info.value(), arena));
+  const Arena::Mark start = arena.mark();
+  Result<Model> model = Model::bind(info->spec, options, arena);
+  if (!model.is_ok()) return model.status();
+  const Status s = load_model_parameters(data, size, model.value(), load_options);
+  if (!s.is_ok()) {
+    arena.rewind(start);
+    return s;
+  }
+  return model;
+}
+
+}  // namespace fennec

@@ -1,0 +1,628 @@
+// safetensors import/export (format and checks in include/fennec/safetensors.hpp).
+// No heap: the JSON header is parsed in place; per-tensor facts live in a fixed table on the stack.
+#include "fennec/safetensors.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "io/io_util.hpp"
+#include "io/json.hpp"
+
+namespace fennec {
+
+using namespace io_detail;
+
+namespace {
+
+struct DtypeInfo {
+  const char* name;
+  std::uint32_t bits;
+};
+// safetensors' Dtype enum (serde names). Index 0..2 are the ones Fennec imports.
+constexpr DtypeInfo kDtypes[] = {
+    {"F32", 32},    {"F16", 16},     {"BF16", 16},   {"BOOL", 8},    {"U8", 8},
+    {"I8", 8},      {"F8_E5M2", 8},  {"F8_E4M3", 8}, {"F8_E8M0", 8}, {"I16", 16},
+    {"U16", 16},    {"I32", 32},     {"U32", 32},    {"F64", 64},    {"I64", 64},
+    {"U64", 64},    {"C64", 64},
+};
+constexpr int kF32 = 0, kF16 = 1, kBF16 = 2;
+constexpr int kDtypeCount = static_cast<int>(sizeof(kDtypes) / sizeof(kDtypes[0]));
+
+struct Entry {
+  JsonSlice name;
+  int dtype = -1;
+  std::uint32_t rank = 0;
+  std::uint64_t dims[2] = {0, 0};  // first two dims (all Fennec needs)
+  std::uint64_t begin = 0, end = 0;
+  std::uint64_t nbytes = 0;
+};
+
+struct Header {
+  Entry entries[kSafetensorsMaxTensors];
+  std::size_t count = 0;
+  // Sorted by data offsets.
+  std::uint8_t order[kSafetensorsMaxTensors] = {};
+  bool has_activations = false, has_loss = false;
+  JsonSlice activations, loss;
+  const unsigned char* data = nullptr;  // start of the byte buffer (after the header)
+  std::uint64_t data_bytes = 0;
+};
+
+// Prints a tensor name into a message buffer (decoded, truncated).
+struct NameBuf {
+  char text[48];
+  explicit NameBuf(JsonSlice s) { json_decode(s, text, sizeof(text)); }
+};
+
+Status parse_tensor_info(JsonReader& j, Entry& e) {
+  FENNEC_RETURN_IF_ERROR(j.expect('{', "to open tensor info"));
+  bool seen_dtype = false, seen_shape = false, seen_offsets = false;
+  std::uint64_t nelements = 1;
+  if (!j.eat('}')) {
+    for (;;) {
+      JsonSlice key;
+      FENNEC_RETURN_IF_ERROR(j.string(&key));
+      FENNEC_RETURN_IF_ERROR(j.expect(':', "after a key"));
+      if (json_decoded_equal(key, "dtype")) {
+        FENNEC_ENSURE(!seen_dtype, StatusCode::kCorruptData, "duplicate field 'dtype'");
+        seen_dtype = true;
+        JsonSlice v;
+        FENNEC_RETURN_IF_ERROR(j.string(&v));
+        for (int d = 0; d < kDtypeCount; ++d)
+          if (json_decoded_equal(v, kDtypes[d].name)) e.dtype = d;
+        if (e.dtype < 0) {
+          NameBuf n(v);
+          return Status::error(StatusCode::kCorruptData, "unknown dtype '%s'", n.text);
+        }
+      } else if (json_decoded_equal(key, "shape")) {
+        FENNEC_ENSURE(!seen_shape, StatusCode::kCorruptData, "duplicate field 'shape'");
+        seen_shape = true;
+        FENNEC_RETURN_IF_ERROR(j.expect('[', "to open a shape"));
+        if (!j.eat(']')) {
+          for (;;) {
+            std::uint64_t d;
+            FENNEC_RETURN_IF_ERROR(j.u64(&d));
+            FENNEC_ENSURE(e.rank < kSafetensorsMaxRank, StatusCode::kUnsupported,
+                          "tensor rank above %zu", kSafetensorsMaxRank);
+            if (e.rank < 2) e.dims[e.rank] = d;
+            ++e.rank;
+            FENNEC_ENSURE(mul_u64(nelements, d, &nelements), StatusCode::kCorruptData,
+                          "element count overflows 64 bits");
+            if (j.eat(']')) break;
+            FENNEC_RETURN_IF_ERROR(j.expect(',', "in a shape"));
+          }
+        }
+      } else if (json_decoded_equal(key, "data_offsets")) {
+        FENNEC_ENSURE(!seen_offsets, StatusCode::kCorruptData, "duplicate field 'data_offsets'");
+        seen_offsets = true;
+        FENNEC_RETURN_IF_ERROR(j.expect('[', "to open data_offsets"));
+        FENNEC_RETURN_IF_ERROR(j.u64(&e.begin));
+        FENNEC_RETURN_IF_ERROR(j.expect(',', "in data_offsets"));
+        FENNEC_RETURN_IF_ERROR(j.u64(&e.end));
+        FENNEC_RETURN_IF_ERROR(j.expect(']', "after two data_offsets"));
+      } else {
+        FENNEC_RETURN_IF_ERROR(j.skip_value());  // unknown fields are ignored, as serde does
+      }
+      if (j.eat('}')) break;
+      FENNEC_RETURN_IF_ERROR(j.expect(',', "in tensor info"));
+    }
+  }
+  FENNEC_ENSURE(seen_dtype && seen_shape && seen_offsets, StatusCode::kCorruptData,
+                "tensor info lacks %s", !seen_dtype ? "dtype" : !seen_shape ? "shape" : "data_offsets");
+  std::uint64_t bits = 0;
+  FENNEC_ENSURE(mul_u64(nelements, kDtypes[e.dtype].bits, &bits), StatusCode::kCorruptData,
+                "byte size overflows 64 bits");
+  e.nbytes = bits / 8;
+  return Status::ok();
+}
+
+Status parse_metadata(JsonReader& j, Header& h) {
+  if (j.null_literal()) return Status::ok();
+  FENNEC_RETURN_IF_ERROR(j.expect('{', "to open __metadata__"));
+  constexpr std::size_t kMaxKeys = 64;
+  JsonSlice keys[kMaxKeys];
+  std::size_t n = 0;
+  if (j.eat('}')) return Status::ok();
+  for (;;) {
+    JsonSlice key, value;
+    FENNEC_RETURN_IF_ERROR(j.string(&key));
+    FENNEC_RETURN_IF_ERROR(j.expect(':', "after a key"));
+    FENNEC_RETURN_IF_ERROR(j.string(&value));  // metadata is a map of string to string
+    FENNEC_ENSURE(n < kMaxKeys, StatusCode::kUnsupported, "more than %zu metadata keys", kMaxKeys);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (json_decoded_equal(keys[i], key)) {
+        NameBuf b(key);
+        return Status::error(StatusCode::kCorruptData, "duplicate metadata key '%s'", b.text);
+      }
+    }
+    keys[n++] = key;
+    if (json_decoded_equal(key, "fennec.activations")) {
+      h.has_activations = true;
+      h.activations = value;
+    } else if (json_decoded_equal(key, "fennec.loss")) {
+      h.has_loss = true;
+      h.loss = value;
+    }
+    if (j.eat('}')) return Status::ok();
+    FENNEC_RETURN_IF_ERROR(j.expect(',', "in __metadata__"));
+  }
+}
+
+Status parse(const void* data, std::size_t size, Header& h) {
+  FENNEC_ENSURE(data != nullptr || size == 0, StatusCode::kInvalidArgument, "null data");
+  const unsigned char* bytes = static_cast<const unsigned char*>(data);
+  FENNEC_ENSURE(size >= 8, StatusCode::kCorruptData,
+                "safetensors: %zu bytes, shorter than the 8-byte header length", size);
+  const std::uint64_t n = load_u64(bytes);
+  FENNEC_ENSURE(n <= kSafetensorsMaxHeader, StatusCode::kCorruptData,
+                "safetensors: header length %llu above the %llu limit",
+                static_cast<unsigned long long>(n),
+                static_cast<unsigned long long>(kSafetensorsMaxHeader));
+  // n <= 1e8, so 8 + n cannot wrap.
+  FENNEC_ENSURE(8 + n <= size, StatusCode::kCorruptData,
+                "safetensors: header length %llu runs past the end of the %zu-byte file",
+                static_cast<unsigned long long>(n), size);
+  const char* json = reinterpret_cast<const char*>(bytes + 8);
+  const std::size_t json_size = static_cast<std::size_t>(n);
+  FENNEC_ENSURE(json_size > 0 && json[0] == '{', StatusCode::kCorruptData,
+                "safetensors: header does not start with '{'");
+  FENNEC_ENSURE(valid_utf8(bytes + 8, json_size), StatusCode::kCorruptData,
+                "safetensors: header is not valid UTF-8");
+
+  JsonReader j(json, json_size);
+  FENNEC_RETURN_IF_ERROR(j.expect('{', "to open the header"));
+  bool seen_metadata = false;
+  if (!j.eat('}')) {
+    for (;;) {
+      JsonSlice key;
+      FENNEC_RETURN_IF_ERROR(j.string(&key));
+      FENNEC_RETURN_IF_ERROR(j.expect(':', "after a key"));
+      if (json_decoded_equal(key, "__metadata__")) {
+        FENNEC_ENSURE(!seen_metadata, StatusCode::kCorruptData, "duplicate key '__metadata__'");
+        seen_metadata = true;
+        FENNEC_RETURN_IF_ERROR(parse_metadata(j, h));
+      } else {
+        FENNEC_ENSURE(h.count < kSafetensorsMaxTensors, StatusCode::kUnsupported,
+                      "more than %zu tensors", kSafetensorsMaxTensors);
+        for (std::size_t i = 0; i < h.count; ++i) {
+          if (json_decoded_equal(h.entries[i].name, key)) {
+            NameBuf b(key);
+            return Status::error(StatusCode::kCorruptData, "duplicate tensor name '%s'", b.text);
+          }
+        }
+        Entry& e = h.entries[h.count];
+        e = Entry{};
+        e.name = key;
+        const Status s = parse_tensor_info(j, e);
+        if (!s.is_ok()) {
+          NameBuf b(key);
+          return Status::error(s.code(), "tensor '%s': %s", b.text, s.message());
+        }
+        ++h.count;
+      }
+      if (j.eat('}')) break;
+      FENNEC_RETURN_IF_ERROR(j.expect(',', "between header entries"));
+    }
+  }
+  FENNEC_ENSURE(j.at_end(), StatusCode::kCorruptData,
+                "header JSON: trailing characters at byte %zu", j.offset());
+
+  // Sort by (begin, end) (insertion sort; at most kSafetensorsMaxTensors entries).
+  for (std::size_t i = 0; i < h.count; ++i) h.order[i] = static_cast<std::uint8_t>(i);
+  for (std::size_t i = 1; i < h.count; ++i) {
+    const std::uint8_t x = h.order[i];
+    std::size_t k = i;
+    while (k > 0) {
+      const Entry &a = h.entries[h.order[k - 1]], &b = h.entries[x];
+      if (a.begin < b.begin || (a.begin == b.begin && a.end <= b.end)) break;
+      h.order[k] = h.order[k - 1];
+      --k;
+    }
+    h.order[k] = x;
+  }
+  std::uint64_t expected_begin = 0;
+  for (std::size_t i = 0; i < h.count; ++i) {
+    const Entry& e = h.entries[h.order[i]];
+    if (e.begin != expected_begin || e.end < e.begin) {
+      NameBuf b(e.name);
+      return Status::error(StatusCode::kCorruptData,
+                           "tensor '%s': data_offsets [%llu, %llu] do not continue the previous "
+                           "tensor at %llu (overlap, hole or reversed range)",
+                           b.text, static_cast<unsigned long long>(e.begin),
+                           static_cast<unsigned long long>(e.end),
+                           static_cast<unsigned long long>(expected_begin));
+    }
+    if (e.end - e.begin != e.nbytes) {
+      NameBuf b(e.name);
+      return Status::error(StatusCode::kCorruptData,
+                           "tensor '%s': %llu bytes in data_offsets, shape x %s needs %llu", b.text,
+                           static_cast<unsigned long long>(e.end - e.begin), kDtypes[e.dtype].name,
+                           static_cast<unsigned long long>(e.nbytes));
+    }
+    expected_begin = e.end;
+  }
+  const std::uint64_t data_bytes = static_cast<std::uint64_t>(size) - 8 - n;
+  FENNEC_ENSURE(expected_begin == data_bytes, StatusCode::kCorruptData,
+                "safetensors: tensors cover %llu data bytes, the file holds %llu (%s)",
+                static_cast<unsigned long long>(expected_begin),
+                static_cast<unsigned long long>(data_bytes),
+                expected_begin < data_bytes ? "trailing bytes" : "truncated data");
+  h.data = bytes + 8 + n;
+  h.data_bytes = data_bytes;
+  return Status::ok();
+}
+
+// ---- Sequential/Linear mapping ----
+struct Layer {
+  std::uint32_t index = 0;
+  int weight = -1, bias = -1;  // entry indices
+};
+
+struct Mapping {
+  Layer layers[kMaxLayers];
+  std::size_t count = 0;
+};
+
+// "<i>.weight" / "<i>.bias" with i a decimal without leading zeros, < 10^9.
+bool parse_name(JsonSlice s, std::uint32_t* index, bool* is_weight) {
+  char buf[24];
+  if (!json_decode(s, buf, sizeof(buf))) return false;
+  std::size_t i = 0;
+  std::uint32_t v = 0;
+  while (buf[i] >= '0' && buf[i] <= '9') {
+    if (i >= 9) return false;
+    v = v * 10 + static_cast<std::uint32_t>(buf[i] - '0');
+    ++i;
+  }
+  if (i == 0 || (buf[0] == '0' && i > 1) || buf[i] != '.') return false;
+  const char* suffix = buf + i + 1;
+  if (std::strcmp(suffix, "weight") == 0) {
+    *is_weight = true;
+  } else if (std::strcmp(suffix, "bias") == 0) {
+    *is_weight = false;
+  } else {
+    return false;
+  }
+  *index = v;
+  return true;
+}
+
+Status map_layers(const Header& h, Mapping& m) {
+  for (std::size_t t = 0; t < h.count; ++t) {
+    const Entry& e = h.entries[t];
+    std::uint32_t index = 0;
+    bool is_weight = false;
+    if (!parse_name(e.name, &index, &is_weight)) {
+      NameBuf b(e.name);
+      return Status::error(StatusCode::kUnsupported,
+                           "tensor '%s' is not '<i>.weight' or '<i>.bias' of an nn.Sequential of "
+                           "nn.Linear",
+                           b.text);
+    }
+    if (e.dtype != kF32 && e.dtype != kF16 && e.dtype != kBF16) {
+      NameBuf b(e.name);
+      return Status::error(StatusCode::kUnsupported,
+                           "tensor '%s' has dtype %s; only F32, F16 and BF16 load", b.text,
+                           kDtypes[e.dtype].name);
+    }
+    std::size_t k = 0;
+    while (k < m.count && m.layers[k].index != index) ++k;
+    if (k == m.count) {
+      FENNEC_ENSURE(m.count < kMaxLayers, StatusCode::kUnsupported, "more than %zu Linear layers",
+                    kMaxLayers);
+      m.layers[m.count++].index = index;
+    }
+    (is_weight ? m.layers[k].weight : m.layers[k].bias) = static_cast<int>(t);
+  }
+  FENNEC_ENSURE(m.count > 0, StatusCode::kShapeMismatch, "no Linear layers in the file");
+  // Sequential order.
+  for (std::size_t i = 1; i < m.count; ++i) {
+    const Layer x = m.layers[i];
+    std::size_t k = i;
+    while (k > 0 && m.layers[k - 1].index > x.index) {
+      m.layers[k] = m.layers[k - 1];
+      --k;
+    }
+    m.layers[k] = x;
+  }
+  for (std::size_t i = 0; i < m.count; ++i) {
+    const Layer& l = m.layers[i];
+    FENNEC_ENSURE(l.weight >= 0, StatusCode::kShapeMismatch, "'%lu.bias' without '%lu.weight'",
+                  static_cast<unsigned long>(l.index), static_cast<unsigned long>(l.index));
+    const Entry& w = h.entries[l.weight];
+    FENNEC_ENSURE(w.rank == 2, StatusCode::kShapeMismatch, "'%lu.weight' has rank %lu, not 2",
+                  static_cast<unsigned long>(l.index), static_cast<unsigned long>(w.rank));
+    FENNEC_ENSURE(w.dims[0] >= 1 && w.dims[0] <= kMaxWidth && w.dims[1] >= 1 && w.dims[1] <= kMaxWidth,
+                  StatusCode::kShapeMismatch, "'%lu.weight' shape (%llu, %llu) outside [1, %zu]",
+                  static_cast<unsigned long>(l.index), static_cast<unsigned long long>(w.dims[0]),
+                  static_cast<unsigned long long>(w.dims[1]), kMaxWidth);
+    if (l.bias >= 0) {
+      const Entry& b = h.entries[l.bias];
+      FENNEC_ENSURE(b.rank == 1 && b.dims[0] == w.dims[0], StatusCode::kShapeMismatch,
+                    "'%lu.bias' must have shape (%llu)", static_cast<unsigned long>(l.index),
+                    static_cast<unsigned long long>(w.dims[0]));
+    }
+    if (i > 0) {
+      const Entry& prev = h.entries[m.layers[i - 1].weight];
+      FENNEC_ENSURE(w.dims[1] == prev.dims[0], StatusCode::kShapeMismatch,
+                    "'%lu.weight' takes %llu inputs but the previous layer gives %llu",
+                    static_cast<unsigned long>(l.index), static_cast<unsigned long long>(w.dims[1]),
+                    static_cast<unsigned long long>(prev.dims[0]));
+    }
+  }
+  return Status::ok();
+}
+
+// Parses "relu,relu,identity" (each optionally "leaky_relu:0.2").
+Status parse_activation_list(JsonSlice s, ActivationSpec* out, std::size_t count) {
+  char buf[kMaxLayers * 24];
+  FENNEC_ENSURE(json_decode(s, buf, sizeof(buf)), StatusCode::kInvalidArgument,
+                "fennec.activations metadata too long");
+  char* p = buf;
+  for (std::size_t i = 0; i < count; ++i) {
+    char* comma = std::strchr(p, ',');
+    FENNEC_ENSURE((comma == nullptr) == (i + 1 == count), StatusCode::kShapeMismatch,
+                  "fennec.activations metadata does not list %zu activations", count);
+    if (comma) *comma = 0;
+    char* colon = std::strchr(p, ':');
+    float alpha = 0.f;
+    if (colon) {
+      *colon = 0;
+      char* end = nullptr;
+      alpha = std::strtof(colon + 1, &end);
+      FENNEC_ENSURE(end != colon + 1 && *end == 0, StatusCode::kInvalidArgument,
+                    "bad activation parameter in fennec.activations");
+    }
+    Result<Activation> a = parse_activation(p);
+    if (!a.is_ok()) return a.status();
+    out[i] = ActivationSpec{a.value(), a.value() == Activation::kLeakyRelu && colon ? alpha : 0.f};
+    if (a.value() == Activation::kLeakyRelu && !colon) out[i].alpha = 0.01f;
+    FENNEC_RETURN_IF_ERROR(validate(out[i]));
+    p = comma ? comma + 1 : p;
+  }
+  return Status::ok();
+}
+
+Status build_spec(const Header& h, const Mapping& m, const SafetensorsImport& import,
+                  ModelSpec* out) {
+  ActivationSpec acts[kMaxLayers];
+  Loss loss = import.loss;
+  if (import.activations) {
+    FENNEC_ENSURE(import.num_activations == m.count, StatusCode::kInvalidArgument,
+                  "%zu activations given for %zu Linear layers", import.num_activations, m.count);
+    for (std::size_t i = 0; i < m.count; ++i) acts[i] = import.activations[i];
+  } else {
+    FENNEC_ENSURE(h.has_activations, StatusCode::kInvalidArgument,
+                  "no activations given and the file has no fennec.activations metadata");
+    FENNEC_RETURN_IF_ERROR(parse_activation_list(h.activations, acts, m.count));
+    if (h.has_loss) {
+      bool found = false;
+      for (int k = 0; k <= static_cast<int>(Loss::kSigmoidBce); ++k) {
+        if (json_decoded_equal(h.loss, loss_name(static_cast<Loss>(k)))) {
+          loss = static_cast<Loss>(k);
+          found = true;
+        }
+      }
+      FENNEC_ENSURE(found, StatusCode::kInvalidArgument, "unknown fennec.loss metadata");
+    }
+  }
+  ModelSpec spec(static_cast<std::uint32_t>(h.entries[m.layers[0].weight].dims[1]));
+  spec.loss = loss;
+  for (std::size_t i = 0; i < m.count; ++i)
+    spec.dense(static_cast<std::uint32_t>(h.entries[m.layers[i].weight].dims[0]), acts[i]);
+  FENNEC_RETURN_IF_ERROR(validate(spec));
+  *out = spec;
+  return Status::ok();
+}
+
+float load_value(const unsigned char* p, int dtype) {
+  if (dtype == kF32) return load_f32(p);
+  const std::uint16_t v = static_cast<std::uint16_t>(p[0] | p[1] << 8);
+  return dtype == kF16 ? f16_to_f32(v) : bf16_to_f32(v);
+}
+
+Status check_finite(const Header& h, const Entry& e) {
+  const std::uint64_t size = kDtypes[e.dtype].bits / 8;
+  const unsigned char* p = h.data + e.begin;
+  for (std::uint64_t i = 0; i < e.nbytes; i += size) {
+    if (!finite_f32(load_value(p + i, e.dtype))) {
+      NameBuf b(e.name);
+      return Status::error(StatusCode::kNonFinite, "tensor '%s' element %llu is NaN or Inf",
+                           b.text, static_cast<unsigned long long>(i / size));
+    }
+  }
+  return Status::ok();
+}
+
+void copy_tensor(const Header& h, const Entry& e, float* dst, std::size_t rows, std::size_t cols,
+                 std::size_t stride) {
+  const std::size_t size = kDtypes[e.dtype].bits / 8;
+  const unsigned char* p = h.data + e.begin;
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < cols; ++c, p += size) dst[r * stride + c] = load_value(p, e.dtype);
+}
+
+}  // namespace
+
+float f16_to_f32(std::uint16_t h) {
+  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
+  std::uint32_t exp = (h >> 10) & 0x1Fu, mant = h & 0x3FFu, bits;
+  if (exp == 0) {
+    if (mant == 0) {
+      bits = sign;
+    } else {  // subnormal: normalise (at most 10 shifts)
+      std::uint32_t e = 113;
+      while (!(mant & 0x400u)) {
+        mant <<= 1;
+        --e;
+      }
+      bits = sign | e << 23 | (mant & 0x3FFu) << 13;
+    }
+  } else if (exp == 31) {
+    bits = sign | 0x7F800000u | mant << 13 | (mant ? 0x400000u : 0u);
+  } else {
+    bits = sign | (exp + 112) << 23 | mant << 13;
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+float bf16_to_f32(std::uint16_t b) {
+  std::uint32_t bits = static_cast<std::uint32_t>(b) << 16;
+  if ((bits & 0x7F800000u) == 0x7F800000u && (bits & 0x7FFFFFu)) bits |= 0x400000u;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+Result<std::size_t> validate_safetensors(const void* data, std::size_t size) {
+  Header h;
+  FENNEC_RETURN_IF_ERROR(parse(data, size, h));
+  return h.count;
+}
+
+Result<ModelSpec> read_safetensors_spec(const void* data, std::size_t size,
+                                        const SafetensorsImport& import) {
+  Header h;
+  FENNEC_RETURN_IF_ERROR(parse(data, size, h));
+  Mapping m;
+  FENNEC_RETURN_IF_ERROR(map_layers(h, m));
+  ModelSpec spec;
+  FENNEC_RETURN_IF_ERROR(build_spec(h, m, import, &spec));
+  return spec;
+}
+
+Status load_safetensors_parameters(const void* data, std::size_t size, Model& model,
+                                   const SafetensorsImport& import) {
+  FENNEC_ENSURE(model.is_bound(), StatusCode::kFailedPrecondition, "model is not bound");
+  Header h;
+  FENNEC_RETURN_IF_ERROR(parse(data, size, h));
+  Mapping m;
+  FENNEC_RETURN_IF_ERROR(map_layers(h, m));
+  // Same widths as the model (activations are the caller's business once bound).
+  FENNEC_ENSURE(m.count == model.num_layers() &&
+                    h.entries[m.layers[0].weight].dims[1] == model.spec().input,
+                StatusCode::kShapeMismatch, "the file's %zu layers do not match the model's %zu",
+                m.count, model.num_layers());
+  for (std::size_t i = 0; i < m.count; ++i) {
+    FENNEC_ENSURE(h.entries[m.layers[i].weight].dims[0] == model.spec().layers[i].units,
+                  StatusCode::kShapeMismatch, "layer %zu: %llu units in the file, %lu in the model",
+                  i, static_cast<unsigned long long>(h.entries[m.layers[i].weight].dims[0]),
+                  static_cast<unsigned long>(model.spec().layers[i].units));
+  }
+  if (import.check_finite) {
+    for (std::size_t t = 0; t < h.count; ++t) FENNEC_RETURN_IF_ERROR(check_finite(h, h.entries[t]));
+  }
+  for (std::size_t i = 0; i < m.count; ++i) {
+    const MatrixView w = model.weights(i);
+    copy_tensor(h, h.entries[m.layers[i].weight], w.data, w.rows, w.cols, w.stride);
+    const VectorView b = model.bias(i);
+    if (m.layers[i].bias >= 0) {
+      copy_tensor(h, h.entries[m.layers[i].bias], b.data, 1, b.size, b.size);
+    } else {
+      std::memset(b.data, 0, b.size * sizeof(float));
+    }
+  }
+  return Status::ok();
+}
+
+Result<Model> load_safetensors(const void* data, std::size_t size, const SafetensorsImport& import,
+                               const ModelOptions& options, Arena& arena) {
+  Result<ModelSpec> spec = read_safetensors_spec(data, size, import);
+  if (!spec.is_ok()) return spec.status();
+  std::uint64_t count = 0, bytes = 0;
+  FENNEC_ENSURE(parameter_count(spec.value(), &count) && mul_u64(count, 4, &bytes) &&
+                    bytes <= arena.remaining(),
+                StatusCode::kOutOfMemory,
+                "arena too small: the model's %llu parameter bytes alone exceed the %zu free",
+                static_cast<unsigned long long>(bytes), arena.remaining());
+  const Arena::Mark start = arena.mark();
+  Result<Model> model = Model::bind(spec.value(), options, arena);
+  if (!model.is_ok()) return model.status();
+  const Status s = load_safetensors_parameters(data, size, model.value(), import);
+  if (!s.is_ok()) {
+    arena.rewind(start);
+    return s;
+  }
+  return model;
+}
+
+// ---- export ----
+namespace {
+
+// Emits the header JSON in pieces (called once to count, once to write).
+template <class Emit>
+Status emit_header(const Model& model, Emit&& emit) {
+  const ModelSpec& spec = model.spec();
+  char buf[160];
+  FENNEC_RETURN_IF_ERROR(emit("{\"__metadata__\":{\"format\":\"pt\",\"fennec.activations\":\"", std::size_t{0}));
+  for (std::size_t i = 0; i < spec.num_layers; ++i) {
+    const ActivationSpec& a = spec.layers[i].activation;
+    int n = a.kind == Activation::kLeakyRelu
+                ? std::snprintf(buf, sizeof(buf), "%s%s:%.9g", i ? "," : "", activation_name(a.kind),
+                                static_cast<double>(a.alpha))
+                : std::snprintf(buf, sizeof(buf), "%s%s", i ? "," : "", activation_name(a.kind));
+    FENNEC_RETURN_IF_ERROR(emit(buf, static_cast<std::size_t>(n)));
+  }
+  int n = std::snprintf(buf, sizeof(buf), "\",\"fennec.loss\":\"%s\"}", loss_name(spec.loss));
+  FENNEC_RETURN_IF_ERROR(emit(buf, static_cast<std::size_t>(n)));
+  std::uint64_t offset = 0;
+  std::uint32_t index = 0;
+  for (std::size_t i = 0; i < spec.num_layers; ++i) {
+    const std::uint64_t units = spec.layers[i].units, fan_in = spec.fan_in(i);
+    const std::uint64_t wbytes = units * fan_in * 4, bbytes = units * 4;
+    n = std::snprintf(buf, sizeof(buf),
+                      ",\"%lu.weight\":{\"dtype\":\"F32\",\"shape\":[%llu,%llu],\"data_offsets\":[%llu,%llu]}",
+                      static_cast<unsigned long>(index), static_cast<unsigned long long>(units),
+                      static_cast<unsigned long long>(fan_in), static_cast<unsigned long long>(offset),
+                      static_cast<unsigned long long>(offset + wbytes));
+    FENNEC_RETURN_IF_ERROR(emit(buf, static_cast<std::size_t>(n)));
+    offset += wbytes;
+    n = std::snprintf(buf, sizeof(buf),
+                      ",\"%lu.bias\":{\"dtype\":\"F32\",\"shape\":[%llu],\"data_offsets\":[%llu,%llu]}",
+                      static_cast<unsigned long>(index), static_cast<unsigned long long>(units),
+                      static_cast<unsigned long long>(offset),
+                      static_cast<unsigned long long>(offset + bbytes));
+    FENNEC_RETURN_IF_ERROR(emit(buf, static_cast<std::size_t>(n)));
+    offset += bbytes;
+    index += spec.layers[i].activation.kind == Activation::kIdentity ? 1 : 2;
+  }
+  return emit("}", std::size_t{0});
+}
+
+std::uint64_t header_json_bytes(const Model& model) {
+  std::uint64_t total = 0;
+  emit_header(model, [&](const char* s, std::size_t n) {
+    total += n ? n : std::strlen(s);
+    return Status::ok();
+  }).ignore();
+  return total;
+}
+
+}  // namespace
+
+std::uint64_t safetensors_file_size(const Model& model) {
+  const std::uint64_t json = header_json_bytes(model);
+  const std::uint64_t padded = (json + 7) / 8 * 8;
+  std::uint64_t params = 0;
+  parameter_count(model.spec(), &params);
+  return 8 + padded + 4 * params;
+}
+
+Status save_safetensors(const Model& model, ByteWriter& writer) {
+  FENNEC_ENSURE(model.is_bound(), StatusCode::kFailedPrecondition, "save_safetensors: model is not bound");
+  const std::uint64_t json = header_json_bytes(model);
+  const std::uint64_t padded = (json + 7) / 8 * 8;
+  Output out(writer);
+  FENNEC_RETURN_IF_ERROR(out.u64(padded));
+  FENNEC_RETURN_IF_ERROR(emit_header(model, [&](const char* s, std::size_t n) {
+    return out.write(s, n ? n : std::strlen(s));
+  }));
+  const char spaces[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+  FENNEC_RETURN_IF_ERROR(out.write(spaces, static_cast<std::size_t>(padded - json)));
+  return write_parameters(out, model);
+}
+
+}  // namespace fennec
