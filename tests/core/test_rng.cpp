@@ -129,7 +129,7 @@ TEST_CASE("rng: committed checksum of the first values for seed 42", "[rng]") {
   CHECK(f.h == kUniformChecksum);
 }
 
-TEST_CASE("rng: uniform01 in [0,1), uniform(lo,hi), below(n) in range and unbiased", "[rng]") {
+TEST_CASE("rng: uniform01 below 1, uniform(lo hi) and below(n) in range and unbiased", "[rng]") {
   const std::uint64_t seed = 2024;
   INFO("seed " << seed);
   Rng rng(seed);
