@@ -1,0 +1,195 @@
+#include "common/args.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+namespace fennec_tools {
+
+Args::Args(int argc, char** argv, const std::vector<Flag>& flags) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) {
+      throw ArgError("unexpected argument '" + arg + "' (flags start with --)");
+    }
+    std::string name = arg.substr(2);
+    std::string value;
+    bool inline_value = false;
+    const std::size_t eq = name.find('=');
+    if (eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      inline_value = true;
+    }
+    const Flag* flag = nullptr;
+    for (const Flag& f : flags)
+      if (f.name == name) flag = &f;
+    if (!flag) throw ArgError("unknown flag --" + name);
+    if (flag->takes_value && !inline_value) {
+      if (i + 1 >= argc) throw ArgError("--" + name + " needs a value");
+      value = argv[++i];
+    } else if (!flag->takes_value && inline_value) {
+      throw ArgError("--" + name + " takes no value");
+    }
+    if (values_.count(name)) throw ArgError("--" + name + " given twice");
+    values_[name] = value;
+  }
+}
+
+std::string Args::str(const std::string& name, const std::string& fallback) const {
+  auto it = values_.find(name);
+  return it == values_.end() ? fallback : it->second;
+}
+
+double parse_real(const std::string& text, const std::string& what) {
+  if (text.empty()) throw ArgError(what + ": expected a number, got nothing");
+  errno = 0;
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(v)) {
+    throw ArgError(what + ": expected a finite number, got '" + text + "'");
+  }
+  return v;
+}
+
+std::uint64_t parse_uint(const std::string& text, const std::string& what) {
+  if (text.empty() || text[0] == '-' || text[0] == '+' || text[0] == ' ') {
+    throw ArgError(what + ": expected a non-negative integer, got '" + text + "'");
+  }
+  errno = 0;
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+  if (end != text.c_str() + text.size() || errno == ERANGE) {
+    throw ArgError(what + ": expected a non-negative integer, got '" + text + "'");
+  }
+  return v;
+}
+
+double Args::real(const std::string& name, double fallback) const {
+  return has(name) ? parse_real(str(name, ""), "--" + name) : fallback;
+}
+
+double Args::positive(const std::string& name, double fallback) const {
+  const double v = real(name, fallback);
+  if (!(v > 0)) throw ArgError("--" + name + " must be > 0, got " + str(name, ""));
+  return v;
+}
+
+double Args::non_negative(const std::string& name, double fallback) const {
+  const double v = real(name, fallback);
+  if (!(v >= 0)) throw ArgError("--" + name + " must be >= 0, got " + str(name, ""));
+  return v;
+}
+
+std::uint64_t Args::integer(const std::string& name, std::uint64_t fallback, std::uint64_t lo,
+                            std::uint64_t hi) const {
+  if (!has(name)) return fallback;
+  const std::uint64_t v = parse_uint(str(name, ""), "--" + name);
+  if (v < lo || v > hi) {
+    throw ArgError("--" + name + " must lie in [" + std::to_string(lo) + ", " +
+                   std::to_string(hi) + "], got " + std::to_string(v));
+  }
+  return v;
+}
+
+std::vector<std::uint32_t> Args::widths(const std::string& name,
+                                        const std::string& fallback) const {
+  const std::string text = str(name, fallback);
+  std::vector<std::uint32_t> out;
+  if (text.empty() || text == "none") return out;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos
+                                                                             : comma - start);
+    const std::uint64_t v = parse_uint(item, "--" + name + " (in '" + text + "')");
+    if (v < 1 || v > fennec::kMaxWidth) {
+      throw ArgError("--" + name + ": width " + item + " must lie in [1, " +
+                     std::to_string(fennec::kMaxWidth) + "]");
+    }
+    out.push_back(static_cast<std::uint32_t>(v));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (out.size() + 1 > fennec::kMaxLayers) {
+    throw ArgError("--" + name + ": at most " + std::to_string(fennec::kMaxLayers - 1) +
+                   " hidden layers");
+  }
+  return out;
+}
+
+fennec::Init parse_init(const std::string& text, const std::string& what) {
+  using fennec::Init;
+  if (text == "he" || text == "he_normal") return Init::he_normal();
+  if (text == "he_uniform") return Init::he_uniform();
+  if (text == "xavier" || text == "xavier_normal") return Init::xavier_normal();
+  if (text == "xavier_uniform") return Init::xavier_uniform();
+  if (text == "glorot" || text == "glorot_normal") return Init::glorot_normal();
+  if (text == "glorot_uniform") return Init::glorot_uniform();
+  if (text == "zeros") return Init::zeros();
+  const std::size_t colon = text.find(':');
+  if (colon != std::string::npos) {
+    const std::string kind = text.substr(0, colon);
+    const std::string arg = text.substr(colon + 1);
+    if (kind == "normal") {
+      const double s = parse_real(arg, what + " normal:SIGMA");
+      if (!(s >= 0)) throw ArgError(what + ": normal:SIGMA needs SIGMA >= 0, got " + arg);
+      return Init::normal(0.f, static_cast<float>(s));
+    }
+    if (kind == "uniform") {
+      const double a = parse_real(arg, what + " uniform:A");
+      if (!(a > 0)) throw ArgError(what + ": uniform:A needs A > 0, got " + arg);
+      return Init::uniform(static_cast<float>(-a), static_cast<float>(a));
+    }
+  }
+  throw ArgError(what + ": unknown initialiser '" + text +
+                 "' (he, he_uniform, xavier, xavier_uniform, glorot, glorot_uniform, zeros, "
+                 "normal:SIGMA, uniform:A)");
+}
+
+std::string init_label(const fennec::Init& init) {
+  char buf[64];
+  switch (init.kind) {
+    case fennec::InitKind::kNormal:
+      std::snprintf(buf, sizeof buf, "N(0, %g)", static_cast<double>(init.b));
+      return buf;
+    case fennec::InitKind::kUniform:
+      std::snprintf(buf, sizeof buf, "U(%g, %g)", static_cast<double>(init.a),
+                    static_cast<double>(init.b));
+      return buf;
+    case fennec::InitKind::kXavierNormal: return "Xavier N(0, 1/fan_in)";
+    case fennec::InitKind::kXavierUniform: return "Xavier uniform";
+    case fennec::InitKind::kGlorotNormal: return "Glorot N(0, 2/(fan_in+fan_out))";
+    case fennec::InitKind::kGlorotUniform: return "Glorot uniform";
+    case fennec::InitKind::kHeNormal: return "He N(0, 2/fan_in)";
+    case fennec::InitKind::kHeUniform: return "He uniform";
+    case fennec::InitKind::kZeros: return "zeros";
+    case fennec::InitKind::kConstant:
+      std::snprintf(buf, sizeof buf, "constant %g", static_cast<double>(init.a));
+      return buf;
+  }
+  return "?";
+}
+
+fennec::ActivationSpec parse_activation_spec(const std::string& text, const std::string& what) {
+  std::string name = text;
+  float alpha = 0.01f;
+  const std::size_t colon = text.find(':');
+  if (colon != std::string::npos) {
+    name = text.substr(0, colon);
+    if (name != "leaky_relu") throw ArgError(what + ": only leaky_relu takes a parameter");
+    const double a = parse_real(text.substr(colon + 1), what + " leaky_relu:ALPHA");
+    if (!(a >= 0 && a < 1)) throw ArgError(what + ": leaky_relu ALPHA must lie in [0, 1)");
+    alpha = static_cast<float>(a);
+  }
+  fennec::Result<fennec::Activation> r = fennec::parse_activation(name.c_str());
+  if (!r.is_ok()) {
+    throw ArgError(what + ": unknown activation '" + text +
+                   "' (relu, leaky_relu, leaky_relu:ALPHA, tanh, sigmoid, identity)");
+  }
+  fennec::ActivationSpec spec{r.value(), r.value() == fennec::Activation::kLeakyRelu ? alpha : 0.f};
+  return spec;
+}
+
+}  // namespace fennec_tools

@@ -1,0 +1,69 @@
+// Minimal SVG writer for the studies' figures: shapes, escaped text, axes with "nice" ticks.
+// Builds the document in memory (setup/report time only) and writes it in one go.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace fennec_tools {
+
+// Escape &, <, >, " and ' for XML text and attribute values.
+std::string xml_escape(const std::string& s);
+
+// Coordinate formatting used in the markup (2 decimals, trailing zeros trimmed).
+std::string svg_num(double v);
+
+// Round tick positions covering [lo, hi] with about `target` intervals (1-2-5 steps).
+std::vector<double> nice_ticks(double lo, double hi, int target);
+// Short label for a tick value ("0", "0.25", "1e-05", "-2").
+std::string tick_label(double v);
+
+class Svg {
+ public:
+  Svg(double width, double height);
+
+  void rect(double x, double y, double w, double h, const std::string& fill,
+            const std::string& stroke = "none", double stroke_width = 0);
+  void line(double x1, double y1, double x2, double y2, const std::string& stroke,
+            double width = 1, const std::string& dash = "");
+  // Polyline through (xs[i], ys[i]).
+  void polyline(const std::vector<double>& xs, const std::vector<double>& ys,
+                const std::string& stroke, double width = 1.5, double opacity = 1.0);
+  void circle(double cx, double cy, double r, const std::string& fill,
+              const std::string& stroke = "none");
+  // anchor: "start" | "middle" | "end"; rotate in degrees around (x, y).
+  void text(double x, double y, const std::string& s, double size = 12,
+            const std::string& anchor = "start", double rotate = 0,
+            const std::string& weight = "normal", const std::string& fill = "#222");
+
+  // SVG path data ("M x y L x y ...") stroked, not filled.
+  void path(const std::string& d, const std::string& stroke, double width = 1,
+            const std::string& extra_attributes = "");
+  // Trusted markup from this program (clip paths, groups). Never pass user text here.
+  void raw(const std::string& markup) { body_ += markup; }
+
+  std::string str() const;
+  // Returns false and sets `error` when the file cannot be written.
+  bool write(const std::string& path, std::string& error) const;
+
+ private:
+  double width_, height_;
+  std::string body_;
+};
+
+// A rectangular plotting area in SVG pixels with data ranges on both axes.
+struct Panel {
+  double x, y, w, h;        // pixel box (y grows downwards)
+  double xlo, xhi, ylo, yhi;  // data range
+
+  double px(double v) const { return x + (v - xlo) / (xhi - xlo) * w; }
+  double py(double v) const { return y + h - (v - ylo) / (yhi - ylo) * h; }
+  // Frame, ticks with labels on both axes (about x_ticks / y_ticks intervals), axis titles.
+  void axes(Svg& svg, int x_ticks, int y_ticks, const std::string& xlabel,
+            const std::string& ylabel, double font = 10) const;
+};
+
+// Distinct colours for series (colour-blind friendly Okabe-Ito order).
+const char* series_colour(std::size_t i);
+
+}  // namespace fennec_tools

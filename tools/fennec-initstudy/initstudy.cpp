@@ -1,0 +1,365 @@
+#include "fennec-initstudy/initstudy.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "common/args.hpp"
+#include "common/svg.hpp"
+
+namespace fennec_tools {
+namespace {
+
+std::string status_text(const char* what, const fennec::Status& s) {
+  return std::string(what) + ": " + s.message() + " (" + fennec::status_code_name(s.code()) + ")";
+}
+
+struct Moments {
+  double mean = 0, std = 0, min = 0, max = 0;
+};
+
+Moments moments(const float* v, std::size_t n) {
+  Moments m;
+  if (n == 0) return m;
+  double sum = 0, lo = v[0], hi = v[0];
+  for (std::size_t i = 0; i < n; ++i) {
+    sum += v[i];
+    lo = std::min<double>(lo, v[i]);
+    hi = std::max<double>(hi, v[i]);
+  }
+  m.mean = sum / static_cast<double>(n);
+  double ss = 0;
+  for (std::size_t i = 0; i < n; ++i) ss += (v[i] - m.mean) * (v[i] - m.mean);
+  m.std = std::sqrt(ss / static_cast<double>(n));
+  m.min = lo;
+  m.max = hi;
+  return m;
+}
+
+// Copy a view's rows into a contiguous vector (views may be strided).
+std::vector<float> gather(fennec::ConstMatrixView m) {
+  std::vector<float> out(m.rows * m.cols);
+  for (std::size_t r = 0; r < m.rows; ++r) std::memcpy(out.data() + r * m.cols, m.row(r), m.cols * sizeof(float));
+  return out;
+}
+
+double quantile(std::vector<float> v, double q) {
+  if (v.empty()) return 0;
+  const std::size_t k = std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return v[k];
+}
+
+bool is_relu(const fennec::ActivationSpec& a) { return a.kind == fennec::Activation::kRelu; }
+
+std::string fmt(const char* f, double v) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+}  // namespace
+
+bool run_init_study(const InitStudyConfig& cfg, InitStudyResult& out, std::string& error) {
+  out = InitStudyResult{};
+  if (cfg.layers < 1 || cfg.layers > fennec::kMaxLayers || cfg.width < 1 ||
+      cfg.width > fennec::kMaxWidth || cfg.batch < 1 || cfg.bins < 2) {
+    error = "layers must lie in [1, 32], width in [1, 2^20], batch >= 1, bins >= 2";
+    return false;
+  }
+  out.title = std::string(fennec::activation_name(cfg.activation.kind)) + ", " + init_label(cfg.init);
+
+  fennec::ModelSpec spec(static_cast<std::uint32_t>(cfg.width));
+  for (std::size_t i = 0; i < cfg.layers; ++i)
+    spec.dense(static_cast<std::uint32_t>(cfg.width), cfg.activation, cfg.init);
+  // The loss is never evaluated (the study feeds its own upstream gradient); MSE fits any width.
+  spec.with_loss(fennec::Loss::kMse);
+  fennec::Status s = fennec::validate(spec);
+  if (!s.is_ok()) {
+    error = status_text("model", s);
+    return false;
+  }
+  fennec::ModelOptions opts;
+  opts.mode = fennec::Mode::kTraining;  // keeps every layer's output (layer_output) for the study
+  opts.max_batch = cfg.batch;
+  opts.optimizer = fennec::OptimizerKind::kSgd;
+  opts.isa = cfg.isa;
+  const std::size_t io_bytes = fennec::arena_round_up(cfg.batch * cfg.width * sizeof(float));
+  const std::size_t capacity = fennec::plan(spec, opts).total() + 2 * io_bytes + fennec::kArenaAlignment;
+  std::vector<unsigned char> buffer(capacity);
+  fennec::Arena arena(buffer.data(), buffer.size());
+  fennec::Result<fennec::Model> bound = fennec::Model::bind(spec, opts, arena);
+  if (!bound.is_ok()) {
+    error = status_text("binding the model", bound.status());
+    return false;
+  }
+  fennec::Model& model = bound.value();
+  out.isa = fennec::isa_name(model.isa());
+  fennec::Rng rng(cfg.seed);
+  s = model.init_parameters(rng);
+  if (!s.is_ok()) {
+    error = status_text("initialising parameters", s);
+    return false;
+  }
+  fennec::Result<float*> xr = arena.allocate_array<float>(cfg.batch * cfg.width, "inputs");
+  fennec::Result<float*> gr = arena.allocate_array<float>(cfg.batch * cfg.width, "input gradient");
+  if (!xr.is_ok() || !gr.is_ok()) {
+    error = status_text("arena", xr.is_ok() ? gr.status() : xr.status());
+    return false;
+  }
+  float* x = xr.value();
+  for (std::size_t i = 0; i < cfg.batch * cfg.width; ++i) x[i] = static_cast<float>(rng.normal());
+  const fennec::ConstMatrixView xv(x, cfg.batch, cfg.width);
+
+  // Timed forward passes (one warm-up first).
+  std::vector<double> ms;
+  for (std::size_t run = 0; run <= cfg.timing_runs; ++run) {
+    const auto t0 = std::chrono::steady_clock::now();
+    fennec::Result<fennec::ConstMatrixView> y = model.forward(xv);
+    const auto t1 = std::chrono::steady_clock::now();
+    if (!y.is_ok()) {
+      error = status_text("forward", y.status());
+      return false;
+    }
+    if (run > 0) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+  }
+  if (!ms.empty()) {
+    std::sort(ms.begin(), ms.end());
+    out.forward_ms_best = ms.front();
+    out.forward_ms_median = ms[ms.size() / 2];
+  }
+
+  if (cfg.gradients) {
+    fennec::MatrixView dl = model.output_gradient(cfg.batch);
+    for (std::size_t r = 0; r < dl.rows; ++r)
+      for (std::size_t c = 0; c < dl.cols; ++c) dl(r, c) = 1.0f;
+    const fennec::MatrixView dx(gr.value(), cfg.batch, cfg.width);
+    s = model.backward(xv, dl, dx);
+    if (!s.is_ok()) {
+      error = status_text("backward", s);
+      return false;
+    }
+    out.input_grad_std = moments(dx.data, dx.size()).std;
+  }
+
+  // Statistics, then one histogram range shared by all layers so the panels compare directly.
+  const bool relu = is_relu(cfg.activation);
+  out.hist_skips_zeros = relu;
+  std::vector<std::vector<float>> values(cfg.layers);
+  double lo = 0, hi = 0;
+  for (std::size_t l = 0; l < cfg.layers; ++l) {
+    values[l] = gather(model.layer_output(l));
+    const std::vector<float>& v = values[l];
+    InitLayerStats st;
+    const Moments m = moments(v.data(), v.size());
+    st.mean = m.mean;
+    st.std = m.std;
+    st.min = m.min;
+    st.max = m.max;
+    std::size_t zeros = 0, sat = 0;
+    for (float a : v) {
+      zeros += a == 0.0f;
+      if (cfg.activation.kind == fennec::Activation::kTanh) sat += std::fabs(a) > 0.99f;
+      if (cfg.activation.kind == fennec::Activation::kSigmoid) sat += a < 0.01f || a > 0.99f;
+    }
+    st.zero_fraction = static_cast<double>(zeros) / static_cast<double>(v.size());
+    st.saturated_fraction = static_cast<double>(sat) / static_cast<double>(v.size());
+    if (cfg.gradients) {
+      const fennec::MatrixView g = model.weight_gradient(l);
+      const std::vector<float> gv = gather(g);
+      const Moments gm = moments(gv.data(), gv.size());
+      st.grad_mean = gm.mean;
+      st.grad_std = gm.std;
+    }
+    out.layers.push_back(st);
+    if (cfg.activation.kind != fennec::Activation::kTanh &&
+        cfg.activation.kind != fennec::Activation::kSigmoid) {
+      std::vector<float> nz;
+      if (relu) {
+        for (float a : v)
+          if (a != 0.0f) nz.push_back(a);
+      }
+      const std::vector<float>& src = relu ? nz : v;
+      if (!src.empty()) {
+        lo = std::min(lo, quantile(src, 0.001));
+        hi = std::max(hi, quantile(src, 0.999));
+      }
+    }
+  }
+  switch (cfg.activation.kind) {
+    case fennec::Activation::kTanh: lo = -1; hi = 1; break;
+    case fennec::Activation::kSigmoid: lo = 0; hi = 1; break;
+    case fennec::Activation::kRelu: lo = 0; break;
+    case fennec::Activation::kIdentity: hi = std::max(std::fabs(lo), std::fabs(hi)); lo = -hi; break;
+    default: break;
+  }
+  if (!(hi > lo)) hi = lo + 1;
+  out.hist_lo = lo;
+  out.hist_hi = hi;
+  for (std::size_t l = 0; l < cfg.layers; ++l) {
+    std::vector<std::uint64_t>& h = out.layers[l].hist;
+    h.assign(cfg.bins, 0);
+    for (float a : values[l]) {
+      if (relu && a == 0.0f) continue;
+      double t = (a - lo) / (hi - lo) * static_cast<double>(cfg.bins);
+      if (t < 0 || t > static_cast<double>(cfg.bins)) continue;  // beyond the 0.1% tails
+      std::size_t b = static_cast<std::size_t>(t);
+      if (b >= cfg.bins) b = cfg.bins - 1;  // the upper bound itself (tanh = 1 exactly)
+      ++h[b];
+    }
+  }
+  return true;
+}
+
+std::string format_init_table(const InitStudyConfig& cfg, const InitStudyResult& r) {
+  std::string s;
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "%s: %zu layers x %zu units, batch %zu, inputs N(0,1), seed %llu, isa %s\n",
+                r.title.c_str(), cfg.layers, cfg.width, cfg.batch,
+                static_cast<unsigned long long>(cfg.seed), r.isa.c_str());
+  s += buf;
+  s += "layer        mean         std     zeros   |a|~bound";
+  if (cfg.gradients) s += "   dW mean      dW std";
+  s += "\n";
+  for (std::size_t l = 0; l < r.layers.size(); ++l) {
+    const InitLayerStats& st = r.layers[l];
+    std::snprintf(buf, sizeof buf, "%5zu  %10.3g  %10.3g  %7.1f%%  %9.1f%%", l + 1, st.mean, st.std,
+                  100 * st.zero_fraction, 100 * st.saturated_fraction);
+    s += buf;
+    if (cfg.gradients) {
+      std::snprintf(buf, sizeof buf, "  %10.3g  %10.3g", st.grad_mean, st.grad_std);
+      s += buf;
+    }
+    s += "\n";
+  }
+  if (cfg.gradients) {
+    std::snprintf(buf, sizeof buf, "dL/dx std %.3g (upstream gradient 1 on every output)\n", r.input_grad_std);
+    s += buf;
+  }
+  std::snprintf(buf, sizeof buf, "forward pass (%zu x %zu, batch %zu): best %.2f ms, median %.2f ms of %zu\n",
+                cfg.layers, cfg.width, cfg.batch, r.forward_ms_best, r.forward_ms_median, cfg.timing_runs);
+  s += buf;
+  return s;
+}
+
+bool write_init_svg(const InitStudyConfig& cfg, const InitStudyResult& r, const std::string& path,
+                    std::string& error) {
+  const std::size_t n = r.layers.size();
+  const std::size_t cols = std::min<std::size_t>(6, n + 2);
+  const std::size_t slots = n + 2;  // the std-per-layer chart takes two slots
+  const std::size_t rows = (slots + cols - 1) / cols;
+  const double pw = 170, ph = 120, gapx = 62, gapy = 78, left = 58, top = 108;
+  const double width = left + cols * (pw + gapx);
+  const double height = top + rows * (ph + gapy) + 10;
+  Svg svg(width, height);
+  svg.text(width / 2, 28, "Activations per layer: " + r.title, 18, "middle", 0, "bold");
+  char sub[256];
+  std::snprintf(sub, sizeof sub,
+                "%zu layers x %zu units, batch %zu of N(0,1) inputs; histograms share the x range%s; "
+                "y = fraction of the layer's values",
+                cfg.layers, cfg.width, cfg.batch, r.hist_skips_zeros ? " (exact zeros left out)" : "");
+  svg.text(width / 2, 50, sub, 12, "middle", 0, "normal", "#555");
+
+  const double bw = (r.hist_hi - r.hist_lo) / static_cast<double>(cfg.bins);
+  for (std::size_t l = 0; l < n; ++l) {
+    const InitLayerStats& st = r.layers[l];
+    const double total = static_cast<double>(cfg.batch * cfg.width);
+    std::uint64_t peak = 1;
+    for (std::uint64_t c : st.hist) peak = std::max(peak, c);
+    const double ymax = std::max(1e-6, static_cast<double>(peak) / total * 1.1);
+    const std::size_t cx = l % cols, cy = l / cols;
+    Panel p{left + cx * (pw + gapx), top + cy * (ph + gapy), pw, ph, r.hist_lo, r.hist_hi, 0, ymax};
+    for (std::size_t b = 0; b < st.hist.size(); ++b) {
+      if (!st.hist[b]) continue;
+      const double f = static_cast<double>(st.hist[b]) / total;
+      const double x0 = p.px(r.hist_lo + b * bw), x1 = p.px(r.hist_lo + (b + 1) * bw);
+      svg.rect(x0, p.py(f), std::max(0.5, x1 - x0 - 0.5), p.py(0) - p.py(f), "#4C72B0");
+    }
+    p.axes(svg, 4, 3, "", l % cols == 0 ? "fraction" : "", 9);
+    svg.text(p.x + pw / 2, p.y - 22, "layer " + std::to_string(l + 1), 12, "middle", 0, "bold");
+    std::string stats = "mean " + fmt("%.2g", st.mean) + "  std " + fmt("%.2g", st.std);
+    svg.text(p.x + pw / 2, p.y - 8, stats, 10, "middle", 0, "normal", "#333");
+    double ty = p.y + 12;
+    if (r.hist_skips_zeros) {
+      svg.text(p.x + pw - 4, ty, "zeros " + fmt("%.0f%%", 100 * st.zero_fraction), 9, "end", 0, "normal", "#A33");
+      ty += 11;
+    }
+    if (cfg.gradients) {
+      svg.text(p.x + pw - 4, ty, "dW std " + fmt("%.2g", st.grad_std), 9, "end", 0, "normal", "#A33");
+    }
+  }
+  // Standard deviation per layer, log scale: collapse and saturation at a glance.
+  {
+    const std::size_t slot = n;
+    const std::size_t cx = std::min(slot % cols, cols - 2), cy = slot / cols + (slot % cols > cols - 2 ? 1 : 0);
+    const double x0 = left + cx * (pw + gapx), y0 = top + cy * (ph + gapy);
+    double lmin = 0, lmax = 0;
+    bool first = true;
+    for (const InitLayerStats& st : r.layers) {
+      const double v = std::log10(std::max(st.std, 1e-30));
+      lmin = first ? v : std::min(lmin, v);
+      lmax = first ? v : std::max(lmax, v);
+      first = false;
+    }
+    lmin = std::floor(lmin - 0.1);
+    lmax = std::ceil(lmax + 0.1);
+    if (lmax - lmin < 1) lmax = lmin + 1;
+    Panel p{x0, y0, 2 * pw + gapx - 20, ph, 0.5, static_cast<double>(n) + 0.5, lmin, lmax};
+    svg.rect(p.x, p.y, p.w, p.h, "none", "#444", 1);
+    const int step = static_cast<int>(std::ceil((lmax - lmin) / 5));
+    for (int e = static_cast<int>(lmin); e <= static_cast<int>(lmax); e += step) {
+      const double py = p.py(e);
+      svg.line(p.x, py, p.x + p.w, py, "#ddd", 1);
+      svg.text(p.x - 6, py + 3, e == 0 ? "1" : "1e" + std::to_string(e), 9, "end");
+    }
+    for (std::size_t l = 1; l <= n; ++l) {
+      if (n > 12 && l % 2 == 0) continue;
+      svg.text(p.px(static_cast<double>(l)), p.y + p.h + 14, std::to_string(l), 9, "middle");
+    }
+    std::vector<double> xs, ys;
+    for (std::size_t l = 0; l < n; ++l) {
+      xs.push_back(p.px(static_cast<double>(l + 1)));
+      ys.push_back(p.py(std::log10(std::max(r.layers[l].std, 1e-30))));
+    }
+    svg.polyline(xs, ys, "#D55E00", 2);
+    for (std::size_t i = 0; i < xs.size(); ++i) svg.circle(xs[i], ys[i], 3, "#D55E00");
+    svg.text(p.x + p.w / 2, p.y - 8, "std of activations per layer (log scale)", 12, "middle", 0, "bold");
+    svg.text(p.x + p.w / 2, p.y + p.h + 30, "layer", 10, "middle");
+  }
+  return svg.write(path, error);
+}
+
+bool write_init_csv(const InitStudyConfig& cfg, const InitStudyResult& r, const std::string& path,
+                    std::string& error) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) {
+    error = path + ": cannot create: " + std::strerror(errno);
+    return false;
+  }
+  std::fprintf(f, "# %s; %zu layers x %zu units, batch %zu, seed %llu; histogram over [%g, %g) in %zu bins%s\n",
+               r.title.c_str(), cfg.layers, cfg.width, cfg.batch,
+               static_cast<unsigned long long>(cfg.seed), r.hist_lo, r.hist_hi, cfg.bins,
+               r.hist_skips_zeros ? ", exact zeros left out" : "");
+  std::fprintf(f, "layer,mean,std,min,max,zero_fraction,saturated_fraction,grad_mean,grad_std,hist_lo,hist_hi");
+  for (std::size_t b = 0; b < cfg.bins; ++b) std::fprintf(f, ",bin%zu", b);
+  std::fprintf(f, "\n");
+  for (std::size_t l = 0; l < r.layers.size(); ++l) {
+    const InitLayerStats& st = r.layers[l];
+    std::fprintf(f, "%zu,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g", l + 1, st.mean, st.std,
+                 st.min, st.max, st.zero_fraction, st.saturated_fraction, st.grad_mean, st.grad_std,
+                 r.hist_lo, r.hist_hi);
+    for (std::uint64_t c : st.hist) std::fprintf(f, ",%llu", static_cast<unsigned long long>(c));
+    std::fprintf(f, "\n");
+  }
+  const bool ok = !std::ferror(f);
+  if (std::fclose(f) != 0 || !ok) {
+    error = path + ": write failed";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace fennec_tools

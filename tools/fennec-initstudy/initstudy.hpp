@@ -1,0 +1,56 @@
+// The weight-initialisation experiment: N(0,1) inputs through `layers` dense layers of `width`
+// units; per layer the activations' statistics and histogram, optionally the weight gradients
+// produced by a unit upstream gradient (dL/d(last output) = 1), and the forward pass's time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <fennec/fennec.hpp>
+
+namespace fennec_tools {
+
+struct InitStudyConfig {
+  std::size_t layers = 10;
+  std::size_t width = 500;
+  std::size_t batch = 1000;
+  fennec::ActivationSpec activation = fennec::ActivationSpec::tanh();
+  fennec::Init init = fennec::Init::normal(0.f, 0.01f);
+  bool gradients = false;
+  std::uint64_t seed = 1;
+  std::size_t bins = 40;
+  std::size_t timing_runs = 10;  // forward passes timed (after one warm-up)
+  fennec::Isa isa = fennec::Isa::kAuto;
+};
+
+struct InitLayerStats {
+  double mean = 0, std = 0, min = 0, max = 0;
+  double zero_fraction = 0;       // exactly 0 (dead ReLUs)
+  double saturated_fraction = 0;  // within 0.01 of the activation's bound (tanh +-1, sigmoid 0/1)
+  std::vector<std::uint64_t> hist;  // counts over [hist_lo, hist_hi); exact zeros left out for ReLU
+  double grad_mean = 0, grad_std = 0;  // of dL/dW for this layer (with gradients)
+};
+
+struct InitStudyResult {
+  std::vector<InitLayerStats> layers;
+  double hist_lo = 0, hist_hi = 1;
+  bool hist_skips_zeros = false;
+  double input_grad_std = 0;  // std of dL/dx (with gradients)
+  double forward_ms_best = 0, forward_ms_median = 0;
+  std::string isa;
+  std::string title;  // "tanh, N(0, 0.01)"
+};
+
+// False with a message on invalid settings or a library error.
+bool run_init_study(const InitStudyConfig& cfg, InitStudyResult& out, std::string& error);
+
+// Per-layer table as printed by the tool.
+std::string format_init_table(const InitStudyConfig& cfg, const InitStudyResult& r);
+bool write_init_svg(const InitStudyConfig& cfg, const InitStudyResult& r, const std::string& path,
+                    std::string& error);
+bool write_init_csv(const InitStudyConfig& cfg, const InitStudyResult& r, const std::string& path,
+                    std::string& error);
+
+}  // namespace fennec_tools
