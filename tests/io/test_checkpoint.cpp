@@ -1,0 +1,265 @@
+// Checkpoints: resume equivalence (N steps straight == N/2 + checkpoint + restore into fresh
+// objects + N/2, bit for bit, for optimizers with 0, 1 and 2 state slots; once through a real
+// fresh process), the crash-safe two-slot file protocol, and refusal of mismatched trainers.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fennec/checkpoint.hpp"
+#include "fennec/io_file.hpp"
+#include "io_test_util.hpp"
+
+using namespace fennec;
+using namespace io_test;
+
+namespace {
+
+constexpr std::size_t kBatch = 4;
+
+// The data stream: each batch is drawn from the data Rng, so "where we are in the data" is the
+// Rng state plus a batch counter (saved in the user blob).
+struct Data {
+  float x[kBatch * 5];
+  std::int32_t y[kBatch];
+  void draw(Rng& rng) {
+    for (float& v : x) v = static_cast<float>(rng.normal());
+    for (std::int32_t& c : y) c = static_cast<std::int32_t>(rng.below(3));
+  }
+};
+
+TrainerConfig config_for(OptimizerKind k) {
+  TrainerConfig c;
+  c.optimizer = OptimizerConfig::defaults(k);
+  c.optimizer.weight_decay = k == OptimizerKind::kSgd ? 0.f : 1e-4f;
+  c.clip.max_norm = 5.f;
+  return c;
+}
+
+struct Run {
+  OwnedModel m;
+  Trainer trainer;
+  Rng data_rng{1234};
+  std::uint64_t batches = 0;
+  explicit Run(OptimizerKind k) : m(small_spec(), training(k, kBatch), 77) {
+    Result<Trainer> t = Trainer::create(m.model, config_for(k));
+    REQUIRE(t.is_ok());
+    trainer = t.value();
+  }
+  void steps(int n) {
+    for (int i = 0; i < n; ++i) {
+      Data d;
+      d.draw(data_rng);
+      // A learning-rate schedule, so the restored lr matters.
+      REQUIRE(trainer.set_learning_rate(trainer.config().optimizer.lr * 0.99f).is_ok());
+      REQUIRE(trainer.step(ConstMatrixView(d.x, kBatch, 5), Targets::classes(d.y)).is_ok());
+      ++batches;
+    }
+  }
+  Bytes checkpoint() {
+    VectorSink sink;
+    ByteWriter w = sink.writer();
+    REQUIRE(save_checkpoint(trainer, data_rng, &batches, sizeof(batches), w).is_ok());
+    REQUIRE(sink.bytes.size() == checkpoint_size(trainer, sizeof(batches)));
+    return sink.bytes;
+  }
+};
+
+// A never-trained run built only from what the checkpoint says.
+struct Resumed {
+  fennec_test::OwnedArena arena;
+  Model model;
+  Trainer trainer;
+  Rng data_rng{999};
+  std::uint64_t batches = 0;
+  explicit Resumed(const CheckpointInfo& info)
+      : arena(plan(info.spec, training(info.trainer.optimizer.kind, kBatch)).total()) {
+    Result<Model> m = Model::bind(info.spec, training(info.trainer.optimizer.kind, kBatch), arena.arena);
+    REQUIRE(m.is_ok());
+    model = m.value();
+    Result<Trainer> t = Trainer::create(model, info.trainer);
+    REQUIRE(t.is_ok());
+    trainer = t.value();
+  }
+};
+
+void require_same(const Model& a, const Model& b, OptimizerKind k) {
+  REQUIRE(param_bytes(a) == param_bytes(b));
+  for (std::size_t s = 0; s < optimizer_state_slots(k); ++s)
+    REQUIRE(fennec_test::bytes_of(a.optimizer_state(s)) == fennec_test::bytes_of(b.optimizer_state(s)));
+}
+
+}  // namespace
+
+TEST_CASE("checkpoint: N steps == N/2 + checkpoint + resume + N/2, bit-exact", "[io][checkpoint]") {
+  for (OptimizerKind k : {OptimizerKind::kSgd, OptimizerKind::kMomentum, OptimizerKind::kAdam,
+                          OptimizerKind::kAdamW, OptimizerKind::kRmsProp}) {
+    INFO(optimizer_name(k));
+    constexpr int N = 24;
+    Run straight(k);
+    straight.steps(N);
+
+    Run first(k);
+    first.steps(N / 2);
+    const Bytes ckpt = first.checkpoint();
+
+    Result<CheckpointInfo> info = read_checkpoint_info(ckpt.data(), ckpt.size());
+    REQUIRE(info.is_ok());
+    CHECK(info->step == N / 2);
+    CHECK(info->user_bytes == sizeof(std::uint64_t));
+    Resumed r(info.value());
+    // Restoring the data Rng's state and the batch counter is the data-order position.
+    REQUIRE(restore_checkpoint(ckpt.data(), ckpt.size(), r.trainer, r.data_rng, &r.batches,
+                               sizeof(r.batches))
+                .is_ok());
+    CHECK(r.batches == N / 2);
+    CHECK(r.trainer.step_count() == N / 2);
+    CHECK(r.trainer.config().optimizer.lr == first.trainer.config().optimizer.lr);
+    require_same(r.model, first.m.model, k);
+
+    for (int i = 0; i < N / 2; ++i) {
+      Data d;
+      d.draw(r.data_rng);
+      REQUIRE(r.trainer.set_learning_rate(r.trainer.config().optimizer.lr * 0.99f).is_ok());
+      REQUIRE(r.trainer.step(ConstMatrixView(d.x, kBatch, 5), Targets::classes(d.y)).is_ok());
+    }
+    CHECK(r.trainer.step_count() == straight.trainer.step_count());
+    require_same(r.model, straight.m.model, k);
+    const Rng::State a = r.data_rng.state(), b = straight.data_rng.state();
+    CHECK(std::memcmp(a.s, b.s, sizeof(a.s)) == 0);
+  }
+}
+
+TEST_CASE("checkpoint: resume in a fresh process through a file", "[io][checkpoint][file]") {
+  constexpr int N = 20;
+  const OptimizerKind k = OptimizerKind::kAdam;
+  const std::string path = temp_dir() + "/fresh.ckpt";
+  std::remove(path.c_str());
+  std::remove((path + ".prev").c_str());
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    // Child: train N/2 steps (checkpointing along the way, like a real run) and exit.
+    Run run(k);
+    for (int i = 0; i < N / 2; i += 5) {
+      run.steps(5);
+      if (!save_checkpoint_file(path.c_str(), run.trainer, run.data_rng, &run.batches,
+                                sizeof(run.batches)).is_ok())
+        _exit(1);
+    }
+    _exit(0);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+
+  Result<CheckpointFileInfo> info = read_checkpoint_file_info(path.c_str());
+  REQUIRE(info.is_ok());
+  CHECK(info->slot == 0);
+  CHECK(info->info.step == N / 2);
+  Resumed r(info->info);
+  REQUIRE(restore_checkpoint_file(path.c_str(), r.trainer, r.data_rng, &r.batches, sizeof(r.batches)).is_ok());
+  for (int i = 0; i < N / 2; ++i) {
+    Data d;
+    d.draw(r.data_rng);
+    REQUIRE(r.trainer.set_learning_rate(r.trainer.config().optimizer.lr * 0.99f).is_ok());
+    REQUIRE(r.trainer.step(ConstMatrixView(d.x, kBatch, 5), Targets::classes(d.y)).is_ok());
+  }
+  Run straight(k);
+  straight.steps(N);
+  require_same(r.model, straight.m.model, k);
+}
+
+TEST_CASE("checkpoint: two slots, torn or corrupt newest falls back to the previous", "[io][checkpoint][file]") {
+  const std::string path = temp_dir() + "/slots.ckpt";
+  const std::string prev = path + ".prev";
+  std::remove(path.c_str());
+  std::remove(prev.c_str());
+  Run run(OptimizerKind::kMomentum);
+  run.steps(3);
+  REQUIRE(save_checkpoint_file(path.c_str(), run.trainer, run.data_rng, &run.batches, 8).is_ok());
+  CHECK(access(prev.c_str(), F_OK) != 0);  // first save: nothing to keep yet
+  run.steps(3);
+  REQUIRE(save_checkpoint_file(path.c_str(), run.trainer, run.data_rng, &run.batches, 8).is_ok());
+  CHECK(access((path + ".tmp").c_str(), F_OK) != 0);
+  const Bytes newest = read_file(path), older = read_file(prev);
+
+  Result<CheckpointFileInfo> ok = read_checkpoint_file_info(path.c_str());
+  REQUIRE(ok.is_ok());
+  CHECK(ok->slot == 0);
+  CHECK(ok->info.step == 6);
+
+  SECTION("torn write (truncated newest)") {
+    write_file(path, Bytes(newest.begin(), newest.begin() + newest.size() / 2));
+  }
+  SECTION("bit rot in the newest") {
+    Bytes b = newest;
+    b[b.size() / 3] ^= 0x10;
+    write_file(path, b);
+  }
+  SECTION("crash between the two renames (newest missing)") { std::remove(path.c_str()); }
+
+  Result<CheckpointFileInfo> fb = read_checkpoint_file_info(path.c_str());
+  REQUIRE(fb.is_ok());
+  CHECK(fb->slot == 1);
+  CHECK(fb->info.step == 3);
+  CHECK(!fb->rejected.is_ok());
+  Resumed r(fb->info);
+  CheckpointFileInfo used;
+  REQUIRE(restore_checkpoint_file(path.c_str(), r.trainer, r.data_rng, &r.batches, 8, &used).is_ok());
+  CHECK(used.slot == 1);
+  CHECK(r.batches == 3);
+  CHECK(r.trainer.step_count() == 3);
+
+  // Both bad: a clear error, nothing restored.
+  Bytes b = older;
+  b[10] ^= 1;
+  write_file(prev, b);
+  Result<CheckpointFileInfo> none = read_checkpoint_file_info(path.c_str());
+  CHECK(!none.is_ok());
+  CHECK(restore_checkpoint_file(path.c_str(), r.trainer, r.data_rng, &r.batches, 8).code() != StatusCode::kOk);
+}
+
+TEST_CASE("checkpoint: mismatched trainer, model or buffer is refused and nothing changes", "[io][checkpoint]") {
+  Run run(OptimizerKind::kAdam);
+  run.steps(2);
+  const Bytes ckpt = run.checkpoint();
+
+  Run other(OptimizerKind::kAdam);
+  const Bytes before = param_bytes(other.m.model);
+  const std::uint64_t step_before = other.trainer.step_count();
+  std::uint64_t pos = 0;
+  // Blob buffer too small.
+  CHECK(restore_checkpoint(ckpt.data(), ckpt.size(), other.trainer, other.data_rng, &pos, 4).code() ==
+        StatusCode::kOutOfMemory);
+  // Different hyper-parameters (other than lr).
+  TrainerConfig c = config_for(OptimizerKind::kAdam);
+  c.optimizer.beta2 = 0.99f;
+  Result<Trainer> t2 = Trainer::create(other.m.model, c);
+  REQUIRE(t2.is_ok());
+  CHECK(restore_checkpoint(ckpt.data(), ckpt.size(), t2.value(), other.data_rng, &pos, 8).code() ==
+        StatusCode::kFailedPrecondition);
+  CHECK(param_bytes(other.m.model) == before);
+  CHECK(other.trainer.step_count() == step_before);
+  // Different optimizer.
+  Run sgd(OptimizerKind::kSgd);
+  CHECK(restore_checkpoint(ckpt.data(), ckpt.size(), sgd.trainer, sgd.data_rng, &pos, 8).code() ==
+        StatusCode::kFailedPrecondition);
+  // Different network.
+  OwnedModel wide(ModelSpec(5).dense(8, ActivationSpec::relu()).dense(3, ActivationSpec::identity()),
+                  training(OptimizerKind::kAdam, kBatch));
+  Result<Trainer> t3 = Trainer::create(wide.model, config_for(OptimizerKind::kAdam));
+  REQUIRE(t3.is_ok());
+  CHECK(restore_checkpoint(ckpt.data(), ckpt.size(), t3.value(), sgd.data_rng, &pos, 8).code() ==
+        StatusCode::kShapeMismatch);
+}
+
+TEST_CASE("checkpoint: size for the 784-512-256-10 model with Adam", "[io][checkpoint]") {
+  OwnedModel m(mnist_spec(), training(OptimizerKind::kAdam, 1));
+  Result<Trainer> t = Trainer::create(m.model, config_for(OptimizerKind::kAdam));
+  REQUIRE(t.is_ok());
+  const std::uint64_t n = checkpoint_size(t.value(), 16);
+  CHECK(n == 136 + 3 * 24 + 16 + 3 * 4 * 535818ull + 4);
+  std::printf("checkpoint for 784-512-256-10 with Adam and a 16-byte blob: %llu bytes\n",
+              static_cast<unsigned long long>(n));
+}
