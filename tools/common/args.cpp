@@ -27,7 +27,9 @@ Args::Args(int argc, char** argv, const std::vector<Flag>& flags) {
       if (f.name == name) flag = &f;
     if (!flag) throw ArgError("unknown flag --" + name);
     if (flag->takes_value && !inline_value) {
-      if (i + 1 >= argc) throw ArgError("--" + name + " needs a value");
+      if (i + 1 >= argc || std::string(argv[i + 1]).compare(0, 2, "--") == 0) {
+        throw ArgError("--" + name + " needs a value");
+      }
       value = argv[++i];
     } else if (!flag->takes_value && inline_value) {
       throw ArgError("--" + name + " takes no value");

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 namespace fennec_tools {
 namespace {
@@ -48,7 +49,7 @@ class PlainSource : public Source {
 
 class GzSource : public Source {
  public:
-  explicit GzSource(gzFile f) : f_(f) {}
+  GzSource(gzFile f, std::string path) : f_(f), path_(std::move(path)) {}
   std::size_t read(void* dst, std::size_t n, std::string& error) override {
     auto* out = static_cast<unsigned char*>(dst);
     std::size_t total = 0;
@@ -56,8 +57,7 @@ class GzSource : public Source {
       const std::size_t want = std::min<std::size_t>(n - total, 1u << 24);
       const int got = gzread(f_, out + total, static_cast<unsigned>(want));
       if (got < 0) {
-        int code = 0;
-        error = std::string("gzip data is corrupt: ") + gzerror(f_, &code);
+        error = "corrupt gzip data (zlib: " + zlib_message() + ")";
         return total;
       }
       if (got == 0) break;
@@ -65,15 +65,26 @@ class GzSource : public Source {
     }
     if (total < n) {
       int code = 0;
-      const char* msg = gzerror(f_, &code);
+      gzerror(f_, &code);
       // A stream cut short reports Z_BUF_ERROR ("unexpected end of file").
-      if (code != Z_OK && code != Z_STREAM_END) error = std::string("gzip data: ") + msg;
+      if (code != Z_OK && code != Z_STREAM_END) {
+        error = "truncated or corrupt gzip data (zlib: " + zlib_message() + ")";
+      }
     }
     return total;
   }
 
  private:
+  // zlib prefixes its message with the file name, which the caller adds anyway.
+  std::string zlib_message() {
+    int code = 0;
+    std::string m = gzerror(f_, &code);
+    if (m.compare(0, path_.size() + 2, path_ + ": ") == 0) m = m.substr(path_.size() + 2);
+    return m;
+  }
+
   gzFile f_;
+  std::string path_;
 };
 
 std::string fmt_u64(std::uint64_t v) { return std::to_string(v); }
@@ -131,7 +142,7 @@ bool read_idx(const std::string& path, IdxArray& out, std::string& error) {
       return false;
     }
     gzbuffer(gz.get(), 1u << 16);
-    src = std::make_unique<GzSource>(gz.get());
+    src = std::make_unique<GzSource>(gz.get(), path);
   } else {
     src = std::make_unique<PlainSource>(f.get());
   }

@@ -1,0 +1,208 @@
+// The programs end to end: fennec-train learns a small generated IDX data set and refuses bad
+// data and flags with a message and an exit code; the studies run from the command line.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "common/idx.hpp"
+#include "tools/tools_test_util.hpp"
+
+using tools_test::quote;
+using tools_test::run;
+using tools_test::Run;
+
+namespace {
+
+// Class c of 3: a bright bar on row 1, 4 or 6 of an 8x8 image, over noise.
+struct Generated {
+  std::vector<std::uint8_t> images, labels;
+};
+
+Generated generate(std::size_t n, std::uint32_t seed) {
+  Generated g;
+  std::uint32_t s = seed;
+  auto next = [&s] {
+    s = s * 1664525u + 1013904223u;
+    return s >> 8;
+  };
+  const int rows_for_class[3] = {1, 4, 6};
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint8_t c = static_cast<std::uint8_t>(next() % 3);
+    g.labels.push_back(c);
+    for (int r = 0; r < 8; ++r)
+      for (int col = 0; col < 8; ++col) {
+        int v = static_cast<int>(next() % 90);
+        if (r == rows_for_class[c]) v += 150;
+        g.images.push_back(static_cast<std::uint8_t>(v));
+      }
+  }
+  return g;
+}
+
+void make_dataset(const tools_test::TempDir& dir, bool gzip, std::size_t train = 600,
+                  std::size_t test = 150) {
+  std::string error;
+  const Generated tr = generate(train, 1), te = generate(test, 2);
+  const std::string gz = gzip ? ".gz" : "";
+  REQUIRE(fennec_tools::write_idx(dir.file("train-images-idx3-ubyte" + gz),
+                                  {static_cast<std::uint32_t>(train), 8, 8}, tr.images.data(), gzip, error));
+  REQUIRE(fennec_tools::write_idx(dir.file("train-labels-idx1-ubyte" + gz),
+                                  {static_cast<std::uint32_t>(train)}, tr.labels.data(), gzip, error));
+  REQUIRE(fennec_tools::write_idx(dir.file("t10k-images-idx3-ubyte" + gz),
+                                  {static_cast<std::uint32_t>(test), 8, 8}, te.images.data(), gzip, error));
+  REQUIRE(fennec_tools::write_idx(dir.file("t10k-labels-idx1-ubyte" + gz),
+                                  {static_cast<std::uint32_t>(test)}, te.labels.data(), gzip, error));
+}
+
+const std::string kTrain = quote(FENNEC_TRAIN_EXE);
+
+// Last "test acc X" on the output.
+double last_test_accuracy(const std::string& out) {
+  const std::size_t p = out.rfind("test acc ");
+  if (p == std::string::npos) return -1;
+  return std::atof(out.c_str() + p + 9);
+}
+
+void expect_failure(const std::string& args, int code, const std::string& message) {
+  const Run r = run(kTrain + " " + args + " --no-progress");
+  INFO("fennec-train " << args << "\n" << r.output);
+  CHECK(r.exit_code == code);
+  CHECK(r.output.find(message) != std::string::npos);
+  CHECK(r.output.find("fennec-train: error: ") != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("fennec-train learns a generated data set (plain and gzip files)", "[tools][cli]") {
+  for (bool gzip : {false, true}) {
+    tools_test::TempDir dir(gzip ? "train-gz" : "train-plain");
+    make_dataset(dir, gzip);
+    const Run r = run(kTrain + " --data " + quote(dir.str()) +
+                      " --hidden 32 --epochs 4 --batch 16 --lr 0.005 --seed 3 --no-progress");
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.output.find("600 train, 150 test images of 8x8, 3 classes") != std::string::npos);
+    CHECK(r.output.find("epoch 4/4") != std::string::npos);
+    CHECK(last_test_accuracy(r.output) >= 0.95);
+    CHECK(r.output.find("heap allocations after setup: 0") != std::string::npos);
+    CHECK(r.output.find("isa: ") != std::string::npos);
+    CHECK(r.output.find("arena: model plan ") != std::string::npos);
+  }
+}
+
+TEST_CASE("fennec-train: same seed, same log", "[tools][cli]") {
+  tools_test::TempDir dir("train-seed");
+  make_dataset(dir, false, 200, 50);
+  const std::string cmd = kTrain + " --data " + quote(dir.str()) +
+                          " --hidden 16 --epochs 2 --batch 10 --optimizer momentum --lr 0.05 --seed 9 "
+                          "--no-progress | grep '^epoch' | sed 's/  [0-9.]* s .*//'";
+  const Run a = run(cmd), b = run(cmd);
+  REQUIRE(a.exit_code == 0);
+  CHECK(a.output.find("epoch 2/2") != std::string::npos);
+  CHECK(a.output == b.output);
+}
+
+TEST_CASE("fennec-train: bad data directories", "[tools][cli]") {
+  tools_test::TempDir dir("train-bad");
+  expect_failure("--data " + quote(dir.file("absent")), 1, "cannot access data directory");
+  expect_failure("--data " + quote(dir.str()), 1, "missing train-images-idx3-ubyte");
+  make_dataset(dir, false, 40, 10);
+  std::string error;
+  const std::string tri = dir.file("train-images-idx3-ubyte");
+
+  // Wrong magic.
+  {
+    std::FILE* f = std::fopen(tri.c_str(), "r+b");
+    REQUIRE(f);
+    std::fputc(0x42, f);
+    std::fclose(f);
+    expect_failure("--data " + quote(dir.str()), 1, "not an IDX file");
+  }
+  // Test images of another size than the training images.
+  make_dataset(dir, false, 40, 10);
+  std::vector<std::uint8_t> px(10 * 9 * 9, 0);
+  REQUIRE(fennec_tools::write_idx(dir.file("t10k-images-idx3-ubyte"), {10, 9, 9}, px.data(), false, error));
+  expect_failure("--data " + quote(dir.str()), 1, "image size mismatch");
+  // Images stored as a 2-D array.
+  make_dataset(dir, false, 40, 10);
+  REQUIRE(fennec_tools::write_idx(tri, {40, 64}, px.data(), false, error));
+  expect_failure("--data " + quote(dir.str()), 1, "expected 3 dimensions, the file has 2");
+  // Label count differs from image count.
+  make_dataset(dir, false, 40, 10);
+  REQUIRE(fennec_tools::write_idx(dir.file("train-labels-idx1-ubyte"), {39}, px.data(), false, error));
+  expect_failure("--data " + quote(dir.str()), 1, "39 labels for 40 training images");
+  // Truncated training images.
+  make_dataset(dir, false, 40, 10);
+  REQUIRE(::truncate(tri.c_str(), 16 + 40 * 64 - 5) == 0);
+  expect_failure("--data " + quote(dir.str()), 1, "truncated");
+  // A gzip file with its tail cut off (the .gz is found when the plain file is absent).
+  make_dataset(dir, true, 40, 10);
+  std::remove(tri.c_str());
+  REQUIRE(::truncate((tri + ".gz").c_str(), 30) == 0);
+  expect_failure("--data " + quote(dir.str()), 1, "truncated or corrupt");
+  // A test label that no training image has.
+  make_dataset(dir, false, 40, 10);
+  std::vector<std::uint8_t> labels(10, 7);
+  REQUIRE(fennec_tools::write_idx(dir.file("t10k-labels-idx1-ubyte"), {10}, labels.data(), false, error));
+  expect_failure("--data " + quote(dir.str()), 1, "label 7 is not among the 3 training classes");
+}
+
+TEST_CASE("fennec-train: bad flags", "[tools][cli]") {
+  tools_test::TempDir dir("train-flags");
+  make_dataset(dir, false, 40, 10);
+  const std::string d = "--data " + quote(dir.str()) + " ";
+  expect_failure(d + "--lr -1", 2, "--lr must be > 0");
+  expect_failure(d + "--lr abc", 2, "--lr: expected a finite number, got 'abc'");
+  expect_failure(d + "--lr nan", 2, "expected a finite number");
+  expect_failure(d + "--batch 0", 2, "--batch must lie in [1, 65536], got 0");
+  expect_failure(d + "--epochs -3", 2, "--epochs: expected a non-negative integer");
+  expect_failure(d + "--hidden 512,0", 2, "width 0 must lie in");
+  expect_failure(d + "--hidden 12x", 2, "--hidden (in '12x')");
+  expect_failure(d + "--optimizer adamax", 2, "unknown optimizer 'adamax'");
+  expect_failure(d + "--activation swish", 2, "unknown activation 'swish'");
+  expect_failure(d + "--init normal:-1", 2, "SIGMA >= 0");
+  expect_failure(d + "--init lecun", 2, "unknown initialiser 'lecun'");
+  expect_failure(d + "--isa mmx", 2, "unknown ISA 'mmx'");
+  expect_failure(d + "--frobnicate", 2, "unknown flag --frobnicate");
+  expect_failure(d + "--lr", 2, "--lr needs a value");
+  expect_failure(d + "--lr 1 --lr 2", 2, "--lr given twice");
+  expect_failure(d + "stray", 2, "unexpected argument 'stray'");
+  expect_failure(d + "--save model.fen", 2, "--save is not available yet");
+  expect_failure(d + "--train-samples 41", 2, "exceeds the 40 training images");
+  expect_failure(d + "--weight-decay -0.1", 2, "--weight-decay must be >= 0");
+  const Run help = run(kTrain + " --help");
+  CHECK(help.exit_code == 0);
+  CHECK(help.output.find("usage: fennec-train") != std::string::npos);
+}
+
+TEST_CASE("fennec-initstudy and fennec-optstudy from the command line", "[tools][cli]") {
+  tools_test::TempDir dir("studies-cli");
+  const Run init = run(quote(FENNEC_INITSTUDY_EXE) + " --layers 3 --width 40 --batch 50 --runs 1 --svg " +
+                       quote(dir.file("i.svg")) + " --csv " + quote(dir.file("i.csv")));
+  INFO(init.output);
+  CHECK(init.exit_code == 0);
+  CHECK(init.output.find("tanh, N(0, 0.01): 3 layers x 40 units, batch 50") != std::string::npos);
+  CHECK(init.output.find("forward pass (3 x 40, batch 50)") != std::string::npos);
+  const Run all = run(quote(FENNEC_INITSTUDY_EXE) + " --all --layers 2 --width 20 --batch 30 --runs 0 --out " +
+                      quote(dir.file("figs")));
+  INFO(all.output);
+  CHECK(all.exit_code == 0);
+  for (const char* f : {"tanh-normal0.01", "tanh-normal1", "tanh-xavier", "relu-xavier", "relu-he"}) {
+    CHECK(all.output.find(std::string("initstudy-") + f + ".svg") != std::string::npos);
+  }
+  const Run bad = run(quote(FENNEC_INITSTUDY_EXE) + " --all --init he");
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.output.find("--all picks its own cases") != std::string::npos);
+  const Run bad2 = run(quote(FENNEC_INITSTUDY_EXE) + " --layers 0");
+  CHECK(bad2.exit_code == 2);
+  const Run opt = run(quote(FENNEC_OPTSTUDY_EXE) + " --function ravine --svg " + quote(dir.file("o.svg")));
+  INFO(opt.output);
+  CHECK(opt.exit_code == 0);
+  CHECK(opt.output.find("Momentum") != std::string::npos);
+  const Run bad3 = run(quote(FENNEC_OPTSTUDY_EXE) + " --function himmelblau");
+  CHECK(bad3.exit_code == 2);
+  CHECK(bad3.output.find("unknown function 'himmelblau'") != std::string::npos);
+}

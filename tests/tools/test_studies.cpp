@@ -1,0 +1,138 @@
+// The studies reproduce the chapter's claims, and their SVG files are well-formed XML.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <string>
+
+#include "fennec-initstudy/initstudy.hpp"
+#include "fennec-optstudy/optstudy.hpp"
+#include "tools/tools_test_util.hpp"
+
+using namespace fennec_tools;
+
+namespace {
+
+InitStudyResult init_case(fennec::ActivationSpec act, fennec::Init init, InitStudyConfig* out_cfg = nullptr) {
+  InitStudyConfig cfg;
+  cfg.layers = 10;
+  cfg.width = 500;
+  cfg.batch = 200;  // the chapter uses 1000; 200 keeps the test quick on the scalar kernels
+  cfg.activation = act;
+  cfg.init = init;
+  cfg.gradients = true;
+  cfg.timing_runs = 0;
+  cfg.seed = 7;
+  InitStudyResult r;
+  std::string error;
+  INFO(error);
+  REQUIRE(run_init_study(cfg, r, error));
+  REQUIRE(r.layers.size() == 10);
+  if (out_cfg) *out_cfg = cfg;
+  return r;
+}
+
+// Well-formed XML with an <svg> root, checked by Python's XML parser (python3 is a declared
+// build dependency, scripts/install-deps.sh).
+void check_svg(const std::string& path) {
+  const std::string cmd =
+      "python3 -c \"import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); "
+      "sys.exit(0 if r.tag.endswith('svg') and len(list(r.iter())) > 20 else 3)\" " +
+      tools_test::quote(path);
+  const tools_test::Run r = tools_test::run(cmd);
+  INFO(path << ": " << r.output);
+  CHECK(r.exit_code == 0);
+}
+
+}  // namespace
+
+TEST_CASE("initstudy: tanh with N(0,1) saturates at +-1", "[tools][initstudy]") {
+  const InitStudyResult r = init_case(fennec::ActivationSpec::tanh(), fennec::Init::normal(0, 1));
+  for (std::size_t l = 1; l < 10; ++l) {
+    INFO("layer " << l + 1);
+    CHECK(r.layers[l].saturated_fraction > 0.8);  // |a| > 0.99
+    CHECK(r.layers[l].std > 0.9);
+    CHECK(std::fabs(r.layers[l].mean) < 0.1);
+  }
+}
+
+TEST_CASE("initstudy: tanh with N(0,0.01) collapses towards 0", "[tools][initstudy]") {
+  const InitStudyResult r = init_case(fennec::ActivationSpec::tanh(), fennec::Init::normal(0, 0.01f));
+  // Each layer multiplies the spread by about 0.01 * sqrt(500) = 0.22.
+  CHECK(r.layers[0].std > 0.1);
+  for (std::size_t l = 1; l < 10; ++l) {
+    INFO("layer " << l + 1);
+    CHECK(r.layers[l].std < 0.5 * r.layers[l - 1].std);
+  }
+  CHECK(r.layers[9].std < 1e-4);
+}
+
+TEST_CASE("initstudy: Xavier keeps tanh alive, He keeps ReLU steady, Xavier fades ReLU",
+          "[tools][initstudy]") {
+  const InitStudyResult tx = init_case(fennec::ActivationSpec::tanh(), fennec::Init::xavier_normal());
+  CHECK(tx.layers[9].std > 0.1);
+  CHECK(tx.layers[9].std < tx.layers[0].std);
+  CHECK(tx.layers[9].saturated_fraction < 0.05);
+  const InitStudyResult rh = init_case(fennec::ActivationSpec::relu(), fennec::Init::he_normal());
+  CHECK(rh.layers[9].std > 0.5 * rh.layers[0].std);
+  CHECK(rh.layers[9].std < 2.0 * rh.layers[0].std);
+  const InitStudyResult rx = init_case(fennec::ActivationSpec::relu(), fennec::Init::xavier_normal());
+  CHECK(rx.layers[9].std < 0.1 * rx.layers[0].std);
+  for (const InitLayerStats& st : rh.layers) CHECK(std::fabs(st.zero_fraction - 0.5) < 0.1);
+}
+
+TEST_CASE("initstudy: SVG and CSV files", "[tools][initstudy][svg]") {
+  tools_test::TempDir dir("initsvg");
+  InitStudyConfig cfg;
+  const InitStudyResult r = init_case(fennec::ActivationSpec::relu(), fennec::Init::he_normal(), &cfg);
+  std::string error;
+  REQUIRE(write_init_svg(cfg, r, dir.file("h.svg"), error));
+  check_svg(dir.file("h.svg"));
+  REQUIRE(write_init_csv(cfg, r, dir.file("h.csv"), error));
+  const tools_test::Run wc = tools_test::run("grep -c '^[0-9]' " + tools_test::quote(dir.file("h.csv")));
+  CHECK(wc.output == "10\n");
+  CHECK_FALSE(write_init_svg(cfg, r, dir.file("no/such/dir/h.svg"), error));
+  CHECK(error.find("cannot create") != std::string::npos);
+}
+
+TEST_CASE("optstudy: momentum and Adam cross the ravine in fewer steps than SGD", "[tools][optstudy]") {
+  const TestFunction* ravine = find_test_function("ravine");
+  REQUIRE(ravine);
+  OptStudyConfig cfg;
+  const std::vector<OptRun> runs = study_function(*ravine, cfg);
+  REQUIRE(runs.size() == 5);
+  const OptRun& sgd = runs[0];
+  const OptRun& momentum = runs[1];
+  const OptRun& adam = runs[4];
+  REQUIRE(sgd.kind == fennec::OptimizerKind::kSgd);
+  REQUIRE(momentum.kind == fennec::OptimizerKind::kMomentum);
+  REQUIRE(adam.kind == fennec::OptimizerKind::kAdam);
+  for (const OptRun& r : runs) {
+    INFO(fennec::optimizer_name(r.kind) << " lr " << r.lr << " steps " << r.steps);
+    CHECK(r.reached);
+    CHECK(r.final_gap <= cfg.tolerance);
+  }
+  CHECK(momentum.steps < sgd.steps);
+  CHECK(adam.steps < sgd.steps);
+  // The trajectory starts at the start and ends at the minimum.
+  CHECK(momentum.xs.front() == Approx(ravine->start_x));
+  CHECK(std::fabs(momentum.xs.back()) < 0.02);
+}
+
+TEST_CASE("optstudy: every function, SVG well-formed", "[tools][optstudy][svg]") {
+  tools_test::TempDir dir("optsvg");
+  OptStudyConfig cfg;
+  cfg.max_steps = 3000;
+  std::vector<const TestFunction*> fns;
+  std::vector<std::vector<OptRun>> runs;
+  for (const TestFunction& f : test_functions()) {
+    fns.push_back(&f);
+    runs.push_back(study_function(f, cfg));
+    const std::string table = format_opt_table(f, cfg, runs.back());
+    CHECK(table.find("Adam") != std::string::npos);
+  }
+  // The saddle: every optimizer leaves the ridge (started 1e-3 off it) and reaches a minimum.
+  for (const OptRun& r : runs[1]) CHECK(r.reached);
+  std::string error;
+  REQUIRE(write_opt_svg(fns, cfg, runs, dir.file("opt.svg"), error));
+  check_svg(dir.file("opt.svg"));
+}

@@ -1,0 +1,20 @@
+# Tests for tools/: IDX reader, the studies' numbers, SVG well-formedness, and the command-line
+# programs end to end (run as child processes on generated data).
+if(FENNEC_BUILD_TOOLS)
+  fennec_add_test(test_tools
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_idx.cpp
+            ${CMAKE_CURRENT_LIST_DIR}/test_studies.cpp
+            ${CMAKE_CURRENT_LIST_DIR}/test_cli.cpp
+    LIBS fennec_initstudy_lib fennec_optstudy_lib fennec_tools_common)
+  target_compile_definitions(test_tools PRIVATE
+    FENNEC_TRAIN_EXE="$<TARGET_FILE:fennec-train>"
+    FENNEC_INITSTUDY_EXE="$<TARGET_FILE:fennec-initstudy>"
+    FENNEC_OPTSTUDY_EXE="$<TARGET_FILE:fennec-optstudy>")
+  add_dependencies(test_tools fennec-train fennec-initstudy fennec-optstudy)
+
+  # The allocation counter replaces global operator new (and malloc on glibc): its own binary.
+  fennec_add_test(test_tools_alloc
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_alloc_counter.cpp
+            ${PROJECT_SOURCE_DIR}/tools/common/alloc_counter.cpp
+    LIBS fennec_tools_common)
+endif()
