@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include <fennec/fennec.hpp>
+#include <fennec/io_file.hpp>
+
 #include "common/idx.hpp"
 #include "tools/tools_test_util.hpp"
 
@@ -93,6 +96,23 @@ TEST_CASE("fennec-train learns a generated data set (plain and gzip files)", "[t
   }
 }
 
+TEST_CASE("fennec-train --save writes a model file that loads", "[tools][cli]") {
+  tools_test::TempDir dir("train-save");
+  make_dataset(dir, false, 100, 30);
+  const std::string path = dir.file("m.fen");
+  const Run r = run(kTrain + " --data " + quote(dir.str()) + " --hidden 12 --epochs 1 --batch 20 --save " +
+                    quote(path) + " --no-progress");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.output.find("model saved: " + path) != std::string::npos);
+  fennec::Result<fennec::ModelFileInfo> info = fennec::read_model_file_info(path.c_str());
+  REQUIRE(info.is_ok());
+  CHECK(info->spec.input == 64);
+  REQUIRE(info->spec.num_layers == 2);
+  CHECK(info->spec.layers[0].units == 12);
+  CHECK(info->spec.layers[1].units == 3);
+}
+
 TEST_CASE("fennec-train: same seed, same log", "[tools][cli]") {
   tools_test::TempDir dir("train-seed");
   make_dataset(dir, false, 200, 50);
@@ -170,7 +190,8 @@ TEST_CASE("fennec-train: bad flags", "[tools][cli]") {
   expect_failure(d + "--lr", 2, "--lr needs a value");
   expect_failure(d + "--lr 1 --lr 2", 2, "--lr given twice");
   expect_failure(d + "stray", 2, "unexpected argument 'stray'");
-  expect_failure(d + "--save model.fen", 2, "--save is not available yet");
+  expect_failure(d + "--save=", 2, "--save needs a file name");
+  expect_failure(d + "--epochs 1 --save " + quote(dir.file("no/such/dir/m.fen")), 1, "saving the model");
   expect_failure(d + "--train-samples 41", 2, "exceeds the 40 training images");
   expect_failure(d + "--weight-decay -0.1", 2, "--weight-decay must be >= 0");
   const Run help = run(kTrain + " --help");

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <fennec/fennec.hpp>
+#include <fennec/io_file.hpp>
 
 #include "common/alloc_counter.hpp"
 #include "common/args.hpp"
@@ -35,13 +36,13 @@ const char* const kUsage =
     "                    [--optimizer sgd|momentum|nesterov|adagrad|rmsprop|adam|adamw]\n"
     "                    [--lr X] [--batch N] [--epochs N] [--clip-norm X] [--weight-decay X]\n"
     "                    [--seed N] [--isa auto|ref|sse2|avx2|avx512|neon|neon64]\n"
-    "                    [--train-samples N] [--no-progress]\n"
+    "                    [--train-samples N] [--save FILE] [--no-progress]\n"
     "Trains an MLP (softmax cross-entropy) on the IDX files in DIR\n"
     "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte,\n"
     "t10k-labels-idx1-ubyte, each plain or .gz). Default DIR: /usr/share/datasets/fashion-mnist.\n"
     "Defaults: --hidden 512,256 --activation relu --init he --optimizer adam --lr (optimizer's\n"
     "default; adam 1e-3) --batch 64 --epochs 5 --seed 1. --train-samples uses only the first N\n"
-    "training images.\n";
+    "training images. --save writes the trained model as a Fennec model file (io.hpp).\n";
 
 struct Config {
   std::string data = kDefaultData;
@@ -56,6 +57,7 @@ struct Config {
   fennec::Isa isa = fennec::Isa::kAuto;
   std::size_t train_samples = 0;  // 0: all
   bool progress = true;
+  std::string save;  // model file written after training ("" = none)
 };
 
 Config parse(int argc, char** argv) {
@@ -70,9 +72,8 @@ Config parse(int argc, char** argv) {
     std::fputs(kUsage, stdout);
     std::exit(0);
   }
-  if (a.has("save")) {
-    throw ArgError("--save is not available yet: Fennec's model file format is not implemented");
-  }
+  c.save = a.str("save", "");
+  if (a.has("save") && c.save.empty()) throw ArgError("--save needs a file name");
   c.data = a.str("data", kDefaultData);
   if (c.data.empty()) throw ArgError("--data needs a directory");
   c.hidden = a.widths("hidden", "512,256");
@@ -332,6 +333,15 @@ int main(int argc, char** argv) {
   std::printf("training time: %.2f s total\n", total_train_s);
   std::printf("heap allocations after setup: %" PRIu64 "%s\n", allocations,
               fennec_tools::alloc_counting_covers_malloc() ? "" : " (operator new only in this build)");
+  if (exit_code == 0 && !cfg.save.empty()) {
+    s = fennec::save_model_file(model, cfg.save.c_str());
+    if (!s.is_ok()) {
+      fail("saving the model", s);
+      exit_code = 1;
+    } else {
+      std::printf("model saved: %s\n", cfg.save.c_str());
+    }
+  }
   std::printf("peak resident memory: %.1f MiB\n", peak_rss_mib());
   ::operator delete(buffer, std::align_val_t{fennec::kArenaAlignment});
   if (allocations != 0 && exit_code == 0) exit_code = 4;
