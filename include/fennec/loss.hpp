@@ -41,7 +41,9 @@ struct Targets {
   }
 };
 
-// Checks that `targets` fits `logits` for `loss` (shape, label range, form).
+// Checks that `targets` fits `logits` for `loss`: shape, label range, and for sigmoid BCE that
+// every target lies in [0, 1] (NaN is rejected there; elsewhere a NaN target shows up as a
+// non-finite loss).
 Status validate_targets(Loss loss, ConstMatrixView logits, const Targets& targets);
 
 // Mean loss; if `grad` has data, also dL/dlogits (same shape as logits; may alias nothing).

@@ -42,7 +42,9 @@ class Model {
   Result<ConstMatrixView> forward(ConstMatrixView x);
 
   // Training models only. Given the same x as the last forward() and dL/dlogits (batch x output),
-  // overwrite the gradient block with dL/dparameters. `dlogits` may be output_gradient().
+  // overwrite the gradient block with dL/dparameters. `dlogits` may be output_gradient(), which
+  // backward then consumes (the buffer is reused for dY/dX, so its contents are overwritten);
+  // a caller-owned dlogits is only read.
   // If `input_gradient` has data (batch x input, must not alias x or dlogits), dL/dx is written
   // there too (for chaining models or studying gradient flow).
   Status backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView input_gradient = {});

@@ -126,6 +126,17 @@ Status validate_targets(Loss loss, ConstMatrixView logits, const Targets& t) {
                 logits.rows, logits.cols);
   FENNEC_ENSURE(t.dense.stride >= t.dense.cols, StatusCode::kShapeMismatch,
                 "targets stride %zu < cols %zu", t.dense.stride, t.dense.cols);
+  if (loss == Loss::kSigmoidBce) {
+    // BCE is only a loss (bounded below, minimised at z = logit(t)) for t in [0, 1].
+    for (std::size_t i = 0; i < t.dense.rows; ++i) {
+      const float* ti = t.dense.row(i);
+      for (std::size_t j = 0; j < t.dense.cols; ++j) {
+        FENNEC_ENSURE(ti[j] >= 0.f && ti[j] <= 1.f, StatusCode::kInvalidArgument,
+                      "sigmoid BCE target at row %zu column %zu is %g, outside [0, 1]", i, j,
+                      static_cast<double>(ti[j]));
+      }
+    }
+  }
   return Status::ok();
 }
 
