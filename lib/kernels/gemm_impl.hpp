@@ -1,0 +1,383 @@
+// xsimd GEMM: C = alpha*op(A)*op(B) + beta*C, then C = act(C + bias) (GemmArgs, kernel_table.hpp).
+//
+// Goto-style blocking. For each k block (kc <= kGemmKc, balanced so K=784 gives 4 x 196):
+//   pack op(B)[kc x n] into NR-column micro-panels (k-major, zero-padded)  -> after the A region
+//   for each m block (mc <= kGemmMc): pack op(A)[mc x kc] into MR-row micro-panels -> scratch
+//   (scratch layout follows gemm_scratch_floats(m, n, k) in plan.hpp: A region of
+//   min(kGemmMc, m+kGemmMaxTile-1) x min(kGemmKc, k) floats, then the B block)
+//     for each NR panel of B (stays in L1), for each MR panel of A (streams from L2):
+//       MR x NR register tile, kc rank-1 updates (MR broadcasts, NB loads, MR*NB FMAs per k)
+//       epilogue on the registers: alpha, beta (first k block only), then bias + activation
+//       (last k block only), stored with full or partial batches (no scalar tail loop).
+// The three forms differ only in how A and B are packed. m == 1 takes a GEMV path that needs
+// no scratch (batch-1 inference): NT as dot products over rows of B, NN/TN as row-axpys.
+#pragma once
+
+#include <cstddef>
+
+#include "fennec/plan.hpp"
+#include "kernels/elementwise_impl.hpp"
+#include "kernels/kernel_table.hpp"
+#include "kernels/simd_common.hpp"
+
+namespace fennec::kernels::simd {
+
+struct gemm_nt_f32 {
+  template <class Arch>
+  void operator()(Arch, const GemmArgs& g) const;
+};
+struct gemm_nn_f32 {
+  template <class Arch>
+  void operator()(Arch, const GemmArgs& g) const;
+};
+struct gemm_tn_f32 {
+  template <class Arch>
+  void operator()(Arch, const GemmArgs& g) const;
+};
+
+// Register tile: MR rows x NB batches. Accumulators MR*NB plus NB B loads plus a broadcast must
+// fit the register file: 16 regs (SSE2, AVX2, ARMv7 NEON) -> 6 x 2; 32 regs (AVX-512) -> 12 x 2;
+// 32 regs (AArch64) -> 8 x 2.
+template <class Arch>
+struct GemmTile {
+  static constexpr std::size_t kLanesV = kLanes<Arch>;
+#if defined(__aarch64__)
+  static constexpr std::size_t kMr = 8;
+#else
+  static constexpr std::size_t kMr = kLanesV >= 16 ? 12 : 6;
+#endif
+  static constexpr std::size_t kNb = 2;
+  static constexpr std::size_t kNr = kNb * kLanesV;
+  // gemm_scratch_floats() pads m and n by kGemmMaxTile - 1: both tile sides must fit in that.
+  static_assert(kNr <= kGemmMaxTile && kMr <= kGemmMaxTile, "tile exceeds the plan's padding");
+  static_assert(kMr <= kGemmMc, "A block must hold one panel");
+};
+
+enum class GemmForm : int { kNT, kNN, kTN };
+
+// ---- packing -----------------------------------------------------------------------------
+
+// op(A) rows [i0, i0+mc), k range [p0, p0+kc) into MR-row panels: dst[panel][p][i].
+template <GemmForm F, class Arch>
+FENNEC_SIMD_INLINE void pack_a(Arch arch, const GemmArgs& g, std::size_t i0, std::size_t mc, std::size_t p0,
+                               std::size_t kc, float* dst) {
+  constexpr std::size_t MR = GemmTile<Arch>::kMr;
+  for (std::size_t ir = 0; ir < mc; ir += MR) {
+    const std::size_t rows = min_size(arch, MR, mc - ir);
+    float* d = dst + ir * kc;
+    if constexpr (F == GemmForm::kTN) {
+      // A is (k x m): op(A)(i, p) = a[p*lda + i], MR contiguous floats per p.
+      const float* src = g.a + p0 * g.lda + i0 + ir;
+      for (std::size_t p = 0; p < kc; ++p, src += g.lda, d += MR) {
+        for (std::size_t i = 0; i < rows; ++i) d[i] = src[i];
+        for (std::size_t i = rows; i < MR; ++i) d[i] = 0.f;
+      }
+    } else {
+      // A is (m x k): op(A)(i, p) = a[i*lda + p]; read each row contiguously.
+      for (std::size_t i = 0; i < MR; ++i) {
+        if (i < rows) {
+          const float* src = g.a + (i0 + ir + i) * g.lda + p0;
+          for (std::size_t p = 0; p < kc; ++p) d[p * MR + i] = src[p];
+        } else {
+          for (std::size_t p = 0; p < kc; ++p) d[p * MR + i] = 0.f;
+        }
+      }
+    }
+  }
+}
+
+// op(B) k range [p0, p0+kc), all n columns into NR-column panels: dst[panel][p][j].
+template <GemmForm F, class Arch>
+FENNEC_SIMD_INLINE void pack_b(Arch arch, const GemmArgs& g, std::size_t p0, std::size_t kc, float* dst) {
+  using V = Vf<Arch>;
+  constexpr std::size_t L = kLanes<Arch>;
+  constexpr std::size_t NR = GemmTile<Arch>::kNr;
+  const std::size_t n = g.n;
+  for (std::size_t jr = 0; jr < n; jr += NR, dst += kc * NR) {
+    const std::size_t cols = min_size(arch, NR, n - jr);
+    if constexpr (F == GemmForm::kNT) {
+      // B is (n x k): op(B)(p, j) = b[j*ldb + p]; read each row of B contiguously.
+      for (std::size_t j = 0; j < NR; ++j) {
+        if (j < cols) {
+          const float* src = g.b + (jr + j) * g.ldb + p0;
+          for (std::size_t p = 0; p < kc; ++p) dst[p * NR + j] = src[p];
+        } else {
+          for (std::size_t p = 0; p < kc; ++p) dst[p * NR + j] = 0.f;
+        }
+      }
+    } else {
+      // B is (k x n): op(B)(p, j) = b[p*ldb + j], NR contiguous floats per p.
+      const float* src = g.b + p0 * g.ldb + jr;
+      float* d = dst;
+      if (cols == NR) {
+        for (std::size_t p = 0; p < kc; ++p, src += g.ldb, d += NR)
+          for (std::size_t q = 0; q < NR; q += L) V::load_unaligned(src + q).store_unaligned(d + q);
+      } else {
+        for (std::size_t p = 0; p < kc; ++p, src += g.ldb, d += NR)
+          for (std::size_t q = 0; q < NR; q += L) {
+            const V v = q + L <= cols ? V::load_unaligned(src + q)
+                        : q < cols    ? load_partial(arch, src + q, cols - q, 0.f)
+                                      : V(0.f);
+            v.store_unaligned(d + q);
+          }
+      }
+    }
+  }
+}
+
+// ---- micro-kernel and epilogue -----------------------------------------------------------
+
+template <class Arch, std::size_t MR, std::size_t NB>
+FENNEC_SIMD_INLINE void micro_kernel(Arch, std::size_t kc, const float* ap, const float* bp,
+                                     Vf<Arch> (&c)[MR][NB]) {
+  using V = Vf<Arch>;
+  constexpr std::size_t L = kLanes<Arch>;
+#pragma GCC unroll 16
+  for (std::size_t i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (std::size_t j = 0; j < NB; ++j) c[i][j] = V(0.f);
+  // Unrolling the k loop removes the loop overhead that otherwise costs ~20% (notes/gemm).
+#pragma GCC unroll 4
+  for (std::size_t p = 0; p < kc; ++p) {
+    V b[NB];
+#pragma GCC unroll 4
+    for (std::size_t j = 0; j < NB; ++j) b[j] = V::load_unaligned(bp + j * L);
+#pragma GCC unroll 16
+    for (std::size_t i = 0; i < MR; ++i) {
+      const V a(ap[i]);
+#pragma GCC unroll 4
+      for (std::size_t j = 0; j < NB; ++j) c[i][j] = xsimd::fma(a, b[j], c[i][j]);
+    }
+    ap += MR;
+    bp += NB * L;
+  }
+}
+
+struct EpilogueArgs {
+  float alpha;
+  float beta;          // 0: C is not read
+  const float* bias;   // null, or applied (with the activation) in the last k block
+  float act_alpha;
+};
+
+// C[0..mr, 0..nr) = act(alpha*acc + beta*C + bias); mr <= MR, nr <= NB*L.
+template <int Kind, class Arch, std::size_t MR, std::size_t NB>
+FENNEC_SIMD_INLINE void store_tile(Arch arch, Vf<Arch> (&c)[MR][NB], float* C, std::size_t ldc, std::size_t mr,
+                                   std::size_t nr, const EpilogueArgs& e) {
+  using V = Vf<Arch>;
+  constexpr std::size_t L = kLanes<Arch>;
+  const V av(e.alpha), bv(e.beta), act_alpha(e.act_alpha);
+  const bool read_c = e.beta != 0.f;
+  const bool beta_one = e.beta == 1.f;
+#pragma GCC unroll 16
+  for (std::size_t i = 0; i < MR; ++i) {
+    if (i >= mr) break;
+    float* crow = C + i * ldc;
+#pragma GCC unroll 4
+    for (std::size_t j = 0; j < NB; ++j) {
+      const std::size_t col = j * L;
+      if (col >= nr) break;
+      V r = c[i][j] * av;
+      if (col + L <= nr) {
+        if (read_c) r = beta_one ? r + V::load_unaligned(crow + col) : xsimd::fma(bv, V::load_unaligned(crow + col), r);
+        if (e.bias) r += V::load_unaligned(e.bias + col);
+        act_fwd<Kind>(arch, r, act_alpha).store_unaligned(crow + col);
+      } else {
+        const std::size_t cnt = nr - col;
+        if (read_c) {
+          const V cv = load_partial(arch, crow + col, cnt, 0.f);
+          r = beta_one ? r + cv : xsimd::fma(bv, cv, r);
+        }
+        if (e.bias) r += load_partial(arch, e.bias + col, cnt, 0.f);
+        store_partial(arch, crow + col, act_fwd<Kind>(arch, r, act_alpha), cnt);
+      }
+    }
+  }
+}
+
+// ---- GEMV paths (m == 1, no scratch) -----------------------------------------------------
+
+// After the raw products are in c[0..n): C = act(C + bias) (the alpha/beta part is done).
+template <class Arch>
+FENNEC_SIMD_INLINE void gemv_finish(Arch arch, const GemmArgs& g) {
+  if (g.bias || g.act.kind != Activation::kIdentity) bias_act_fwd_f32{}(arch, 1, g.n, g.c, g.ldc, g.bias, g.act);
+}
+
+// c[j] = alpha * dot(a[0..k), b[j*ldb ..]) + beta*c[j]: four rows of B per sweep over a.
+template <class Arch>
+FENNEC_SIMD_INLINE void gemv_nt(Arch arch, const GemmArgs& g) {
+  using V = Vf<Arch>;
+  constexpr std::size_t L = kLanes<Arch>;
+  const std::size_t n = g.n, k = g.k;
+  const float* x = g.a;
+  const std::size_t kfull = k / L * L;
+  float* c = g.c;
+  auto finish = [&](std::size_t j, float dot) {
+    const float r = g.alpha * dot;
+    c[j] = g.beta == 0.f ? r : r + g.beta * c[j];
+  };
+  std::size_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const float* b0 = g.b + j * g.ldb;
+    const float* b1 = b0 + g.ldb;
+    const float* b2 = b1 + g.ldb;
+    const float* b3 = b2 + g.ldb;
+    V s0(0.f), s1(0.f), s2(0.f), s3(0.f);
+    std::size_t p = 0;
+    for (; p < kfull; p += L) {
+      const V xv = V::load_unaligned(x + p);
+      s0 = xsimd::fma(xv, V::load_unaligned(b0 + p), s0);
+      s1 = xsimd::fma(xv, V::load_unaligned(b1 + p), s1);
+      s2 = xsimd::fma(xv, V::load_unaligned(b2 + p), s2);
+      s3 = xsimd::fma(xv, V::load_unaligned(b3 + p), s3);
+    }
+    if (p < k) {
+      const std::size_t r = k - p;
+      const V xv = load_partial(arch, x + p, r, 0.f);
+      s0 = xsimd::fma(xv, load_partial(arch, b0 + p, r, 0.f), s0);
+      s1 = xsimd::fma(xv, load_partial(arch, b1 + p, r, 0.f), s1);
+      s2 = xsimd::fma(xv, load_partial(arch, b2 + p, r, 0.f), s2);
+      s3 = xsimd::fma(xv, load_partial(arch, b3 + p, r, 0.f), s3);
+    }
+    finish(j, xsimd::hadd(s0));
+    finish(j + 1, xsimd::hadd(s1));
+    finish(j + 2, xsimd::hadd(s2));
+    finish(j + 3, xsimd::hadd(s3));
+  }
+  for (; j < n; ++j) {
+    const float* b0 = g.b + j * g.ldb;
+    V s0(0.f);
+    std::size_t p = 0;
+    for (; p < kfull; p += L) s0 = xsimd::fma(V::load_unaligned(x + p), V::load_unaligned(b0 + p), s0);
+    if (p < k) s0 = xsimd::fma(load_partial(arch, x + p, k - p, 0.f), load_partial(arch, b0 + p, k - p, 0.f), s0);
+    finish(j, xsimd::hadd(s0));
+  }
+  gemv_finish(arch, g);
+}
+
+// c[j] = alpha * sum_p x[p*xs] * b[p*ldb + j] + beta*c[j] (NN: x = a, xs = 1; TN: xs = lda).
+template <std::size_t W, class Arch>
+FENNEC_SIMD_INLINE void gemv_axpy_block(Arch arch, const GemmArgs& g, std::size_t xs, std::size_t j,
+                                        std::size_t cols) {
+  using V = Vf<Arch>;
+  constexpr std::size_t L = kLanes<Arch>;
+  V s[W];
+#pragma GCC unroll 4
+  for (std::size_t q = 0; q < W; ++q) s[q] = V(0.f);
+  const float* brow = g.b + j;
+  const float* x = g.a;
+  for (std::size_t p = 0; p < g.k; ++p, brow += g.ldb, x += xs) {
+    const V xv(*x);
+    if (cols == W * L) {
+#pragma GCC unroll 4
+      for (std::size_t q = 0; q < W; ++q) s[q] = xsimd::fma(xv, V::load_unaligned(brow + q * L), s[q]);
+    } else {
+      s[0] = xsimd::fma(xv, load_partial(arch, brow, cols, 0.f), s[0]);
+    }
+  }
+  const V av(g.alpha), bv(g.beta);
+  float* c = g.c + j;
+#pragma GCC unroll 4
+  for (std::size_t q = 0; q < W; ++q) {
+    if (q * L >= cols) break;
+    const std::size_t cnt = min_size(arch, L, cols - q * L);
+    V r = s[q] * av;
+    if (cnt == L) {
+      if (g.beta != 0.f) r = xsimd::fma(bv, V::load_unaligned(c + q * L), r);
+      r.store_unaligned(c + q * L);
+    } else {
+      if (g.beta != 0.f) r = xsimd::fma(bv, load_partial(arch, c + q * L, cnt, 0.f), r);
+      store_partial(arch, c + q * L, r, cnt);
+    }
+  }
+}
+
+template <class Arch>
+FENNEC_SIMD_INLINE void gemv_axpy(Arch arch, const GemmArgs& g, std::size_t xs) {
+  constexpr std::size_t L = kLanes<Arch>;
+  const std::size_t n = g.n;
+  std::size_t j = 0;
+  for (; j + 4 * L <= n; j += 4 * L) gemv_axpy_block<4>(arch, g, xs, j, 4 * L);
+  for (; j + L <= n; j += L) gemv_axpy_block<1>(arch, g, xs, j, L);
+  if (j < n) gemv_axpy_block<1>(arch, g, xs, j, n - j);
+  gemv_finish(arch, g);
+}
+
+// ---- driver ------------------------------------------------------------------------------
+
+template <GemmForm F, class Arch>
+FENNEC_SIMD_INLINE void gemm_driver(Arch arch, const GemmArgs& g) {
+  constexpr std::size_t MR = GemmTile<Arch>::kMr;
+  constexpr std::size_t NB = GemmTile<Arch>::kNb;
+  constexpr std::size_t NR = GemmTile<Arch>::kNr;
+  const std::size_t m = g.m, n = g.n, k = g.k;
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    // No products: C = act(beta*C + bias).
+    for (std::size_t i = 0; i < m; ++i) {
+      float* cr = g.c + i * g.ldc;
+      if (g.beta == 0.f) {
+        for (std::size_t j = 0; j < n; ++j) cr[j] = 0.f;
+      } else {
+        scale_f32{}(arch, n, cr, g.beta);
+      }
+    }
+    bias_act_fwd_f32{}(arch, m, n, g.c, g.ldc, g.bias, g.act);
+    return;
+  }
+  if (m == 1) {
+    if constexpr (F == GemmForm::kNT)
+      gemv_nt(arch, g);
+    else
+      gemv_axpy(arch, g, F == GemmForm::kNN ? 1 : g.lda);
+    return;
+  }
+
+  const std::size_t kblocks = (k + kGemmKc - 1) / kGemmKc;
+  const std::size_t kc_max = (k + kblocks - 1) / kblocks;
+  constexpr std::size_t mc_max = kGemmMc / MR * MR;
+  const std::size_t a_rows = min_size(arch, kGemmMc, m + kGemmMaxTile - 1);
+  float* apack = g.scratch;
+  float* bpack = g.scratch + a_rows * min_size(arch, kGemmKc, k);
+
+  for (std::size_t p0 = 0; p0 < k; p0 += kc_max) {
+    const std::size_t kc = min_size(arch, kc_max, k - p0);
+    const bool first = p0 == 0;
+    const bool last = p0 + kc == k;
+    EpilogueArgs e{g.alpha, first ? g.beta : 1.f, last ? g.bias : nullptr, g.act.alpha};
+    const Activation kind = last ? g.act.kind : Activation::kIdentity;
+    pack_b<F>(arch, g, p0, kc, bpack);
+    for (std::size_t i0 = 0; i0 < m; i0 += mc_max) {
+      const std::size_t mc = min_size(arch, mc_max, m - i0);
+      pack_a<F>(arch, g, i0, mc, p0, kc, apack);
+      with_activation(arch, kind, [&](auto kind_c) {
+        constexpr int K = decltype(kind_c)::value;
+        for (std::size_t jr = 0; jr < n; jr += NR) {
+          const std::size_t nr = min_size(arch, NR, n - jr);
+          const float* bp = bpack + jr * kc;
+          for (std::size_t ir = 0; ir < mc; ir += MR) {
+            const std::size_t mr = min_size(arch, MR, mc - ir);
+            Vf<Arch> acc[MR][NB];
+            micro_kernel<Arch, MR, NB>(arch, kc, apack + ir * kc, bp, acc);
+            store_tile<K, Arch, MR, NB>(arch, acc, g.c + (i0 + ir) * g.ldc + jr, g.ldc, mr, nr, e);
+          }
+        }
+      });
+    }
+  }
+}
+
+template <class Arch>
+void gemm_nt_f32::operator()(Arch arch, const GemmArgs& g) const {
+  gemm_driver<GemmForm::kNT>(arch, g);
+}
+template <class Arch>
+void gemm_nn_f32::operator()(Arch arch, const GemmArgs& g) const {
+  gemm_driver<GemmForm::kNN>(arch, g);
+}
+template <class Arch>
+void gemm_tn_f32::operator()(Arch arch, const GemmArgs& g) const {
+  gemm_driver<GemmForm::kTN>(arch, g);
+}
+
+}  // namespace fennec::kernels::simd

@@ -1,0 +1,130 @@
+// xsimd bodies of the fused optimizer updates (sgd ... adamw): one pass over w, g and state.
+// Formulas are optim.hpp's; OptimStepArgs is documented in kernel_table.hpp. These kernels are
+// memory-bound: one load of each stream, one store of each written stream, no second pass.
+#pragma once
+
+#include <cstddef>
+
+#include "kernels/kernel_table.hpp"
+#include "kernels/simd_common.hpp"
+
+namespace fennec::kernels::simd {
+
+enum class OptimKind : int { kSgd, kMomentum, kNesterov, kAdaGrad, kRmsProp, kAdam, kAdamW };
+
+// Broadcast hyper-parameters once per call.
+template <class Arch>
+struct OptimConsts {
+  Vf<Arch> lr, mu, rho, one_minus_rho, b1, one_minus_b1, b2, one_minus_b2, eps, wd, ibc1, ibc2, decoupled;
+  explicit OptimConsts(const OptimStepArgs& a)
+      : lr(a.lr),
+        mu(a.momentum),
+        rho(a.rho),
+        one_minus_rho(1.f - a.rho),
+        b1(a.beta1),
+        one_minus_b1(1.f - a.beta1),
+        b2(a.beta2),
+        one_minus_b2(1.f - a.beta2),
+        eps(a.eps),
+        wd(a.weight_decay),
+        ibc1(a.inv_bias_correction1),
+        ibc2(a.inv_bias_correction2),
+        decoupled(1.f - a.lr * a.weight_decay) {}
+};
+
+// One batch of the update. Kind and Decay are compile-time so the loop carries no branches.
+// Division is used for the adaptive methods (exact on x86; ~1 ulp Newton reciprocal on ARM,
+// bounded by the kernel tests).
+template <int Kind, bool Decay, class Arch>
+FENNEC_SIMD_INLINE void optim_batch(Arch, const OptimConsts<Arch>& c, Vf<Arch>& w, Vf<Arch> g, Vf<Arch>& s1,
+                                    Vf<Arch>& s2) {
+  using V = Vf<Arch>;
+  constexpr auto kind = static_cast<OptimKind>(Kind);
+  if constexpr (kind == OptimKind::kAdamW) {
+    if constexpr (Decay) w = w * c.decoupled;
+  } else {
+    if constexpr (Decay) g = xsimd::fma(c.wd, w, g);
+  }
+  if constexpr (kind == OptimKind::kSgd) {
+    w = xsimd::fnma(c.lr, g, w);
+  } else if constexpr (kind == OptimKind::kMomentum) {
+    s1 = xsimd::fma(c.mu, s1, g);
+    w = xsimd::fnma(c.lr, s1, w);
+  } else if constexpr (kind == OptimKind::kNesterov) {
+    s1 = xsimd::fma(c.mu, s1, g);
+    w = xsimd::fnma(c.lr, xsimd::fma(c.mu, s1, g), w);
+  } else if constexpr (kind == OptimKind::kAdaGrad) {
+    s1 = xsimd::fma(g, g, s1);
+    w = w - c.lr * g / (xsimd::sqrt(s1) + c.eps);
+  } else if constexpr (kind == OptimKind::kRmsProp) {
+    s1 = xsimd::fma(c.rho, s1, c.one_minus_rho * (g * g));
+    w = w - c.lr * g / (xsimd::sqrt(s1) + c.eps);
+  } else {  // adam, adamw
+    s1 = xsimd::fma(c.b1, s1, c.one_minus_b1 * g);
+    s2 = xsimd::fma(c.b2, s2, c.one_minus_b2 * (g * g));
+    const V mhat = s1 * c.ibc1;
+    const V vhat = s2 * c.ibc2;
+    w = w - c.lr * mhat / (xsimd::sqrt(vhat) + c.eps);
+  }
+}
+
+template <int Kind, bool Decay, class Arch>
+FENNEC_SIMD_INLINE void optim_loop(Arch arch, const OptimStepArgs& a) {
+  using V = Vf<Arch>;
+  constexpr std::size_t L = kLanes<Arch>;
+  constexpr auto kind = static_cast<OptimKind>(Kind);
+  constexpr bool kS1 = kind != OptimKind::kSgd;
+  constexpr bool kS2 = kind == OptimKind::kAdam || kind == OptimKind::kAdamW;
+  const OptimConsts<Arch> c(a);
+  const std::size_t n = a.n;
+  float* w = a.w;
+  const float* g = a.g;
+  float* s1p = a.s1;
+  float* s2p = a.s2;
+  std::size_t i = 0;
+  for (; i + L <= n; i += L) {
+    V wv = V::load_unaligned(w + i);
+    V s1 = kS1 ? V::load_unaligned(s1p + i) : V(0.f);
+    V s2 = kS2 ? V::load_unaligned(s2p + i) : V(0.f);
+    optim_batch<Kind, Decay>(arch, c, wv, V::load_unaligned(g + i), s1, s2);
+    wv.store_unaligned(w + i);
+    if constexpr (kS1) s1.store_unaligned(s1p + i);
+    if constexpr (kS2) s2.store_unaligned(s2p + i);
+  }
+  if (i < n) {
+    const std::size_t r = n - i;
+    V wv = load_partial(arch, w + i, r, 0.f);
+    V s1 = kS1 ? load_partial(arch, s1p + i, r, 0.f) : V(0.f);
+    V s2 = kS2 ? load_partial(arch, s2p + i, r, 0.f) : V(0.f);
+    optim_batch<Kind, Decay>(arch, c, wv, load_partial(arch, g + i, r, 0.f), s1, s2);
+    store_partial(arch, w + i, wv, r);
+    if constexpr (kS1) store_partial(arch, s1p + i, s1, r);
+    if constexpr (kS2) store_partial(arch, s2p + i, s2, r);
+  }
+}
+
+template <int Kind, class Arch>
+FENNEC_SIMD_INLINE void optim_dispatch(Arch arch, const OptimStepArgs& a) {
+  if (a.weight_decay != 0.f)
+    optim_loop<Kind, true>(arch, a);
+  else
+    optim_loop<Kind, false>(arch, a);
+}
+
+#define FENNEC_OPTIM_KERNEL(id, kind)                                               \
+  struct id {                                                                       \
+    template <class Arch>                                                           \
+    void operator()(Arch arch, const OptimStepArgs& a) const {                      \
+      optim_dispatch<static_cast<int>(OptimKind::kind)>(arch, a);                   \
+    }                                                                               \
+  };
+FENNEC_OPTIM_KERNEL(sgd_step_f32, kSgd)
+FENNEC_OPTIM_KERNEL(momentum_step_f32, kMomentum)
+FENNEC_OPTIM_KERNEL(nesterov_step_f32, kNesterov)
+FENNEC_OPTIM_KERNEL(adagrad_step_f32, kAdaGrad)
+FENNEC_OPTIM_KERNEL(rmsprop_step_f32, kRmsProp)
+FENNEC_OPTIM_KERNEL(adam_step_f32, kAdam)
+FENNEC_OPTIM_KERNEL(adamw_step_f32, kAdamW)
+#undef FENNEC_OPTIM_KERNEL
+
+}  // namespace fennec::kernels::simd

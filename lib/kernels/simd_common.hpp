@@ -1,0 +1,117 @@
+// Helpers shared by the xsimd kernel bodies (*_impl.hpp).
+//
+// Included only by per-arch translation units (lib/arch/*), which are compiled with that arch's
+// -m flags. Everything here is therefore a template on Arch (so its symbols are mangled with the
+// arch and cannot be merged with another arch's copy by the linker) and force-inlined. Nothing
+// here may call a non-template inline function (std::min, std::exp(float), ...): the linker
+// could keep this TU's AVX copy for a baseline caller (see notes/platforms.md, ODR trap).
+#pragma once
+
+#include <cstddef>
+
+#include <xsimd/xsimd.hpp>
+
+#include "fennec/activation.hpp"
+
+#if defined(__GNUC__)
+#define FENNEC_SIMD_INLINE inline __attribute__((always_inline))
+#else
+#define FENNEC_SIMD_INLINE inline
+#endif
+
+namespace fennec::kernels::simd {
+
+template <class Arch>
+using Vf = xsimd::batch<float, Arch>;
+
+template <class Arch>
+inline constexpr std::size_t kLanes = Vf<Arch>::size;
+
+// Loads the first n (< lanes) floats at p, the other lanes set to `fill`. Never reads past p+n.
+template <class Arch>
+FENNEC_SIMD_INLINE Vf<Arch> load_partial(Arch, const float* p, std::size_t n, float fill) {
+  alignas(64) float buf[kLanes<Arch>];
+  for (std::size_t i = 0; i < kLanes<Arch>; ++i) buf[i] = i < n ? p[i] : fill;
+  return Vf<Arch>::load_aligned(buf);
+}
+
+// Stores the first n (< lanes) lanes of v at p. Never writes past p+n.
+template <class Arch>
+FENNEC_SIMD_INLINE void store_partial(Arch, float* p, const Vf<Arch>& v, std::size_t n) {
+  alignas(64) float buf[kLanes<Arch>];
+  v.store_aligned(buf);
+  for (std::size_t i = 0; i < n; ++i) p[i] = buf[i];
+}
+
+// Activation and derivative on a batch; Kind is an Activation value so the choice is made once,
+// outside the loops. Same formulas as fennec::activate / activation_derivative_from_output.
+template <int Kind, class Arch>
+FENNEC_SIMD_INLINE Vf<Arch> act_fwd(Arch, const Vf<Arch>& x, const Vf<Arch>& alpha) {
+  using V = Vf<Arch>;
+  constexpr auto kind = static_cast<Activation>(Kind);
+  if constexpr (kind == Activation::kSigmoid) {
+    // 1/(1+e^-x): e^-x overflows to +inf for x < -88, giving exactly 0 as the reference does.
+    // On ARM xsimd's division is a Newton-refined reciprocal (~1 ulp); the kernel tests bound it.
+    const V one(1.f);
+    return one / (one + xsimd::exp(-x));
+  } else if constexpr (kind == Activation::kTanh) {
+    return xsimd::tanh(x);
+  } else if constexpr (kind == Activation::kRelu) {
+    return xsimd::select(x > V(0.f), x, V(0.f));
+  } else if constexpr (kind == Activation::kLeakyRelu) {
+    return xsimd::select(x > V(0.f), x, x * alpha);
+  } else {
+    (void)alpha;
+    return x;
+  }
+}
+
+// dy * act'(y), with act' expressed through the stored output y.
+template <int Kind, class Arch>
+FENNEC_SIMD_INLINE Vf<Arch> act_bwd(Arch, const Vf<Arch>& y, const Vf<Arch>& dy, const Vf<Arch>& alpha) {
+  using V = Vf<Arch>;
+  constexpr auto kind = static_cast<Activation>(Kind);
+  if constexpr (kind == Activation::kSigmoid) {
+    return dy * (y * (V(1.f) - y));
+  } else if constexpr (kind == Activation::kTanh) {
+    return dy * (V(1.f) - y * y);
+  } else if constexpr (kind == Activation::kRelu) {
+    return xsimd::select(y > V(0.f), dy, V(0.f));
+  } else if constexpr (kind == Activation::kLeakyRelu) {
+    return xsimd::select(y > V(0.f), dy, dy * alpha);
+  } else {
+    (void)y;
+    (void)alpha;
+    return dy;
+  }
+}
+
+// Calls f(std::integral_constant<int, Kind>) for the runtime activation kind.
+template <class Arch, class F>
+FENNEC_SIMD_INLINE void with_activation(Arch, Activation kind, F&& f) {
+  switch (kind) {
+    case Activation::kSigmoid:
+      f(std::integral_constant<int, static_cast<int>(Activation::kSigmoid)>{});
+      break;
+    case Activation::kTanh:
+      f(std::integral_constant<int, static_cast<int>(Activation::kTanh)>{});
+      break;
+    case Activation::kRelu:
+      f(std::integral_constant<int, static_cast<int>(Activation::kRelu)>{});
+      break;
+    case Activation::kLeakyRelu:
+      f(std::integral_constant<int, static_cast<int>(Activation::kLeakyRelu)>{});
+      break;
+    case Activation::kIdentity:
+    default:
+      f(std::integral_constant<int, static_cast<int>(Activation::kIdentity)>{});
+      break;
+  }
+}
+
+template <class Arch>
+FENNEC_SIMD_INLINE std::size_t min_size(Arch, std::size_t a, std::size_t b) {
+  return a < b ? a : b;
+}
+
+}  // namespace fennec::kernels::simd
