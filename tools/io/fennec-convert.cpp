@@ -1,0 +1,95 @@
+// fennec-convert IN OUT: Fennec model file <-> safetensors (format of IN from its bytes, of OUT
+// from its name: *.safetensors or anything else = Fennec).
+#include <cstdio>
+#include <exception>
+
+#include "common/args.hpp"
+#include "io/model_files.hpp"
+
+namespace {
+
+const char* kUsage =
+    "usage: fennec-convert IN OUT [--activations LIST] [--loss NAME]\n"
+    "  IN: a Fennec model file or a safetensors file (nn.Sequential of nn.Linear: 0.weight, 0.bias,\n"
+    "      2.weight, ...; F32, F16 or BF16). OUT: *.safetensors writes safetensors (F32), any\n"
+    "      other name a Fennec model file.\n"
+    "  --activations  one per Linear layer for safetensors input, e.g. relu,relu,identity\n"
+    "                 (default: the file's fennec.activations metadata)\n"
+    "  --loss         softmax_cross_entropy | mse | sigmoid_bce (safetensors input; default: the\n"
+    "                 file's fennec.loss metadata, else softmax_cross_entropy)\n";
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    std::vector<std::string> positional;
+    std::vector<char*> flags{argv[0]};
+    for (int i = 1; i < argc; ++i) {
+      const std::string a = argv[i];
+      if (a == "--help" || a == "-h") {
+        std::fputs(kUsage, stdout);
+        return 0;
+      }
+      if (a.rfind("--", 0) == 0) {
+        flags.push_back(argv[i]);
+        if (a.find('=') == std::string::npos && i + 1 < argc) flags.push_back(argv[++i]);
+      } else {
+        positional.push_back(a);
+      }
+    }
+    if (positional.size() != 2) throw fennec_tools::ArgError("expected IN and OUT");
+    fennec_tools::Args args(static_cast<int>(flags.size()), flags.data(),
+                            {{"activations", true}, {"loss", true}});
+    std::vector<fennec::ActivationSpec> acts;
+    fennec::SafetensorsImport import;
+    if (args.has("activations")) {
+      std::string list = args.str("activations", "");
+      std::size_t start = 0;
+      while (start <= list.size()) {
+        const std::size_t comma = list.find(',', start);
+        const std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        acts.push_back(fennec_tools::parse_activation_spec(item, "--activations"));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      import.activations = acts.data();
+      import.num_activations = acts.size();
+    }
+    if (args.has("loss")) {
+      const std::string l = args.str("loss", "");
+      bool found = false;
+      for (int k = 0; k <= static_cast<int>(fennec::Loss::kSigmoidBce); ++k)
+        if (l == fennec::loss_name(static_cast<fennec::Loss>(k))) {
+          import.loss = static_cast<fennec::Loss>(k);
+          found = true;
+        }
+      if (!found) throw fennec_tools::ArgError("--loss: unknown loss '" + l + "'");
+    }
+    const std::string in = positional[0], out = positional[1];
+    const std::vector<unsigned char> bytes = fennec_tools::read_whole_file(in);
+    const fennec::ModelSpec spec = fennec_tools::read_spec(bytes, in, import);
+    fennec::ModelOptions options;
+    options.mode = fennec::Mode::kInference;
+    std::vector<unsigned char> storage(fennec::plan(spec, options).total() + fennec::kArenaAlignment);
+    fennec::Arena arena(storage.data(), storage.size());
+    fennec::Model model = fennec_tools::load_any(bytes, in, import, options, arena);
+    const fennec::Status s = ends_with(out, ".safetensors") ? fennec::save_safetensors_file(model, out.c_str())
+                                                            : fennec::save_model_file(model, out.c_str());
+    if (!s.is_ok()) throw std::runtime_error(out + ": " + s.message());
+    std::printf("%s (%s) -> %s (%s): %s, %zu parameters\n", in.c_str(),
+                fennec_tools::is_fennec_model(bytes) ? "fennec" : "safetensors", out.c_str(),
+                ends_with(out, ".safetensors") ? "safetensors" : "fennec",
+                fennec_tools::describe(spec).c_str(), spec.num_parameters());
+    return 0;
+  } catch (const fennec_tools::ArgError& e) {
+    std::fprintf(stderr, "fennec-convert: %s\n%s", e.what(), kUsage);
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fennec-convert: error: %s\n", e.what());
+    return 1;
+  }
+}

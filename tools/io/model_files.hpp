@@ -1,0 +1,68 @@
+// Shared by fennec-infer and fennec-convert: read a model file of either format (detected from
+// its first bytes, not its name) into an arena. Tool code: may allocate and throw at setup.
+#pragma once
+
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <fennec/fennec.hpp>
+#include <fennec/io.hpp>
+#include <fennec/io_file.hpp>
+#include <fennec/safetensors.hpp>
+
+namespace fennec_tools {
+
+inline std::vector<unsigned char> read_whole_file(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+  std::vector<unsigned char> b;
+  unsigned char buf[1 << 16];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) b.insert(b.end(), buf, buf + n);
+  const bool err = std::ferror(f) != 0;
+  std::fclose(f);
+  if (err) throw std::runtime_error("cannot read " + path);
+  return b;
+}
+
+inline bool is_fennec_model(const std::vector<unsigned char>& b) {
+  return b.size() >= 8 && std::memcmp(b.data(), fennec::kModelFileMagic, 8) == 0;
+}
+
+inline std::string describe(const fennec::ModelSpec& s) {
+  std::string out = std::to_string(s.input);
+  for (std::size_t i = 0; i < s.num_layers; ++i)
+    out += "-" + std::to_string(s.layers[i].units) + "(" +
+           fennec::activation_name(s.layers[i].activation.kind) + ")";
+  return out + ", loss " + fennec::loss_name(s.loss);
+}
+
+// The model's spec from a file of either format. `import` is used for safetensors only.
+inline fennec::ModelSpec read_spec(const std::vector<unsigned char>& b, const std::string& path,
+                                   const fennec::SafetensorsImport& import) {
+  if (is_fennec_model(b)) {
+    fennec::Result<fennec::ModelFileInfo> info = fennec::read_model_info(b.data(), b.size());
+    if (!info.is_ok()) throw std::runtime_error(path + ": " + info.status().message());
+    return info->spec;
+  }
+  fennec::Result<fennec::ModelSpec> spec = fennec::read_safetensors_spec(b.data(), b.size(), import);
+  if (!spec.is_ok())
+    throw std::runtime_error(path + " (not a Fennec model file; read as safetensors): " +
+                             spec.status().message());
+  return spec.value();
+}
+
+inline fennec::Model load_any(const std::vector<unsigned char>& b, const std::string& path,
+                              const fennec::SafetensorsImport& import,
+                              const fennec::ModelOptions& options, fennec::Arena& arena) {
+  fennec::Result<fennec::Model> m =
+      is_fennec_model(b) ? fennec::load_model(b.data(), b.size(), options, arena)
+                         : fennec::load_safetensors(b.data(), b.size(), import, options, arena);
+  if (!m.is_ok()) throw std::runtime_error(path + ": " + m.status().message());
+  return m.value();
+}
+
+}  // namespace fennec_tools
