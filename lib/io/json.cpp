@@ -295,7 +295,6 @@ Status JsonReader::skip_value() {
     // Expecting a value.
     skip_ws();
     if (p_ == end_) return error("expected a value");
-    bool closed = false;
     if (*p_ == '{' || *p_ == '[') {
       const bool obj = *p_ == '{';
       if (depth >= kJsonMaxDepth) return error("nesting too deep");
@@ -303,8 +302,7 @@ Status JsonReader::skip_value() {
       objects = obj ? objects | (std::uint64_t{1} << depth) : objects & ~(std::uint64_t{1} << depth);
       ++depth;
       if (eat(obj ? '}' : ']')) {
-        --depth;
-        closed = true;
+        --depth;  // empty container: a complete value
       } else if (obj) {
         JsonSlice key;
         FENNEC_RETURN_IF_ERROR(string(&key));
@@ -316,7 +314,6 @@ Status JsonReader::skip_value() {
     } else {
       FENNEC_RETURN_IF_ERROR(scalar());
     }
-    (void)closed;
     // After a value: close containers or move to the next element.
     for (;;) {
       if (depth == 0) return Status::ok();

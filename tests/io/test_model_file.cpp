@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include "fennec/io.hpp"
+#if !defined(FENNEC_INFERENCE_ONLY)
 #include "fennec/io_file.hpp"
+#endif
 #include "io_test_util.hpp"
 
 #if defined(FENNEC_HAVE_ZLIB)
@@ -109,6 +111,7 @@ TEST_CASE("io: model round trip through a stream in small chunks", "[io][model-f
   CHECK(param_bytes(m.value()) == param_bytes(src.model));
 }
 
+#if !defined(FENNEC_INFERENCE_ONLY)
 TEST_CASE("io: model round trip through files, atomically written", "[io][model-file][file]") {
   OwnedModel src(small_spec(), inference());
   const std::string path = temp_dir() + "/small.fennec";
@@ -130,6 +133,7 @@ TEST_CASE("io: model round trip through files, atomically written", "[io][model-
   Result<Model> missing = load_model_file((temp_dir() + "/nope.fennec").c_str(), inference(), arena.arena);
   CHECK(missing.status().code() == StatusCode::kIoError);
 }
+#endif
 
 TEST_CASE("io: memory writer refuses what does not fit", "[io][model-file]") {
   OwnedModel src(small_spec(), inference());
