@@ -228,7 +228,12 @@ bool write_opt_svg(const std::vector<const TestFunction*>& fns, const OptStudyCo
     svg.raw("<clipPath id=\"" + clip + "\"><rect x=\"" + svg_num(p.x) + "\" y=\"" + svg_num(p.y) +
             "\" width=\"" + svg_num(p.w) + "\" height=\"" + svg_num(p.h) + "\"/></clipPath>\n");
     svg.raw("<g clip-path=\"url(#" + clip + ")\">\n");
-    for (std::size_t r = 0; r < runs[k].size(); ++r) {
+    // Drawn last-to-first with shrinking widths: where trajectories coincide (Rosenbrock's
+    // valley floor) they show as nested stripes instead of hiding each other.
+    const std::size_t nr = runs[k].size();
+    for (std::size_t rr = nr; rr-- > 0;) {
+      const std::size_t r = rr;
+      const double lw = 1.3 + 0.9 * static_cast<double>(r);
       const OptRun& run = runs[k][r];
       // At most ~1500 points per trajectory; the first 300 steps are kept exactly.
       const std::size_t n = run.xs.size();
@@ -240,7 +245,7 @@ bool write_opt_svg(const std::vector<const TestFunction*>& fns, const OptStudyCo
       }
       xs.push_back(p.px(run.xs.back()));
       ys.push_back(p.py(run.ys.back()));
-      svg.polyline(xs, ys, series_colour(r), 1.6, 0.9);
+      svg.polyline(xs, ys, series_colour(r), lw, 0.95);
       svg.circle(xs.back(), ys.back(), 3, series_colour(r));
     }
     svg.raw("</g>\n");
