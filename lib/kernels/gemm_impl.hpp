@@ -156,7 +156,7 @@ FENNEC_SIMD_INLINE void micro_kernel(Arch, std::size_t kc, const float* ap, cons
 struct EpilogueArgs {
   float alpha;
   float beta;          // 0: C is not read
-  const float* bias;   // null, or applied (with the activation) in the last k block
+  const float* bias;   // null, or the tile's first bias (applied with the activation in the last k block)
   float act_alpha;
 };
 
@@ -344,7 +344,7 @@ FENNEC_SIMD_INLINE void gemm_driver(Arch arch, const GemmArgs& g) {
     const std::size_t kc = min_size(arch, kc_max, k - p0);
     const bool first = p0 == 0;
     const bool last = p0 + kc == k;
-    EpilogueArgs e{g.alpha, first ? g.beta : 1.f, last ? g.bias : nullptr, g.act.alpha};
+    const float* bias = last ? g.bias : nullptr;
     const Activation kind = last ? g.act.kind : Activation::kIdentity;
     pack_b<F>(arch, g, p0, kc, bpack);
     for (std::size_t i0 = 0; i0 < m; i0 += mc_max) {
@@ -355,6 +355,7 @@ FENNEC_SIMD_INLINE void gemm_driver(Arch arch, const GemmArgs& g) {
         for (std::size_t jr = 0; jr < n; jr += NR) {
           const std::size_t nr = min_size(arch, NR, n - jr);
           const float* bp = bpack + jr * kc;
+          const EpilogueArgs e{g.alpha, first ? g.beta : 1.f, bias ? bias + jr : nullptr, g.act.alpha};
           for (std::size_t ir = 0; ir < mc; ir += MR) {
             const std::size_t mr = min_size(arch, MR, mc - ir);
             Vf<Arch> acc[MR][NB];

@@ -1,0 +1,150 @@
+// Elementwise and reduction kernels of every SIMD table against the scalar reference:
+// bias_act_fwd_f32, act_bwd_f32, col_sum_f32, sum_squares_f32, scale_f32, clamp_f32.
+// Sizes {1, L-1, L, L+1, 2L+3, 3L, 64, 257} for the table's lane count L, pointer offsets
+// {0, 1, 3} floats, row strides padded by the offset (padding must stay untouched).
+#include <cfloat>
+#include <cmath>
+#include <limits>
+
+#include "kernel_test_util.hpp"
+
+using namespace fennec_ktest;
+using fennec::Activation;
+using fennec::ActivationSpec;
+
+namespace {
+
+constexpr float kCanary = -777.f;
+const std::size_t kOffsets[] = {0, 1, 3};
+const std::size_t kRows[] = {1, 3, 7};
+
+const ActivationSpec kActs[] = {ActivationSpec::identity(), ActivationSpec::sigmoid(), ActivationSpec::tanh(),
+                                ActivationSpec::relu(), ActivationSpec::leaky_relu(0.2f)};
+
+// Activations: xsimd exp/tanh vs libm differ by a few ulp. Measured max here is below 2 ulp;
+// 8 eps relative plus 1e-7 absolute (values near 0, where tanh(x) ~ x and relative ulps blow up
+// for sigmoid's 1 - y) is the documented bound.
+constexpr double kActRtol = 8 * FLT_EPSILON;
+constexpr double kActAtol = 1e-7;
+
+}  // namespace
+
+TEST_CASE("bias_act_fwd_f32 and act_bwd_f32 match the reference", "[kernels][elementwise]") {
+  const std::uint32_t seed = test_seed();
+  INFO("seed " << seed);
+  for (const SimdTable& st : simd_tables()) {
+    std::mt19937 rng(seed);
+    for (const ActivationSpec& act : kActs)
+      for (std::size_t m : kRows)
+        for (std::size_t n : lane_sizes(st.lanes))
+          for (std::size_t off : kOffsets)
+            for (int with_bias = 0; with_bias < 2; ++with_bias) {
+              INFO(st.name << " act=" << fennec::activation_name(act.kind) << " m=" << m << " n=" << n
+                           << " off=" << off << " bias=" << with_bias);
+              const std::size_t ld = n + off;
+              // Pre-activations wide enough to saturate sigmoid/tanh and cross zero.
+              std::vector<float> y0 = uniform(rng, off + m * ld, -12.f, 12.f);
+              for (std::size_t i = 0; i < m; ++i)
+                for (std::size_t j = n; j < ld; ++j) y0[off + i * ld + j] = kCanary;
+              const std::vector<float> bias = uniform(rng, off + n);
+              const float* b = with_bias ? bias.data() + off : nullptr;
+              std::vector<float> yr = y0, yx = y0;
+              ref().bias_act_fwd_f32(m, n, yr.data() + off, ld, b, act);
+              st.table->bias_act_fwd_f32(m, n, yx.data() + off, ld, b, act);
+              std::size_t bad = 0;
+              for (std::size_t i = 0; i < yr.size(); ++i)
+                if (!close(yx[i], yr[i], kActAtol, kActRtol) && bad++ < 3)
+                  FAIL_CHECK("fwd [" << i << "] " << yx[i] << " vs ref " << yr[i]);
+
+              // Backward from the (reference) outputs; dy in [-1, 1]. A few rounded products:
+              // 4 eps relative, plus |dy| eps absolute because tanh' = 1 - y*y cancels near
+              // |y| = 1, where the reference's rounding of y*y (eps/2 absolute) dominates and a
+              // contracted FMA (the SIMD code) is exact.
+              const std::vector<float> dy0 = uniform(rng, off + m * ld);
+              std::vector<float> dr = dy0, dx = dy0;
+              ref().act_bwd_f32(m, n, yr.data() + off, ld, dr.data() + off, ld, act);
+              st.table->act_bwd_f32(m, n, yr.data() + off, ld, dx.data() + off, ld, act);
+              for (std::size_t i = 0; i < dr.size(); ++i)
+                if (!close(dx[i], dr[i], std::fabs(dy0[i]) * FLT_EPSILON, 4 * FLT_EPSILON) && bad++ < 3)
+                  FAIL_CHECK("bwd [" << i << "] " << dx[i] << " vs ref " << dr[i]);
+              CHECK(bad == 0);
+            }
+  }
+}
+
+TEST_CASE("col_sum_f32 matches the reference", "[kernels][reduction]") {
+  const std::uint32_t seed = test_seed();
+  INFO("seed " << seed);
+  for (const SimdTable& st : simd_tables()) {
+    std::mt19937 rng(seed);
+    for (std::size_t m : {std::size_t{1}, std::size_t{2}, std::size_t{7}, std::size_t{64}, std::size_t{257}})
+      for (std::size_t n : lane_sizes(st.lanes))
+        for (std::size_t off : kOffsets) {
+          INFO(st.name << " m=" << m << " n=" << n << " off=" << off);
+          const std::size_t ld = n + off;
+          const std::vector<float> a = uniform(rng, off + m * ld);
+          std::vector<float> r(n + 2, kCanary), x(n + 2, kCanary);
+          ref().col_sum_f32(m, n, a.data() + off, ld, r.data() + 1);
+          st.table->col_sum_f32(m, n, a.data() + off, ld, x.data() + 1);
+          // Sum of m terms in |a| <= 1: error <= m eps sum|a| <= m^2 eps (any order).
+          const double atol = static_cast<double>(m) * m * FLT_EPSILON;
+          for (std::size_t j = 0; j < n + 2; ++j) CHECK(close(x[j], r[j], atol, 0));
+        }
+  }
+}
+
+TEST_CASE("sum_squares_f32 matches the reference", "[kernels][reduction]") {
+  const std::uint32_t seed = test_seed();
+  INFO("seed " << seed);
+  for (const SimdTable& st : simd_tables()) {
+    std::mt19937 rng(seed);
+    std::vector<std::size_t> sizes = lane_sizes(st.lanes);
+    sizes.push_back(4096 + 5);
+    sizes.push_back(3 * 4096 + 4 * st.lanes + 1);
+    for (std::size_t n : sizes)
+      for (std::size_t off : kOffsets) {
+        INFO(st.name << " n=" << n << " off=" << off);
+        const std::vector<float> x = uniform(rng, off + n, -3.f, 3.f);
+        const double r = ref().sum_squares_f32(n, x.data() + off);
+        const double v = st.table->sum_squares_f32(n, x.data() + off);
+        // Positive terms; the kernel sums blocks of 4096 in 4 float chains of L lanes, then
+        // folds the 4L partials: worst-case relative error (4096/(4L) + 4L + 2) eps.
+        const double rtol = (4096.0 / (4 * st.lanes) + 4.0 * st.lanes + 2) * FLT_EPSILON;
+        CHECK(close(v, r, 0, rtol));
+      }
+    // Non-finite input makes the result non-finite (the trainer relies on it).
+    std::vector<float> x(100, 1.f);
+    x[37] = std::numeric_limits<float>::quiet_NaN();
+    CHECK(!std::isfinite(st.table->sum_squares_f32(x.size(), x.data())));
+    x[37] = std::numeric_limits<float>::infinity();
+    CHECK(!std::isfinite(st.table->sum_squares_f32(x.size(), x.data())));
+    x[37] = 1.f;
+    x[99] = std::numeric_limits<float>::quiet_NaN();  // in the tail
+    CHECK(!std::isfinite(st.table->sum_squares_f32(x.size(), x.data())));
+  }
+}
+
+TEST_CASE("scale_f32 and clamp_f32 match the reference exactly", "[kernels][elementwise]") {
+  const std::uint32_t seed = test_seed();
+  INFO("seed " << seed);
+  for (const SimdTable& st : simd_tables()) {
+    std::mt19937 rng(seed);
+    for (std::size_t n : lane_sizes(st.lanes))
+      for (std::size_t off : kOffsets) {
+        INFO(st.name << " n=" << n << " off=" << off);
+        std::vector<float> x0 = uniform(rng, off + n + 2, -2.f, 2.f);
+        x0[off + n] = x0[off + n + 1] = kCanary;
+        x0[off + n / 2] = std::numeric_limits<float>::quiet_NaN();  // NaN stays NaN in clamp
+        std::vector<float> r = x0, x = x0;
+        ref().scale_f32(n, r.data() + off, -0.37f);
+        st.table->scale_f32(n, x.data() + off, -0.37f);
+        // One rounded multiply: exact agreement.
+        for (std::size_t i = 0; i < r.size(); ++i) CHECK(close(x[i], r[i], 0, 0));
+        r = x0;
+        x = x0;
+        ref().clamp_f32(n, r.data() + off, -0.5f, 0.75f);
+        st.table->clamp_f32(n, x.data() + off, -0.5f, 0.75f);
+        for (std::size_t i = 0; i < r.size(); ++i) CHECK(close(x[i], r[i], 0, 0));
+      }
+  }
+}

@@ -1,0 +1,206 @@
+// GEMM kernels (gemm_nt/nn/tn_f32) of every SIMD table against the scalar reference.
+//
+// Shapes: M, N, K each swept over {1,2,3,7,8,15,16,17,31,33,63,64,65,127,129,257,513} with the
+// other two fixed at odd sizes (tails of every micro-kernel dimension and of the k/m blocking),
+// m == 1 (the GEMV path, null scratch), and a few large shapes crossing the m and k blocks.
+// Each shape runs with a rotating variant: unaligned pointers and leading dimensions (offsets
+// 0, 1, 3 floats), beta 0 (C pre-filled with NaN: it must not be read) / 1 / -0.75, alpha 1 /
+// 0.5, bias on/off and every activation. Scratch is exactly gemm_scratch_floats(m, n, k) floats
+// followed by canaries, and C's padding columns are canaries too: neither may be written.
+//
+// Tolerance, per element: |x - r| <= 4 eps sqrt(k+2) S_ij + 4e-6 |r| + 1e-7, where
+// S_ij = |alpha| sum_p |A_ip B_pj| + |beta C_ij| + |bias_j| bounds every partial sum (so
+// cancellation cannot make the check flaky), sqrt(k) is the growth of rounding error over a
+// k-term sum in any order, and the 4e-6 relative + 1e-7 absolute terms cover the activation
+// (xsimd exp/tanh vs libm, a few ulp; sigmoid/tanh/relu are 1-Lipschitz so the sum's error does
+// not grow through them).
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <sstream>
+
+#include "fennec/plan.hpp"
+#include "kernel_test_util.hpp"
+
+using namespace fennec_ktest;
+using fennec::ActivationSpec;
+using fennec::kernels::GemmArgs;
+using fennec::kernels::GemmFn;
+
+namespace {
+
+enum class Form { kNT, kNN, kTN };
+const char* form_name(Form f) { return f == Form::kNT ? "nt" : f == Form::kNN ? "nn" : "tn"; }
+
+GemmFn pick(const KernelTable& t, Form f) {
+  return f == Form::kNT ? t.gemm_nt_f32 : f == Form::kNN ? t.gemm_nn_f32 : t.gemm_tn_f32;
+}
+
+struct Case {
+  Form form;
+  std::size_t m, n, k;
+  std::size_t off;  // floats added to every pointer and leading dimension
+  float alpha, beta;
+  bool bias;
+  ActivationSpec act;
+};
+
+std::string describe(const Case& c) {
+  std::ostringstream s;
+  s << "gemm_" << form_name(c.form) << " m=" << c.m << " n=" << c.n << " k=" << c.k << " off=" << c.off
+    << " alpha=" << c.alpha << " beta=" << c.beta << " bias=" << c.bias
+    << " act=" << fennec::activation_name(c.act.kind);
+  return s.str();
+}
+
+constexpr float kCanary = 12345.f;
+
+struct Operands {
+  std::vector<float> a, b, c0, bias;
+  std::size_t lda, ldb, ldc;
+};
+
+Operands make_operands(std::mt19937& rng, const Case& c) {
+  Operands o;
+  const bool a_t = c.form == Form::kTN;   // A stored (k x m)
+  const bool b_t = c.form == Form::kNT;   // B stored (n x k)
+  const std::size_t a_rows = a_t ? c.k : c.m, a_cols = a_t ? c.m : c.k;
+  const std::size_t b_rows = b_t ? c.n : c.k, b_cols = b_t ? c.k : c.n;
+  o.lda = a_cols + c.off;
+  o.ldb = b_cols + c.off;
+  o.ldc = c.n + c.off;
+  o.a = uniform(rng, c.off + a_rows * o.lda);
+  o.b = uniform(rng, c.off + b_rows * o.ldb);
+  o.c0.assign(c.off + c.m * o.ldc, kCanary);
+  for (std::size_t i = 0; i < c.m; ++i)
+    for (std::size_t j = 0; j < c.n; ++j)
+      o.c0[c.off + i * o.ldc + j] =
+          c.beta == 0.f ? std::numeric_limits<float>::quiet_NaN() : std::uniform_real_distribution<float>(-1, 1)(rng);
+  o.bias = uniform(rng, c.off + c.n);
+  return o;
+}
+
+double a_at(const Operands& o, const Case& c, std::size_t i, std::size_t p) {
+  return c.form == Form::kTN ? o.a[c.off + p * o.lda + i] : o.a[c.off + i * o.lda + p];
+}
+double b_at(const Operands& o, const Case& c, std::size_t p, std::size_t j) {
+  return c.form == Form::kNT ? o.b[c.off + j * o.ldb + p] : o.b[c.off + p * o.ldb + j];
+}
+
+// Runs one table on a copy of C; returns C. Checks the scratch canaries.
+std::vector<float> run(const KernelTable& t, const Case& c, const Operands& o) {
+  std::vector<float> cbuf = o.c0;
+  const std::size_t sf = fennec::gemm_scratch_floats(c.m, c.n, c.k);
+  std::vector<float> scratch(sf + 64 + 16, kCanary);
+  // 64-byte aligned start, as the arena gives.
+  auto base = reinterpret_cast<std::uintptr_t>(scratch.data());
+  const std::size_t skip = ((64 - base % 64) % 64) / sizeof(float);
+  GemmArgs g;
+  g.m = c.m;
+  g.n = c.n;
+  g.k = c.k;
+  g.alpha = c.alpha;
+  g.a = o.a.data() + c.off;
+  g.lda = o.lda;
+  g.b = o.b.data() + c.off;
+  g.ldb = o.ldb;
+  g.beta = c.beta;
+  g.c = cbuf.data() + c.off;
+  g.ldc = o.ldc;
+  g.bias = c.bias ? o.bias.data() + c.off : nullptr;
+  g.act = c.act;
+  g.scratch = sf ? scratch.data() + skip : nullptr;
+  g.scratch_floats = sf;
+  pick(t, c.form)(g);
+  for (std::size_t i = skip + sf; i < scratch.size(); ++i)
+    if (scratch[i] != kCanary) FAIL_CHECK(describe(c) << ": wrote past gemm_scratch_floats at +" << i - skip - sf);
+  return cbuf;
+}
+
+void check_case(const SimdTable& st, const Case& c, std::mt19937& rng) {
+  INFO(st.name << " " << describe(c));
+  const Operands o = make_operands(rng, c);
+  const std::vector<float> r = run(ref(), c, o);
+  const std::vector<float> x = run(*st.table, c, o);
+  const double eps = FLT_EPSILON;
+  std::size_t bad = 0;
+  for (std::size_t i = 0; i < c.m; ++i) {
+    for (std::size_t j = 0; j < o.ldc; ++j) {
+      const std::size_t at = c.off + i * o.ldc + j;
+      if (j >= c.n) {  // padding columns: untouched
+        if (x[at] != kCanary && bad++ < 5) FAIL_CHECK("wrote C padding at (" << i << "," << j << ")");
+        continue;
+      }
+      double s = std::fabs(c.beta) * (c.beta == 0.f ? 0.0 : std::fabs(o.c0[at])) +
+                 (c.bias ? std::fabs(o.bias[c.off + j]) : 0.0);
+      double prods = 0;
+      for (std::size_t p = 0; p < c.k; ++p) prods += std::fabs(a_at(o, c, i, p) * b_at(o, c, p, j));
+      s += std::fabs(c.alpha) * prods;
+      const double atol = 4 * eps * std::sqrt(static_cast<double>(c.k) + 2) * s + 1e-7;
+      if (!close(x[at], r[at], atol, 4e-6) && bad++ < 5)
+        FAIL_CHECK("C(" << i << "," << j << ") = " << x[at] << ", ref " << r[at] << ", atol " << atol);
+    }
+  }
+  if (c.off) {
+    for (std::size_t i = 0; i < c.off; ++i)
+      if (x[i] != kCanary) FAIL_CHECK("wrote before C");
+  }
+  CHECK(bad == 0);
+}
+
+const std::size_t kSizes[] = {1, 2, 3, 7, 8, 15, 16, 17, 31, 33, 63, 64, 65, 127, 129, 257, 513};
+
+std::vector<Case> cases(Form f) {
+  const ActivationSpec acts[] = {ActivationSpec::identity(), ActivationSpec::relu(), ActivationSpec::sigmoid(),
+                                 ActivationSpec::tanh(), ActivationSpec::leaky_relu(0.1f)};
+  const std::size_t offs[] = {0, 1, 3};
+  const float betas[] = {0.f, 1.f, 0.f, -0.75f};
+  std::vector<Case> out;
+  std::size_t v = 0;
+  auto add = [&](std::size_t m, std::size_t n, std::size_t k) {
+    Case c;
+    c.form = f;
+    c.m = m;
+    c.n = n;
+    c.k = k;
+    c.off = offs[v % 3];
+    c.beta = betas[v % 4];
+    c.alpha = v % 5 == 3 ? 0.5f : 1.f;
+    c.bias = v % 2 == 0;
+    c.act = acts[v % 5];
+    ++v;
+    out.push_back(c);
+  };
+  for (std::size_t s : kSizes) add(s, 17, 33);  // M tails (and m blocks at 257, 513)
+  for (std::size_t s : kSizes) add(7, s, 65);   // N tails
+  for (std::size_t s : kSizes) add(13, 19, s);  // K tails (and k blocks at 257, 513)
+  for (std::size_t s : kSizes) add(1, s, 65);   // GEMV over n
+  for (std::size_t s : kSizes) add(1, 19, s);   // GEMV over k
+  add(2, 1, 1);
+  add(5, 3, 0);  // k == 0: C = act(beta*C + bias)
+  if (test_scale() >= 1.0) {
+    add(64, 257, 513);
+    add(200, 40, 600);  // two m blocks, three k blocks
+    add(129, 129, 129);
+  } else {
+    add(33, 65, 300);
+  }
+  return out;
+}
+
+void check_form(Form f) {
+  const std::uint32_t seed = test_seed();
+  INFO("seed " << seed << " (FENNEC_TEST_SEED replays)");
+  const std::vector<Case> cs = cases(f);
+  for (const SimdTable& st : simd_tables()) {
+    std::mt19937 rng(seed);
+    for (const Case& c : cs) check_case(st, c, rng);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("gemm_nt_f32: every SIMD table matches the reference", "[kernels][gemm]") { check_form(Form::kNT); }
+TEST_CASE("gemm_nn_f32: every SIMD table matches the reference", "[kernels][gemm]") { check_form(Form::kNN); }
+TEST_CASE("gemm_tn_f32: every SIMD table matches the reference", "[kernels][gemm]") { check_form(Form::kTN); }
