@@ -1,0 +1,73 @@
+// Shared by the fuzz targets: a static arena (no heap in the code under test) and a reader that
+// serves the input in small chunks (the streaming path).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "fennec/fennec.hpp"
+#include "fennec/io.hpp"
+
+namespace fuzz {
+
+inline constexpr std::size_t kArenaBytes = 8u << 20;
+
+inline fennec::Arena& arena() {
+  alignas(fennec::kArenaAlignment) static unsigned char buffer[kArenaBytes];
+  static fennec::Arena a;
+  a = fennec::Arena(buffer, kArenaBytes);
+  return a;
+}
+
+struct Chunked {
+  const std::uint8_t* data;
+  std::size_t size;
+  std::size_t chunk;
+  std::size_t pos = 0;
+  fennec::ByteReader reader() {
+    fennec::ByteReader r;
+    r.context = this;
+    r.read = [](void* self, void* out, std::size_t n, std::size_t* got) {
+      Chunked& c = *static_cast<Chunked*>(self);
+      std::size_t k = c.size - c.pos;
+      if (k > n) k = n;
+      if (k > c.chunk) k = c.chunk;
+      if (k) std::memcpy(out, c.data + c.pos, k);
+      c.pos += k;
+      *got = k;
+      return fennec::Status::ok();
+    };
+    return r;
+  }
+};
+
+// Runs the model once on a fixed input (load and run are separate phases: ORT#28730).
+inline void run_once(fennec::Model& m) {
+  static float x[2 * 4096];
+  const std::size_t in = m.spec().input;
+  if (in > 4096) return;
+  for (std::size_t i = 0; i < 2 * in; ++i) x[i] = 0.01f * static_cast<float>(i % 97) - 0.3f;
+  fennec::Result<fennec::ConstMatrixView> y = m.forward(fennec::ConstMatrixView(x, 2, in));
+  if (!y.is_ok()) __builtin_trap();  // a loaded model must run
+}
+
+// A copy of the input with its trailing CRC-32 recomputed, so mutations reach the code behind the
+// checksum (spec decoding, binding, loading, running) instead of stopping at it.
+inline const std::uint8_t* with_fixed_crc(const std::uint8_t* data, std::size_t size) {
+  static std::uint8_t copy[1 << 20];
+  if (size < 4 || size > sizeof(copy)) return nullptr;
+  std::memcpy(copy, data, size);
+  const std::uint32_t crc = fennec::crc32(copy, size - 4);
+  for (int i = 0; i < 4; ++i) copy[size - 4 + i] = static_cast<std::uint8_t>(crc >> (8 * i));
+  return copy;
+}
+
+inline fennec::ModelOptions inference() {
+  fennec::ModelOptions o;
+  o.mode = fennec::Mode::kInference;
+  o.max_batch = 2;
+  return o;
+}
+
+}  // namespace fuzz

@@ -1,0 +1,80 @@
+// Writes valid seed files for each fuzz target into <dir>/{model_file,safetensors,checkpoint}/.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "fennec/checkpoint.hpp"
+#include "fennec/fennec.hpp"
+#include "fennec/io.hpp"
+#include "fennec/safetensors.hpp"
+
+using namespace fennec;
+
+namespace {
+
+struct Sink {
+  std::vector<unsigned char> bytes;
+  ByteWriter writer() {
+    ByteWriter w;
+    w.context = this;
+    w.write = [](void* self, const void* d, std::size_t n) {
+      auto* s = static_cast<Sink*>(self);
+      s->bytes.insert(s->bytes.end(), static_cast<const unsigned char*>(d),
+                      static_cast<const unsigned char*>(d) + n);
+      return Status::ok();
+    };
+    return w;
+  }
+};
+
+bool write(const std::string& path, const std::vector<unsigned char>& b) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) return false;
+  const bool ok = std::fwrite(b.data(), 1, b.size(), f) == b.size();
+  return std::fclose(f) == 0 && ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: fuzz_make_seeds DIR (with DIR/model_file, DIR/safetensors, DIR/checkpoint)\n");
+    return 2;
+  }
+  const std::string dir = argv[1];
+  const ModelSpec specs[] = {
+      ModelSpec(3).dense(2, ActivationSpec::relu()).dense(2, ActivationSpec::identity()),
+      ModelSpec(5).dense(4, ActivationSpec::leaky_relu(0.1f)).dense(3, ActivationSpec::tanh())
+          .dense(1, ActivationSpec::sigmoid()).with_loss(Loss::kSigmoidBce),
+  };
+  const OptimizerKind kinds[] = {OptimizerKind::kAdam, OptimizerKind::kMomentum};
+  int k = 0;
+  for (const ModelSpec& spec : specs) {
+    ModelOptions o;
+    o.mode = Mode::kTraining;
+    o.max_batch = 2;
+    o.optimizer = kinds[k];
+    static std::vector<unsigned char> storage;
+    storage.assign(plan(spec, o).total() + kArenaAlignment, 0);
+    Arena arena(storage.data(), storage.size());
+    Result<Model> m = Model::bind(spec, o, arena);
+    Rng rng(k + 1);
+    if (!m.is_ok() || !m->init_parameters(rng).is_ok()) return 1;
+    TrainerConfig c;
+    c.optimizer = OptimizerConfig::defaults(kinds[k]);
+    Result<Trainer> t = Trainer::create(m.value(), c);
+    if (!t.is_ok()) return 1;
+    const std::string n = std::to_string(k);
+    Sink a, b, ck;
+    ByteWriter wa = a.writer(), wb = b.writer(), wc = ck.writer();
+    const unsigned long long pos = 12345;
+    if (!save_model(m.value(), wa).is_ok() || !save_safetensors(m.value(), wb).is_ok() ||
+        !save_checkpoint(t.value(), rng, &pos, sizeof(pos), wc).is_ok())
+      return 1;
+    if (!write(dir + "/model_file/seed" + n, a.bytes) || !write(dir + "/safetensors/seed" + n, b.bytes) ||
+        !write(dir + "/checkpoint/seed" + n, ck.bytes))
+      return 1;
+    ++k;
+  }
+  return 0;
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for SECONDS (default 60),
+# seeded with valid files (fuzz_make_seeds, and the safetensors fixtures of tests/io).
+# Fails on any crash, sanitizer report or leak. Usage: fuzz/run.sh [SECONDS] [BUILD_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+build=${2:-build-fuzz}
+cxx=${FUZZ_CXX:-$(command -v clang++-14 || command -v clang++)}
+cc=${FUZZ_CC:-$(command -v clang-14 || command -v clang)}
+CC=$cc CXX=$cxx cmake -S fuzz -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+cmake --build "$build" -j 2
+seeds="$build/seeds"
+mkdir -p "$seeds"/{model_file,safetensors,checkpoint}
+"$build"/fuzz_make_seeds "$seeds"
+cp tests/io/fixtures/*.safetensors "$seeds/safetensors/"
+status=0
+for target in model_file safetensors checkpoint; do
+  corpus="$build/corpus/$target"
+  mkdir -p "$corpus"
+  echo "--- fuzz_$target for ${seconds}s"
+  if ! "$build/fuzz_$target" -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=2048 \
+       -artifact_prefix="$build/crash-$target-" "$corpus" "$seeds/$target" 2> "$build/$target.log"; then
+    echo "fuzz_$target FAILED:"; tail -n 60 "$build/$target.log"; status=1
+  fi
+  grep -E "stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb" "$build/$target.log" || true
+  grep -E "^#[0-9]+.*DONE" "$build/$target.log" | tail -n 1 || true
+done
+exit $status
