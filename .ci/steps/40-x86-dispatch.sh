@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# x86 dispatch (issue #3): one x86-64 binary must run on any x86-64 CPU and pick the right table.
+#  1. The per-arch objects define only arch-templated weak symbols (no ODR/COMDAT merge can
+#     hand an AVX copy of a shared inline function to baseline code), and the baseline objects
+#     contain no ymm/zmm instructions.
+#  2. The whole test suite runs under `qemu-x86_64 -cpu qemu64` (SSE2 only) asserting sse2 is
+#     the active table, the dispatch tests under `-cpu Haswell` asserting avx2fma, and the kernel
+#     tests natively asserting what /proc/cpuinfo says this CPU should get.
+# Reuses build/release from step 10 (builds it if missing). x86-64 hosts only.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+if [ "$(uname -m)" != x86_64 ]; then echo "not an x86-64 host: skipped"; exit 0; fi
+b=${FENNEC_DISPATCH_BUILD:-build/release}
+[ -x "$b/tests/fennec_kernel_tests" ] || { [ "$b" = build/release ] && cmake --workflow --preset release; }
+
+echo "--- 1. symbols and instructions of the per-arch objects ---"
+objdir="$b/lib/CMakeFiles/fennec.dir"
+fail=0
+for pair in "sse2:xsimd::sse2" "avx2fma:xsimd::fma3<xsimd::avx2>" "avx512:xsimd::avx512bw"; do
+  name=${pair%%:*}; arch=${pair#*:}
+  obj="$objdir/arch/x86/$name.cpp.o"
+  [ -f "$obj" ] || { echo "missing $obj" >&2; fail=1; continue; }
+  # Weak (W/V) and unique (u) symbols are the ones the linker may merge across objects.
+  weak=$(nm -C "$obj" | awk '$2 ~ /^[WVu]$/' || true)
+  total=$(printf '%s\n' "$weak" | grep -c . || true)
+  bad=$(printf '%s\n' "$weak" | grep -vF "$arch" | grep . || true)
+  if [ -n "$bad" ]; then
+    echo "$name.cpp.o: weak symbols not templated on $arch:" >&2
+    printf '%s\n' "$bad" | head -20 >&2
+    fail=1
+  else
+    echo "$name.cpp.o: $total weak symbols, all templated on $arch"
+  fi
+done
+avx2_fma=$(objdump -d --no-show-raw-insn "$objdir/arch/x86/avx2fma.cpp.o" | grep -c 'vfmadd...ps.*%ymm' || true)
+avx512_fma=$(objdump -d --no-show-raw-insn "$objdir/arch/x86/avx512.cpp.o" | grep -c 'vfmadd...ps.*%zmm' || true)
+echo "avx2fma.cpp.o: $avx2_fma ymm FMAs; avx512.cpp.o: $avx512_fma zmm FMAs"
+[ "$avx2_fma" -gt 0 ] && [ "$avx512_fma" -gt 0 ] || { echo "per-arch objects lack their FMAs" >&2; fail=1; }
+for obj in $(find "$objdir" -name '*.o' ! -path '*/arch/*'); do
+  if objdump -d --no-show-raw-insn "$obj" | grep -qE '%[yz]mm'; then
+    echo "baseline object $obj contains ymm/zmm instructions" >&2
+    fail=1
+  fi
+done
+[ "$fail" = 0 ] || exit 1
+
+echo "--- 2. the active table natively and under emulated CPUs ---"
+flags=$(grep -m1 '^flags' /proc/cpuinfo)
+has() { [[ " $flags " == *" $1 "* ]]; }
+if has avx512f && has avx512cd && has avx512dq && has avx512bw; then native=avx512
+elif has avx2 && has fma; then native=avx2fma
+else native=sse2; fi
+echo "native CPU should run: $native"
+FENNEC_EXPECT_ISA=$native "$b/tests/fennec_kernel_tests"
+
+mapfile -t tests < <(find "$b/tests" -maxdepth 1 -type f -executable | sort)
+for t in "${tests[@]}"; do
+  echo "qemu64 (sse2 only): $(basename "$t")"
+  FENNEC_EXPECT_ISA=sse2 FENNEC_TEST_SCALE=0.25 qemu-x86_64 -cpu qemu64 "$t"
+done
+echo "Haswell (avx2+fma): dispatch and e2e tests"
+FENNEC_EXPECT_ISA=avx2fma qemu-x86_64 -cpu Haswell "$b/tests/fennec_kernel_tests" "[dispatch],[e2e]"
+echo "x86 dispatch OK"
