@@ -5,7 +5,8 @@
 // fsyncs the directory, so PATH is always either the old complete file or the new complete one.
 // Checkpoints keep two slots: before the rename, the current PATH becomes PATH.prev, so a torn or
 // corrupted PATH (power loss during the rename window, bit rot) falls back to PATH.prev. Readers
-// never allocate: model files and checkpoints are streamed, safetensors files are memory-mapped.
+// never allocate: model files and checkpoints are streamed through POSIX descriptors (no stdio
+// buffers), safetensors files are memory-mapped; tests/io/test_io_alloc.cpp counts zero heap calls.
 #pragma once
 
 #include <cstddef>

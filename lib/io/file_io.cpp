@@ -2,7 +2,7 @@
 #include "fennec/io_file.hpp"
 
 #include <cerrno>
-#include <cstdio>
+#include <cstdio>  // rename, remove
 #include <cstring>
 
 #include <fcntl.h>
@@ -28,19 +28,25 @@ Status suffixed(const char* path, const char* suffix, char* out) {
   return Status::ok();
 }
 
-// ---- reading ----
+// ---- files: raw POSIX descriptors (stdio's FILE would malloc its buffer) ----
 class File {
  public:
   File() = default;
   File(const File&) = delete;
   File& operator=(const File&) = delete;
   ~File() {
-    if (f_) std::fclose(f_);
+    if (fd_ >= 0) ::close(fd_);
   }
-  Status open(const char* path, const char* mode) {
-    f_ = std::fopen(path, mode);
-    if (!f_) return io_error("cannot open", path);
+  Status open_read(const char* path) {
     path_ = path;
+    fd_ = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) return io_error("cannot open", path);
+    return Status::ok();
+  }
+  Status open_write(const char* path) {
+    path_ = path;
+    fd_ = ::open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) return io_error("cannot create", path);
     return Status::ok();
   }
   ByteReader reader() {
@@ -55,34 +61,48 @@ class File {
     w.context = this;
     return w;
   }
-  // Flush stdio buffers, fsync, close.
+  // fsync, close.
   Status commit() {
-    if (std::fflush(f_) != 0) return io_error("cannot flush", path_);
-    if (::fsync(::fileno(f_)) != 0) return io_error("cannot fsync", path_);
-    const int rc = std::fclose(f_);
-    f_ = nullptr;
+    if (::fsync(fd_) != 0) return io_error("cannot fsync", path_);
+    const int rc = ::close(fd_);
+    fd_ = -1;
     if (rc != 0) return io_error("cannot close", path_);
     return Status::ok();
   }
   Result<std::uint64_t> size() {
     struct stat st;
-    if (::fstat(::fileno(f_), &st) != 0) return io_error("cannot stat", path_);
+    if (::fstat(fd_, &st) != 0) return io_error("cannot stat", path_);
     return static_cast<std::uint64_t>(st.st_size);
   }
 
  private:
   static Status read(void* self, void* data, std::size_t size, std::size_t* got) {
     File& f = *static_cast<File*>(self);
-    *got = std::fread(data, 1, size, f.f_);
-    if (*got < size && std::ferror(f.f_)) return io_error("cannot read", f.path_);
+    unsigned char* p = static_cast<unsigned char*>(data);
+    std::size_t done = 0;
+    while (done < size) {
+      const ssize_t n = ::read(f.fd_, p + done, size - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return io_error("cannot read", f.path_);
+      if (n == 0) break;
+      done += static_cast<std::size_t>(n);
+    }
+    *got = done;
     return Status::ok();
   }
   static Status write(void* self, const void* data, std::size_t size) {
     File& f = *static_cast<File*>(self);
-    if (size && std::fwrite(data, 1, size, f.f_) != size) return io_error("cannot write", f.path_);
+    const unsigned char* p = static_cast<const unsigned char*>(data);
+    while (size) {
+      const ssize_t n = ::write(f.fd_, p, size);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return io_error("cannot write", f.path_);
+      p += n;
+      size -= static_cast<std::size_t>(n);
+    }
     return Status::ok();
   }
-  std::FILE* f_ = nullptr;
+  int fd_ = -1;
   const char* path_ = "";
 };
 
@@ -119,7 +139,7 @@ Status write_atomically(const char* path, Producer produce, const void* context,
   FENNEC_RETURN_IF_ERROR(suffixed(path, ".prev", prev));
   {
     File f;
-    FENNEC_RETURN_IF_ERROR(f.open(tmp, "wb"));
+    FENNEC_RETURN_IF_ERROR(f.open_write(tmp));
     ByteWriter w = f.writer();
     Status s = produce(w, context);
     if (s.is_ok()) s = f.commit();
@@ -185,7 +205,7 @@ Status save_model_file(const Model& model, const char* path) {
 
 namespace {
 Result<ModelFileInfo> open_model(File& f, const char* path, ByteReader& r) {
-  FENNEC_RETURN_IF_ERROR(f.open(path, "rb"));
+  FENNEC_RETURN_IF_ERROR(f.open_read(path));
   Result<std::uint64_t> size = f.size();
   if (!size.is_ok()) return size.status();
   Result<ModelFileInfo> info = read_model_header(r);
@@ -259,7 +279,7 @@ struct CheckpointArgs {
 
 Result<CheckpointInfo> validate_checkpoint_file(const char* path) {
   File f;
-  FENNEC_RETURN_IF_ERROR(f.open(path, "rb"));
+  FENNEC_RETURN_IF_ERROR(f.open_read(path));
   ByteReader r = f.reader();
   return validate_checkpoint(r);
 }
@@ -308,7 +328,7 @@ Status restore_checkpoint_file(const char* path, Trainer& trainer, Rng& rng, voi
   char prev[kMaxPathBytes];
   FENNEC_RETURN_IF_ERROR(suffixed(path, ".prev", prev));
   File f;
-  FENNEC_RETURN_IF_ERROR(f.open(info->slot == 0 ? path : prev, "rb"));
+  FENNEC_RETURN_IF_ERROR(f.open_read(info->slot == 0 ? path : prev));
   ByteReader r = f.reader();
   FENNEC_RETURN_IF_ERROR(restore_checkpoint(r, trainer, rng, user, user_capacity));
   if (used) *used = info.value();
