@@ -19,7 +19,9 @@ for target in model_file safetensors checkpoint; do
   corpus="$build/corpus/$target"
   mkdir -p "$corpus"
   echo "--- fuzz_$target for ${seconds}s"
-  if ! "$build/fuzz_$target" -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=2048 \
+  dict=()
+  [ -f "fuzz/$target.dict" ] && dict=(-dict="fuzz/$target.dict")
+  if ! "$build/fuzz_$target" -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=2048 "${dict[@]}" \
        -artifact_prefix="$build/crash-$target-" "$corpus" "$seeds/$target" 2> "$build/$target.log"; then
     echo "fuzz_$target FAILED:"; tail -n 60 "$build/$target.log"; status=1
   fi
