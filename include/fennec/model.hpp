@@ -50,6 +50,8 @@ class Model {
   Status backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView input_gradient = {});
 
   // Training models only: layer i's activation output from the last forward() (batch x units).
+  // After Trainer::step this is the step's forward pass (before the update): the last layer's
+  // view holds the logits the step's loss was computed from.
   ConstMatrixView layer_output(std::size_t layer) const;
 
   // Arena buffer (batch x output) a caller may write dL/dlogits into before backward().
