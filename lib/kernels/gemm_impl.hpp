@@ -20,6 +20,10 @@
 #include "kernels/kernel_table.hpp"
 #include "kernels/simd_common.hpp"
 
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
 namespace fennec::kernels::simd {
 
 struct gemm_nt_f32 {
@@ -86,6 +90,45 @@ FENNEC_SIMD_INLINE void pack_a(Arch arch, const GemmArgs& g, std::size_t i0, std
   }
 }
 
+#if defined(__AVX__)
+// dst[p*ld_dst + j] = src[j*ld_src + p] for an 8x8 block (rows j of B become columns).
+template <class Arch>
+FENNEC_SIMD_INLINE void transpose_block(Arch, const float* src, std::size_t ld_src, float* dst, std::size_t ld_dst) {
+  const __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ld_src);
+  const __m256 r2 = _mm256_loadu_ps(src + 2 * ld_src), r3 = _mm256_loadu_ps(src + 3 * ld_src);
+  const __m256 r4 = _mm256_loadu_ps(src + 4 * ld_src), r5 = _mm256_loadu_ps(src + 5 * ld_src);
+  const __m256 r6 = _mm256_loadu_ps(src + 6 * ld_src), r7 = _mm256_loadu_ps(src + 7 * ld_src);
+  const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+  const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+  const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+  const __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  _mm256_storeu_ps(dst, _mm256_permute2f128_ps(u0, u4, 0x20));
+  _mm256_storeu_ps(dst + ld_dst, _mm256_permute2f128_ps(u1, u5, 0x20));
+  _mm256_storeu_ps(dst + 2 * ld_dst, _mm256_permute2f128_ps(u2, u6, 0x20));
+  _mm256_storeu_ps(dst + 3 * ld_dst, _mm256_permute2f128_ps(u3, u7, 0x20));
+  _mm256_storeu_ps(dst + 4 * ld_dst, _mm256_permute2f128_ps(u0, u4, 0x31));
+  _mm256_storeu_ps(dst + 5 * ld_dst, _mm256_permute2f128_ps(u1, u5, 0x31));
+  _mm256_storeu_ps(dst + 6 * ld_dst, _mm256_permute2f128_ps(u2, u6, 0x31));
+  _mm256_storeu_ps(dst + 7 * ld_dst, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+#elif defined(__SSE2__)
+// dst[p*ld_dst + j] = src[j*ld_src + p] for a 4x4 block.
+template <class Arch>
+FENNEC_SIMD_INLINE void transpose_block(Arch, const float* src, std::size_t ld_src, float* dst, std::size_t ld_dst) {
+  __m128 r0 = _mm_loadu_ps(src), r1 = _mm_loadu_ps(src + ld_src);
+  __m128 r2 = _mm_loadu_ps(src + 2 * ld_src), r3 = _mm_loadu_ps(src + 3 * ld_src);
+  _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+  _mm_storeu_ps(dst, r0);
+  _mm_storeu_ps(dst + ld_dst, r1);
+  _mm_storeu_ps(dst + 2 * ld_dst, r2);
+  _mm_storeu_ps(dst + 3 * ld_dst, r3);
+}
+#endif
+
 // op(B) k range [p0, p0+kc), all n columns into NR-column panels: dst[panel][p][j].
 template <GemmForm F, class Arch>
 FENNEC_SIMD_INLINE void pack_b(Arch arch, const GemmArgs& g, std::size_t p0, std::size_t kc, float* dst) {
@@ -96,7 +139,24 @@ FENNEC_SIMD_INLINE void pack_b(Arch arch, const GemmArgs& g, std::size_t p0, std
   for (std::size_t jr = 0; jr < n; jr += NR, dst += kc * NR) {
     const std::size_t cols = min_size(arch, NR, n - jr);
     if constexpr (F == GemmForm::kNT) {
-      // B is (n x k): op(B)(p, j) = b[j*ldb + p]; read each row of B contiguously.
+      // B is (n x k): op(B)(p, j) = b[j*ldb + p]; a transpose. Full panels go through 8x8
+      // (AVX) or 4x4 (SSE) register transposes; this pack is most of the NT forward's overhead.
+#if defined(__AVX__) || defined(__SSE2__)
+      if (cols == NR) {
+#if defined(__AVX__)
+        constexpr std::size_t T = 8;
+#else
+        constexpr std::size_t T = 4;
+#endif
+        std::size_t p = 0;
+        for (; p + T <= kc; p += T)
+          for (std::size_t j0 = 0; j0 < NR; j0 += T)
+            transpose_block(arch, g.b + (jr + j0) * g.ldb + p0 + p, g.ldb, dst + p * NR + j0, NR);
+        for (; p < kc; ++p)
+          for (std::size_t j = 0; j < NR; ++j) dst[p * NR + j] = g.b[(jr + j) * g.ldb + p0 + p];
+        continue;
+      }
+#endif
       for (std::size_t j = 0; j < NR; ++j) {
         if (j < cols) {
           const float* src = g.b + (jr + j) * g.ldb + p0;
@@ -127,31 +187,47 @@ FENNEC_SIMD_INLINE void pack_b(Arch arch, const GemmArgs& g, std::size_t p0, std
 
 // ---- micro-kernel and epilogue -----------------------------------------------------------
 
+// Accumulators are named variables, not an array: GCC keeps a 6x2 array of ymm in registers
+// but spills a 12x2 array of zmm to the stack on every k step (too large for its scalar
+// replacement). The kernel is also kept out of line: inlined into the driver, GCC 12 still
+// spilled most of the 24 zmm accumulators (the AVX-512 GEMM ran at 35 GFLOP/s against 90 for
+// AVX2); on its own it allocates them all to registers. One call per MR x NR x kc tile.
+// Rows beyond MR are compiled out.
+#define FENNEC_MK_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 template <class Arch, std::size_t MR, std::size_t NB>
-FENNEC_SIMD_INLINE void micro_kernel(Arch, std::size_t kc, const float* ap, const float* bp,
+__attribute__((noinline)) void micro_kernel(Arch, std::size_t kc, const float* ap, const float* bp,
                                      Vf<Arch> (&c)[MR][NB]) {
   using V = Vf<Arch>;
   constexpr std::size_t L = kLanes<Arch>;
-#pragma GCC unroll 16
-  for (std::size_t i = 0; i < MR; ++i)
-#pragma GCC unroll 4
-    for (std::size_t j = 0; j < NB; ++j) c[i][j] = V(0.f);
+  static_assert(NB == 2 && MR <= 12, "named accumulators cover up to 12 x 2");
+#define FENNEC_MK_DECL(i) V c##i##_0(0.f), c##i##_1(0.f);
+  FENNEC_MK_ROWS(FENNEC_MK_DECL)
+#undef FENNEC_MK_DECL
   // Unrolling the k loop removes the loop overhead that otherwise costs ~20% (notes/gemm).
 #pragma GCC unroll 4
   for (std::size_t p = 0; p < kc; ++p) {
-    V b[NB];
-#pragma GCC unroll 4
-    for (std::size_t j = 0; j < NB; ++j) b[j] = V::load_unaligned(bp + j * L);
-#pragma GCC unroll 16
-    for (std::size_t i = 0; i < MR; ++i) {
-      const V a(ap[i]);
-#pragma GCC unroll 4
-      for (std::size_t j = 0; j < NB; ++j) c[i][j] = xsimd::fma(a, b[j], c[i][j]);
-    }
+    const V b0 = V::load_unaligned(bp);
+    const V b1 = V::load_unaligned(bp + L);
+#define FENNEC_MK_FMA(i)                         \
+  if constexpr (MR > i) {                        \
+    const V a(ap[i]);                            \
+    c##i##_0 = xsimd::fma(a, b0, c##i##_0);      \
+    c##i##_1 = xsimd::fma(a, b1, c##i##_1);      \
+  }
+    FENNEC_MK_ROWS(FENNEC_MK_FMA)
+#undef FENNEC_MK_FMA
     ap += MR;
     bp += NB * L;
   }
+#define FENNEC_MK_OUT(i)  \
+  if constexpr (MR > i) { \
+    c[i][0] = c##i##_0;   \
+    c[i][1] = c##i##_1;   \
+  }
+  FENNEC_MK_ROWS(FENNEC_MK_OUT)
+#undef FENNEC_MK_OUT
 }
+#undef FENNEC_MK_ROWS
 
 struct EpilogueArgs {
   float alpha;

@@ -1,0 +1,95 @@
+// End to end on the 784-512-256-10 MLP (ReLU, ReLU, softmax cross-entropy):
+//   BM_train_step/<arch>/mlp784/<batch>  one Trainer::step with Adam (forward, loss, backward,
+//                                        global-norm clip, update), batch 64 and 256
+//   BM_infer/<arch>/mlp784/<batch>       Model::forward of an inference model, batch 1 and 256
+// FLOP counters use 2*batch*params for forward and 3x that for a training step (forward, dX,
+// dW), against the measured FMA peak.
+#include <cstdint>
+
+#include "bench_common.hpp"
+#include "fennec/fennec.hpp"
+
+namespace fennec_bench {
+namespace {
+
+constexpr fennec::ModelSpec kSpec = fennec::ModelSpec(784)
+                                        .dense(512, fennec::ActivationSpec::relu())
+                                        .dense(256, fennec::ActivationSpec::relu())
+                                        .dense(10, fennec::ActivationSpec::identity())
+                                        .with_loss(fennec::Loss::kSoftmaxCrossEntropy);
+
+double weight_flops(std::size_t batch) {
+  double w = 0;
+  for (std::size_t i = 0; i < kSpec.num_layers; ++i) w += static_cast<double>(kSpec.layers[i].units) * kSpec.fan_in(i);
+  return 2.0 * w * batch;
+}
+
+struct Bound {
+  Buffer bytes;
+  fennec::Arena arena;
+  fennec::Model model;
+};
+
+bool bind(Bound& b, const fennec::ModelOptions& opts) {
+  const std::size_t need = fennec::plan(kSpec, opts).total();
+  b.bytes = Buffer(need / sizeof(float) + 1);
+  b.arena = fennec::Arena(b.bytes.data(), need + sizeof(float));
+  fennec::Result<fennec::Model> m = fennec::Model::bind(kSpec, opts, b.arena);
+  if (!m.is_ok()) return false;
+  b.model = m.value();
+  fennec::Rng rng(7);
+  return b.model.init_parameters(rng).is_ok();
+}
+
+void bm_train(benchmark::State& st, fennec::Isa isa, std::size_t batch) {
+  Bound b;
+  const fennec::ModelOptions opts{fennec::Mode::kTraining, batch, fennec::OptimizerKind::kAdam, isa};
+  if (!bind(b, opts)) return st.SkipWithError("bind failed");
+  fennec::TrainerConfig cfg;
+  cfg.optimizer = fennec::OptimizerConfig::adam(1e-4f);
+  cfg.clip.max_norm = 5.f;
+  fennec::Result<fennec::Trainer> tr = fennec::Trainer::create(b.model, cfg);
+  if (!tr.is_ok()) return st.SkipWithError("trainer failed");
+  Buffer x(batch * 784, 11, 0.f, 1.f);
+  std::vector<std::int32_t> labels(batch);
+  for (std::size_t i = 0; i < batch; ++i) labels[i] = static_cast<std::int32_t>(i % 10);
+  const fennec::ConstMatrixView xv(x.data(), batch, 784);
+  for (auto _ : st) {
+    fennec::Result<fennec::StepStats> s = tr->step(xv, fennec::Targets::classes(labels.data()));
+    if (!s.is_ok()) return st.SkipWithError(s.status().message());
+    benchmark::DoNotOptimize(s->loss);
+  }
+  flop_counters(st, 3.0 * weight_flops(batch));
+}
+
+void bm_infer(benchmark::State& st, fennec::Isa isa, std::size_t batch) {
+  Bound b;
+  const fennec::ModelOptions opts{fennec::Mode::kInference, batch, fennec::OptimizerKind::kSgd, isa};
+  if (!bind(b, opts)) return st.SkipWithError("bind failed");
+  Buffer x(batch * 784, 12, 0.f, 1.f);
+  const fennec::ConstMatrixView xv(x.data(), batch, 784);
+  for (auto _ : st) {
+    fennec::Result<fennec::ConstMatrixView> y = b.model.forward(xv);
+    benchmark::DoNotOptimize(y->data);
+    benchmark::ClobberMemory();
+  }
+  flop_counters(st, weight_flops(batch));
+}
+
+}  // namespace
+
+void register_model() {
+  for (const Table& t : tables(true)) {
+    const fennec::Isa isa = t.isa;
+    for (std::size_t batch : {64, 256})
+      benchmark::RegisterBenchmark(("BM_train_step/" + t.name + "/mlp784/" + std::to_string(batch)).c_str(),
+                                   [isa, batch](benchmark::State& st) { bm_train(st, isa, batch); })
+          ->Unit(benchmark::kMicrosecond);
+    for (std::size_t batch : {1, 256})
+      benchmark::RegisterBenchmark(("BM_infer/" + t.name + "/mlp784/" + std::to_string(batch)).c_str(),
+                                   [isa, batch](benchmark::State& st) { bm_infer(st, isa, batch); })
+          ->Unit(benchmark::kMicrosecond);
+  }
+}
+
+}  // namespace fennec_bench
