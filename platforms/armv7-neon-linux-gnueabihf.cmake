@@ -7,7 +7,7 @@
 # The FPU switch, FENNEC_ARMV7_FPU (cache variable, or the environment variable of that name):
 #   neon-vfpv4 (default)  Cortex-A7/A15/A17 and ARMv8 cores in AArch32. Has fused multiply-add:
 #                         the NEON kernels use vfma.f32. A binary built this way dies with SIGILL
-#                         on a Cortex-A8/A9.
+#                         on a real Cortex-A8/A9 (qemu-arm 7.2 -cpu cortex-a9 does NOT trap it).
 #   neon                  Cortex-A8/A9 (VFPv3 + NEON, no FMA): multiply-add is vmul + vadd,
 #                         so results differ from the vfpv4 build in the last bits.
 # Debian's armhf default (-march=armv7-a+fp) has no NEON at all: xsimd then has no batch type,
