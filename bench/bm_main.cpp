@@ -14,7 +14,9 @@ std::vector<Table> tables(bool with_ref) {
   if (with_ref) out.push_back({fennec::Isa::kRef, &fennec::kernels::ref_kernel_table(), "ref"});
   for (fennec::Isa isa : {fennec::Isa::kSse2, fennec::Isa::kNeon, fennec::Isa::kNeon64, fennec::Isa::kAvx2Fma,
                           fennec::Isa::kAvx512}) {
-    if (fennec::isa_supported(isa)) out.push_back({isa, fennec::kernels::kernel_table_for(isa), fennec::isa_name(isa)});
+    // FENNEC_ISA caps the list as it caps the automatic choice (FENNEC_ISA=sse2: baseline only).
+    if (fennec::isa_supported(isa) && static_cast<int>(isa) <= static_cast<int>(fennec::best_isa()))
+      out.push_back({isa, fennec::kernels::kernel_table_for(isa), fennec::isa_name(isa)});
   }
   return out;
 }
