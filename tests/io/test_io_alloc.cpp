@@ -41,9 +41,11 @@ int posix_memalign(void** out, std::size_t a, std::size_t n) {
 }
 }
 #define IO_RAW_ALLOC(n) __libc_malloc(n)
+#define IO_RAW_ALIGNED(a, n) __libc_memalign(a, n)
 #define IO_RAW_FREE(p) __libc_free(p)
 #else
 #define IO_RAW_ALLOC(n) std::malloc(n)
+#define IO_RAW_ALIGNED(a, n) std::aligned_alloc(a, n)
 #define IO_RAW_FREE(p) std::free(p)
 #endif
 
@@ -54,10 +56,29 @@ void* operator new(std::size_t n) {
   return p;
 }
 void* operator new[](std::size_t n) { return operator new(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  ++g_calls;
+  return IO_RAW_ALLOC(n ? n : 1);
+}
+void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return operator new(n, t); }
+void* operator new(std::size_t n, std::align_val_t a) {
+  ++g_calls;
+  const std::size_t al = static_cast<std::size_t>(a) < sizeof(void*) ? sizeof(void*) : static_cast<std::size_t>(a);
+  void* p = IO_RAW_ALIGNED(al, ((n ? n : 1) + al - 1) / al * al);
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
 void operator delete(void* p) noexcept { IO_RAW_FREE(p); }
 void operator delete[](void* p) noexcept { IO_RAW_FREE(p); }
 void operator delete(void* p, std::size_t) noexcept { IO_RAW_FREE(p); }
 void operator delete[](void* p, std::size_t) noexcept { IO_RAW_FREE(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { IO_RAW_FREE(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { IO_RAW_FREE(p); }
+void operator delete(void* p, std::align_val_t) noexcept { IO_RAW_FREE(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { IO_RAW_FREE(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { IO_RAW_FREE(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { IO_RAW_FREE(p); }
 
 #include <vector>
 
