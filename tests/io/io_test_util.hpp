@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -129,15 +130,22 @@ inline void write_file(const std::string& path, const Bytes& b) {
   std::fclose(f);
 }
 
-// A fresh scratch directory per test binary run.
+// A fresh scratch directory per test binary run, removed at exit (forked children leave with
+// _exit and do not remove it).
 inline std::string temp_dir() {
-  static std::string dir = [] {
-    char tmpl[] = "/tmp/fennec-io-test-XXXXXX";
-    const char* d = mkdtemp(tmpl);
-    REQUIRE(d != nullptr);
-    return std::string(d);
+  // Plain char storage: it outlives every static std::string, so the exit hook can use it.
+  static char path[64] = "/tmp/fennec-io-test-XXXXXX";
+  static const bool made = [] {
+    REQUIRE(mkdtemp(path) != nullptr);
+    std::atexit([] {
+      char cmd[96];
+      std::snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
+      if (std::system(cmd) != 0) std::fputs("could not remove the io test directory\n", stderr);
+    });
+    return true;
   }();
-  return dir;
+  (void)made;
+  return path;
 }
 
 inline void put_u32(Bytes& b, std::size_t off, std::uint32_t v) {
