@@ -7,54 +7,58 @@
 # Anything else (Cortex-M, other CPUs): no table; the scalar reference runs.
 # Only the files in lib/arch/ get -m flags; FENNEC_HAVE_<ARCH>_TABLE tells isa.cpp what exists.
 
-# Debian's xsimd 8.1 CMake package is broken (links a non-existent xtl, not found when cross
-# compiling): use the headers directly (notes/platforms.md).
-find_path(XSIMD_INCLUDE_DIR xsimd/xsimd.hpp)
-
 set(_fennec_arch_dir ${CMAKE_CURRENT_LIST_DIR})
 set(_fennec_arch_sources "")
 set(_fennec_arch_defs "")
+include(CheckCXXSourceCompiles)
+include(CheckCXXCompilerFlag)
+string(TOLOWER "${CMAKE_SYSTEM_PROCESSOR}" _fennec_proc)
 
-if(NOT XSIMD_INCLUDE_DIR)
-  message(WARNING "fennec: xsimd headers not found; only the scalar reference kernels are built")
-else()
-  include(CheckCXXSourceCompiles)
-  include(CheckCXXCompilerFlag)
-  string(TOLOWER "${CMAKE_SYSTEM_PROCESSOR}" _fennec_proc)
+if(_fennec_proc MATCHES "^(x86_64|amd64|x64|x86-64)$" AND CMAKE_SIZEOF_VOID_P EQUAL 8)
+  set(_avx2_flags -mavx2 -mfma)
+  # GCC 12's avx512fintrin.h builds _mm512_undefined_* as `__m512 __Y = __Y;`, which trips
+  # -W(maybe-)uninitialized once xsimd's exp/tanh inline it (a GCC false positive; the plain
+  # form appears under the sanitizer build's inlining).
+  set(_avx512_flags -mavx512f -mavx512cd -mavx512dq -mavx512bw -Wno-maybe-uninitialized -Wno-uninitialized)
+  list(APPEND _fennec_arch_sources ${_fennec_arch_dir}/x86/sse2.cpp)
+  list(APPEND _fennec_arch_defs FENNEC_HAVE_SSE2_TABLE=1)
+  check_cxx_compiler_flag("-mavx2 -mfma" FENNEC_CXX_HAS_AVX2)
+  if(FENNEC_CXX_HAS_AVX2)
+    list(APPEND _fennec_arch_sources ${_fennec_arch_dir}/x86/avx2fma.cpp)
+    set_source_files_properties(${_fennec_arch_dir}/x86/avx2fma.cpp PROPERTIES COMPILE_OPTIONS "${_avx2_flags}")
+    list(APPEND _fennec_arch_defs FENNEC_HAVE_AVX2FMA_TABLE=1)
+  endif()
+  check_cxx_compiler_flag("-mavx512f -mavx512cd -mavx512dq -mavx512bw" FENNEC_CXX_HAS_AVX512)
+  if(FENNEC_CXX_HAS_AVX512)
+    list(APPEND _fennec_arch_sources ${_fennec_arch_dir}/x86/avx512.cpp)
+    set_source_files_properties(${_fennec_arch_dir}/x86/avx512.cpp PROPERTIES COMPILE_OPTIONS "${_avx512_flags}")
+    list(APPEND _fennec_arch_defs FENNEC_HAVE_AVX512_TABLE=1)
+  endif()
+elseif(_fennec_proc MATCHES "^(aarch64|arm64)")
+  list(APPEND _fennec_arch_sources ${_fennec_arch_dir}/arm/neon64.cpp)
+  list(APPEND _fennec_arch_defs FENNEC_HAVE_NEON64_TABLE=1)
+elseif(_fennec_proc MATCHES "^arm")
+  # ARMv7-A with NEON only if the toolchain flags enable it (-mfpu=neon*); Cortex-M has none.
+  check_cxx_source_compiles("
+    #if !defined(__ARM_NEON) && !defined(__ARM_NEON__)
+    #error no NEON
+    #endif
+    int main() { return 0; }" FENNEC_CXX_TARGETS_NEON)
+  if(FENNEC_CXX_TARGETS_NEON)
+    list(APPEND _fennec_arch_sources ${_fennec_arch_dir}/arm/neon.cpp)
+    list(APPEND _fennec_arch_defs FENNEC_HAVE_NEON_TABLE=1)
+  endif()
+endif()
 
-  if(_fennec_proc MATCHES "^(x86_64|amd64|x64|x86-64)$" AND CMAKE_SIZEOF_VOID_P EQUAL 8)
-    set(_avx2_flags -mavx2 -mfma)
-    # GCC 12's avx512fintrin.h builds _mm512_undefined_* as `__m512 __Y = __Y;`, which trips
-    # -Wmaybe-uninitialized once xsimd's exp/tanh inline it (a GCC false positive).
-    set(_avx512_flags -mavx512f -mavx512cd -mavx512dq -mavx512bw -Wno-maybe-uninitialized)
-    list(APPEND _fennec_arch_sources ${_fennec_arch_dir}/x86/sse2.cpp)
-    list(APPEND _fennec_arch_defs FENNEC_HAVE_SSE2_TABLE=1)
-    check_cxx_compiler_flag("-mavx2 -mfma" FENNEC_CXX_HAS_AVX2)
-    if(FENNEC_CXX_HAS_AVX2)
-      list(APPEND _fennec_arch_sources ${_fennec_arch_dir}/x86/avx2fma.cpp)
-      set_source_files_properties(${_fennec_arch_dir}/x86/avx2fma.cpp PROPERTIES COMPILE_OPTIONS "${_avx2_flags}")
-      list(APPEND _fennec_arch_defs FENNEC_HAVE_AVX2FMA_TABLE=1)
-    endif()
-    check_cxx_compiler_flag("-mavx512f -mavx512cd -mavx512dq -mavx512bw" FENNEC_CXX_HAS_AVX512)
-    if(FENNEC_CXX_HAS_AVX512)
-      list(APPEND _fennec_arch_sources ${_fennec_arch_dir}/x86/avx512.cpp)
-      set_source_files_properties(${_fennec_arch_dir}/x86/avx512.cpp PROPERTIES COMPILE_OPTIONS "${_avx512_flags}")
-      list(APPEND _fennec_arch_defs FENNEC_HAVE_AVX512_TABLE=1)
-    endif()
-  elseif(_fennec_proc MATCHES "^(aarch64|arm64)")
-    list(APPEND _fennec_arch_sources ${_fennec_arch_dir}/arm/neon64.cpp)
-    list(APPEND _fennec_arch_defs FENNEC_HAVE_NEON64_TABLE=1)
-  elseif(_fennec_proc MATCHES "^arm")
-    # ARMv7-A with NEON only if the toolchain flags enable it (-mfpu=neon*); Cortex-M has none.
-    check_cxx_source_compiles("
-      #if !defined(__ARM_NEON) && !defined(__ARM_NEON__)
-      #error no NEON
-      #endif
-      int main() { return 0; }" FENNEC_CXX_TARGETS_NEON)
-    if(FENNEC_CXX_TARGETS_NEON)
-      list(APPEND _fennec_arch_sources ${_fennec_arch_dir}/arm/neon.cpp)
-      list(APPEND _fennec_arch_defs FENNEC_HAVE_NEON_TABLE=1)
-    endif()
+# Debian's xsimd 8.1 CMake package is broken (links a non-existent xtl, not found when cross
+# compiling): use the headers directly (notes/platforms.md). Looked for only when a table is
+# compiled (a Cortex-M build needs no xsimd and must not see host headers).
+if(_fennec_arch_sources)
+  find_path(XSIMD_INCLUDE_DIR xsimd/xsimd.hpp)
+  if(NOT XSIMD_INCLUDE_DIR)
+    message(WARNING "fennec: xsimd headers not found; only the scalar reference kernels are built")
+    set(_fennec_arch_sources "")
+    set(_fennec_arch_defs "")
   endif()
 endif()
 
