@@ -21,11 +21,12 @@
 //   end-4   4     u32 CRC-32 (IEEE 802.3 / zlib) of every byte before it
 //
 // The file ends right after the CRC: trailing bytes are an error (no polyglot files).
-// Readers check every field, every size with overflow-checked 64-bit arithmetic, the spec with
-// validate(spec), the exact total size and the CRC before any parameter reaches a model, and
-// report kCorruptData (malformed), kUnsupported (a version from the future), kOutOfMemory (the
-// arena cannot hold the model; checked before planning) or kNonFinite (NaN/Inf parameters when
-// LoadOptions::check_finite is set).
+// Readers check every field, every size with overflow-checked 64-bit arithmetic and the spec with
+// validate(spec); the in-memory loaders also check the exact total size and the CRC before any
+// parameter reaches a model (streaming loaders find a bad CRC at the end and then zero the
+// parameters). Errors: kCorruptData (malformed), kUnsupported (a version from the future),
+// kOutOfMemory (the arena cannot hold the model; checked before planning) or kNonFinite (NaN/Inf
+// parameters when LoadOptions::check_finite is set).
 #pragma once
 
 #include <cstddef>
