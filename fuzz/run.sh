@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for SECONDS (default 60),
-# seeded with valid files (fuzz_make_seeds, and the safetensors fixtures of tests/io).
+# seeded with valid files (fuzz_make_seeds, the safetensors fixtures of tests/io) and the inputs
+# of past findings (fuzz/regressions/<target>/).
 # Fails on any crash, sanitizer report or leak. Usage: fuzz/run.sh [SECONDS] [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +23,8 @@ for target in model_file safetensors checkpoint; do
   dict=()
   [ -f "fuzz/$target.dict" ] && dict=(-dict="fuzz/$target.dict")
   if ! "$build/fuzz_$target" -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=2048 "${dict[@]}" \
-       -artifact_prefix="$build/crash-$target-" "$corpus" "$seeds/$target" 2> "$build/$target.log"; then
+       -artifact_prefix="$build/crash-$target-" "$corpus" "$seeds/$target" \
+       $( [ -d "fuzz/regressions/$target" ] && echo "fuzz/regressions/$target" ) 2> "$build/$target.log"; then
     echo "fuzz_$target FAILED:"; tail -n 60 "$build/$target.log"; status=1
   fi
   grep -E "stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb" "$build/$target.log" || true
