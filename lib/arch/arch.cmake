@@ -15,11 +15,18 @@ include(CheckCXXCompilerFlag)
 string(TOLOWER "${CMAKE_SYSTEM_PROCESSOR}" _fennec_proc)
 
 if(_fennec_proc MATCHES "^(x86_64|amd64|x64|x86-64)$" AND CMAKE_SIZEOF_VOID_P EQUAL 8)
-  set(_avx2_flags -mavx2 -mfma)
+  # Unoptimized (Debug) per-arch objects would define arch-independent xsimd helpers
+  # (xsimd::constants::*<float>, bit_cast, the avx2 registers of the avx512 batches...) as weak
+  # symbols compiled with that arch's flags: the linker may then hand the AVX-512 copy to the SSE2
+  # path (notes/platforms.md, ODR trap; checked with nm: 200+ such symbols at -O0, none at -O2).
+  # So these three files are always optimized.
+  set(_x86_opt $<$<CONFIG:Debug>:-O2>)
+  set_source_files_properties(${_fennec_arch_dir}/x86/sse2.cpp PROPERTIES COMPILE_OPTIONS "${_x86_opt}")
+  set(_avx2_flags -mavx2 -mfma ${_x86_opt})
   # GCC 12's avx512fintrin.h builds _mm512_undefined_* as `__m512 __Y = __Y;`, which trips
   # -W(maybe-)uninitialized once xsimd's exp/tanh inline it (a GCC false positive; the plain
   # form appears under the sanitizer build's inlining).
-  set(_avx512_flags -mavx512f -mavx512cd -mavx512dq -mavx512bw -Wno-maybe-uninitialized -Wno-uninitialized)
+  set(_avx512_flags -mavx512f -mavx512cd -mavx512dq -mavx512bw -Wno-maybe-uninitialized -Wno-uninitialized ${_x86_opt})
   list(APPEND _fennec_arch_sources ${_fennec_arch_dir}/x86/sse2.cpp)
   list(APPEND _fennec_arch_defs FENNEC_HAVE_SSE2_TABLE=1)
   check_cxx_compiler_flag("-mavx2 -mfma" FENNEC_CXX_HAS_AVX2)
