@@ -24,6 +24,15 @@ namespace kernels {
 struct KernelTable;
 }
 
+// Sees the gradient flowing back through the network during Model::backward: for each layer,
+// from the last to the first, dL/d(layer output) (batch x units) before the activation's
+// derivative is applied. The view is valid only during the call. For studies of vanishing and
+// exploding gradients; costs nothing when absent.
+struct BackwardObserver {
+  void (*on_output_gradient)(void* context, std::size_t layer, ConstMatrixView grad) = nullptr;
+  void* context = nullptr;
+};
+
 class Model {
  public:
   Model() = default;
@@ -47,7 +56,8 @@ class Model {
   // a caller-owned dlogits is only read.
   // If `input_gradient` has data (batch x input, must not alias x or dlogits), dL/dx is written
   // there too (for chaining models or studying gradient flow).
-  Status backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView input_gradient = {});
+  Status backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView input_gradient = {},
+                  const BackwardObserver* observer = nullptr);
 
   // Training models only: layer i's activation output from the last forward() (batch x units).
   // After Trainer::step this is the step's forward pass (before the update): the last layer's

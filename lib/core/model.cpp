@@ -153,7 +153,8 @@ Result<ConstMatrixView> Model::forward(ConstMatrixView x) {
   return in;
 }
 
-Status Model::backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView input_gradient) {
+Status Model::backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView input_gradient,
+                       const BackwardObserver* observer) {
   FENNEC_ENSURE(options_.mode == Mode::kTraining, StatusCode::kFailedPrecondition,
                 "backward: model was bound for inference (no gradient memory)");
   FENNEC_RETURN_IF_ERROR(check_input(*this, x, "backward"));
@@ -183,6 +184,8 @@ Status Model::backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView in
     const LayerSpec& layer = spec_.layers[l];
     const std::size_t units = layer.units, fan_in = spec_.fan_in(l);
     const ConstMatrixView in = l == 0 ? x : ConstMatrixView(outputs_[l - 1], batch, fan_in);
+    if (observer && observer->on_output_gradient)
+      observer->on_output_gradient(observer->context, l, ConstMatrixView(dy, batch, units));
     // dZ = dY * act'(Y), in place.
     kernels_->act_bwd_f32(batch, units, outputs_[l], units, dy, units, layer.activation);
     // dW = dZ^T * X  (units x fan_in)

@@ -455,3 +455,59 @@ TEST_CASE("model: forward/backward reject bad shapes and wrong states", "[model]
   CHECK(unbound.forward(x2).status().code() == StatusCode::kFailedPrecondition);
   CHECK(unbound.init_parameters(rng).code() == StatusCode::kFailedPrecondition);
 }
+
+TEST_CASE("model: a backward observer sees dL/d(layer output) for every layer, last first", "[model]") {
+  // 3-4-5-2 tanh/relu/identity net. The observer's view of layer l must equal what chaining
+  // gives: the last layer sees dlogits itself; layer l < L-1 sees dZ_{l+1} * W_{l+1}, where
+  // dZ_{l+1} = dY_{l+1} * act'(Y_{l+1}). Checked in double against the model's own weights.
+  const ModelSpec spec = ModelSpec(3)
+                             .dense(4, ActivationSpec::tanh(), Init::normal(0, 0.7f))
+                             .dense(5, ActivationSpec::relu(), Init::normal(0, 0.7f))
+                             .dense(2, ActivationSpec::identity(), Init::normal(0, 0.7f))
+                             .with_loss(Loss::kMse);
+  const ModelOptions opts{Mode::kTraining, 3, OptimizerKind::kSgd, Isa::kRef};
+  OwnedArena a(plan(spec, opts).total());
+  Result<Model> m = Model::bind(spec, opts, a.arena);
+  REQUIRE(m.is_ok());
+  Rng rng(11);
+  REQUIRE(m->init_parameters(rng).is_ok());
+  const float x[] = {0.5f, -1.f, 0.25f, 1.f, 0.3f, -0.7f, -0.2f, 0.9f, 0.4f};
+  const float dl[] = {0.3f, -0.6f, 1.f, 0.2f, -0.4f, 0.8f};
+  const ConstMatrixView xv(x, 3, 3);
+  REQUIRE(m->forward(xv).is_ok());
+
+  struct Seen {
+    std::vector<std::size_t> order;
+    std::vector<std::vector<float>> grads = std::vector<std::vector<float>>(3);
+  } seen;
+  BackwardObserver obs;
+  obs.context = &seen;
+  obs.on_output_gradient = [](void* ctx, std::size_t layer, ConstMatrixView g) {
+    Seen& s = *static_cast<Seen*>(ctx);
+    s.order.push_back(layer);
+    for (std::size_t i = 0; i < g.rows; ++i)
+      for (std::size_t j = 0; j < g.cols; ++j) s.grads[layer].push_back(g(i, j));
+  };
+  REQUIRE(m->backward(xv, ConstMatrixView(dl, 3, 2), {}, &obs).is_ok());
+  CHECK(seen.order == std::vector<std::size_t>{2, 1, 0});
+  REQUIRE(seen.grads[2].size() == 6);
+  for (std::size_t i = 0; i < 6; ++i) CHECK(seen.grads[2][i] == dl[i]);
+  for (std::size_t l = 2; l-- > 0;) {
+    const std::size_t units = spec.layers[l].units, next = spec.layers[l + 1].units;
+    const ConstMatrixView y_next = m->layer_output(l + 1);
+    const MatrixView w_next = m->weights(l + 1);
+    REQUIRE(seen.grads[l].size() == 3 * units);
+    for (std::size_t b = 0; b < 3; ++b) {
+      for (std::size_t j = 0; j < units; ++j) {
+        double expect = 0;
+        for (std::size_t k = 0; k < next; ++k) {
+          const double dz = seen.grads[l + 1][b * next + k] *
+                            activation_derivative_from_output(spec.layers[l + 1].activation, y_next(b, k));
+          expect += dz * w_next(k, j);
+        }
+        // atol/rtol: float products of a few terms of size ~1.
+        CHECK(close(seen.grads[l][b * units + j], expect, 1e-6, 1e-5));
+      }
+    }
+  }
+}

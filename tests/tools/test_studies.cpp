@@ -136,3 +136,20 @@ TEST_CASE("optstudy: every function, SVG well-formed", "[tools][optstudy][svg]")
   REQUIRE(write_opt_svg(fns, cfg, runs, dir.file("opt.svg"), error));
   check_svg(dir.file("opt.svg"));
 }
+
+TEST_CASE("initstudy: gradients vanish through tanh with N(0,0.01) and hold through ReLU with He",
+          "[tools][initstudy]") {
+  // Backward, each tanh layer with N(0, 0.01) weights scales the gradient by about
+  // 0.01 * sqrt(500) = 0.22, so nine layers shrink it by ~1e-6; He keeps ReLU's gradient scale
+  // (fan_out = fan_in) within a small factor.
+  const InitStudyResult small = init_case(fennec::ActivationSpec::tanh(), fennec::Init::normal(0, 0.01f));
+  INFO("tanh N(0,0.01): layer 1 rms " << small.layers[0].out_grad_rms << ", layer 10 rms "
+                                      << small.layers[9].out_grad_rms);
+  CHECK(small.layers[9].out_grad_rms == Approx(1.0));  // the unit upstream gradient itself
+  CHECK(small.layers[0].out_grad_rms < 1e-4 * small.layers[9].out_grad_rms);
+  const InitStudyResult he = init_case(fennec::ActivationSpec::relu(), fennec::Init::he_normal());
+  const double ratio = he.layers[0].out_grad_rms / he.layers[8].out_grad_rms;
+  INFO("relu He: layer 1 / layer 9 gradient rms " << ratio);
+  CHECK(ratio > 0.1);
+  CHECK(ratio < 10.0);
+}

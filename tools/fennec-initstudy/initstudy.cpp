@@ -132,12 +132,21 @@ bool run_init_study(const InitStudyConfig& cfg, InitStudyResult& out, std::strin
     out.forward_ms_median = ms[ms.size() / 2];
   }
 
+  out.layers.resize(cfg.layers);
   if (cfg.gradients) {
     fennec::MatrixView dl = model.output_gradient(cfg.batch);
     for (std::size_t r = 0; r < dl.rows; ++r)
       for (std::size_t c = 0; c < dl.cols; ++c) dl(r, c) = 1.0f;
     const fennec::MatrixView dx(gr.value(), cfg.batch, cfg.width);
-    s = model.backward(xv, dl, dx);
+    fennec::BackwardObserver observer;
+    observer.context = &out;
+    observer.on_output_gradient = [](void* ctx, std::size_t layer, fennec::ConstMatrixView g) {
+      std::vector<InitLayerStats>& layers = static_cast<InitStudyResult*>(ctx)->layers;
+      // RMS rather than std: the unit upstream gradient has std 0 but a magnitude of 1.
+      const Moments m = moments(g.data, g.size());
+      layers[layer].out_grad_rms = std::sqrt(m.mean * m.mean + m.std * m.std);
+    };
+    s = model.backward(xv, dl, dx, &observer);
     if (!s.is_ok()) {
       error = status_text("backward", s);
       return false;
@@ -153,7 +162,7 @@ bool run_init_study(const InitStudyConfig& cfg, InitStudyResult& out, std::strin
   for (std::size_t l = 0; l < cfg.layers; ++l) {
     values[l] = gather(model.layer_output(l));
     const std::vector<float>& v = values[l];
-    InitLayerStats st;
+    InitLayerStats& st = out.layers[l];
     const Moments m = moments(v.data(), v.size());
     st.mean = m.mean;
     st.std = m.std;
@@ -174,7 +183,6 @@ bool run_init_study(const InitStudyConfig& cfg, InitStudyResult& out, std::strin
       st.grad_mean = gm.mean;
       st.grad_std = gm.std;
     }
-    out.layers.push_back(st);
     if (cfg.activation.kind != fennec::Activation::kTanh &&
         cfg.activation.kind != fennec::Activation::kSigmoid) {
       std::vector<float> nz;
@@ -222,7 +230,7 @@ std::string format_init_table(const InitStudyConfig& cfg, const InitStudyResult&
                 static_cast<unsigned long long>(cfg.seed), r.isa.c_str());
   s += buf;
   s += "layer        mean         std     zeros   |a|~bound";
-  if (cfg.gradients) s += "   dW mean      dW std";
+  if (cfg.gradients) s += "  dL/da rms     dW mean      dW std";
   s += "\n";
   for (std::size_t l = 0; l < r.layers.size(); ++l) {
     const InitLayerStats& st = r.layers[l];
@@ -230,7 +238,7 @@ std::string format_init_table(const InitStudyConfig& cfg, const InitStudyResult&
                   100 * st.zero_fraction, 100 * st.saturated_fraction);
     s += buf;
     if (cfg.gradients) {
-      std::snprintf(buf, sizeof buf, "  %10.3g  %10.3g", st.grad_mean, st.grad_std);
+      std::snprintf(buf, sizeof buf, "  %10.3g  %10.3g  %10.3g", st.out_grad_rms, st.grad_mean, st.grad_std);
       s += buf;
     }
     s += "\n";
@@ -288,7 +296,8 @@ bool write_init_svg(const InitStudyConfig& cfg, const InitStudyResult& r, const 
       ty += 11;
     }
     if (cfg.gradients) {
-      svg.text(p.x + pw - 4, ty, "dW std " + fmt("%.2g", st.grad_std), 9, "end", 0, "normal", "#A33");
+      svg.text(p.x + pw - 4, ty, "dL/da rms " + fmt("%.2g", st.out_grad_rms), 9, "end", 0, "normal", "#A33");
+      svg.text(p.x + pw - 4, ty + 11, "dW std " + fmt("%.2g", st.grad_std), 9, "end", 0, "normal", "#A33");
     }
   }
   // Standard deviation per layer, log scale: collapse and saturation at a glance.
@@ -343,14 +352,14 @@ bool write_init_csv(const InitStudyConfig& cfg, const InitStudyResult& r, const 
                r.title.c_str(), cfg.layers, cfg.width, cfg.batch,
                static_cast<unsigned long long>(cfg.seed), r.hist_lo, r.hist_hi, cfg.bins,
                r.hist_skips_zeros ? ", exact zeros left out" : "");
-  std::fprintf(f, "layer,mean,std,min,max,zero_fraction,saturated_fraction,grad_mean,grad_std,hist_lo,hist_hi");
+  std::fprintf(f, "layer,mean,std,min,max,zero_fraction,saturated_fraction,grad_mean,grad_std,output_grad_rms,hist_lo,hist_hi");
   for (std::size_t b = 0; b < cfg.bins; ++b) std::fprintf(f, ",bin%zu", b);
   std::fprintf(f, "\n");
   for (std::size_t l = 0; l < r.layers.size(); ++l) {
     const InitLayerStats& st = r.layers[l];
-    std::fprintf(f, "%zu,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g", l + 1, st.mean, st.std,
-                 st.min, st.max, st.zero_fraction, st.saturated_fraction, st.grad_mean, st.grad_std,
-                 r.hist_lo, r.hist_hi);
+    std::fprintf(f, "%zu,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g", l + 1, st.mean,
+                 st.std, st.min, st.max, st.zero_fraction, st.saturated_fraction, st.grad_mean,
+                 st.grad_std, st.out_grad_rms, r.hist_lo, r.hist_hi);
     for (std::uint64_t c : st.hist) std::fprintf(f, ",%llu", static_cast<unsigned long long>(c));
     std::fprintf(f, "\n");
   }

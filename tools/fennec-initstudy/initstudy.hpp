@@ -1,6 +1,7 @@
 // The weight-initialisation experiment: N(0,1) inputs through `layers` dense layers of `width`
-// units; per layer the activations' statistics and histogram, optionally the weight gradients
-// produced by a unit upstream gradient (dL/d(last output) = 1), and the forward pass's time.
+// units; per layer the activations' statistics and histogram, optionally the gradients flowing
+// back from a unit upstream gradient (dL/d(last output) = 1): dL/d(layer output) and dL/dW, and
+// the forward pass's time.
 #pragma once
 
 #include <cstddef>
@@ -31,6 +32,7 @@ struct InitLayerStats {
   double saturated_fraction = 0;  // within 0.01 of the activation's bound (tanh +-1, sigmoid 0/1)
   std::vector<std::uint64_t> hist;  // counts over [hist_lo, hist_hi); exact zeros left out for ReLU
   double grad_mean = 0, grad_std = 0;  // of dL/dW for this layer (with gradients)
+  double out_grad_rms = 0;             // RMS of dL/d(this layer's output) (with gradients)
 };
 
 struct InitStudyResult {
