@@ -4,6 +4,9 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -197,6 +200,159 @@ TEST_CASE("fennec-train: bad flags", "[tools][cli]") {
   const Run help = run(kTrain + " --help");
   CHECK(help.exit_code == 0);
   CHECK(help.output.find("usage: fennec-train") != std::string::npos);
+}
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+// The "epoch k/E ..." lines without E and the timings.
+std::string epoch_lines(const std::string& out) {
+  std::string lines;
+  std::size_t p = 0;
+  while (p < out.size()) {
+    std::size_t end = out.find('\n', p);
+    if (end == std::string::npos) end = out.size();
+    std::string line = out.substr(p, end - p);
+    p = end + 1;
+    if (line.compare(0, 6, "epoch ") != 0) continue;
+    const std::size_t t = line.find("  test acc ");
+    if (t != std::string::npos) line = line.substr(0, line.find(' ', t + 11));
+    line.erase(line.find('/'), line.find(' ', 6) - line.find('/'));  // "epoch 3/4" -> "epoch 3"
+    lines += line + "\n";
+  }
+  return lines;
+}
+
+}  // namespace
+
+// Issue 6: N epochs straight == N/2 epochs with --checkpoint, then a fresh process with --resume,
+// byte for byte in the saved model; mid-epoch checkpoints and the FILE.prev fallback too.
+TEST_CASE("fennec-train --checkpoint/--resume gives the weights of an uninterrupted run",
+          "[tools][cli][checkpoint]") {
+  tools_test::TempDir dir("train-resume");
+  make_dataset(dir, false, 200, 50);  // 200 / 16: 13 batches, the last one of 8
+  const std::string base = kTrain + " --data " + quote(dir.str()) +
+                           " --hidden 16 --batch 16 --optimizer adam --lr 0.005 --seed 5 --no-progress";
+  const std::string a = dir.file("a.fen"), b = dir.file("b.fen"), c = dir.file("c.ck");
+
+  const Run straight = run(base + " --epochs 4 --save " + quote(a));
+  INFO(straight.output);
+  REQUIRE(straight.exit_code == 0);
+
+  // Epoch boundary: 2 epochs, then 2 more in a new process.
+  const Run first = run(base + " --epochs 2 --checkpoint " + quote(c));
+  INFO(first.output);
+  REQUIRE(first.exit_code == 0);
+  CHECK(first.output.find("heap allocations after setup: 0") != std::string::npos);
+  CHECK(first.output.find("checkpoint: " + c + " (epoch 3, batch 0)") != std::string::npos);
+  const Run second = run(base + " --epochs 4 --checkpoint " + quote(c) + " --resume --save " + quote(b));
+  INFO(second.output);
+  REQUIRE(second.exit_code == 0);
+  CHECK(second.output.find("resumed from " + c + ": epoch 3, batch 0, step 26") != std::string::npos);
+  CHECK(second.output.find("heap allocations after setup: 0") != std::string::npos);
+  const std::string model_a = slurp(a);
+  REQUIRE(!model_a.empty());
+  CHECK(slurp(b) == model_a);
+  CHECK(epoch_lines(first.output) + epoch_lines(second.output) == epoch_lines(straight.output));
+
+  // Mid-epoch: with --checkpoint-every 5 one epoch writes steps 5, 10, then the epoch end, so
+  // c.ck.prev stands at epoch 1, batch 10. Resuming from it alone (copied, no .prev) must also
+  // reach the same weights.
+  const Run every = run(base + " --epochs 1 --checkpoint " + quote(c) + " --checkpoint-every 5");
+  INFO(every.output);
+  REQUIRE(every.exit_code == 0);
+  CHECK(every.output.find("heap allocations after setup: 0") != std::string::npos);
+  const std::string mid = dir.file("mid.ck");
+  std::filesystem::copy_file(c + ".prev", mid);
+  std::remove(b.c_str());
+  const Run from_mid = run(base + " --epochs 4 --checkpoint " + quote(mid) + " --resume --save " + quote(b));
+  INFO(from_mid.output);
+  REQUIRE(from_mid.exit_code == 0);
+  CHECK(from_mid.output.find("epoch 1, batch 10, step 10") != std::string::npos);
+  CHECK(slurp(b) == model_a);
+  CHECK(epoch_lines(from_mid.output) == epoch_lines(straight.output));
+
+  // A corrupted newest checkpoint: one flipped byte in the parameters fails the CRC, the run
+  // says so and continues from c.ck.prev (epoch 1, batch 10), still to the same weights.
+  {
+    std::fstream f(c, std::ios::in | std::ios::out | std::ios::binary);
+    REQUIRE(f);
+    f.seekg(400);
+    const char byte = static_cast<char>(f.get());
+    f.seekp(400);
+    f.put(static_cast<char>(byte ^ 0x5a));
+  }
+  std::remove(b.c_str());
+  const Run fallback = run(base + " --epochs 4 --checkpoint " + quote(c) + " --resume --save " + quote(b));
+  INFO(fallback.output);
+  REQUIRE(fallback.exit_code == 0);
+  CHECK(fallback.output.find("warning: checkpoint " + c + " rejected") != std::string::npos);
+  CHECK(fallback.output.find("falling back to " + c + ".prev") != std::string::npos);
+  // The rejected file is kept aside, so the next write does not rotate it into the .prev slot.
+  CHECK(std::filesystem::exists(c + ".rejected"));
+  CHECK(fallback.output.find("resumed from " + c + ".prev: epoch 1, batch 10") != std::string::npos);
+  CHECK(slurp(b) == model_a);
+
+  // A torn newest checkpoint (cut short) falls back the same way.
+  REQUIRE(::truncate(c.c_str(), 100) == 0);
+  const Run torn = run(base + " --epochs 2 --checkpoint " + quote(c) + " --resume");
+  INFO(torn.output);
+  CHECK(torn.exit_code == 0);
+  CHECK(torn.output.find("falling back to " + c + ".prev") != std::string::npos);
+}
+
+TEST_CASE("fennec-train --resume refuses missing, unusable or mismatched checkpoints",
+          "[tools][cli][checkpoint]") {
+  tools_test::TempDir dir("train-resume-bad");
+  make_dataset(dir, false, 60, 10);
+  const std::string d = "--data " + quote(dir.str()) + " --hidden 8 --batch 10 ";
+  const std::string c = dir.file("c.ck");
+  expect_failure(d + "--checkpoint " + quote(c) + " --resume", 1, "--resume: no checkpoint " + c);
+  // Both slots corrupt.
+  {
+    std::ofstream(c) << "not a checkpoint";
+    std::ofstream(c + ".prev") << "nor this";
+    expect_failure(d + "--checkpoint " + quote(c) + " --resume", 1, "no valid checkpoint");
+    std::remove(c.c_str());
+    std::remove((c + ".prev").c_str());
+  }
+  const Run w = run(kTrain + " " + d + "--epochs 1 --checkpoint " + quote(c) + " --no-progress");
+  INFO(w.output);
+  REQUIRE(w.exit_code == 0);
+  expect_failure("--data " + quote(dir.str()) + " --hidden 9 --batch 10 --checkpoint " + quote(c) +
+                     " --resume",
+                 1, "network differs");
+  expect_failure(d + "--optimizer sgd --lr 0.001 --checkpoint " + quote(c) + " --resume", 1, "different optimizer");
+  expect_failure(d + "--lr 0.5 --checkpoint " + quote(c) + " --resume", 1, "written with --lr 0.001");
+  expect_failure("--data " + quote(dir.str()) + " --hidden 8 --batch 20 --checkpoint " + quote(c) +
+                     " --resume",
+                 1, "written with --batch 10 on 60 training images");
+  expect_failure(d + "--train-samples 50 --checkpoint " + quote(c) + " --resume", 1,
+                 "not --batch 10 on 50");
+  // A model file is not a checkpoint.
+  const std::string m = dir.file("m.fen");
+  REQUIRE(run(kTrain + " " + d + "--epochs 1 --no-progress --save " + quote(m)).exit_code == 0);
+  expect_failure(d + "--checkpoint " + quote(m) + " --resume", 1, "no valid checkpoint");
+  // Writing into a directory that does not exist fails at the first checkpoint.
+  expect_failure(d + "--epochs 1 --checkpoint " + quote(dir.file("no/such/c.ck")), 1,
+                 "writing the checkpoint");
+}
+
+TEST_CASE("fennec-train: bad checkpoint flags", "[tools][cli][checkpoint]") {
+  tools_test::TempDir dir("train-ck-flags");
+  make_dataset(dir, false, 40, 10);
+  const std::string d = "--data " + quote(dir.str()) + " ";
+  expect_failure(d + "--resume", 2, "--resume needs --checkpoint FILE");
+  expect_failure(d + "--checkpoint-every 5", 2, "--checkpoint-every needs --checkpoint FILE");
+  expect_failure(d + "--checkpoint=", 2, "--checkpoint needs a file name");
+  expect_failure(d + "--checkpoint c.ck --checkpoint-every 0", 2, "--checkpoint-every must lie in");
+  expect_failure(d + "--checkpoint c.ck --resume=1", 2, "--resume takes no value");
+  const Run help = run(kTrain + " --help");
+  CHECK(help.output.find("--checkpoint FILE [--checkpoint-every N] [--resume]") != std::string::npos);
 }
 
 TEST_CASE("fennec-initstudy and fennec-optstudy from the command line", "[tools][cli]") {
