@@ -3,8 +3,10 @@
 //
 // Every writer is crash-safe: it writes PATH.tmp, flushes and fsyncs it, renames it over PATH and
 // fsyncs the directory, so PATH is always either the old complete file or the new complete one.
-// Checkpoints keep two slots: before the rename, the current PATH becomes PATH.prev, so a torn or
-// corrupted PATH (power loss during the rename window, bit rot) falls back to PATH.prev. Readers
+// Checkpoints keep two slots: before the rename, the current PATH becomes PATH.prev if it is a
+// valid checkpoint (a torn or corrupt PATH is replaced instead, so it never pushes the last good
+// checkpoint out of .prev), and a torn or corrupted PATH (power loss during the rename window,
+// bit rot) falls back to PATH.prev. Readers
 // never allocate: model files and checkpoints are streamed through POSIX descriptors (no stdio
 // buffers), safetensors files are memory-mapped; tests/io/test_io_alloc.cpp counts zero heap calls.
 #pragma once

@@ -289,13 +289,16 @@ Result<CheckpointInfo> validate_checkpoint_file(const char* path) {
 Status save_checkpoint_file(const char* path, const Trainer& trainer, const Rng& rng,
                             const void* user, std::size_t user_bytes) {
   const CheckpointArgs args{&trainer, &rng, user, user_bytes};
+  // Rotate PATH into the .prev slot only when PATH is a valid checkpoint: a torn or corrupt PATH
+  // must not push the last good checkpoint out of .prev (the new PATH simply replaces it).
+  const bool current_is_valid = validate_checkpoint_file(path).is_ok();
   return write_atomically(
       path,
       [](ByteWriter& w, const void* c) {
         const CheckpointArgs& a = *static_cast<const CheckpointArgs*>(c);
         return save_checkpoint(*a.trainer, *a.rng, a.user, a.user_bytes, w);
       },
-      &args, true);
+      &args, current_is_valid);
 }
 
 Result<CheckpointFileInfo> read_checkpoint_file_info(const char* path) {

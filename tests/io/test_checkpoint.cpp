@@ -218,6 +218,18 @@ TEST_CASE("checkpoint: two slots, torn or corrupt newest falls back to the previ
   Result<CheckpointFileInfo> none = read_checkpoint_file_info(path.c_str());
   CHECK(!none.is_ok());
   CHECK(restore_checkpoint_file(path.c_str(), r.trainer, r.data_rng, &r.batches, 8).code() != StatusCode::kOk);
+
+  // Saving over a bad newest keeps the good .prev: the bad file is replaced, not rotated into
+  // the fallback slot.
+  write_file(prev, older);
+  Bytes bad = newest;
+  bad[bad.size() / 2] ^= 0x01;
+  write_file(path, bad);
+  REQUIRE(save_checkpoint_file(path.c_str(), r.trainer, r.data_rng, &r.batches, 8).is_ok());
+  CHECK(read_file(prev) == older);
+  Result<CheckpointFileInfo> again = read_checkpoint_file_info(path.c_str());
+  REQUIRE(again.is_ok());
+  CHECK(again->slot == 0);
 }
 
 TEST_CASE("checkpoint: mismatched trainer, model or buffer is refused and nothing changes", "[io][checkpoint]") {
