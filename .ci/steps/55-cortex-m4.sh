@@ -14,12 +14,16 @@ grep -q '100% tests passed' "$b/ctest.log"
 t2=$(date +%s)
 
 echo "--- footprint: firmware images (arm-none-eabi-size, -Os) ---"
-arm-none-eabi-size "$fw/fennec_m4_sensor.elf" "$fw/fennec_m4_selftest.elf"
+arm-none-eabi-size "$fw/fennec_m4_sensor.elf" "$fw/fennec_m4_flash_model.elf" "$fw/fennec_m4_selftest.elf"
 echo "--- footprint: inference-only library objects, whole objects before --gc-sections ---"
 arm-none-eabi-size -t "$b/lib/libfennec.a"
 echo "--- footprint: Fennec code the example links (from the linker map), budget 8 KiB ---"
 python3 platforms/cortex-m4/footprint.py "$fw/fennec_m4_sensor.map" --budget-text 8192
 grep -m1 -o 'arena [0-9]* bytes ([^)]*)' "$b/ctest.log" | sed 's/^/example /'
+# The same example taking its weights from a Fennec model file in flash (load_model, issue #6):
+# no budget; the difference from the figure above is what the loader costs.
+echo "--- footprint: Fennec code the flash-model-file example links (load_model) ---"
+python3 platforms/cortex-m4/footprint.py "$fw/fennec_m4_flash_model.map" | tail -n 1
 
 # No heap in the library: no allocator symbol may be referenced by any object.
 if arm-none-eabi-nm -u "$b/lib/libfennec.a" | grep -E ' (malloc|calloc|realloc|free|_Zn[wa]|_Zd[la])'; then

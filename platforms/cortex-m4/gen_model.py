@@ -11,10 +11,17 @@ The header holds, all as exact float32 hex literals:
   - kNumCases held-out inputs, their true labels, and the logits the float32 network should
     produce, computed in float64 from the float32 weights and inputs (the oracle).
 
+It also holds kModelFile: the same float32 network as a Fennec model file (version 1, the layout
+documented in include/fennec/io.hpp), written here byte by byte with struct and zlib.crc32, for
+fennec::load_model straight from flash. The layer records carry the spec's default initialiser
+(He normal), so save_model of the loaded network reproduces the array byte for byte.
+
 Run from this directory:  python3 gen_model.py > model_data.hpp
 Deterministic (numpy default_rng with a fixed seed); needs numpy only.
 """
+import struct
 import sys
+import zlib
 
 import numpy as np
 
@@ -23,6 +30,11 @@ SIZES = [16, 32, 32, 4]
 CLASSES = ["idle", "walk", "run", "fall"]
 NUM_TRAIN_PER_CLASS = 256
 NUM_CASES = 16
+
+# Enumerators of the Fennec model file (include/fennec/{activation,init,loss}.hpp).
+ACT_IDENTITY, ACT_RELU = 0, 3
+INIT_HE_NORMAL = 8
+LOSS_SOFTMAX_CROSS_ENTROPY = 0
 
 
 def make_data(rng, prototypes, mix, n_per_class):
@@ -94,6 +106,32 @@ def emit_array(out, name, values, per_line=4):
     out.append("};")
 
 
+def fennec_model_file(params32):
+    """Fennec model file version 1 (include/fennec/io.hpp): little-endian, no padding."""
+    layers = []
+    for i, (w, _) in enumerate(params32):
+        act = ACT_RELU if i + 1 < len(params32) else ACT_IDENTITY
+        # units, activation, alpha, init kind, init a, init b
+        layers.append(struct.pack("<IIfIff", w.shape[0], act, 0.0, INIT_HE_NORMAL, 0.0, 0.0))
+    count = sum(w.size + b.size for w, b in params32)
+    header_bytes = 40 + 24 * len(layers)
+    head = b"FENNECMF" + struct.pack("<IIIIIIQ", 1, header_bytes, SIZES[0], len(layers),
+                                      LOSS_SOFTMAX_CROSS_ENTROPY, 0, count)
+    body = head + b"".join(layers)
+    assert len(body) == header_bytes
+    for w, b in params32:  # W_i row-major (units x fan_in), then b_i
+        body += w.astype("<f4").tobytes(order="C") + b.astype("<f4").tobytes()
+    assert len(body) == header_bytes + 4 * count
+    return body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
+
+
+def emit_bytes(out, name, data, per_line=16):
+    out.append(f"inline constexpr unsigned char {name}[{len(data)}] = {{")
+    for i in range(0, len(data), per_line):
+        out.append("    " + ", ".join(f"0x{c:02x}" for c in data[i:i + per_line]) + ",")
+    out.append("};")
+
+
 def main():
     rng = np.random.default_rng(SEED)
     prototypes = rng.uniform(-1.0, 1.0, (len(CLASSES), SIZES[0]))
@@ -152,6 +190,14 @@ def main():
     emit_array(out, "kExpectedLogits", expected.reshape(-1))
     out.append("// |logit - expected| <= tolerance: the worst-case float32 error bound (see gen_model.py).")
     emit_array(out, "kLogitTolerance", tolerance.reshape(-1))
+    out.append("")
+    model_file = fennec_model_file(params32)
+    out.append(f"// The network above as a Fennec model file (include/fennec/io.hpp, version 1): "
+               f"{len(model_file)} bytes,")
+    out.append(f"// CRC-32 0x{struct.unpack('<I', model_file[-4:])[0]:08x}. const, so it stays in flash: "
+               "fennec::load_model(kModelFile,")
+    out.append("// sizeof(kModelFile), options, arena) reads it in place (no copy, no file system).")
+    emit_bytes(out, "kModelFile", model_file)
     out.append("")
     out.append("}  // namespace sensor_model")
     sys.stdout.write("\n".join(out) + "\n")

@@ -6,13 +6,20 @@
 // The harness prints "N passed, N failed" over semihosting and returns the failure count, which
 // QEMU (semihosting SYS_EXIT) turns into its exit code for CTest.
 //
-// Built twice: fennec_m4_sensor is the example as a user would ship it (its footprint is the one
-// CI reports); fennec_m4_selftest (FENNEC_M4_SELFTEST=1) also checks the same-seed Rng/init
-// checksums of tests/platform/same_seed.hpp, which links the Rng, initialisers and soft doubles.
+// Built three times: fennec_m4_sensor is the example as a user would ship it (its footprint is
+// the one CI holds to 8 KiB); fennec_m4_flash_model (FENNEC_M4_FLASH_MODEL=1) is the same example
+// taking its weights from a Fennec model file in flash with fennec::load_model instead (CI
+// reports its footprint: the difference is the loader); fennec_m4_selftest (FENNEC_M4_SELFTEST=1)
+// also checks the same-seed Rng/init checksums of tests/platform/same_seed.hpp, which links the
+// Rng, initialisers and soft doubles, and the model file in full (model_file_checks.hpp: load,
+// save_model byte for byte, corrupted copies refused).
 #include <cstdint>
 #include <cstdio>
 
 #include "fennec/arena.hpp"
+#if FENNEC_M4_SELFTEST || FENNEC_M4_FLASH_MODEL
+#include "model_file_checks.hpp"
+#endif
 #if FENNEC_M4_SELFTEST
 #include "same_seed.hpp"
 #endif
@@ -31,6 +38,10 @@ namespace {
 volatile unsigned g_heap_calls = 0;
 
 alignas(fennec::kArenaAlignment) unsigned char g_arena[sensor_model::kArenaBytes];
+#if FENNEC_M4_SELFTEST
+// RAM for the re-saved and the corrupted copies of the flash-resident model file.
+unsigned char g_file_copy[sensor_model::kModelFileBytes];
+#endif
 
 long micro(float v) { return static_cast<long>(v * 1e6f); }  // nano printf has no %f
 
@@ -103,8 +114,18 @@ int main() {
 
   const std::uint32_t* top = paint_stack();
   const unsigned heap_before = g_heap_calls;
+#if FENNEC_M4_FLASH_MODEL
+  sensor_model::run_flash_model_example(g_arena, report);
+#else
   sensor_model::run_checks(g_arena, report);
+#endif
+  std::size_t stack = stack_used(top);
 #if FENNEC_M4_SELFTEST
+  // Measured on its own: what a firmware that calls load_model must budget for.
+  top = paint_stack();
+  sensor_model::run_model_file_checks(g_arena, g_file_copy, report);
+  const std::size_t stack_file = stack_used(top);
+  top = paint_stack();
   for (const same_seed::Expected& e : same_seed::kExpected) {
     const std::uint64_t got = e.compute();
     report.check(got == e.value, e.name, 0);
@@ -112,9 +133,13 @@ int main() {
       std::printf("  %s: got 0x%08lx%08lx\n", e.name, static_cast<unsigned long>(got >> 32),
                   static_cast<unsigned long>(got & 0xFFFFFFFFu));
   }
+  const std::size_t stack_seed = stack_used(top);
+  if (stack_file > stack) stack = stack_file;
+  if (stack_seed > stack) stack = stack_seed;
+  std::printf("stack used by the model-file checks (load_model, forward, save_model): %u bytes\n",
+              static_cast<unsigned>(stack_file));
 #endif
   report.check(g_heap_calls == heap_before, "no heap allocation", 0);
-  const std::size_t stack = stack_used(top);
 
   std::printf("stack used by the checks: %u bytes\n", static_cast<unsigned>(stack));
   std::printf("%d passed, %d failed\n", report.passed, report.failed);

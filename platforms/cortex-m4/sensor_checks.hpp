@@ -48,6 +48,27 @@ inline void load_weights(fennec::Model& model) {
   }
 }
 
+// Every case through `model` (bound for kSpec): each logit within kLogitTolerance of the float64
+// oracle, and the right class.
+template <class Report>
+void check_cases(fennec::Model& model, Report& report) {
+  for (int i = 0; i < kNumCases; ++i) {
+    const fennec::ConstMatrixView x(kInputs + i * kSizes[0], 1, kSizes[0]);
+    fennec::Result<fennec::ConstMatrixView> y = model.forward(x);
+    const bool ok = y.is_ok() && y->rows == 1 && y->cols == kSizes[3];
+    report.check(ok, "forward", i);
+    if (!ok) continue;
+    const fennec::ConstMatrixView logits = y.value();
+    std::size_t best = 0;
+    for (std::size_t j = 0; j < kSizes[3]; ++j) {
+      const std::size_t k = static_cast<std::size_t>(i) * kSizes[3] + j;
+      report.check_near(logits(0, j), kExpectedLogits[k], kLogitTolerance[k], "logit", i);
+      if (logits(0, j) > logits(0, best)) best = j;
+    }
+    report.check(static_cast<std::int32_t>(best) == kLabels[i], "argmax == label", i);
+  }
+}
+
 // `buffer` must be 64-byte aligned and hold at least kArenaBytes bytes.
 template <class Report>
 void run_checks(unsigned char* buffer, Report& report) {
@@ -74,21 +95,7 @@ void run_checks(unsigned char* buffer, Report& report) {
   load_weights(model);
 
   // 4. Every case: logits within the float32 error bound of the float64 oracle, right class.
-  for (int i = 0; i < kNumCases; ++i) {
-    const fennec::ConstMatrixView x(kInputs + i * kSizes[0], 1, kSizes[0]);
-    fennec::Result<fennec::ConstMatrixView> y = model.forward(x);
-    const bool ok = y.is_ok() && y->rows == 1 && y->cols == kSizes[3];
-    report.check(ok, "forward", i);
-    if (!ok) continue;
-    const fennec::ConstMatrixView logits = y.value();
-    std::size_t best = 0;
-    for (std::size_t j = 0; j < kSizes[3]; ++j) {
-      const std::size_t k = static_cast<std::size_t>(i) * kSizes[3] + j;
-      report.check_near(logits(0, j), kExpectedLogits[k], kLogitTolerance[k], "logit", i);
-      if (logits(0, j) > logits(0, best)) best = j;
-    }
-    report.check(static_cast<std::int32_t>(best) == kLabels[i], "argmax == label", i);
-  }
+  check_cases(model, report);
 
   // 5. A batch above max_batch is refused, not overrun.
   {
