@@ -49,6 +49,13 @@ int posix_memalign(void** out, std::size_t a, std::size_t n) {
 #define IO_RAW_FREE(p) std::free(p)
 #endif
 
+namespace {
+// Out of line on purpose: once a replacement operator delete is inlined into a test that used
+// `new`, GCC's -Wmismatched-new-delete pairs that `new` with the free() in here (a false
+// positive: both operators are this file's, and they match).
+[[gnu::noinline]] void raw_free(void* p) noexcept { IO_RAW_FREE(p); }
+}  // namespace
+
 void* operator new(std::size_t n) {
   ++g_calls;
   void* p = IO_RAW_ALLOC(n ? n : 1);
@@ -69,16 +76,16 @@ void* operator new(std::size_t n, std::align_val_t a) {
   return p;
 }
 void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
-void operator delete(void* p) noexcept { IO_RAW_FREE(p); }
-void operator delete[](void* p) noexcept { IO_RAW_FREE(p); }
-void operator delete(void* p, std::size_t) noexcept { IO_RAW_FREE(p); }
-void operator delete[](void* p, std::size_t) noexcept { IO_RAW_FREE(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { IO_RAW_FREE(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { IO_RAW_FREE(p); }
-void operator delete(void* p, std::align_val_t) noexcept { IO_RAW_FREE(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { IO_RAW_FREE(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { IO_RAW_FREE(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { IO_RAW_FREE(p); }
+void operator delete(void* p) noexcept { raw_free(p); }
+void operator delete[](void* p) noexcept { raw_free(p); }
+void operator delete(void* p, std::size_t) noexcept { raw_free(p); }
+void operator delete[](void* p, std::size_t) noexcept { raw_free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { raw_free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { raw_free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { raw_free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { raw_free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { raw_free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { raw_free(p); }
 
 #include <vector>
 
