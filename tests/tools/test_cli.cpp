@@ -146,7 +146,7 @@ TEST_CASE("fennec-train: bad data directories", "[tools][cli]") {
   }
   // Test images of another size than the training images.
   make_dataset(dir, false, 40, 10);
-  std::vector<std::uint8_t> px(10 * 9 * 9, 0);
+  std::vector<std::uint8_t> px(40 * 64, 0);  // large enough for every array written below
   REQUIRE(fennec_tools::write_idx(dir.file("t10k-images-idx3-ubyte"), {10, 9, 9}, px.data(), false, error));
   expect_failure("--data " + quote(dir.str()), 1, "image size mismatch");
   // Images stored as a 2-D array.

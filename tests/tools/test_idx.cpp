@@ -27,7 +27,8 @@ std::vector<std::uint8_t> pattern(std::size_t n) {
 void write_bytes(const std::string& path, const std::vector<std::uint8_t>& b) {
   std::FILE* f = std::fopen(path.c_str(), "wb");
   REQUIRE(f);
-  REQUIRE(std::fwrite(b.data(), 1, b.size(), f) == b.size());
+  // fwrite's buffer must not be null even for 0 bytes (an empty vector's data() may be).
+  if (!b.empty()) REQUIRE(std::fwrite(b.data(), 1, b.size(), f) == b.size());
   std::fclose(f);
 }
 
