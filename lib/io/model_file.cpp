@@ -107,28 +107,40 @@ Result<ModelFileInfo> read_model_info(const void* data, std::size_t size) {
   return info;
 }
 
-Status load_model_parameters(const void* data, std::size_t size, Model& model,
-                             const LoadOptions& options) {
-  Result<ModelFileInfo> info = read_model_info(data, size);
-  if (!info.is_ok()) return info.status();
-  FENNEC_RETURN_IF_ERROR(check_model_matches(info.value(), model));
+namespace {
+
+// The checks and copy of load_model_parameters once the header is known to describe exactly
+// `size` bytes (shared with load_model so the header is decoded once, which also keeps the
+// loader's stack small on microcontrollers).
+Status load_checked_parameters(const unsigned char* bytes, std::size_t size, const ModelFileInfo& info,
+                               Model& model, const LoadOptions& options) {
+  FENNEC_RETURN_IF_ERROR(check_model_matches(info, model));
   // Whole-file CRC and finite check before a single parameter is written.
-  const unsigned char* bytes = static_cast<const unsigned char*>(data);
   const std::uint32_t crc = crc32(bytes, size - 4);
   const std::uint32_t stored = load_u32(bytes + size - 4);
   FENNEC_ENSURE(crc == stored, StatusCode::kCorruptData,
                 "CRC-32 mismatch: stored 0x%08lx, computed 0x%08lx (corrupted or torn file)",
                 static_cast<unsigned long>(stored), static_cast<unsigned long>(crc));
   if (options.check_finite) {
-    const unsigned char* p = bytes + info->header_bytes;
-    for (std::uint64_t i = 0; i < info->parameter_count; ++i, p += 4) {
+    const unsigned char* p = bytes + info.header_bytes;
+    for (std::uint64_t i = 0; i < info.parameter_count; ++i, p += 4) {
       FENNEC_ENSURE(finite_bits(load_u32(p)), StatusCode::kNonFinite,
                     "parameter %llu is NaN or Inf", static_cast<unsigned long long>(i));
     }
   }
-  MemoryReader mr(bytes + info->header_bytes, size - static_cast<std::size_t>(info->header_bytes));
+  MemoryReader mr(bytes + info.header_bytes, size - static_cast<std::size_t>(info.header_bytes));
   ByteReader r = mr.reader();
-  return read_model_parameters(r, info.value(), model, LoadOptions{});
+  return read_model_parameters(r, info, model, LoadOptions{});
+}
+
+}  // namespace
+
+Status load_model_parameters(const void* data, std::size_t size, Model& model,
+                             const LoadOptions& options) {
+  Result<ModelFileInfo> info = read_model_info(data, size);
+  if (!info.is_ok()) return info.status();
+  return load_checked_parameters(static_cast<const unsigned char*>(data), size, info.value(), model,
+                                 options);
 }
 
 namespace {
@@ -171,7 +183,8 @@ Result<Model> load_model(const void* data, std::size_t size, const ModelOptions&
   const Arena::Mark start = arena.mark();
   Result<Model> model = Model::bind(info->spec, options, arena);
   if (!model.is_ok()) return model.status();
-  const Status s = load_model_parameters(data, size, model.value(), load_options);
+  const Status s = load_checked_parameters(static_cast<const unsigned char*>(data), size,
+                                           info.value(), model.value(), load_options);
   if (!s.is_ok()) {
     arena.rewind(start);
     return s;
