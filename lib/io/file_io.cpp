@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "io/io_util.hpp"
+
 namespace fennec {
 
 namespace {
@@ -230,10 +232,7 @@ Result<Model> load_model_file(const char* path, const ModelOptions& options, Are
   ByteReader r = f.reader();
   Result<ModelFileInfo> info = open_model(f, path, r);
   if (!info.is_ok()) return info.status();
-  std::uint64_t bytes = info->parameter_count * 4;  // bounded by the file size just checked
-  FENNEC_ENSURE(bytes <= arena.remaining(), StatusCode::kOutOfMemory,
-                "arena too small: the model's %llu parameter bytes alone exceed the %zu free",
-                static_cast<unsigned long long>(bytes), arena.remaining());
+  FENNEC_RETURN_IF_ERROR(io_detail::check_parameters_fit(info->parameter_count, arena));
   const Arena::Mark start = arena.mark();
   Result<Model> model = Model::bind(info->spec, options, arena);
   if (!model.is_ok()) return model.status();

@@ -203,6 +203,15 @@ bool parameter_count(const ModelSpec& spec, std::uint64_t* count) {
   return true;
 }
 
+Status check_parameters_fit(std::uint64_t count, const Arena& arena) {
+  std::uint64_t bytes = 0;
+  FENNEC_ENSURE(mul_u64(count, 4, &bytes), StatusCode::kOutOfMemory, "parameter bytes overflow");
+  FENNEC_ENSURE(bytes <= arena.remaining(), StatusCode::kOutOfMemory,
+                "arena too small: the model's %llu parameter bytes alone exceed the %zu free",
+                static_cast<unsigned long long>(bytes), arena.remaining());
+  return Status::ok();
+}
+
 std::size_t encode_spec(const ModelSpec& spec, unsigned char* out) {
   std::uint64_t count = 0;
   parameter_count(spec, &count);

@@ -114,6 +114,11 @@ inline constexpr std::size_t kSpecMaxBytes = kSpecFixedBytes + kModelFileLayerRe
 // validate(spec), so this cannot overflow, but it is checked anyway.
 bool parameter_count(const ModelSpec& spec, std::uint64_t* count);
 
+// The model's parameters (`count` floats) must fit in what the arena has left. Every loader
+// checks this before plan()/bind, so a huge but valid spec never reaches size_t arithmetic
+// that could wrap on 32-bit targets, and the error names the real shortfall.
+Status check_parameters_fit(std::uint64_t count, const Arena& arena);
+
 // Encodes spec into `out` (kSpecMaxBytes at least); returns the byte count.
 std::size_t encode_spec(const ModelSpec& spec, unsigned char* out);
 // Reads the fixed part (num_layers checked against kMaxLayers) -- then the caller reads

@@ -143,27 +143,11 @@ Status load_model_parameters(const void* data, std::size_t size, Model& model,
                                  options);
 }
 
-namespace {
-
-// The parameter block must fit in what the arena has left: checked before plan() so a huge
-// (but valid) spec never reaches size_t arithmetic that could wrap on 32-bit targets.
-Status check_arena_room(const ModelFileInfo& info, const Arena& arena) {
-  std::uint64_t bytes = 0;
-  FENNEC_ENSURE(mul_u64(info.parameter_count, 4, &bytes), StatusCode::kOutOfMemory,
-                "parameter bytes overflow");
-  FENNEC_ENSURE(bytes <= arena.remaining(), StatusCode::kOutOfMemory,
-                "arena too small: the model's %llu parameter bytes alone exceed the %zu free",
-                static_cast<unsigned long long>(bytes), arena.remaining());
-  return Status::ok();
-}
-
-}  // namespace
-
 Result<Model> load_model(ByteReader& reader, const ModelOptions& options, Arena& arena,
                          const LoadOptions& load_options) {
   Result<ModelFileInfo> info = read_model_header(reader);
   if (!info.is_ok()) return info.status();
-  FENNEC_RETURN_IF_ERROR(check_arena_room(info.value(), arena));
+  FENNEC_RETURN_IF_ERROR(check_parameters_fit(info->parameter_count, arena));
   const Arena::Mark start = arena.mark();
   Result<Model> model = Model::bind(info->spec, options, arena);
   if (!model.is_ok()) return model.status();
@@ -179,7 +163,7 @@ Result<Model> load_model(const void* data, std::size_t size, const ModelOptions&
                          Arena& arena, const LoadOptions& load_options) {
   Result<ModelFileInfo> info = read_model_info(data, size);
   if (!info.is_ok()) return info.status();
-  FENNEC_RETURN_IF_ERROR(check_arena_room(info.value(), arena));
+  FENNEC_RETURN_IF_ERROR(check_parameters_fit(info->parameter_count, arena));
   const Arena::Mark start = arena.mark();
   Result<Model> model = Model::bind(info->spec, options, arena);
   if (!model.is_ok()) return model.status();

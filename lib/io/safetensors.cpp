@@ -532,12 +532,10 @@ Result<Model> load_safetensors(const void* data, std::size_t size, const Safeten
                                const ModelOptions& options, Arena& arena) {
   Result<ModelSpec> spec = read_safetensors_spec(data, size, import);
   if (!spec.is_ok()) return spec.status();
-  std::uint64_t count = 0, bytes = 0;
-  FENNEC_ENSURE(parameter_count(spec.value(), &count) && mul_u64(count, 4, &bytes) &&
-                    bytes <= arena.remaining(),
-                StatusCode::kOutOfMemory,
-                "arena too small: the model's %llu parameter bytes alone exceed the %zu free",
-                static_cast<unsigned long long>(bytes), arena.remaining());
+  std::uint64_t count = 0;
+  FENNEC_ENSURE(parameter_count(spec.value(), &count), StatusCode::kOutOfMemory,
+                "parameter count overflows");
+  FENNEC_RETURN_IF_ERROR(check_parameters_fit(count, arena));
   const Arena::Mark start = arena.mark();
   Result<Model> model = Model::bind(spec.value(), options, arena);
   if (!model.is_ok()) return model.status();
