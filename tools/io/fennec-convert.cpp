@@ -46,29 +46,7 @@ int main(int argc, char** argv) {
                             {{"activations", true}, {"loss", true}});
     std::vector<fennec::ActivationSpec> acts;
     fennec::SafetensorsImport import;
-    if (args.has("activations")) {
-      std::string list = args.str("activations", "");
-      std::size_t start = 0;
-      while (start <= list.size()) {
-        const std::size_t comma = list.find(',', start);
-        const std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        acts.push_back(fennec_tools::parse_activation_spec(item, "--activations"));
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-      }
-      import.activations = acts.data();
-      import.num_activations = acts.size();
-    }
-    if (args.has("loss")) {
-      const std::string l = args.str("loss", "");
-      bool found = false;
-      for (int k = 0; k <= static_cast<int>(fennec::Loss::kSigmoidBce); ++k)
-        if (l == fennec::loss_name(static_cast<fennec::Loss>(k))) {
-          import.loss = static_cast<fennec::Loss>(k);
-          found = true;
-        }
-      if (!found) throw fennec_tools::ArgError("--loss: unknown loss '" + l + "'");
-    }
+    fennec_tools::parse_import_flags(args, acts, import);
     const std::string in = positional[0], out = positional[1];
     const std::vector<unsigned char> bytes = fennec_tools::read_whole_file(in);
     const fennec::ModelSpec spec = fennec_tools::read_spec(bytes, in, import);

@@ -41,30 +41,7 @@ int main(int argc, char** argv) {
     if (path.empty()) throw fennec_tools::ArgError("--model is required");
     std::vector<fennec::ActivationSpec> acts;
     fennec::SafetensorsImport import;
-    if (args.has("activations")) {
-      const std::string list = args.str("activations", "");
-      std::size_t start = 0;
-      for (;;) {
-        const std::size_t comma = list.find(',', start);
-        acts.push_back(fennec_tools::parse_activation_spec(
-            list.substr(start, comma == std::string::npos ? std::string::npos : comma - start),
-            "--activations"));
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-      }
-      import.activations = acts.data();
-      import.num_activations = acts.size();
-    }
-    if (args.has("loss")) {
-      const std::string l = args.str("loss", "");
-      bool found = false;
-      for (int k = 0; k <= static_cast<int>(fennec::Loss::kSigmoidBce); ++k)
-        if (l == fennec::loss_name(static_cast<fennec::Loss>(k))) {
-          import.loss = static_cast<fennec::Loss>(k);
-          found = true;
-        }
-      if (!found) throw fennec_tools::ArgError("--loss: unknown loss '" + l + "'");
-    }
+    fennec_tools::parse_import_flags(args, acts, import);
     const std::size_t batch = args.integer("batch", 100, 1, 100000);
     fennec::ModelOptions options;
     options.mode = fennec::Mode::kInference;

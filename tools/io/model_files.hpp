@@ -13,6 +13,8 @@
 #include <fennec/io_file.hpp>
 #include <fennec/safetensors.hpp>
 
+#include "common/args.hpp"
+
 namespace fennec_tools {
 
 inline std::vector<unsigned char> read_whole_file(const std::string& path) {
@@ -26,6 +28,37 @@ inline std::vector<unsigned char> read_whole_file(const std::string& path) {
   std::fclose(f);
   if (err) throw std::runtime_error("cannot read " + path);
   return b;
+}
+
+// --activations a,b,c and --loss NAME, shared by fennec-infer and fennec-convert: how a
+// safetensors file (which stores only tensors) is turned into a network. `acts` owns the specs
+// `import` points at, so it must outlive `import`.
+inline void parse_import_flags(const Args& args, std::vector<fennec::ActivationSpec>& acts,
+                               fennec::SafetensorsImport& import) {
+  if (args.has("activations")) {
+    const std::string list = args.str("activations", "");
+    std::size_t start = 0;
+    for (;;) {
+      const std::size_t comma = list.find(',', start);
+      acts.push_back(parse_activation_spec(
+          list.substr(start, comma == std::string::npos ? std::string::npos : comma - start),
+          "--activations"));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    import.activations = acts.data();
+    import.num_activations = acts.size();
+  }
+  if (args.has("loss")) {
+    const std::string l = args.str("loss", "");
+    bool found = false;
+    for (int k = 0; k <= static_cast<int>(fennec::Loss::kSigmoidBce); ++k)
+      if (l == fennec::loss_name(static_cast<fennec::Loss>(k))) {
+        import.loss = static_cast<fennec::Loss>(k);
+        found = true;
+      }
+    if (!found) throw ArgError("--loss: unknown loss '" + l + "'");
+  }
 }
 
 inline bool is_fennec_model(const std::vector<unsigned char>& b) {
