@@ -39,7 +39,8 @@ class Model {
 
   // Validates spec and options, then takes exactly plan(spec, options).total() bytes (plus
   // alignment of the arena's next free byte) from `arena`. On failure the arena is rewound to
-  // where it was and the status says which block did not fit and by how much.
+  // where it was and the status says which block did not fit and by how much. Inference-only
+  // builds (FENNEC_INFERENCE_ONLY) refuse Mode::kTraining with kUnsupported.
   static Result<Model> bind(const ModelSpec& spec, const ModelOptions& options, Arena& arena);
 
   // Draw every layer's weights from its Init; biases set to zero; gradients and optimizer state

@@ -15,6 +15,11 @@ constexpr std::size_t kMaxBatch = 1u << 20;
 Status validate_options(const ModelOptions& o) {
   const int mode = static_cast<int>(o.mode);
   FENNEC_ENSURE(mode == 0 || mode == 1, StatusCode::kInvalidArgument, "mode %d out of range", mode);
+#if defined(FENNEC_INFERENCE_ONLY)
+  // This build has no backward or optimizer kernels (FENNEC_INFERENCE_ONLY).
+  FENNEC_ENSURE(o.mode == Mode::kInference, StatusCode::kUnsupported,
+                "this is an inference-only build of Fennec: bind with Mode::kInference");
+#endif
   FENNEC_ENSURE(o.max_batch >= 1 && o.max_batch <= kMaxBatch, StatusCode::kInvalidArgument,
                 "max_batch must be in [1, %zu], got %zu", kMaxBatch, o.max_batch);
   const int opt = static_cast<int>(o.optimizer);

@@ -85,6 +85,18 @@ void run_checks(unsigned char* buffer, Report& report) {
     report.check(small.used() == 0, "failed bind rewinds the arena", 0);
   }
 
+#if defined(FENNEC_INFERENCE_ONLY)
+  // 2b. This build carries no training kernels: a training bind is refused, not half-built.
+  {
+    fennec::ModelOptions training = kOptions;
+    training.mode = fennec::Mode::kTraining;
+    fennec::Arena whole(buffer, kArenaBytes);
+    fennec::Result<fennec::Model> r = fennec::Model::bind(kSpec, training, whole);
+    report.check(!r.is_ok() && r.status().code() == fennec::StatusCode::kUnsupported && whole.used() == 0,
+                 "inference-only build refuses Mode::kTraining", 0);
+  }
+#endif
+
   // 3. The exact plan size: bind succeeds and consumes exactly plan().total() bytes.
   fennec::Arena arena(buffer, kArenaBytes);
   fennec::Result<fennec::Model> bound = fennec::Model::bind(kSpec, kOptions, arena);

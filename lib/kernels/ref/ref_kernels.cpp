@@ -10,18 +10,6 @@ namespace {
 
 using std::size_t;
 
-// C = beta * C, with beta == 0 writing zeros (C is not read, it may hold NaN).
-void scale_c(const GemmArgs& g) {
-  for (size_t i = 0; i < g.m; ++i) {
-    float* c = g.c + i * g.ldc;
-    if (g.beta == 0.f) {
-      for (size_t j = 0; j < g.n; ++j) c[j] = 0.f;
-    } else if (g.beta != 1.f) {
-      for (size_t j = 0; j < g.n; ++j) c[j] *= g.beta;
-    }
-  }
-}
-
 void bias_act_fwd(size_t m, size_t n, float* y, size_t ldy, const float* bias, ActivationSpec act) {
   for (size_t i = 0; i < m; ++i) {
     float* row = y + i * ldy;
@@ -58,6 +46,22 @@ void gemm_nt(const GemmArgs& g) {
     }
   }
   epilogue(g);
+}
+
+#if !defined(FENNEC_INFERENCE_ONLY)
+// Training-only kernels: an inference-only build (FENNEC_INFERENCE_ONLY, e.g. Cortex-M) leaves
+// them out of its table, so a firmware image does not carry code it can never call.
+
+// C = beta * C, with beta == 0 writing zeros (C is not read, it may hold NaN).
+void scale_c(const GemmArgs& g) {
+  for (size_t i = 0; i < g.m; ++i) {
+    float* c = g.c + i * g.ldc;
+    if (g.beta == 0.f) {
+      for (size_t j = 0; j < g.n; ++j) c[j] = 0.f;
+    } else if (g.beta != 1.f) {
+      for (size_t j = 0; j < g.n; ++j) c[j] *= g.beta;
+    }
+  }
 }
 
 // C += alpha * A * B as rank-1 row updates, k blocked so a block of B rows stays in cache.
@@ -198,13 +202,16 @@ void adamw_step(const OptimStepArgs& o) {
   }
 }
 
+#endif  // !FENNEC_INFERENCE_ONLY
+
 constexpr KernelTable make_ref_table() {
   KernelTable t;
   t.isa = Isa::kRef;
   t.gemm_nt_f32 = gemm_nt;
+  t.bias_act_fwd_f32 = bias_act_fwd;
+#if !defined(FENNEC_INFERENCE_ONLY)
   t.gemm_nn_f32 = gemm_nn;
   t.gemm_tn_f32 = gemm_tn;
-  t.bias_act_fwd_f32 = bias_act_fwd;
   t.act_bwd_f32 = act_bwd;
   t.col_sum_f32 = col_sum;
   t.sum_squares_f32 = sum_squares;
@@ -217,6 +224,7 @@ constexpr KernelTable make_ref_table() {
   t.rmsprop_step_f32 = rmsprop_step;
   t.adam_step_f32 = adam_step;
   t.adamw_step_f32 = adamw_step;
+#endif
   return t;
 }
 
@@ -230,9 +238,12 @@ const KernelTable& ref_kernel_table() { return kRefTable; }
 
 namespace fennec::kernels {
 namespace {
-// Every kernel in the registry must have a reference implementation.
+// Every kernel in the registry must have a reference implementation (checked in full builds;
+// inference-only builds leave the training kernels null on purpose).
+#if !defined(FENNEC_INFERENCE_ONLY)
 #define FENNEC_KERNEL(id, Fn) static_assert(kRefTable.id != nullptr, "ref kernel missing: " #id);
 #include "kernels/kernel_list.def"
 #undef FENNEC_KERNEL
+#endif
 }  // namespace
 }  // namespace fennec::kernels
