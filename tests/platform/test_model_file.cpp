@@ -6,6 +6,8 @@
 // qemu-system-arm: every single-byte corruption and the streaming reader.
 #include <catch2/catch.hpp>
 
+#include "catch_report.hpp"
+
 #include <cstring>
 #include <vector>
 
@@ -14,21 +16,7 @@
 
 namespace {
 
-struct CatchReport {
-  int passed = 0, failed = 0;
-  void check(bool ok, const char* what, int index) {
-    INFO(what << " [case " << index << "]");
-    CHECK(ok);
-    ok ? ++passed : ++failed;
-  }
-  void check_near(float got, float want, float tol, const char* what, int index) {
-    INFO(what << " [case " << index << "]: got " << got << ", want " << want << ", tol " << tol);
-    const float d = got > want ? got - want : want - got;
-    const bool ok = d <= tol;  // NaN fails
-    CHECK(ok);
-    ok ? ++passed : ++failed;
-  }
-};
+using platform_test::CatchReport;
 
 alignas(fennec::kArenaAlignment) unsigned char g_arena[sensor_model::kArenaBytes];
 unsigned char g_file[sensor_model::kModelFileBytes];

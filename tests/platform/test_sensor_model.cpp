@@ -2,25 +2,12 @@
 // table: the same weights, inputs, expected logits and tolerances as the firmware.
 #include <catch2/catch.hpp>
 
+#include "catch_report.hpp"
 #include "sensor_checks.hpp"
 
 namespace {
 
-struct CatchReport {
-  int passed = 0, failed = 0;
-  void check(bool ok, const char* what, int index) {
-    INFO(what << " [case " << index << "]");
-    CHECK(ok);
-    ok ? ++passed : ++failed;
-  }
-  void check_near(float got, float want, float tol, const char* what, int index) {
-    INFO(what << " [case " << index << "]: got " << got << ", want " << want << ", tol " << tol);
-    const float d = got > want ? got - want : want - got;
-    const bool ok = d <= tol;  // NaN fails
-    CHECK(ok);
-    ok ? ++passed : ++failed;
-  }
-};
+using platform_test::CatchReport;
 
 alignas(fennec::kArenaAlignment) unsigned char g_arena[sensor_model::kArenaBytes];
 
