@@ -42,6 +42,15 @@ Status check_input(const Model& m, ConstMatrixView x, const char* who) {
   return Status::ok();
 }
 
+// Every GEMM the model runs goes through here: it hands the call the model's packing scratch,
+// whose size plan() derived from the same (m, n, k) bound the DCHECK verifies.
+void run_gemm(kernels::GemmFn fn, kernels::GemmArgs g, float* scratch, std::size_t scratch_floats) {
+  g.scratch = scratch;
+  g.scratch_floats = scratch_floats;
+  FENNEC_DCHECK(gemm_scratch_floats(g.m, g.n, g.k) <= scratch_floats);
+  fn(g);
+}
+
 }  // namespace
 
 Result<Model> Model::bind(const ModelSpec& spec, const ModelOptions& options, Arena& arena) {
@@ -148,10 +157,7 @@ Result<ConstMatrixView> Model::forward(ConstMatrixView x) {
     g.ldc = layer.units;
     g.bias = params_ + bias_offset_[l];
     g.act = layer.activation;
-    g.scratch = scratch_;
-    g.scratch_floats = scratch_floats_;
-    FENNEC_DCHECK(gemm_scratch_floats(g.m, g.n, g.k) <= scratch_floats_);
-    kernels_->gemm_nt_f32(g);
+    run_gemm(kernels_->gemm_nt_f32, g, scratch_, scratch_floats_);
     in = ConstMatrixView(out, batch, layer.units);
   }
   last_batch_ = batch;
@@ -204,10 +210,7 @@ Status Model::backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView in
     gw.ldb = in.stride;
     gw.c = grads_ + weight_offset_[l];
     gw.ldc = fan_in;
-    gw.scratch = scratch_;
-    gw.scratch_floats = scratch_floats_;
-    FENNEC_DCHECK(gemm_scratch_floats(gw.m, gw.n, gw.k) <= scratch_floats_);
-    kernels_->gemm_tn_f32(gw);
+    run_gemm(kernels_->gemm_tn_f32, gw, scratch_, scratch_floats_);
     kernels_->col_sum_f32(batch, units, dy, units, grads_ + bias_offset_[l]);
     // dX = dZ * W  (batch x fan_in), into the other buffer or the caller's input gradient.
     float* dx = nullptr;
@@ -229,10 +232,7 @@ Status Model::backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView in
       gx.ldb = fan_in;
       gx.c = dx;
       gx.ldc = lddx;
-      gx.scratch = scratch_;
-      gx.scratch_floats = scratch_floats_;
-      FENNEC_DCHECK(gemm_scratch_floats(gx.m, gx.n, gx.k) <= scratch_floats_);
-      kernels_->gemm_nn_f32(gx);
+      run_gemm(kernels_->gemm_nn_f32, gx, scratch_, scratch_floats_);
       dy = dx;
     }
   }
