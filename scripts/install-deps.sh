@@ -8,6 +8,6 @@ $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends \
   build-essential cmake ninja-build git ca-certificates pkg-config \
   libxsimd-dev catch2 libbenchmark-dev libopenblas-dev libeigen3-dev zlib1g-dev \
-  g++-aarch64-linux-gnu g++-arm-linux-gnueabihf gcc-arm-none-eabi libnewlib-arm-none-eabi \
+  g++-aarch64-linux-gnu g++-arm-linux-gnueabihf gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-dev \
   binutils-arm-none-eabi qemu-user qemu-system-arm \
   clang libclang-rt-14-dev python3 python3-numpy librsvg2-bin dataset-fashion-mnist
