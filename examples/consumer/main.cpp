@@ -26,7 +26,7 @@ int main() {
     if (!trainer->step(batch, fennec::Targets::classes(y)).is_ok()) return 1;
   auto eval = trainer->evaluate(batch, fennec::Targets::classes(y));
   if (!eval.is_ok()) return 1;
-  std::printf("installed fennec: XOR %zu/4 correct, arena %zu bytes, kernels %s\n", eval->correct,
-              arena.used(), fennec::isa_name(model->isa()));
+  std::printf("installed fennec %s: XOR %zu/4 correct, arena %zu bytes, kernels %s\n",
+              fennec::kLibraryVersionString, eval->correct, arena.used(), fennec::isa_name(model->isa()));
   return eval->correct == 4 ? 0 : 1;
 }

@@ -14,3 +14,4 @@
 #include "fennec/status.hpp"
 #include "fennec/tensor.hpp"
 #include "fennec/trainer.hpp"
+#include "fennec/version.hpp"

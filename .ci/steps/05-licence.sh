@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Every source, header, script and build file names its licence (SPDX line near the top).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+python3 scripts/spdx.py
