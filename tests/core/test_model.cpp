@@ -221,11 +221,17 @@ TEST_CASE("model: dense layer gradients for every activation", "[model][gradchec
   for (const ActivationSpec& a : acts) {
     INFO("activation " << activation_name(a.kind));
     const ModelSpec s = ModelSpec(6).dense(4, a, Init::xavier_normal()).with_loss(Loss::kMse);
-    const ModelOptions o{Mode::kTraining, 8, OptimizerKind::kSgd, Isa::kRef};
-    OwnedArena arena(plan(s, o).total());
-    Model m = bind_or_fail(s, o, arena);
-    check_gradients(m, 5, 6, seed++, false);   // partial batch (5 of 8)
-    check_gradients(m, 8, 9, seed++, false);   // full batch, strided input
+    // The reference table, and the one kAuto picks (a SIMD table where there is one): each
+    // activation's forward and backward kernels of that table against finite differences.
+    for (Isa isa : {Isa::kRef, Isa::kAuto}) {
+      INFO("isa " << isa_name(isa));
+      const ModelOptions o{Mode::kTraining, 8, OptimizerKind::kSgd, isa};
+      OwnedArena arena(plan(s, o).total());
+      Model m = bind_or_fail(s, o, arena);
+      check_gradients(m, 5, 6, seed, false);      // partial batch (5 of 8)
+      check_gradients(m, 8, 9, seed + 1, false);  // full batch, strided input
+    }
+    seed += 2;
   }
 }
 
@@ -257,16 +263,19 @@ TEST_CASE("model: 3-layer network gradients for every loss", "[model][gradcheck]
     }
     seed += 2;
   }
-  // Sigmoid and ReLU hidden layers too.
+  // Sigmoid and ReLU hidden layers too, so every activation runs through both tables.
   const ModelSpec s2 = ModelSpec(4)
                            .dense(9, ActivationSpec::sigmoid(), Init::xavier_uniform())
                            .dense(8, ActivationSpec::relu(), Init::he_uniform())
                            .dense(3, ActivationSpec::tanh(), Init::glorot_normal())
                            .with_loss(Loss::kMse);
-  const ModelOptions o2{Mode::kTraining, 7, OptimizerKind::kMomentum, Isa::kRef};
-  OwnedArena arena2(plan(s2, o2).total());
-  Model m2 = bind_or_fail(s2, o2, arena2);
-  check_gradients(m2, 7, 4, 300, false);
+  for (Isa isa : {Isa::kRef, Isa::kAuto}) {
+    INFO("isa " << isa_name(isa));
+    const ModelOptions o2{Mode::kTraining, 7, OptimizerKind::kMomentum, isa};
+    OwnedArena arena2(plan(s2, o2).total());
+    Model m2 = bind_or_fail(s2, o2, arena2);
+    check_gradients(m2, 7, 4, 300, false);
+  }
 }
 
 TEST_CASE("model: layout is one contiguous, aligned, zero-padded block", "[model]") {

@@ -177,28 +177,32 @@ TEST_CASE("optim: AdaGrad and RMSProp by hand", "[optim]") {
 }
 
 TEST_CASE("optim: Adam bias correction at t = 1, 2, 3 by hand", "[optim]") {
-  // lr 0.125, beta1 0.5, beta2 0.75, eps 1e-8; w0 = 1; g = 0.5, -0.25, 1.0.
+  // lr 0.125, beta1 0.5, beta2 0.75, eps 0.25 (large, so where eps enters shows: it is added to
+  // sqrt(vhat), not inside the root); w0 = 1; g = 0.5, -0.25, 1.0. All inputs exact in float.
   // t=1: m = 0.25, v = 0.0625; mhat = 0.25/0.5 = 0.5, vhat = 0.0625/0.25 = 0.25;
-  //      w = 1 - 0.125*0.5/(0.5 + 1e-8) = 0.8750000025
+  //      w = 1 - 0.125*0.5/(sqrt(0.25) + 0.25) = 1 - 0.0625/0.75 = 11/12 = 0.91666...
+  //      (eps inside the root would give 1 - 0.0625/sqrt(0.5) = 0.91161...)
   // t=2: m = 0.125 - 0.125 = 0, v = 0.046875 + 0.015625 = 0.0625; mhat = 0 -> w unchanged
-  // t=3: m = 0.5, v = 0.046875 + 0.25 = 0.296875; mhat = 0.5/(1-0.125) = 0.571428...,
-  //      vhat = 0.296875/(1-0.421875) = 0.513513...; w = 0.775322758901783
-  // Without bias correction t=3 would give 0.8750000025 - 0.125*0.5/sqrt(0.296875) = 0.760...
+  // t=3: m = 0.5, v = 0.046875 + 0.25 = 0.296875 = 19/64; mhat = 0.5/(1-0.125) = 4/7,
+  //      vhat = (19/64)/(1-0.421875) = (19/64)/(37/64) = 19/37, sqrt(19/37) = 0.7165986...;
+  //      w = 11/12 - 0.125*(4/7)/(0.7165986 + 0.25) = 11/12 - 0.0738968... = 0.842769835560725
+  //      (eps inside the root: 11/12 - (1/14)/sqrt(19/37 + 0.25) = 0.83492...)
+  // Without bias correction t=3 would give 11/12 - 0.0625/(sqrt(0.296875) + 0.25) = 0.83804...
   // Tolerance atol 1e-7 (float w).
   Lib l({1.f});
-  const OptimizerConfig c = OptimizerConfig::adam(0.125f, 0.5f, 0.75f, 1e-8f);
+  const OptimizerConfig c = OptimizerConfig::adam(0.125f, 0.5f, 0.75f, 0.25f);
   REQUIRE(l.step(c, {0.5f}, 1).is_ok());
   CHECK(l.s0[0] == 0.25f);
   CHECK(l.s1[0] == 0.0625f);
-  CHECK(close(l.w[0], 0.8750000025, 1e-7, 0));
+  CHECK(close(l.w[0], 11.0 / 12.0, 1e-7, 0));
   REQUIRE(l.step(c, {-0.25f}, 2).is_ok());
   CHECK(l.s0[0] == 0.f);
   CHECK(l.s1[0] == 0.0625f);
-  CHECK(close(l.w[0], 0.8750000025, 1e-7, 0));
+  CHECK(close(l.w[0], 11.0 / 12.0, 1e-7, 0));
   REQUIRE(l.step(c, {1.f}, 3).is_ok());
   CHECK(l.s0[0] == 0.5f);
   CHECK(l.s1[0] == 0.296875f);
-  CHECK(close(l.w[0], 0.775322758901783, 1e-7, 0));
+  CHECK(close(l.w[0], 0.842769835560725, 1e-7, 0));
 }
 
 TEST_CASE("optim: AdamW decays decoupled, Adam with weight decay is L2", "[optim]") {

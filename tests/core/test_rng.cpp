@@ -114,8 +114,11 @@ TEST_CASE("rng: state()/set_state() continue the exact sequence, spare normal in
 // against an independent reference), uniform01 = (27 bits * 2^26 + 26 bits) / 2^53, Lemire's
 // unbiased below(), Marsaglia polar normals (u returned first, v kept as the spare) using
 // portable_log (frexp range reduction to [sqrt(1/2), sqrt(2)), atanh series to f^25, split ln2;
-// checked below against std::log). Obtained on x86-64 (glibc, gcc 12, Debug). The numbers pin the exact bits so every platform (x86-64, aarch64, armv7,
-// any libm) must reproduce them; a deliberate change of generator must update them here.
+// checked below against std::log). Obtained on x86-64 (glibc, gcc 12, Debug), and derived again
+// without the library, from the algorithms alone, by golden/make_golden.py (the CTest test
+// golden_checksums_from_algorithms compares them). The numbers pin the exact bits so every
+// platform (x86-64, aarch64, armv7, any libm) must reproduce them; a deliberate change of
+// generator must update them here and in the script.
 TEST_CASE("rng: committed checksum of the first values for seed 42", "[rng]") {
   Rng rng(42);
   Fnv u, n;

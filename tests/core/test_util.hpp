@@ -21,20 +21,6 @@ inline bool close(double x, double r, double atol, double rtol) {
   return std::fabs(x - r) <= atol + rtol * std::fabs(r);
 }
 
-// FENNEC_TEST_SCALE (default 1): multiplies the size of the few sweeps that are cheap to shrink
-// (random shapes in the gradient checks, plan combinations). Set it below 1 (e.g. 0.25) under
-// qemu; the learning tests are already small enough to run unscaled there.
-inline double test_scale() {
-  const char* s = std::getenv("FENNEC_TEST_SCALE");
-  if (!s) return 1.0;
-  const double v = std::atof(s);
-  return v > 0 ? v : 1.0;
-}
-inline std::size_t scaled(std::size_t n) {
-  const double v = static_cast<double>(n) * test_scale();
-  return v < 1.0 ? 1 : static_cast<std::size_t>(v);
-}
-
 // Byte copy of a vector view, for bit-identity checks.
 inline std::vector<unsigned char> bytes_of(fennec::ConstVectorView v) {
   std::vector<unsigned char> b(v.size * sizeof(float));

@@ -1,6 +1,6 @@
 // Checkpoints: resume equivalence (N steps straight == N/2 + checkpoint + restore into fresh
-// objects + N/2, bit for bit, for optimizers with 0, 1 and 2 state slots; once through a real
-// fresh process), the crash-safe two-slot file protocol, and refusal of mismatched trainers.
+// objects + N/2, bit for bit, for every optimizer; once through a real fresh process), the
+// crash-safe two-slot file protocol, and refusal of mismatched trainers.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,7 +13,10 @@ using namespace io_test;
 
 namespace {
 
-constexpr std::size_t kBatch = 4;
+// Each batch draws kBatch * 5 = 15 normals: an odd count, so after an odd number of batches the
+// data Rng holds a pending polar-method spare and a checkpoint must carry it (has_spare and its
+// value) for the resumed stream to continue; the resume points below are odd batch counts.
+constexpr std::size_t kBatch = 3;
 
 // The data stream: each batch is drawn from the data Rng, so "where we are in the data" is the
 // Rng state plus a batch counter (saved in the user blob).
@@ -81,6 +84,14 @@ struct Resumed {
   }
 };
 
+// The whole Rng state: the xoshiro words, the spare flag and the spare's bits.
+void require_same_rng(const Rng& a, const Rng& b) {
+  const Rng::State x = a.state(), y = b.state();
+  CHECK(std::memcmp(x.s, y.s, sizeof(x.s)) == 0);
+  CHECK(x.has_spare == y.has_spare);
+  CHECK(std::memcmp(&x.spare, &y.spare, sizeof(x.spare)) == 0);
+}
+
 void require_same(const Model& a, const Model& b, OptimizerKind k) {
   REQUIRE(param_bytes(a) == param_bytes(b));
   for (std::size_t s = 0; s < optimizer_state_slots(k); ++s)
@@ -90,15 +101,16 @@ void require_same(const Model& a, const Model& b, OptimizerKind k) {
 }  // namespace
 
 TEST_CASE("checkpoint: N steps == N/2 + checkpoint + resume + N/2, bit-exact", "[io][checkpoint]") {
-  for (OptimizerKind k : {OptimizerKind::kSgd, OptimizerKind::kMomentum, OptimizerKind::kAdam,
-                          OptimizerKind::kAdamW, OptimizerKind::kRmsProp}) {
+  for (int ki = 0; ki < kOptimizerCount; ++ki) {
+    const OptimizerKind k = static_cast<OptimizerKind>(ki);
     INFO(optimizer_name(k));
-    constexpr int N = 24;
+    constexpr int N = 22;  // resume after 11 batches: 165 normals drawn, a spare pending
     Run straight(k);
     straight.steps(N);
 
     Run first(k);
     first.steps(N / 2);
+    REQUIRE(first.data_rng.state().has_spare == 1);
     const Bytes ckpt = first.checkpoint();
 
     Result<CheckpointInfo> info = read_checkpoint_info(ckpt.data(), ckpt.size());
@@ -111,6 +123,7 @@ TEST_CASE("checkpoint: N steps == N/2 + checkpoint + resume + N/2, bit-exact", "
                                sizeof(r.batches))
                 .is_ok());
     CHECK(r.batches == N / 2);
+    require_same_rng(r.data_rng, first.data_rng);
     CHECK(r.trainer.step_count() == N / 2);
     CHECK(r.trainer.config().optimizer.lr == first.trainer.config().optimizer.lr);
     require_same(r.model, first.m.model, k);
@@ -123,13 +136,12 @@ TEST_CASE("checkpoint: N steps == N/2 + checkpoint + resume + N/2, bit-exact", "
     }
     CHECK(r.trainer.step_count() == straight.trainer.step_count());
     require_same(r.model, straight.m.model, k);
-    const Rng::State a = r.data_rng.state(), b = straight.data_rng.state();
-    CHECK(std::memcmp(a.s, b.s, sizeof(a.s)) == 0);
+    require_same_rng(r.data_rng, straight.data_rng);
   }
 }
 
 TEST_CASE("checkpoint: resume in a fresh process through a file", "[io][checkpoint][file]") {
-  constexpr int N = 20;
+  constexpr int N = 30;  // the last checkpoint is after 15 batches: a spare normal pending
   const OptimizerKind k = OptimizerKind::kAdam;
   const std::string path = temp_dir() + "/fresh.ckpt";
   std::remove(path.c_str());
@@ -159,6 +171,7 @@ TEST_CASE("checkpoint: resume in a fresh process through a file", "[io][checkpoi
   CHECK(info->info.step == N / 2);
   Resumed r(info->info);
   REQUIRE(restore_checkpoint_file(path.c_str(), r.trainer, r.data_rng, &r.batches, sizeof(r.batches)).is_ok());
+  CHECK(r.data_rng.state().has_spare == 1);
   for (int i = 0; i < N / 2; ++i) {
     Data d;
     d.draw(r.data_rng);
@@ -168,6 +181,7 @@ TEST_CASE("checkpoint: resume in a fresh process through a file", "[io][checkpoi
   Run straight(k);
   straight.steps(N);
   require_same(r.model, straight.m.model, k);
+  require_same_rng(r.data_rng, straight.data_rng);
 }
 
 TEST_CASE("checkpoint: two slots, torn or corrupt newest falls back to the previous", "[io][checkpoint][file]") {

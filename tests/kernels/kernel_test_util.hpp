@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -77,11 +78,32 @@ inline std::vector<float> uniform(std::mt19937& rng, std::size_t n, float lo = -
   return v;
 }
 
-// |x - r| <= atol + rtol*|r|; NaN equals NaN only when both are NaN.
+// |x - r| <= atol + rtol*|r|. A NaN on either side is never close: every kernel output compared
+// this way must be a number (C pre-filled with NaN for beta == 0 must not leak into any table's
+// result, the reference's included). A test that expects a NaN checks std::isnan itself.
 inline bool close(double x, double r, double atol, double rtol) {
-  if (std::isnan(x) || std::isnan(r)) return std::isnan(x) && std::isnan(r);
+  if (std::isnan(x) || std::isnan(r)) return false;
   if (std::isinf(x) || std::isinf(r)) return x == r;
   return std::fabs(x - r) <= atol + rtol * std::fabs(r);
+}
+
+// Whether buf[i] lies in the (m x n) block that starts at `off` with row stride ld.
+inline bool in_block(std::size_t i, std::size_t off, std::size_t m, std::size_t n, std::size_t ld) {
+  return i >= off && (i - off) / ld < m && (i - off) % ld < n;
+}
+
+// Entries of `out` outside that block that differ from the sentinel `before` held there (a
+// kernel may write only its block). Compared with the sentinel itself, never with another
+// table's output, so a write past the end that the reference makes too is still caught.
+inline std::size_t canaries_overwritten(const std::vector<float>& out, const std::vector<float>& before,
+                                        std::size_t off, std::size_t m, std::size_t n, std::size_t ld) {
+  std::size_t bad = 0;
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (!in_block(i, off, m, n, ld) && std::memcmp(&out[i], &before[i], sizeof(float)) != 0) {
+      if (bad < 3) FAIL_CHECK("wrote outside its block at [" << i << "]: " << out[i] << ", was " << before[i]);
+      ++bad;
+    }
+  return bad;
 }
 
 // Sizes around the lane count L (STYLE.md): {1, L-1, L, L+1, 2L+3, 3L, 64, 257}.

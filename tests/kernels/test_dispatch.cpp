@@ -31,6 +31,18 @@ struct EnvGuard {
   }
 };
 
+// The table a model bound with Isa::kAuto runs (the active table, as dispatch sees it).
+Isa auto_model_table() {
+  const ModelSpec spec = ModelSpec(8).dense(4, ActivationSpec::relu());
+  const ModelOptions opts{Mode::kInference, 1, OptimizerKind::kSgd, Isa::kAuto};
+  std::vector<unsigned char> bytes(plan(spec, opts).total() + kArenaAlignment);
+  Arena arena(bytes.data(), bytes.size());
+  Result<Model> model = Model::bind(spec, opts, arena);
+  REQUIRE(model.is_ok());
+  CHECK(model->isa() == model->kernel_table().isa);
+  return model->kernel_table().isa;
+}
+
 }  // namespace
 
 TEST_CASE("every compiled kernel table is complete and labelled", "[kernels][dispatch]") {
@@ -45,10 +57,19 @@ TEST_CASE("every compiled kernel table is complete and labelled", "[kernels][dis
 #undef FENNEC_KERNEL
     if (isa != Isa::kRef) CHECK(t->gemm_nt_f32 != ref().gemm_nt_f32);
   }
+#if FENNEC_TEST_SIMD_BUILD
 #if defined(__x86_64__)
   // One x86-64 binary carries every x86 table (arch.cmake); the baseline always runs.
   CHECK(isa_compiled(Isa::kSse2));
   CHECK(isa_supported(Isa::kSse2));
+#endif
+#else
+  // FENNEC_SIMD=OFF: the reference is the only table, so it is what kAuto picks.
+  for (Isa isa : {Isa::kSse2, Isa::kAvx2Fma, Isa::kAvx512, Isa::kNeon, Isa::kNeon64}) {
+    INFO(isa_name(isa));
+    CHECK(!isa_compiled(isa));
+  }
+  CHECK(best_isa() == Isa::kRef);
 #endif
 }
 
@@ -70,15 +91,8 @@ TEST_CASE("the active ISA is the expected one", "[kernels][dispatch]") {
     for (Isa isa : {Isa::kSse2, Isa::kAvx2Fma, Isa::kAvx512})
       if (isa_supported(isa)) CHECK(static_cast<int>(best) >= static_cast<int>(isa));
   }
-  // A model bound with kAuto reports the same table.
-  const ModelSpec spec = ModelSpec(8).dense(4, ActivationSpec::relu());
-  const ModelOptions opts{Mode::kInference, 1, OptimizerKind::kSgd, Isa::kAuto};
-  std::vector<unsigned char> bytes(plan(spec, opts).total() + kArenaAlignment);
-  Arena arena(bytes.data(), bytes.size());
-  Result<Model> model = Model::bind(spec, opts, arena);
-  REQUIRE(model.is_ok());
-  CHECK(model->isa() == best);
-  CHECK(model->kernel_table().isa == best);
+  // A model bound with kAuto runs that table.
+  CHECK(auto_model_table() == best);
 }
 
 TEST_CASE("FENNEC_ISA caps the automatic choice", "[kernels][dispatch]") {
@@ -92,14 +106,29 @@ TEST_CASE("FENNEC_ISA caps the automatic choice", "[kernels][dispatch]") {
     CHECK(best_isa() == st.isa);
   }
 #if defined(__x86_64__)
-  setenv("FENNEC_ISA", "sse2", 1);
-  CHECK(best_isa() == Isa::kSse2);
+  // Every x86 cap in rank order (a cap admits the tables ranked at or below it). A cap the CPU
+  // runs is obeyed exactly, also below the best table; a cap this CPU (or build) cannot run is
+  // ignored down to the choice under the next lower cap, so the active table is always one the
+  // CPU runs; and the top cap chooses what no cap chooses. (Which branch each cap takes depends
+  // on the CPU: CI runs this natively and under qemu's qemu64 and Haswell CPUs.)
+  unsetenv("FENNEC_ISA");
+  const Isa uncapped = best_isa();
+  Isa below = Isa::kRef;  // the choice under the next lower cap
+  for (Isa cap : {Isa::kSse2, Isa::kAvx2Fma, Isa::kAvx512}) {
+    setenv("FENNEC_ISA", isa_name(cap), 1);
+    const Isa got = best_isa();
+    INFO("FENNEC_ISA=" << isa_name(cap) << " chose " << isa_name(got) << ", CPU runs the cap: " << isa_supported(cap));
+    CHECK(got == (isa_supported(cap) ? cap : below));
+    CHECK(isa_supported(got));
+    CHECK(auto_model_table() == got);
+    below = got;
+  }
+  CHECK(below == uncapped);
+  // "avx2" is the same cap as "avx2fma".
+  setenv("FENNEC_ISA", "avx2fma", 1);
+  const Isa avx2fma = best_isa();
   setenv("FENNEC_ISA", "avx2", 1);
-  CHECK(best_isa() == (isa_supported(Isa::kAvx2Fma) ? Isa::kAvx2Fma : Isa::kSse2));
-  // A cap above the CPU is ignored: the best runnable table below it.
-  setenv("FENNEC_ISA", "avx512", 1);
-  const Isa capped = best_isa();
-  CHECK(isa_supported(capped));
+  CHECK(best_isa() == avx2fma);
 #endif
   unsetenv("FENNEC_ISA");
   const Isa best = best_isa();

@@ -1,7 +1,9 @@
 // Elementwise and reduction kernels of every SIMD table against the scalar reference:
 // bias_act_fwd_f32, act_bwd_f32, col_sum_f32, sum_squares_f32, scale_f32, clamp_f32.
 // Sizes {1, L-1, L, L+1, 2L+3, 3L, 64, 257} for the table's lane count L, pointer offsets
-// {0, 1, 3} floats, row strides padded by the offset (padding must stay untouched).
+// {0, 1, 3} floats, row strides padded by the offset. Every float outside a kernel's block (the
+// offset before it, the padding columns, the canaries after it) holds a sentinel that the
+// reference and each SIMD table must leave as it was.
 #include <cfloat>
 #include <cmath>
 #include <limits>
@@ -44,28 +46,33 @@ TEST_CASE("bias_act_fwd_f32 and act_bwd_f32 match the reference", "[kernels][ele
               const std::size_t ld = n + off;
               // Pre-activations wide enough to saturate sigmoid/tanh and cross zero.
               std::vector<float> y0 = uniform(rng, off + m * ld, -12.f, 12.f);
-              for (std::size_t i = 0; i < m; ++i)
-                for (std::size_t j = n; j < ld; ++j) y0[off + i * ld + j] = kCanary;
+              for (std::size_t i = 0; i < y0.size(); ++i)
+                if (!in_block(i, off, m, n, ld)) y0[i] = kCanary;
               const std::vector<float> bias = uniform(rng, off + n);
               const float* b = with_bias ? bias.data() + off : nullptr;
               std::vector<float> yr = y0, yx = y0;
               ref().bias_act_fwd_f32(m, n, yr.data() + off, ld, b, act);
               st.table->bias_act_fwd_f32(m, n, yx.data() + off, ld, b, act);
-              std::size_t bad = 0;
+              std::size_t bad =
+                  canaries_overwritten(yr, y0, off, m, n, ld) + canaries_overwritten(yx, y0, off, m, n, ld);
               for (std::size_t i = 0; i < yr.size(); ++i)
-                if (!close(yx[i], yr[i], kActAtol, kActRtol) && bad++ < 3)
+                if (in_block(i, off, m, n, ld) && !close(yx[i], yr[i], kActAtol, kActRtol) && bad++ < 3)
                   FAIL_CHECK("fwd [" << i << "] " << yx[i] << " vs ref " << yr[i]);
 
               // Backward from the (reference) outputs; dy in [-1, 1]. A few rounded products:
               // 4 eps relative, plus |dy| eps absolute because tanh' = 1 - y*y cancels near
               // |y| = 1, where the reference's rounding of y*y (eps/2 absolute) dominates and a
               // contracted FMA (the SIMD code) is exact.
-              const std::vector<float> dy0 = uniform(rng, off + m * ld);
+              std::vector<float> dy0 = uniform(rng, off + m * ld);
+              for (std::size_t i = 0; i < dy0.size(); ++i)
+                if (!in_block(i, off, m, n, ld)) dy0[i] = kCanary;
               std::vector<float> dr = dy0, dx = dy0;
               ref().act_bwd_f32(m, n, yr.data() + off, ld, dr.data() + off, ld, act);
               st.table->act_bwd_f32(m, n, yr.data() + off, ld, dx.data() + off, ld, act);
+              bad += canaries_overwritten(dr, dy0, off, m, n, ld) + canaries_overwritten(dx, dy0, off, m, n, ld);
               for (std::size_t i = 0; i < dr.size(); ++i)
-                if (!close(dx[i], dr[i], std::fabs(dy0[i]) * FLT_EPSILON, 4 * FLT_EPSILON) && bad++ < 3)
+                if (in_block(i, off, m, n, ld) &&
+                    !close(dx[i], dr[i], std::fabs(dy0[i]) * FLT_EPSILON, 4 * FLT_EPSILON) && bad++ < 3)
                   FAIL_CHECK("bwd [" << i << "] " << dx[i] << " vs ref " << dr[i]);
               CHECK(bad == 0);
             }
@@ -83,12 +90,15 @@ TEST_CASE("col_sum_f32 matches the reference", "[kernels][reduction]") {
           INFO(st.name << " m=" << m << " n=" << n << " off=" << off);
           const std::size_t ld = n + off;
           const std::vector<float> a = uniform(rng, off + m * ld);
-          std::vector<float> r(n + 2, kCanary), x(n + 2, kCanary);
+          const std::vector<float> out0(n + 2, kCanary);  // out at +1, one canary each side
+          std::vector<float> r = out0, x = out0;
           ref().col_sum_f32(m, n, a.data() + off, ld, r.data() + 1);
           st.table->col_sum_f32(m, n, a.data() + off, ld, x.data() + 1);
+          CHECK(canaries_overwritten(r, out0, 1, 1, n, n + 1) == 0);
+          CHECK(canaries_overwritten(x, out0, 1, 1, n, n + 1) == 0);
           // Sum of m terms in |a| <= 1: error <= m eps sum|a| <= m^2 eps (any order).
           const double atol = static_cast<double>(m) * m * FLT_EPSILON;
-          for (std::size_t j = 0; j < n + 2; ++j) CHECK(close(x[j], r[j], atol, 0));
+          for (std::size_t j = 1; j <= n; ++j) CHECK(close(x[j], r[j], atol, 0));
         }
   }
 }
@@ -133,18 +143,29 @@ TEST_CASE("scale_f32 and clamp_f32 match the reference exactly", "[kernels][elem
       for (std::size_t off : kOffsets) {
         INFO(st.name << " n=" << n << " off=" << off);
         std::vector<float> x0 = uniform(rng, off + n + 2, -2.f, 2.f);
-        x0[off + n] = x0[off + n + 1] = kCanary;
-        x0[off + n / 2] = std::numeric_limits<float>::quiet_NaN();  // NaN stays NaN in clamp
+        for (std::size_t i = 0; i < x0.size(); ++i)
+          if (!in_block(i, off, 1, n, n + 2)) x0[i] = kCanary;  // the offset and two floats after
+        const std::size_t nan_at = off + n / 2;
+        x0[nan_at] = std::numeric_limits<float>::quiet_NaN();  // NaN stays NaN in scale and clamp
+        // In the block: exact agreement (one rounded multiply; a clamp is exact), and the NaN
+        // input NaN in both; outside it: the sentinels untouched.
+        const auto check = [&](const std::vector<float>& r, const std::vector<float>& x) {
+          CHECK(canaries_overwritten(r, x0, off, 1, n, n + 2) == 0);
+          CHECK(canaries_overwritten(x, x0, off, 1, n, n + 2) == 0);
+          CHECK(std::isnan(r[nan_at]));
+          CHECK(std::isnan(x[nan_at]));
+          for (std::size_t i = off; i < off + n; ++i)
+            if (i != nan_at) CHECK(close(x[i], r[i], 0, 0));
+        };
         std::vector<float> r = x0, x = x0;
         ref().scale_f32(n, r.data() + off, -0.37f);
         st.table->scale_f32(n, x.data() + off, -0.37f);
-        // One rounded multiply: exact agreement.
-        for (std::size_t i = 0; i < r.size(); ++i) CHECK(close(x[i], r[i], 0, 0));
+        check(r, x);
         r = x0;
         x = x0;
         ref().clamp_f32(n, r.data() + off, -0.5f, 0.75f);
         st.table->clamp_f32(n, x.data() + off, -0.5f, 0.75f);
-        for (std::size_t i = 0; i < r.size(); ++i) CHECK(close(x[i], r[i], 0, 0));
+        check(r, x);
       }
   }
 }

@@ -1,4 +1,6 @@
-// GEMM kernels (gemm_nt/nn/tn_f32) of every SIMD table against the scalar reference.
+// GEMM kernels (gemm_nt/nn/tn_f32): the scalar reference and every SIMD table against an oracle
+// computed in double inside this test, C = act(alpha A B + beta C0 + bias) (so the reference is
+// checked too, also in a FENNEC_SIMD=OFF build), and each SIMD table against the reference.
 //
 // Shapes: M, N, K each swept over {1,2,3,7,8,15,16,17,31,33,63,64,65,127,129,257,513} with the
 // other two fixed at odd sizes (tails of every micro-kernel dimension and of the k/m blocking),
@@ -8,7 +10,8 @@
 // 0.5, bias on/off and every activation. Scratch is exactly gemm_scratch_floats(m, n, k) floats
 // followed by canaries, and C's padding columns are canaries too: neither may be written.
 //
-// Tolerance, per element: |x - r| <= 4 eps sqrt(k+2) S_ij + 4e-6 |r| + 1e-7, where
+// Tolerance, per element, for every table against the oracle and each SIMD table against the
+// reference: |x - r| <= 4 eps sqrt(k+2) S_ij + 4e-6 |r| + 1e-7, where
 // S_ij = |alpha| sum_p |A_ip B_pj| + |beta C_ij| + |bias_j| bounds every partial sum (so
 // cancellation cannot make the check flaky), sqrt(k) is the growth of rounding error over a
 // k-term sum in any order, and the 4e-6 relative + 1e-7 absolute terms cover the activation
@@ -118,35 +121,75 @@ std::vector<float> run(const KernelTable& t, const Case& c, const Operands& o) {
   return cbuf;
 }
 
-void check_case(const SimdTable& st, const Case& c, std::mt19937& rng) {
-  INFO(st.name << " " << describe(c));
-  const Operands o = make_operands(rng, c);
-  const std::vector<float> r = run(ref(), c, o);
-  const std::vector<float> x = run(*st.table, c, o);
+// act(v) in double: the oracle's activation.
+double activate_exact(const ActivationSpec& a, double v) {
+  switch (a.kind) {
+    case fennec::Activation::kIdentity: return v;
+    case fennec::Activation::kSigmoid: return 1.0 / (1.0 + std::exp(-v));
+    case fennec::Activation::kTanh: return std::tanh(v);
+    case fennec::Activation::kRelu: return v > 0 ? v : 0.0;
+    case fennec::Activation::kLeakyRelu: return v > 0 ? v : static_cast<double>(a.alpha) * v;
+  }
+  return v;
+}
+
+// The oracle, computed in double independently of every table: C_ij =
+// act(alpha sum_p A_ip B_pj + beta C0_ij + bias_j), C0 not read when beta == 0; and each
+// element's absolute tolerance 4 eps sqrt(k+2) S_ij + 1e-7 (header comment).
+struct Exact {
+  std::vector<double> value, atol;  // (m x n), row-major
+};
+
+Exact exact(const Case& c, const Operands& o) {
+  Exact e;
+  e.value.resize(c.m * c.n);
+  e.atol.resize(c.m * c.n);
   const double eps = FLT_EPSILON;
-  std::size_t bad = 0;
-  for (std::size_t i = 0; i < c.m; ++i) {
-    for (std::size_t j = 0; j < o.ldc; ++j) {
-      const std::size_t at = c.off + i * o.ldc + j;
-      if (j >= c.n) {  // padding columns: untouched
-        if (x[at] != kCanary && bad++ < 5) FAIL_CHECK("wrote C padding at (" << i << "," << j << ")");
-        continue;
+  for (std::size_t i = 0; i < c.m; ++i)
+    for (std::size_t j = 0; j < c.n; ++j) {
+      double sum = 0, prods = 0;
+      for (std::size_t p = 0; p < c.k; ++p) {
+        const double t = a_at(o, c, i, p) * b_at(o, c, p, j);  // exact: a product of two floats
+        sum += t;
+        prods += std::fabs(t);
       }
-      double s = std::fabs(c.beta) * (c.beta == 0.f ? 0.0 : std::fabs(o.c0[at])) +
-                 (c.bias ? std::fabs(o.bias[c.off + j]) : 0.0);
-      double prods = 0;
-      for (std::size_t p = 0; p < c.k; ++p) prods += std::fabs(a_at(o, c, i, p) * b_at(o, c, p, j));
-      s += std::fabs(c.alpha) * prods;
-      const double atol = 4 * eps * std::sqrt(static_cast<double>(c.k) + 2) * s + 1e-7;
-      if (!close(x[at], r[at], atol, 4e-6) && bad++ < 5)
-        FAIL_CHECK("C(" << i << "," << j << ") = " << x[at] << ", ref " << r[at] << ", atol " << atol);
+      const double c0 = c.beta == 0.f ? 0.0 : static_cast<double>(c.beta) * o.c0[c.off + i * o.ldc + j];
+      const double bias = c.bias ? o.bias[c.off + j] : 0.0;
+      e.value[i * c.n + j] = activate_exact(c.act, static_cast<double>(c.alpha) * sum + c0 + bias);
+      const double s = std::fabs(c.alpha) * prods + std::fabs(c0) + std::fabs(bias);
+      e.atol[i * c.n + j] = 4 * eps * std::sqrt(static_cast<double>(c.k) + 2) * s + 1e-7;
     }
-  }
-  if (c.off) {
-    for (std::size_t i = 0; i < c.off; ++i)
-      if (x[i] != kCanary) FAIL_CHECK("wrote before C");
-  }
+  return e;
+}
+
+// One table's C against the oracle and, for a SIMD table, against the reference's C; every
+// entry outside the (m x n) block (C's padding columns and the floats before C) must still hold
+// the sentinel it was filled with.
+void check_output(const char* table, const Case& c, const Operands& o, const Exact& e, const std::vector<float>& x,
+                  const std::vector<float>* r) {
+  INFO(table << " " << describe(c));
+  std::size_t bad = 0;
+  for (std::size_t i = 0; i < c.m; ++i)
+    for (std::size_t j = 0; j < c.n; ++j) {
+      const std::size_t at = c.off + i * o.ldc + j;
+      const double want = e.value[i * c.n + j], atol = e.atol[i * c.n + j];
+      if (!close(x[at], want, atol, 4e-6) && bad++ < 5)
+        FAIL_CHECK("C(" << i << "," << j << ") = " << x[at] << ", exact " << want << ", atol " << atol);
+      if (r && !close(x[at], (*r)[at], atol, 4e-6) && bad++ < 5)
+        FAIL_CHECK("C(" << i << "," << j << ") = " << x[at] << ", ref " << (*r)[at] << ", atol " << atol);
+    }
   CHECK(bad == 0);
+  CHECK(canaries_overwritten(x, o.c0, c.off, c.m, c.n, o.ldc) == 0);
+}
+
+// The reference always runs (in a FENNEC_SIMD=OFF build it is the only table), then every SIMD
+// table on the same operands.
+void check_case(const std::vector<SimdTable>& tables, const Case& c, std::mt19937& rng) {
+  const Operands o = make_operands(rng, c);
+  const Exact e = exact(c, o);
+  const std::vector<float> r = run(ref(), c, o);
+  check_output("ref", c, o, e, r, nullptr);
+  for (const SimdTable& st : tables) check_output(st.name, c, o, e, run(*st.table, c, o), &r);
 }
 
 const std::size_t kSizes[] = {1, 2, 3, 7, 8, 15, 16, 17, 31, 33, 63, 64, 65, 127, 129, 257, 513};
@@ -192,15 +235,19 @@ std::vector<Case> cases(Form f) {
 void check_form(Form f) {
   const std::uint32_t seed = test_seed();
   INFO("seed " << seed << " (FENNEC_TEST_SEED replays)");
-  const std::vector<Case> cs = cases(f);
-  for (const SimdTable& st : simd_tables()) {
-    std::mt19937 rng(seed);
-    for (const Case& c : cs) check_case(st, c, rng);
-  }
+  const std::vector<SimdTable> tables = simd_tables();
+  std::mt19937 rng(seed);
+  for (const Case& c : cases(f)) check_case(tables, c, rng);
 }
 
 }  // namespace
 
-TEST_CASE("gemm_nt_f32: every SIMD table matches the reference", "[kernels][gemm]") { check_form(Form::kNT); }
-TEST_CASE("gemm_nn_f32: every SIMD table matches the reference", "[kernels][gemm]") { check_form(Form::kNN); }
-TEST_CASE("gemm_tn_f32: every SIMD table matches the reference", "[kernels][gemm]") { check_form(Form::kTN); }
+TEST_CASE("gemm_nt_f32: the reference and every SIMD table match the double oracle", "[kernels][gemm]") {
+  check_form(Form::kNT);
+}
+TEST_CASE("gemm_nn_f32: the reference and every SIMD table match the double oracle", "[kernels][gemm]") {
+  check_form(Form::kNN);
+}
+TEST_CASE("gemm_tn_f32: the reference and every SIMD table match the double oracle", "[kernels][gemm]") {
+  check_form(Form::kTN);
+}

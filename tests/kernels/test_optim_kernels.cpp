@@ -46,12 +46,13 @@ TEST_CASE("optimizer update kernels match the reference", "[kernels][optim]") {
         for (std::size_t n : sizes)
           for (std::size_t off : {std::size_t{0}, std::size_t{1}, std::size_t{3}}) {
             INFO(st.name << " " << opt.name << " wd=" << wd << " n=" << n << " off=" << off);
-            const std::size_t len = off + n + 2;  // two canaries after the end
+            const std::size_t len = off + n + 2;  // the offset and two floats after: sentinels
             State r, x;
             r.w = uniform(rng, len);
             r.s1.assign(len, 0.f);
             r.s2.assign(len, 0.f);
             x = r;
+            const State before = r;  // the floats outside [off, off + n) are sentinels
             std::size_t bad = 0;
             for (int t = 1; t <= 3; ++t) {
               const std::vector<float> g = uniform(rng, len, -0.5f, 0.5f);
@@ -76,7 +77,12 @@ TEST_CASE("optimizer update kernels match the reference", "[kernels][optim]") {
               ax.s2 = opt.slots >= 2 ? x.s2.data() + off : nullptr;
               (ref().*opt.fn)(ar);
               (st.table->*opt.fn)(ax);
-              for (std::size_t i = 0; i < len; ++i) {
+              for (const State* t_out : {&r, &x}) {
+                bad += canaries_overwritten(t_out->w, before.w, off, 1, n, n + 2);
+                bad += canaries_overwritten(t_out->s1, before.s1, off, 1, n, n + 2);
+                bad += canaries_overwritten(t_out->s2, before.s2, off, 1, n, n + 2);
+              }
+              for (std::size_t i = off; i < off + n; ++i) {
                 if (!close(x.w[i], r.w[i], 1e-7, 8 * FLT_EPSILON) && bad++ < 3)
                   FAIL_CHECK("step " << t << " w[" << i << "] " << x.w[i] << " vs " << r.w[i]);
                 if (!close(x.s1[i], r.s1[i], 1e-7, 8 * FLT_EPSILON) && bad++ < 3)

@@ -4,7 +4,9 @@
 //
 // The values were recorded on x86-64 (SSE2 doubles, no contraction), where every step is a
 // correctly rounded IEEE operation; any platform that fuses a multiply-add, uses x87 precision or
-// a different libm in this path changes a checksum.
+// a different libm in this path changes a checksum. tests/core/golden/make_golden.py derives every
+// value here (and test_same_seed.cpp's kModelInitHash) again from the documented algorithms,
+// without the library; the CTest test golden_checksums_from_algorithms fails if one differs.
 #pragma once
 
 #include <cstddef>
