@@ -5,6 +5,7 @@ if(FENNEC_BUILD_TOOLS)
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_idx.cpp
             ${CMAKE_CURRENT_LIST_DIR}/test_studies.cpp
             ${CMAKE_CURRENT_LIST_DIR}/test_cli.cpp
+            ${CMAKE_CURRENT_LIST_DIR}/test_arena_buffer.cpp
     LIBS fennec_initstudy_lib fennec_optstudy_lib fennec_tools_common)
   target_compile_definitions(test_tools PRIVATE
     FENNEC_TRAIN_EXE="$<TARGET_FILE:fennec-train>"
