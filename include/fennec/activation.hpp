@@ -5,6 +5,8 @@
 // relu' = [y > 0], leaky_relu' = y > 0 ? 1 : alpha (exact for 0 <= alpha < 1).
 #pragma once
 
+#include <cstddef>
+
 #include "fennec/status.hpp"
 
 namespace fennec {
@@ -33,6 +35,15 @@ struct ActivationSpec {
 const char* activation_name(Activation a);
 // Parses the names above; kInvalidArgument otherwise.
 Result<Activation> parse_activation(const char* name);
+// One activation as the tools and the safetensors metadata write it: a name above, or
+// "leaky_relu:ALPHA" with ALPHA a finite decimal in [0, 1) ("leaky_relu" alone: alpha 0.01).
+// `text` has `size` bytes and need not be NUL-terminated; a NUL byte inside is an error, never
+// the end of the text. kInvalidArgument with a message on anything else.
+Result<ActivationSpec> parse_activation_spec(const char* text, std::size_t size);
+// A comma-separated list of the above ("relu,leaky_relu:0.2,identity"): exactly `count` items
+// into out[0..count); an empty item, a count mismatch (kShapeMismatch) or a bad item is refused.
+Status parse_activation_list(const char* text, std::size_t size, ActivationSpec* out,
+                             std::size_t count);
 // alpha must lie in [0, 1) for LeakyReLU (the output-based derivative needs it).
 Status validate(const ActivationSpec& a);
 

@@ -57,7 +57,9 @@ struct CheckpointInfo {
 std::uint64_t checkpoint_size(const Trainer& trainer, std::size_t user_bytes);
 
 // Writes the trainer's model, optimizer state, step count and config, `rng`'s state and
-// `user_bytes` bytes of `user` (may be null when 0).
+// `user_bytes` bytes of `user` (may be null when 0). kNonFinite, with nothing written, when a
+// parameter or optimizer state value is NaN or Inf. Stored step counts above kMaxStepCount are
+// refused by the readers (kCorruptData).
 [[nodiscard]] Status save_checkpoint(const Trainer& trainer, const Rng& rng, const void* user,
                                      std::size_t user_bytes, ByteWriter& out);
 

@@ -134,7 +134,8 @@ constexpr std::uint64_t model_file_size(const ModelSpec& spec) {
   return kModelFileFixedHeader + kModelFileLayerRecord * spec.num_layers + 4 * params + 4;
 }
 
-// Writes `model` (its spec and parameters) to `out`.
+// Writes `model` (its spec and parameters) to `out`. kNonFinite, with nothing written, when a
+// parameter is NaN or Inf.
 [[nodiscard]] Status save_model(const Model& model, ByteWriter& out);
 
 // Streaming load, in two steps so the caller can plan and bind in between:

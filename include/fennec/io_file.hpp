@@ -3,12 +3,18 @@
 //
 // Every writer is crash-safe: it writes PATH.tmp, flushes and fsyncs it, renames it over PATH and
 // fsyncs the directory, so PATH is always either the old complete file or the new complete one.
+// PATH.tmp is created afresh (a stale one is unlinked, O_EXCL | O_NOFOLLOW), so a symlink planted
+// there is never followed; a failed write or rename removes it. Every descriptor is O_CLOEXEC.
+// Nothing is written from non-finite parameters or optimizer state (kNonFinite, see io.hpp).
 // Checkpoints keep two slots: before the rename, the current PATH becomes PATH.prev if it is a
 // valid checkpoint (a torn or corrupt PATH is replaced instead, so it never pushes the last good
 // checkpoint out of .prev), and a torn or corrupted PATH (power loss during the rename window,
-// bit rot) falls back to PATH.prev. Readers
-// never allocate: model files and checkpoints are streamed through POSIX descriptors (no stdio
-// buffers), safetensors files are memory-mapped; tests/io/test_io_alloc.cpp counts zero heap calls.
+// bit rot) falls back to PATH.prev. A kill between the two renames leaves PATH missing, the old
+// checkpoint in PATH.prev and the new one complete in PATH.tmp (it was fsynced before the first
+// rename): a PATH.tmp that validates like any slot and holds a later step than PATH.prev is used,
+// and the next save first completes the interrupted one (renames that PATH.tmp to PATH).
+// Readers never allocate: model files, checkpoints and safetensors files are read through POSIX
+// descriptors (no stdio buffers); tests/io/test_io_alloc.cpp counts zero heap calls.
 #pragma once
 
 #include <cstddef>
@@ -36,25 +42,37 @@ inline constexpr std::size_t kMaxPathBytes = 4096;
                                             Arena& arena, const LoadOptions& load_options = {});
 
 [[nodiscard]] Status save_safetensors_file(const Model& model, const char* path);
-// Memory-maps the file and calls load_safetensors.
+// Reads the file with pread into the arena (load_safetensors over a RandomReader): the header
+// into the arena's free space, then the tensors chunk by chunk. A file truncated or rewritten by
+// another process during the load gives an error, never a signal.
 [[nodiscard]] Result<Model> load_safetensors_file(const char* path, const SafetensorsImport& import,
                                                   const ModelOptions& options, Arena& arena);
+// Memory-maps the file and calls load_safetensors on the mapping. Contract: the file must not
+// shrink while it is mapped (during this call). If another process truncates it, reading a page
+// past the new end raises SIGBUS in this process, which the library cannot turn into a Status; use
+// it only for files nobody else writes (a read-only image, a private copy).
+[[nodiscard]] Result<Model> load_safetensors_file_mapped(const char* path,
+                                                         const SafetensorsImport& import,
+                                                         const ModelOptions& options, Arena& arena);
+// Largest header read_safetensors_file_spec reads (on its stack); larger is kOutOfMemory.
+inline constexpr std::size_t kSafetensorsFileSpecHeader = 64 * 1024;
 [[nodiscard]] Result<ModelSpec> read_safetensors_file_spec(const char* path,
                                                            const SafetensorsImport& import);
 
 #if !defined(FENNEC_INFERENCE_ONLY)
 struct CheckpointFileInfo {
   CheckpointInfo info{};
-  // 0: PATH itself; 1: PATH.prev (PATH was missing, torn or corrupt).
+  // 0: PATH itself; 1: PATH.prev (PATH was missing, torn or corrupt); 2: PATH.tmp (PATH missing
+  // or bad, PATH.tmp valid and later than PATH.prev: a kill between the two renames).
   int slot = 0;
-  // Why PATH was rejected when slot == 1.
+  // Why PATH was rejected when slot != 0.
   Status rejected{};
 };
 
 // Crash-safe two-slot write (see above).
 [[nodiscard]] Status save_checkpoint_file(const char* path, const Trainer& trainer, const Rng& rng,
                                           const void* user = nullptr, std::size_t user_bytes = 0);
-// Validates PATH, else PATH.prev; the newest valid one. kCorruptData / kIoError when neither is.
+// Validates PATH, else the later valid one of PATH.tmp and PATH.prev (see slot). kCorruptData / kIoError when neither is.
 [[nodiscard]] Result<CheckpointFileInfo> read_checkpoint_file_info(const char* path);
 // Restores from the slot read_checkpoint_file_info picks (validated fully before any write).
 [[nodiscard]] Status restore_checkpoint_file(const char* path, Trainer& trainer, Rng& rng,

@@ -79,6 +79,11 @@ struct ClipConfig {
 };
 Status validate(const ClipConfig& c);
 
+// Largest step number t. Adam's bias correction raises beta to the power t in double, where t is
+// exact only up to 2^53; a counter past 2^64-1 would wrap to t = 0 (a division by zero that turns
+// every weight into NaN). Steps, step counts and restores beyond it are refused.
+inline constexpr std::uint64_t kMaxStepCount = std::uint64_t{1} << 53;
+
 // One optimizer update on caller-owned vectors (what Trainer does to the model's flat blocks).
 // `t` is the 1-based number of this step (Adam's bias correction). params, grads and the state
 // vectors the optimizer uses (optimizer_state_slots) must all have the same size; state starts

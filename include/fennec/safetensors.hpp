@@ -73,7 +73,29 @@ struct SafetensorsImport {
                                              const SafetensorsImport& import,
                                              const ModelOptions& options, Arena& arena);
 
-// Writes `model` as F32 safetensors.
+// Random-access input (a file through pread, a flash partition...): read_at fills data[0..size)
+// from byte `offset` and sets *got to the bytes delivered, fewer only past the end of the input.
+struct RandomReader {
+  Status (*read_at)(void* context, std::uint64_t offset, void* data, std::size_t size,
+                    std::size_t* got) = nullptr;
+  void* context = nullptr;
+  std::uint64_t size = 0;  // bytes in the input when the load starts
+};
+
+// load_safetensors without the file in memory: the JSON header is read into the arena's free
+// space and released before binding (so the arena must hold the larger of the header and the
+// plan), then the tensors are decoded a 16 KiB chunk at a time into the bound parameters. Input
+// that ends early (a file truncated while it is read) is kCorruptData; the arena is rewound on
+// any failure. import.check_finite is checked on the converted values.
+[[nodiscard]] Result<Model> load_safetensors(const RandomReader& in, const SafetensorsImport& import,
+                                             const ModelOptions& options, Arena& arena);
+// The spec only, the header read through `scratch` (kOutOfMemory, naming the size, when the
+// header does not fit).
+[[nodiscard]] Result<ModelSpec> read_safetensors_spec(const RandomReader& in,
+                                                      const SafetensorsImport& import, void* scratch,
+                                                      std::size_t scratch_bytes);
+
+// Writes `model` as F32 safetensors (kNonFinite, nothing written, for NaN/Inf parameters).
 [[nodiscard]] Status save_safetensors(const Model& model, ByteWriter& out);
 // Size save_safetensors writes for `model`.
 std::uint64_t safetensors_file_size(const Model& model);

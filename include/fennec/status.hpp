@@ -31,7 +31,8 @@ class [[nodiscard]] Status {
 
   constexpr Status() : code_(StatusCode::kOk), message_{} {}
 
-  // printf-style message; truncated to kMaxMessage-1 characters.
+  // printf-style message. One longer than kMaxMessage-1 characters is cut at a word boundary
+  // (mid-run only when a single run is that long) and ends with "...".
   static Status error(StatusCode code, const char* format, ...)
 #if defined(__GNUC__)
       __attribute__((format(printf, 2, 3)))

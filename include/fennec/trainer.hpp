@@ -42,8 +42,8 @@ class Trainer {
 
   // Successful optimizer steps so far (Adam's t).
   std::uint64_t step_count() const { return step_; }
-  // For checkpoint restore.
-  void set_step_count(std::uint64_t t) { step_ = t; }
+  // For checkpoint restore; kInvalidArgument above kMaxStepCount (nothing changes).
+  [[nodiscard]] Status set_step_count(std::uint64_t t);
   Status set_learning_rate(float lr);
   const TrainerConfig& config() const { return config_; }
   Model& model() const { return *model_; }

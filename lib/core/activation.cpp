@@ -1,6 +1,8 @@
 #include "fennec/activation.hpp"
 
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 namespace fennec {
@@ -26,6 +28,74 @@ Result<Activation> parse_activation(const char* name) {
   return Status::error(StatusCode::kInvalidArgument,
                        "unknown activation '%s' (identity, sigmoid, tanh, relu, leaky_relu)",
                        name ? name : "(null)");
+}
+
+Result<ActivationSpec> parse_activation_spec(const char* text, std::size_t size) {
+  FENNEC_ENSURE(text != nullptr || size == 0, StatusCode::kInvalidArgument, "null activation text");
+  FENNEC_ENSURE(std::memchr(text, 0, size) == nullptr, StatusCode::kInvalidArgument,
+                "activation name contains a NUL byte");
+  const char* colon = static_cast<const char*>(std::memchr(text, ':', size));
+  const std::size_t name_size = colon ? static_cast<std::size_t>(colon - text) : size;
+  char name[16] = {};
+  Activation kind = Activation::kIdentity;
+  bool known = false;
+  if (name_size < sizeof(name)) {
+    std::memcpy(name, text, name_size);
+    for (int i = 0; i < kActivationCount; ++i) {
+      if (std::strcmp(name, activation_name(static_cast<Activation>(i))) == 0) {
+        kind = static_cast<Activation>(i);
+        known = true;
+      }
+    }
+  }
+  FENNEC_ENSURE(known, StatusCode::kInvalidArgument,
+                "unknown activation '%.*s' (relu, leaky_relu, leaky_relu:ALPHA, tanh, sigmoid, "
+                "identity)",
+                static_cast<int>(size < 64 ? size : 64), text);
+  if (!colon) return ActivationSpec{kind, kind == Activation::kLeakyRelu ? 0.01f : 0.f};
+  FENNEC_ENSURE(kind == Activation::kLeakyRelu, StatusCode::kInvalidArgument,
+                "only leaky_relu takes a parameter, got '%.*s'", static_cast<int>(size < 64 ? size : 64),
+                text);
+  // The number, copied so strtod sees a terminated string: no sign-less whitespace, the whole
+  // text consumed, finite.
+  const std::size_t num_size = size - name_size - 1;
+  char num[32];
+  const bool fits = num_size > 0 && num_size < sizeof(num);
+  if (fits) {
+    std::memcpy(num, colon + 1, num_size);
+    num[num_size] = 0;
+  }
+  char* end = nullptr;
+  errno = 0;
+  const double a = fits && num[0] != ' ' && num[0] != '\t' ? std::strtod(num, &end) : 0.0;
+  FENNEC_ENSURE(fits && num[0] != ' ' && num[0] != '\t' && end == num + num_size && errno != ERANGE &&
+                    std::isfinite(a),
+                StatusCode::kInvalidArgument, "leaky_relu:ALPHA: expected a finite number, got '%.*s'",
+                static_cast<int>(num_size < 32 ? num_size : 32), colon + 1);
+  FENNEC_ENSURE(a >= 0.0 && a < 1.0, StatusCode::kInvalidArgument,
+                "leaky_relu ALPHA must lie in [0, 1), got %g", a);
+  return ActivationSpec{Activation::kLeakyRelu, static_cast<float>(a)};
+}
+
+Status parse_activation_list(const char* text, std::size_t size, ActivationSpec* out,
+                             std::size_t count) {
+  FENNEC_ENSURE(text != nullptr || size == 0, StatusCode::kInvalidArgument, "null activation list");
+  std::size_t items = 0, start = 0;
+  for (;;) {
+    const void* comma = size > start ? std::memchr(text + start, ',', size - start) : nullptr;
+    const std::size_t end = comma ? static_cast<std::size_t>(static_cast<const char*>(comma) - text) : size;
+    FENNEC_ENSURE(end > start, StatusCode::kInvalidArgument,
+                  "empty item %zu in the activation list", items + 1);
+    Result<ActivationSpec> a = parse_activation_spec(text + start, end - start);
+    if (!a.is_ok()) return a.status();
+    if (items < count) out[items] = a.value();
+    ++items;
+    if (!comma) break;
+    start = end + 1;
+  }
+  FENNEC_ENSURE(items == count, StatusCode::kShapeMismatch,
+                "the activation list has %zu items for %zu layers", items, count);
+  return Status::ok();
 }
 
 Status validate(const ActivationSpec& a) {

@@ -175,6 +175,9 @@ Status optimizer_step(const OptimizerConfig& c, VectorView params, ConstVectorVi
                       VectorView state0, VectorView state1, std::uint64_t t) {
   FENNEC_RETURN_IF_ERROR(validate(c));
   FENNEC_ENSURE(t >= 1, StatusCode::kInvalidArgument, "optimizer_step: t is 1-based, got 0");
+  FENNEC_ENSURE(t <= kMaxStepCount, StatusCode::kInvalidArgument,
+                "optimizer_step: t = %llu above the %llu limit (2^53)",
+                static_cast<unsigned long long>(t), static_cast<unsigned long long>(kMaxStepCount));
   FENNEC_ENSURE(params.data && grads.data && grads.size == params.size, StatusCode::kShapeMismatch,
                 "optimizer_step: %zu params but %zu grads", params.size, grads.size);
   const std::size_t slots = optimizer_state_slots(c.kind);

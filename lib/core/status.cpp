@@ -5,6 +5,28 @@
 
 namespace fennec {
 
+namespace {
+
+// A message cut by the buffer ends at a word with "...": the last space in the second half of
+// what fits, else (one long run, a path) mid-run, never inside a UTF-8 character.
+void mark_truncated(char* m, std::size_t capacity) {
+  std::size_t end = capacity - 4;  // room for "..." and the terminator
+  std::size_t space = end;
+  while (space > capacity / 2 && m[space] != ' ') --space;
+  if (m[space] == ' ') {
+    end = space;
+    while (end > 0 && m[end - 1] == ' ') --end;
+  } else {
+    while (end > 0 && (static_cast<unsigned char>(m[end]) & 0xC0u) == 0x80u) --end;
+  }
+  m[end] = '.';
+  m[end + 1] = '.';
+  m[end + 2] = '.';
+  m[end + 3] = 0;
+}
+
+}  // namespace
+
 const char* status_code_name(StatusCode code) {
   switch (code) {
     case StatusCode::kOk: return "ok";
@@ -26,8 +48,9 @@ Status Status::error(StatusCode code, const char* format, ...) {
   s.code_ = code == StatusCode::kOk ? StatusCode::kInvalidArgument : code;
   std::va_list args;
   va_start(args, format);
-  std::vsnprintf(s.message_, sizeof(s.message_), format, args);
+  const int n = std::vsnprintf(s.message_, sizeof(s.message_), format, args);
   va_end(args);
+  if (n >= static_cast<int>(sizeof(s.message_))) mark_truncated(s.message_, sizeof(s.message_));
   return s;
 }
 

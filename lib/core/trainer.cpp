@@ -23,6 +23,14 @@ Result<Trainer> Trainer::create(Model& model, const TrainerConfig& config) {
   return t;
 }
 
+Status Trainer::set_step_count(std::uint64_t t) {
+  FENNEC_ENSURE(t <= kMaxStepCount, StatusCode::kInvalidArgument,
+                "step count %llu above the %llu limit (2^53, where Adam's t stops being exact)",
+                static_cast<unsigned long long>(t), static_cast<unsigned long long>(kMaxStepCount));
+  step_ = t;
+  return Status::ok();
+}
+
 Status Trainer::set_learning_rate(float lr) {
   OptimizerConfig c = config_.optimizer;
   c.lr = lr;
@@ -33,6 +41,10 @@ Status Trainer::set_learning_rate(float lr) {
 
 Result<StepStats> Trainer::step(ConstMatrixView x, const Targets& targets) {
   FENNEC_ENSURE(model_ != nullptr, StatusCode::kFailedPrecondition, "trainer: not created");
+  FENNEC_ENSURE(step_ < kMaxStepCount, StatusCode::kFailedPrecondition,
+                "trainer: %llu steps taken, the limit (2^53: Adam's t stops being exact); weights "
+                "unchanged",
+                static_cast<unsigned long long>(step_));
   Model& m = *model_;
   const kernels::KernelTable& k = m.kernel_table();
 

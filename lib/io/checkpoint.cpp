@@ -120,6 +120,9 @@ Status parse(ByteReader& reader, CheckpointInfo* info, const Target& target) {
   FENNEC_ENSURE(load_u32(h + 84) == 0 && load_u32(h + kRng + 28) == 0, StatusCode::kCorruptData,
                 "reserved header fields are not zero");
   ci.step = load_u64(h + kStep);
+  FENNEC_ENSURE(ci.step <= kMaxStepCount, StatusCode::kCorruptData,
+                "step count %llu above the %llu limit (2^53)", static_cast<unsigned long long>(ci.step),
+                static_cast<unsigned long long>(kMaxStepCount));
   for (int i = 0; i < 4; ++i) ci.rng.s[i] = load_u32(h + kRng + 4 * i);
   const std::uint64_t spare = load_u64(h + kRng + 16);
   std::memcpy(&ci.rng.spare, &spare, 8);
@@ -183,7 +186,7 @@ Status parse(ByteReader& reader, CheckpointInfo* info, const Target& target) {
     return s;
   }
   if (target.trainer) {
-    target.trainer->set_step_count(ci.step);
+    FENNEC_RETURN_IF_ERROR(target.trainer->set_step_count(ci.step));
     FENNEC_RETURN_IF_ERROR(target.trainer->set_learning_rate(ci.trainer.optimizer.lr));
     target.rng->set_state(ci.rng);
   }
@@ -208,6 +211,11 @@ Status save_checkpoint(const Trainer& trainer, const Rng& rng, const void* user,
   FENNEC_ENSURE(user_bytes <= kCheckpointMaxUserBytes, StatusCode::kInvalidArgument,
                 "user blob of %zu bytes above the limit", user_bytes);
   FENNEC_ENSURE(user != nullptr || user_bytes == 0, StatusCode::kInvalidArgument, "null user blob");
+  // A diverged model must not become a valid slot (pushing the last good one towards .prev).
+  const Model& m = trainer.model();
+  FENNEC_RETURN_IF_ERROR(check_block_finite(m, m.parameters().data, "parameters"));
+  for (std::size_t k = 0; k < optimizer_state_slots(trainer.config().optimizer.kind); ++k)
+    FENNEC_RETURN_IF_ERROR(check_block_finite(m, m.optimizer_state(k).data, "optimizer state"));
   unsigned char h[kMaxHeader];
   const std::size_t n = encode_header(trainer, rng, user_bytes, h);
   Output out(writer);

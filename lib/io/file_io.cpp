@@ -45,9 +45,13 @@ class File {
     if (fd_ < 0) return io_error("cannot open", path);
     return Status::ok();
   }
-  Status open_write(const char* path) {
+  // A new file: a stale one (a crash's leftover, or a link planted by whoever can write to the
+  // directory) is unlinked first, never followed, and O_EXCL refuses one planted in between.
+  Status create_new(const char* path) {
     path_ = path;
-    fd_ = ::open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (::unlink(path) != 0 && errno != ENOENT && errno != EROFS)
+      return io_error("cannot remove the stale", path);
+    fd_ = ::open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd_ < 0) return io_error("cannot create", path);
     return Status::ok();
   }
@@ -70,6 +74,31 @@ class File {
     fd_ = -1;
     if (rc != 0) return io_error("cannot close", path_);
     return Status::ok();
+  }
+  // pread loop; fewer bytes than asked only at the end of the file.
+  static Status read_at(void* self, std::uint64_t offset, void* data, std::size_t size,
+                        std::size_t* got) {
+    File& f = *static_cast<File*>(self);
+    unsigned char* p = static_cast<unsigned char*>(data);
+    std::size_t done = 0;
+    while (done < size) {
+      const ssize_t n = ::pread(f.fd_, p + done, size - done, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return io_error("cannot read", f.path_);
+      if (n == 0) break;
+      done += static_cast<std::size_t>(n);
+    }
+    *got = done;
+    return Status::ok();
+  }
+  Result<RandomReader> random_reader() {
+    Result<std::uint64_t> n = size();
+    if (!n.is_ok()) return n.status();
+    RandomReader r;
+    r.read_at = &File::read_at;
+    r.context = this;
+    r.size = n.value();
+    return r;
   }
   Result<std::uint64_t> size() {
     struct stat st;
@@ -122,7 +151,7 @@ Status fsync_parent(const char* path) {
     dir[0] = '.';
     dir[1] = 0;
   }
-  const int fd = ::open(dir, O_RDONLY);
+  const int fd = ::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return io_error("cannot open directory", dir);
   const int rc = ::fsync(fd);
   ::close(fd);
@@ -141,18 +170,26 @@ Status write_atomically(const char* path, Producer produce, const void* context,
   FENNEC_RETURN_IF_ERROR(suffixed(path, ".prev", prev));
   {
     File f;
-    FENNEC_RETURN_IF_ERROR(f.open_write(tmp));
+    FENNEC_RETURN_IF_ERROR(f.create_new(tmp));
     ByteWriter w = f.writer();
     Status s = produce(w, context);
     if (s.is_ok()) s = f.commit();
     if (!s.is_ok()) {
-      std::remove(tmp);
+      ::unlink(tmp);
       return s;
     }
   }
-  if (keep_prev && std::rename(path, prev) != 0 && errno != ENOENT)
-    return io_error("cannot rename to", prev);
-  if (std::rename(tmp, path) != 0) return io_error("cannot rename to", path);
+  // A failed rename leaves no full copy behind in PATH.tmp.
+  if (keep_prev && std::rename(path, prev) != 0 && errno != ENOENT) {
+    const Status s = io_error("cannot rename to", prev);
+    ::unlink(tmp);
+    return s;
+  }
+  if (std::rename(tmp, path) != 0) {
+    const Status s = io_error("cannot rename to", path);
+    ::unlink(tmp);
+    return s;
+  }
   return fsync_parent(path);
 }
 
@@ -166,7 +203,7 @@ class Mapping {
     if (data_) ::munmap(data_, size_);
   }
   Status map(const char* path) {
-    const int fd = ::open(path, O_RDONLY);
+    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return io_error("cannot open", path);
     struct stat st;
     if (::fstat(fd, &st) != 0) {
@@ -254,15 +291,29 @@ Status save_safetensors_file(const Model& model, const char* path) {
 
 Result<Model> load_safetensors_file(const char* path, const SafetensorsImport& import,
                                     const ModelOptions& options, Arena& arena) {
+  File f;
+  FENNEC_RETURN_IF_ERROR(f.open_read(path));
+  Result<RandomReader> r = f.random_reader();
+  if (!r.is_ok()) return r.status();
+  Result<Model> m = load_safetensors(r.value(), import, options, arena);
+  if (!m.is_ok()) return Status::error(m.status().code(), "%s: %s", path, m.status().message());
+  return m;
+}
+
+Result<Model> load_safetensors_file_mapped(const char* path, const SafetensorsImport& import,
+                                           const ModelOptions& options, Arena& arena) {
   Mapping m;
   FENNEC_RETURN_IF_ERROR(m.map(path));
   return load_safetensors(m.data(), m.size(), import, options, arena);
 }
 
 Result<ModelSpec> read_safetensors_file_spec(const char* path, const SafetensorsImport& import) {
-  Mapping m;
-  FENNEC_RETURN_IF_ERROR(m.map(path));
-  return read_safetensors_spec(m.data(), m.size(), import);
+  File f;
+  FENNEC_RETURN_IF_ERROR(f.open_read(path));
+  Result<RandomReader> r = f.random_reader();
+  if (!r.is_ok()) return r.status();
+  unsigned char scratch[kSafetensorsFileSpecHeader];
+  return read_safetensors_spec(r.value(), import, scratch, sizeof(scratch));
 }
 
 // ---- checkpoints ----
@@ -290,7 +341,20 @@ Status save_checkpoint_file(const char* path, const Trainer& trainer, const Rng&
   const CheckpointArgs args{&trainer, &rng, user, user_bytes};
   // Rotate PATH into the .prev slot only when PATH is a valid checkpoint: a torn or corrupt PATH
   // must not push the last good checkpoint out of .prev (the new PATH simply replaces it).
-  const bool current_is_valid = validate_checkpoint_file(path).is_ok();
+  bool current_is_valid = validate_checkpoint_file(path).is_ok();
+  if (!current_is_valid) {
+    // An earlier save was killed between its two renames and PATH.tmp is the newest valid slot
+    // (perhaps the one this run resumed from): finish that save first, or creating the new
+    // PATH.tmp would destroy it before its successor is durable.
+    Result<CheckpointFileInfo> found = read_checkpoint_file_info(path);
+    if (found.is_ok() && found->slot == 2) {
+      char tmp[kMaxPathBytes];
+      FENNEC_RETURN_IF_ERROR(suffixed(path, ".tmp", tmp));
+      if (std::rename(tmp, path) != 0) return io_error("cannot rename to", path);
+      FENNEC_RETURN_IF_ERROR(fsync_parent(path));
+      current_is_valid = true;
+    }
+  }
   return write_atomically(
       path,
       [](ByteWriter& w, const void* c) {
@@ -301,8 +365,9 @@ Status save_checkpoint_file(const char* path, const Trainer& trainer, const Rng&
 }
 
 Result<CheckpointFileInfo> read_checkpoint_file_info(const char* path) {
-  char prev[kMaxPathBytes];
+  char prev[kMaxPathBytes], tmp[kMaxPathBytes];
   FENNEC_RETURN_IF_ERROR(suffixed(path, ".prev", prev));
+  FENNEC_RETURN_IF_ERROR(suffixed(path, ".tmp", tmp));
   CheckpointFileInfo out;
   Result<CheckpointInfo> cur = validate_checkpoint_file(path);
   if (cur.is_ok()) {
@@ -311,6 +376,15 @@ Result<CheckpointFileInfo> read_checkpoint_file_info(const char* path) {
     return out;
   }
   Result<CheckpointInfo> old = validate_checkpoint_file(prev);
+  // A kill between the two renames of a save: PATH.tmp was complete and fsynced before PATH moved
+  // to .prev. It counts only when it validates like any slot and is later than .prev.
+  Result<CheckpointInfo> pending = validate_checkpoint_file(tmp);
+  if (pending.is_ok() && (!old.is_ok() || pending->step > old->step)) {
+    out.info = pending.value();
+    out.slot = 2;
+    out.rejected = cur.status();
+    return out;
+  }
   if (old.is_ok()) {
     out.info = old.value();
     out.slot = 1;
@@ -327,10 +401,11 @@ Status restore_checkpoint_file(const char* path, Trainer& trainer, Rng& rng, voi
                                std::size_t user_capacity, CheckpointFileInfo* used) {
   Result<CheckpointFileInfo> info = read_checkpoint_file_info(path);
   if (!info.is_ok()) return info.status();
-  char prev[kMaxPathBytes];
-  FENNEC_RETURN_IF_ERROR(suffixed(path, ".prev", prev));
+  char slot_path[kMaxPathBytes];
+  FENNEC_RETURN_IF_ERROR(suffixed(path, info->slot == 0 ? "" : info->slot == 1 ? ".prev" : ".tmp",
+                                  slot_path));
   File f;
-  FENNEC_RETURN_IF_ERROR(f.open_read(info->slot == 0 ? path : prev));
+  FENNEC_RETURN_IF_ERROR(f.open_read(slot_path));
   ByteReader r = f.reader();
   FENNEC_RETURN_IF_ERROR(restore_checkpoint(r, trainer, rng, user, user_capacity));
   if (used) *used = info.value();

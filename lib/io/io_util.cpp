@@ -301,6 +301,25 @@ Status write_block(Output& out, const Model& model, const float* block) {
   return Status::ok();
 }
 
+Status check_block_finite(const Model& model, const float* block, const char* what) {
+  const float* base = model.parameters().data;
+  for (std::size_t i = 0; i < model.num_layers(); ++i) {
+    const MatrixView w = model.weights(i);
+    const VectorView b = model.bias(i);
+    for (std::size_t r = 0; r < w.rows; ++r) {
+      const float* row = block + (w.row(r) - base);
+      for (std::size_t c = 0; c < w.cols; ++c)
+        FENNEC_ENSURE(finite_f32(row[c]), StatusCode::kNonFinite,
+                      "not saved: %s of layer %zu weight (%zu, %zu) is NaN or Inf", what, i, r, c);
+    }
+    const float* bias = block + (b.data - base);
+    for (std::size_t k = 0; k < b.size; ++k)
+      FENNEC_ENSURE(finite_f32(bias[k]), StatusCode::kNonFinite,
+                    "not saved: %s of layer %zu bias %zu is NaN or Inf", what, i, k);
+  }
+  return Status::ok();
+}
+
 Status write_parameters(Output& out, const Model& model) {
   return write_block(out, model, model.parameters().data);
 }

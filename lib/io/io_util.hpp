@@ -134,6 +134,10 @@ Status decode_spec_layers(const SpecFixed& f, const unsigned char* layers, Model
 // Whether two specs describe the same network (widths, activations, loss; initialisers ignored).
 bool same_network(const ModelSpec& a, const ModelSpec& b);
 
+// kNonFinite unless every value of `block` (the model's parameter layout, padding excluded) is
+// finite: no file is ever written from a diverged model ("what" names the block).
+Status check_block_finite(const Model& model, const float* block, const char* what);
+
 // Writes / reads a model's parameters in file order (W_i rows, then b_i), unpadded.
 Status write_parameters(Output& out, const Model& model);
 Status write_block(Output& out, const Model& model, const float* block);  // same layout, any block

@@ -139,21 +139,34 @@ bool json_decoded_equal(JsonSlice a, const char* text) {
   }
 }
 
-bool json_decode(JsonSlice s, char* out, std::size_t capacity) {
+bool json_decode(JsonSlice s, char* out, std::size_t capacity, std::size_t* size) {
   if (capacity == 0) return false;
   Decoder x(s);
   std::size_t n = 0;
+  bool fits = true;
   for (;;) {
     const int c = x.next();
     if (c < 0) break;
     if (n + 1 >= capacity) {
-      out[n] = 0;
-      return false;
+      fits = false;
+      break;
     }
     out[n++] = static_cast<char>(c);
   }
   out[n] = 0;
-  return true;
+  if (size) *size = n;
+  return fits;
+}
+
+bool json_decode(JsonSlice s, char* out, std::size_t capacity) {
+  return json_decode(s, out, capacity, nullptr);
+}
+
+bool json_decoded_has_nul(JsonSlice s) {
+  Decoder x(s);
+  for (int c = x.next(); c >= 0; c = x.next())
+    if (c == 0) return true;
+  return false;
 }
 
 Status JsonReader::error(const char* what) {

@@ -64,5 +64,10 @@ bool json_decoded_equal(JsonSlice a, const char* text);
 // Decode into `out` (NUL-terminated). False (and a truncated, terminated `out`) if it does not fit
 // in capacity-1 bytes.
 bool json_decode(JsonSlice s, char* out, std::size_t capacity);
+// The same, also giving the decoded length: a \u0000 escape is a byte of the text, so callers
+// that must not stop at it take the length rather than strlen.
+bool json_decode(JsonSlice s, char* out, std::size_t capacity, std::size_t* size);
+// Whether the decoded text holds a NUL byte (an escaped \u0000).
+bool json_decoded_has_nul(JsonSlice s);
 
 }  // namespace fennec::io_detail

@@ -33,6 +33,7 @@ Status check_model_matches(const ModelFileInfo& info, const Model& model) {
 
 Status save_model(const Model& model, ByteWriter& writer) {
   FENNEC_ENSURE(model.is_bound(), StatusCode::kFailedPrecondition, "save_model: model is not bound");
+  FENNEC_RETURN_IF_ERROR(check_block_finite(model, model.parameters().data, "parameters"));
   unsigned char header[kPreamble + kSpecMaxBytes];
   std::memcpy(header, kModelFileMagic, 8);
   store_u32(header + 8, kModelFileVersion);

@@ -149,26 +149,30 @@ Status parse_metadata(JsonReader& j, Header& h) {
   }
 }
 
-Status parse(const void* data, std::size_t size, Header& h) {
-  FENNEC_ENSURE(data != nullptr || size == 0, StatusCode::kInvalidArgument, "null data");
-  const unsigned char* bytes = static_cast<const unsigned char*>(data);
-  FENNEC_ENSURE(size >= 8, StatusCode::kCorruptData,
-                "safetensors: %zu bytes, shorter than the 8-byte header length", size);
-  const std::uint64_t n = load_u64(bytes);
-  FENNEC_ENSURE(n <= kSafetensorsMaxHeader, StatusCode::kCorruptData,
+// The 8-byte length field against the file's size: the JSON header's length.
+Status header_length(const unsigned char* field, std::uint64_t file_size, std::uint64_t* n) {
+  FENNEC_ENSURE(file_size >= 8, StatusCode::kCorruptData,
+                "safetensors: %llu bytes, shorter than the 8-byte header length",
+                static_cast<unsigned long long>(file_size));
+  *n = load_u64(field);
+  FENNEC_ENSURE(*n <= kSafetensorsMaxHeader, StatusCode::kCorruptData,
                 "safetensors: header length %llu above the %llu limit",
-                static_cast<unsigned long long>(n),
+                static_cast<unsigned long long>(*n),
                 static_cast<unsigned long long>(kSafetensorsMaxHeader));
   // n <= 1e8, so 8 + n cannot wrap.
-  FENNEC_ENSURE(8 + n <= size, StatusCode::kCorruptData,
-                "safetensors: header length %llu runs past the end of the %zu-byte file",
-                static_cast<unsigned long long>(n), size);
-  const char* json = reinterpret_cast<const char*>(bytes + 8);
-  const std::size_t json_size = static_cast<std::size_t>(n);
+  FENNEC_ENSURE(8 + *n <= file_size, StatusCode::kCorruptData,
+                "safetensors: header length %llu runs past the end of the %llu-byte file",
+                static_cast<unsigned long long>(*n), static_cast<unsigned long long>(file_size));
+  return Status::ok();
+}
+
+// Parses the JSON header (json_size bytes) of a file whose data section holds data_bytes bytes.
+// Leaves h.data null: the caller says where the data is.
+Status parse_header(const char* json, std::size_t json_size, std::uint64_t data_bytes, Header& h) {
   FENNEC_ENSURE(json_size > 0 && json[0] == '{', StatusCode::kCorruptData,
                 "safetensors: header does not start with '{'");
-  FENNEC_ENSURE(valid_utf8(bytes + 8, json_size), StatusCode::kCorruptData,
-                "safetensors: header is not valid UTF-8");
+  FENNEC_ENSURE(valid_utf8(reinterpret_cast<const unsigned char*>(json), json_size),
+                StatusCode::kCorruptData, "safetensors: header is not valid UTF-8");
 
   JsonReader j(json, json_size);
   FENNEC_RETURN_IF_ERROR(j.expect('{', "to open the header"));
@@ -185,6 +189,12 @@ Status parse(const void* data, std::size_t size, Header& h) {
       } else {
         FENNEC_ENSURE(h.count < kSafetensorsMaxTensors, StatusCode::kUnsupported,
                       "more than %zu tensors", kSafetensorsMaxTensors);
+        // Other readers see "0.weight" and "0.weight\u0000" as two keys; a C string would not.
+        if (json_decoded_has_nul(key)) {
+          NameBuf b(key);
+          return Status::error(StatusCode::kCorruptData,
+                               "tensor name '%s\\u0000...' contains a NUL byte", b.text);
+        }
         for (std::size_t i = 0; i < h.count; ++i) {
           if (json_decoded_equal(h.entries[i].name, key)) {
             NameBuf b(key);
@@ -242,14 +252,25 @@ Status parse(const void* data, std::size_t size, Header& h) {
     }
     expected_begin = e.end;
   }
-  const std::uint64_t data_bytes = static_cast<std::uint64_t>(size) - 8 - n;
   FENNEC_ENSURE(expected_begin == data_bytes, StatusCode::kCorruptData,
                 "safetensors: tensors cover %llu data bytes, the file holds %llu (%s)",
                 static_cast<unsigned long long>(expected_begin),
                 static_cast<unsigned long long>(data_bytes),
                 expected_begin < data_bytes ? "trailing bytes" : "truncated data");
-  h.data = bytes + 8 + n;
+  h.data = nullptr;
   h.data_bytes = data_bytes;
+  return Status::ok();
+}
+
+Status parse(const void* data, std::size_t size, Header& h) {
+  FENNEC_ENSURE(data != nullptr || size == 0, StatusCode::kInvalidArgument, "null data");
+  const unsigned char* bytes = static_cast<const unsigned char*>(data);
+  std::uint64_t n = 0;
+  FENNEC_RETURN_IF_ERROR(header_length(bytes, size, &n));
+  FENNEC_RETURN_IF_ERROR(parse_header(reinterpret_cast<const char*>(bytes + 8),
+                                      static_cast<std::size_t>(n),
+                                      static_cast<std::uint64_t>(size) - 8 - n, h));
+  h.data = bytes + 8 + n;
   return Status::ok();
 }
 
@@ -267,7 +288,8 @@ struct Mapping {
 // "<i>.weight" / "<i>.bias" with i a decimal without leading zeros, < 10^9.
 bool parse_name(JsonSlice s, std::uint32_t* index, bool* is_weight) {
   char buf[24];
-  if (!json_decode(s, buf, sizeof(buf))) return false;
+  std::size_t size = 0;
+  if (!json_decode(s, buf, sizeof(buf), &size) || std::memchr(buf, 0, size) != nullptr) return false;
   std::size_t i = 0;
   std::uint32_t v = 0;
   while (buf[i] >= '0' && buf[i] <= '9') {
@@ -313,7 +335,14 @@ Status map_layers(const Header& h, Mapping& m) {
                     kMaxLayers);
       m.layers[m.count++].index = index;
     }
-    (is_weight ? m.layers[k].weight : m.layers[k].bias) = static_cast<int>(t);
+    int& slot = is_weight ? m.layers[k].weight : m.layers[k].bias;
+    if (slot >= 0) {
+      NameBuf a(h.entries[slot].name), b(e.name);
+      return Status::error(StatusCode::kCorruptData, "tensors '%s' and '%s' both map to layer %lu's %s",
+                           a.text, b.text, static_cast<unsigned long>(index),
+                           is_weight ? "weight" : "bias");
+    }
+    slot = static_cast<int>(t);
   }
   FENNEC_ENSURE(m.count > 0, StatusCode::kShapeMismatch, "no Linear layers in the file");
   // Sequential order.
@@ -354,33 +383,16 @@ Status map_layers(const Header& h, Mapping& m) {
   return Status::ok();
 }
 
-// Parses "relu,relu,identity" (each optionally "leaky_relu:0.2").
-Status parse_activation_list(JsonSlice s, ActivationSpec* out, std::size_t count) {
+// "relu,relu,identity" (each optionally "leaky_relu:0.2"), decoded with its length so a \u0000
+// inside is a byte of an item, and parsed by the same function as the tools' --activation.
+Status parse_activation_metadata(JsonSlice s, ActivationSpec* out, std::size_t count) {
   char buf[kMaxLayers * 24];
-  FENNEC_ENSURE(json_decode(s, buf, sizeof(buf)), StatusCode::kInvalidArgument,
+  std::size_t size = 0;
+  FENNEC_ENSURE(json_decode(s, buf, sizeof(buf), &size), StatusCode::kInvalidArgument,
                 "fennec.activations metadata too long");
-  char* p = buf;
-  for (std::size_t i = 0; i < count; ++i) {
-    char* comma = std::strchr(p, ',');
-    FENNEC_ENSURE((comma == nullptr) == (i + 1 == count), StatusCode::kShapeMismatch,
-                  "fennec.activations metadata does not list %zu activations", count);
-    if (comma) *comma = 0;
-    char* colon = std::strchr(p, ':');
-    float alpha = 0.f;
-    if (colon) {
-      *colon = 0;
-      char* end = nullptr;
-      alpha = std::strtof(colon + 1, &end);
-      FENNEC_ENSURE(end != colon + 1 && *end == 0, StatusCode::kInvalidArgument,
-                    "bad activation parameter in fennec.activations");
-    }
-    Result<Activation> a = parse_activation(p);
-    if (!a.is_ok()) return a.status();
-    out[i] = ActivationSpec{a.value(), a.value() == Activation::kLeakyRelu && colon ? alpha : 0.f};
-    if (a.value() == Activation::kLeakyRelu && !colon) out[i].alpha = 0.01f;
-    FENNEC_RETURN_IF_ERROR(validate(out[i]));
-    p = comma ? comma + 1 : p;
-  }
+  const Status st = parse_activation_list(buf, size, out, count);
+  if (!st.is_ok()) return Status::error(st.code(), "fennec.activations metadata: %s", st.message());
+  for (std::size_t i = 0; i < count; ++i) FENNEC_RETURN_IF_ERROR(validate(out[i]));
   return Status::ok();
 }
 
@@ -395,7 +407,7 @@ Status build_spec(const Header& h, const Mapping& m, const SafetensorsImport& im
   } else {
     FENNEC_ENSURE(h.has_activations, StatusCode::kInvalidArgument,
                   "no activations given and the file has no fennec.activations metadata");
-    FENNEC_RETURN_IF_ERROR(parse_activation_list(h.activations, acts, m.count));
+    FENNEC_RETURN_IF_ERROR(parse_activation_metadata(h.activations, acts, m.count));
     if (h.has_loss) {
       bool found = false;
       for (int k = 0; k <= static_cast<int>(Loss::kSigmoidBce); ++k) {
@@ -547,6 +559,148 @@ Result<Model> load_safetensors(const void* data, std::size_t size, const Safeten
   return model;
 }
 
+// ---- random-access (streaming) import ----
+namespace {
+
+// Reads exactly `size` bytes at `offset`; an input that delivers fewer (it shrank after its size
+// was taken) is corrupt, never a crash.
+Status read_exactly(const RandomReader& in, std::uint64_t offset, void* data, std::size_t size,
+                    const char* what) {
+  std::size_t got = 0;
+  FENNEC_RETURN_IF_ERROR(in.read_at(in.context, offset, data, size, &got));
+  FENNEC_ENSURE(got == size, StatusCode::kCorruptData,
+                "safetensors: %s: %zu of %zu bytes at offset %llu (the input shrank while it was "
+                "read?)",
+                what, got, size, static_cast<unsigned long long>(offset));
+  return Status::ok();
+}
+
+// Header into `json` (json_capacity bytes): length field, JSON, parse.
+Status read_header(const RandomReader& in, char* json, std::size_t json_capacity, Header& h,
+                   std::uint64_t* json_size) {
+  unsigned char field[8] = {};
+  if (in.size >= 8) FENNEC_RETURN_IF_ERROR(read_exactly(in, 0, field, 8, "header length"));
+  FENNEC_RETURN_IF_ERROR(header_length(field, in.size, json_size));
+  FENNEC_ENSURE(*json_size <= json_capacity, StatusCode::kOutOfMemory,
+                "safetensors: the %llu-byte header does not fit the %zu bytes available to read it",
+                static_cast<unsigned long long>(*json_size), json_capacity);
+  const std::size_t n = static_cast<std::size_t>(*json_size);
+  if (n) FENNEC_RETURN_IF_ERROR(read_exactly(in, 8, json, n, "header"));
+  return parse_header(json, n, in.size - 8 - *json_size, h);
+}
+
+// What the copy needs of one tensor once the header's memory is gone.
+struct Source {
+  std::uint64_t offset = 0;  // in the input
+  int dtype = -1;            // -1: absent (a missing bias)
+};
+
+// Decodes rows x cols values at src.offset into dst (row stride `stride`), a chunk at a time.
+Status stream_tensor(const RandomReader& in, const Source& src, float* dst, std::size_t rows,
+                     std::size_t cols, std::size_t stride, const char* what) {
+  const std::size_t esize = kDtypes[src.dtype].bits / 8;
+  unsigned char chunk[16384];
+  const std::size_t per_chunk = sizeof(chunk) / esize;
+  std::uint64_t offset = src.offset;
+  const std::uint64_t total = std::uint64_t{rows} * cols;
+  std::uint64_t done = 0;
+  while (done < total) {
+    const std::size_t k = total - done < per_chunk ? static_cast<std::size_t>(total - done) : per_chunk;
+    FENNEC_RETURN_IF_ERROR(read_exactly(in, offset, chunk, k * esize, what));
+    for (std::size_t i = 0; i < k; ++i, ++done) {
+      const std::size_t r = static_cast<std::size_t>(done / cols), c = static_cast<std::size_t>(done % cols);
+      dst[r * stride + c] = load_value(chunk + i * esize, src.dtype);
+    }
+    offset += k * esize;
+  }
+  return Status::ok();
+}
+
+Status check_finite_rows(const float* p, std::size_t rows, std::size_t cols, std::size_t stride,
+                         std::size_t layer, const char* what) {
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < cols; ++c)
+      FENNEC_ENSURE(finite_f32(p[r * stride + c]), StatusCode::kNonFinite,
+                    "layer %zu %s element %zu is NaN or Inf", layer, what, r * cols + c);
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<ModelSpec> read_safetensors_spec(const RandomReader& in, const SafetensorsImport& import,
+                                        void* scratch, std::size_t scratch_bytes) {
+  FENNEC_ENSURE(in.read_at != nullptr, StatusCode::kInvalidArgument, "null reader");
+  Header h;
+  std::uint64_t json_size = 0;
+  FENNEC_RETURN_IF_ERROR(read_header(in, static_cast<char*>(scratch), scratch ? scratch_bytes : 0, h,
+                                     &json_size));
+  Mapping m;
+  FENNEC_RETURN_IF_ERROR(map_layers(h, m));
+  ModelSpec spec;
+  FENNEC_RETURN_IF_ERROR(build_spec(h, m, import, &spec));
+  return spec;
+}
+
+Result<Model> load_safetensors(const RandomReader& in, const SafetensorsImport& import,
+                               const ModelOptions& options, Arena& arena) {
+  FENNEC_ENSURE(in.read_at != nullptr, StatusCode::kInvalidArgument, "null reader");
+  const Arena::Mark start = arena.mark();
+  // The header lives in the arena's free space until the network is known.
+  ModelSpec spec;
+  Source weights[kMaxLayers], biases[kMaxLayers];
+  {
+    std::uint64_t json_size = 0;
+    unsigned char field[8] = {};
+    if (in.size >= 8) FENNEC_RETURN_IF_ERROR(read_exactly(in, 0, field, 8, "header length"));
+    FENNEC_RETURN_IF_ERROR(header_length(field, in.size, &json_size));
+    Result<void*> buf = arena.allocate(static_cast<std::size_t>(json_size ? json_size : 1),
+                                       "safetensors header (read, then released before binding)");
+    if (!buf.is_ok()) return buf.status();
+    Header h;
+    Status s = read_header(in, static_cast<char*>(buf.value()), static_cast<std::size_t>(json_size),
+                           h, &json_size);
+    Mapping m;
+    if (s.is_ok()) s = map_layers(h, m);
+    if (s.is_ok()) s = build_spec(h, m, import, &spec);
+    arena.rewind(start);
+    if (!s.is_ok()) return s;
+    const std::uint64_t data_start = 8 + json_size;
+    for (std::size_t i = 0; i < m.count; ++i) {
+      const Entry& w = h.entries[m.layers[i].weight];
+      weights[i] = Source{data_start + w.begin, w.dtype};
+      if (m.layers[i].bias >= 0) {
+        const Entry& b = h.entries[m.layers[i].bias];
+        biases[i] = Source{data_start + b.begin, b.dtype};
+      }
+    }
+  }
+  std::uint64_t count = 0;
+  FENNEC_ENSURE(parameter_count(spec, &count), StatusCode::kOutOfMemory, "parameter count overflows");
+  FENNEC_RETURN_IF_ERROR(check_parameters_fit(count, arena));
+  Result<Model> model = Model::bind(spec, options, arena);
+  if (!model.is_ok()) return model.status();
+  Model& mo = model.value();
+  Status s;
+  for (std::size_t i = 0; i < spec.num_layers && s.is_ok(); ++i) {
+    const MatrixView w = mo.weights(i);
+    const VectorView b = mo.bias(i);
+    s = stream_tensor(in, weights[i], w.data, w.rows, w.cols, w.stride, "weight");
+    if (s.is_ok() && import.check_finite) s = check_finite_rows(w.data, w.rows, w.cols, w.stride, i, "weight");
+    if (!s.is_ok()) break;
+    if (biases[i].dtype >= 0) {
+      s = stream_tensor(in, biases[i], b.data, 1, b.size, b.size, "bias");
+      if (s.is_ok() && import.check_finite) s = check_finite_rows(b.data, 1, b.size, b.size, i, "bias");
+    } else {
+      std::memset(b.data, 0, b.size * sizeof(float));
+    }
+  }
+  if (!s.is_ok()) {
+    arena.rewind(start);
+    return s;
+  }
+  return model;
+}
+
 // ---- export ----
 namespace {
 
@@ -611,6 +765,7 @@ std::uint64_t safetensors_file_size(const Model& model) {
 
 Status save_safetensors(const Model& model, ByteWriter& writer) {
   FENNEC_ENSURE(model.is_bound(), StatusCode::kFailedPrecondition, "save_safetensors: model is not bound");
+  FENNEC_RETURN_IF_ERROR(check_block_finite(model, model.parameters().data, "parameters"));
   const std::uint64_t json = header_json_bytes(model);
   const std::uint64_t padded = (json + 7) / 8 * 8;
   Output out(writer);

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 
 #include "kernels/kernel_table.hpp"
 #include "kernels/simd_common.hpp"
@@ -128,11 +130,15 @@ double sum_squares_f32::operator()(Arch arch, std::size_t n, const float* x) con
   using V = Vf<Arch>;
   constexpr std::size_t L = kLanes<Arch>;
   // Float partial sums over blocks of kBlock elements (4 chains x lanes), folded into a double
-  // per block: the float error stays that of a kBlock/(4L)-term sum.
+  // per block: the float error stays that of a kBlock/(4L)-term sum. A block whose float sum is
+  // not finite is summed again in double, as the reference does: finite inputs whose squares
+  // overflow float (|x| > 1.8e19) then give the reference's finite total, so the trainer's
+  // accept/refuse decision on the norm is the same on every table; NaN/Inf inputs stay non-finite.
   constexpr std::size_t kBlock = 4096;
   double total = 0.0;
   std::size_t i = 0;
   while (i < n) {
+    const std::size_t begin = i;
     const std::size_t end = min_size(arch, n, i + kBlock);
     V s0(0.f), s1(0.f), s2(0.f), s3(0.f);
     for (; i + 4 * L <= end; i += 4 * L) {
@@ -152,7 +158,16 @@ double sum_squares_f32::operator()(Arch arch, std::size_t n, const float* x) con
       s1 = xsimd::fma(a, a, s1);
       i = end;
     }
-    total += static_cast<double>(xsimd::hadd((s0 + s1) + (s2 + s3)));
+    const float block = xsimd::hadd((s0 + s1) + (s2 + s3));
+    std::uint32_t bits;
+    std::memcpy(&bits, &block, sizeof(bits));
+    if ((bits & 0x7f800000u) != 0x7f800000u) {
+      total += static_cast<double>(block);
+    } else {
+      double d = 0.0;
+      for (std::size_t k = begin; k < end; ++k) d += static_cast<double>(x[k]) * static_cast<double>(x[k]);
+      total += d;
+    }
   }
   return total;
 }

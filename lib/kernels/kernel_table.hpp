@@ -47,7 +47,8 @@ using ActBwdFn = void (*)(std::size_t m, std::size_t n, const float* y, std::siz
 // out[j] = sum_i a[i][j] for a (m x n); out is overwritten.
 using ColSumFn = void (*)(std::size_t m, std::size_t n, const float* a, std::size_t lda, float* out);
 // sum_i x[i]^2, accumulated in at least float with several partial sums; a NaN/Inf in x
-// makes the result non-finite.
+// makes the result non-finite, and finite x always gives a finite result (no float overflow of
+// the squares: every table agrees with the double reference on finiteness).
 using SumSquaresFn = double (*)(std::size_t n, const float* x);
 // x[i] *= s
 using ScaleFn = void (*)(std::size_t n, float* x, float s);

@@ -47,12 +47,38 @@ TEST_CASE("status: error carries code and printf-formatted message", "[status]")
   CHECK(std::string(s.message()) == "need 9437184 bytes for gradients, 1048576 free");
 }
 
-TEST_CASE("status: long messages are truncated to kMaxMessage-1 characters", "[status]") {
+TEST_CASE("status: long messages are cut at a word boundary and end with an ellipsis", "[status]") {
+  // One unbroken run: cut inside it (there is no word boundary), still marked.
   std::string long_text(500, 'x');
   Status s = Status::error(StatusCode::kCorruptData, "%s", long_text.c_str());
   CHECK(s.code() == StatusCode::kCorruptData);
-  CHECK(std::strlen(s.message()) == Status::kMaxMessage - 1);
-  CHECK(std::string(s.message()) == std::string(Status::kMaxMessage - 1, 'x'));
+  CHECK(std::strlen(s.message()) <= Status::kMaxMessage - 1);
+  CHECK(std::string(s.message()) == std::string(Status::kMaxMessage - 4, 'x') + "...");
+  // Words: the message is a prefix of the text that ends where a word ends, then "...".
+  std::string words;
+  for (int i = 0; words.size() < 600; ++i) words += "checkpoint" + std::to_string(i) + " ";
+  s = Status::error(StatusCode::kIoError, "%s", words.c_str());
+  const std::string m = s.message();
+  REQUIRE(m.size() > 3);
+  CHECK(m.size() <= Status::kMaxMessage - 1);
+  CHECK(m.size() >= Status::kMaxMessage / 2);
+  CHECK(m.substr(m.size() - 3) == "...");
+  const std::string kept = m.substr(0, m.size() - 3);
+  CHECK(words.compare(0, kept.size(), kept) == 0);
+  CHECK(words[kept.size()] == ' ');
+  CHECK(kept.back() != ' ');
+  // A multi-byte UTF-8 character is never split.
+  std::string utf8(190, 'a');
+  for (int i = 0; i < 20; ++i) utf8 += "\xC3\xA9";  // U+00E9
+  s = Status::error(StatusCode::kIoError, "%s", utf8.c_str());
+  const std::string u = s.message();
+  const std::string body = u.substr(0, u.size() - 3);
+  CHECK(u.substr(u.size() - 3) == "...");
+  CHECK(utf8.compare(0, body.size(), body) == 0);
+  CHECK((body.size() <= 190 || (body.size() - 190) % 2 == 0));
+  // Messages that fit are kept whole.
+  const std::string fits(Status::kMaxMessage - 1, 'y');
+  CHECK(std::string(Status::error(StatusCode::kIoError, "%s", fits.c_str()).message()) == fits);
 }
 
 TEST_CASE("status: every code has a distinct non-empty name", "[status]") {

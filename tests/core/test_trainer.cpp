@@ -165,7 +165,7 @@ TEST_CASE("trainer: a step equals forward + loss + backward + optimizer_step", "
   TrainerConfig cfg;
   cfg.optimizer = OptimizerConfig::adam(0.01f);
   Trainer tr = Trainer::create(a, cfg).value();
-  tr.set_step_count(9);
+  REQUIRE(tr.set_step_count(9).is_ok());
   for (std::uint64_t step = 10; step <= 12; ++step) {
     Result<StepStats> st = tr.step(xv, targets);
     REQUIRE(st.is_ok());
@@ -408,4 +408,45 @@ TEST_CASE("trainer: create validates the model and the configuration", "[trainer
   const float x[2] = {1.f, 2.f}, t[2] = {0.f, 1.f};
   CHECK(none.step(ConstMatrixView(x, 1, 2), Targets::values(ConstMatrixView(t, 1, 2))).status().code() ==
         StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE("trainer: step counts that would wrap or pass 2^53 are refused and change nothing", "[trainer][bad-input]") {
+  const ModelSpec s = ModelSpec(2).dense(3, ActivationSpec::tanh()).dense(1, ActivationSpec::identity())
+                          .with_loss(Loss::kMse);
+  const ModelOptions o{Mode::kTraining, 2, OptimizerKind::kAdam, Isa::kAuto};
+  OwnedArena arena(plan(s, o).total());
+  Model m = Model::bind(s, o, arena.arena).value();
+  Rng rng(3);
+  REQUIRE(m.init_parameters(rng).is_ok());
+  TrainerConfig cfg;
+  cfg.optimizer = OptimizerConfig::adam(0.01f);
+  Trainer tr = Trainer::create(m, cfg).value();
+  const float x[4] = {0.5f, -1.f, 1.f, 0.25f}, t[2] = {1.f, -1.f};
+  const ConstMatrixView xv(x, 2, 2);
+  const Targets tv = Targets::values(ConstMatrixView(t, 2, 1));
+  REQUIRE(tr.step(xv, tv).is_ok());
+  const Snapshot before = Snapshot::of(tr);
+  // 2^64-1 used to make the next t wrap to 0: bias correction 1/0, every weight NaN, status OK.
+  for (std::uint64_t bad : {~std::uint64_t{0}, kMaxStepCount + 1, std::uint64_t{1} << 63}) {
+    INFO("step count " << bad);
+    CHECK(tr.set_step_count(bad).code() == StatusCode::kInvalidArgument);
+    CHECK(Snapshot::of(tr) == before);
+  }
+  // At the limit the counter is exact; the step that would pass it is refused.
+  REQUIRE(tr.set_step_count(kMaxStepCount).is_ok());
+  const Snapshot at_limit = Snapshot::of(tr);
+  CHECK(tr.step(xv, tv).status().code() == StatusCode::kFailedPrecondition);
+  CHECK(Snapshot::of(tr) == at_limit);
+  REQUIRE(tr.set_step_count(kMaxStepCount - 1).is_ok());
+  REQUIRE(tr.step(xv, tv).is_ok());
+  for (std::size_t i = 0; i < m.parameters().size; ++i) CHECK(std::isfinite(m.parameters()[i]));
+  // optimizer_step has the same bound.
+  std::vector<float> p(4, 1.f), g(4, 0.5f), s0(4, 0.f), s1(4, 0.f);
+  CHECK(optimizer_step(cfg.optimizer, VectorView{p.data(), 4}, ConstVectorView(g.data(), 4),
+                       VectorView{s0.data(), 4}, VectorView{s1.data(), 4}, kMaxStepCount + 1)
+            .code() == StatusCode::kInvalidArgument);
+  CHECK(p == std::vector<float>(4, 1.f));
+  CHECK(optimizer_step(cfg.optimizer, VectorView{p.data(), 4}, ConstVectorView(g.data(), 4),
+                       VectorView{s0.data(), 4}, VectorView{s1.data(), 4}, kMaxStepCount)
+            .is_ok());
 }

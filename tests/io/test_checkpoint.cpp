@@ -289,3 +289,48 @@ TEST_CASE("checkpoint: size for the 784-512-256-10 model with Adam", "[io][check
   std::printf("checkpoint for 784-512-256-10 with Adam and a 16-byte blob: %llu bytes\n",
               static_cast<unsigned long long>(n));
 }
+
+TEST_CASE("checkpoint: a stored step count beyond 2^53 (valid CRC) is refused and nothing changes", "[io][checkpoint]") {
+  Run writer(OptimizerKind::kAdam);
+  writer.steps(3);
+  const Bytes good = writer.checkpoint();
+  constexpr std::size_t kStepField = 88;
+  // 2^64-1 wraps Adam's t to 0 (bias correction 1/0); above 2^53 t is no longer exact in double.
+  for (std::uint64_t step : {~std::uint64_t{0}, (std::uint64_t{1} << 53) + 1, std::uint64_t{1} << 63}) {
+    INFO("step " << step);
+    Bytes b = good;
+    put_u64(b, kStepField, step);
+    fix_crc(b);
+    CHECK(read_checkpoint_info(b.data(), b.size()).status().code() == StatusCode::kCorruptData);
+    Run target(OptimizerKind::kAdam);
+    target.steps(1);
+    const Bytes before = param_bytes(target.m.model);
+    const std::uint64_t step_before = target.trainer.step_count();
+    CHECK(restore_checkpoint(b.data(), b.size(), target.trainer, target.data_rng, &target.batches,
+                             sizeof(target.batches))
+              .code() == StatusCode::kCorruptData);
+    CHECK(param_bytes(target.m.model) == before);
+    CHECK(target.trainer.step_count() == step_before);
+    // The trainer still trains, and its weights stay finite.
+    target.steps(1);
+    const VectorView p = target.m.model.parameters();
+    bool finite = true;
+    for (std::size_t i = 0; i < p.size; ++i) finite = finite && std::isfinite(p[i]);
+    CHECK(finite);
+  }
+  // 2^53 itself restores (t = 2^53 is exact), and the next step, which would pass it, is refused.
+  Bytes edge = good;
+  put_u64(edge, kStepField, std::uint64_t{1} << 53);
+  fix_crc(edge);
+  Run target(OptimizerKind::kAdam);
+  REQUIRE(restore_checkpoint(edge.data(), edge.size(), target.trainer, target.data_rng,
+                             &target.batches, sizeof(target.batches))
+              .is_ok());
+  const Bytes before = param_bytes(target.m.model);
+  Data d;
+  d.draw(target.data_rng);
+  CHECK(target.trainer.step(ConstMatrixView(d.x, kBatch, 5), Targets::classes(d.y)).status().code() ==
+        StatusCode::kFailedPrecondition);
+  CHECK(param_bytes(target.m.model) == before);
+  CHECK(target.trainer.step_count() == std::uint64_t{1} << 53);
+}

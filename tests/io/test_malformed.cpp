@@ -606,6 +606,57 @@ TEST_CASE("malformed safetensors: truncation at every byte fails, byte flips nev
   CHECK(ok >= 4 * 56);  // at least every data-byte flip
 }
 
+// Names and metadata are compared with their lengths: a NUL inside a JSON string is a byte of the
+// name, as PyTorch and the reference tools see it, never the end of a C string.
+TEST_CASE("malformed safetensors: a NUL inside a tensor name is refused, not cut", "[io][malformed][safetensors]") {
+  // Both "0.weight" and "0.weight\u0000": two keys to every other reader; they must not collapse
+  // into one layer slot (the later one silently winning).
+  St both = valid_st();
+  both.json.insert(both.json.size() - 1,
+                   ",\"0.weight\\u0000\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[56,80]}");
+  both.data.resize(80, 0);
+  CHECK(st_code(both) == StatusCode::kCorruptData);
+  CHECK(st_validate(both) == StatusCode::kCorruptData);
+  // Alone, the NUL name is not '0.weight' either.
+  St alone = edited_st("\"0.weight\"", "\"0.weight\\u0000\"");
+  CHECK(st_code(alone) == StatusCode::kCorruptData);
+  St tail = edited_st("\"2.bias\"", "\"2.bias\\u0000x\"");
+  CHECK(st_code(tail) == StatusCode::kCorruptData);
+}
+
+TEST_CASE("malformed safetensors: fennec.activations is decoded with its length and parsed as the CLI does", "[io][malformed][safetensors]") {
+  auto with_meta = [](const std::string& acts) {
+    St s = valid_st();
+    s.json.insert(1, "\"__metadata__\":{\"fennec.activations\":\"" + acts + "\"},");
+    return s;
+  };
+  auto load = [](const St& s, ModelSpec* spec) {
+    const Bytes b = s.bytes();
+    SafetensorsImport imp;  // activations from the metadata
+    Result<ModelSpec> r = read_safetensors_spec(b.data(), b.size(), imp);
+    if (r.is_ok() && spec) *spec = r.value();
+    return r.status();
+  };
+  ModelSpec spec;
+  REQUIRE(load(with_meta("relu,identity"), &spec).is_ok());
+  CHECK(spec.layers[0].activation.kind == Activation::kRelu);
+  REQUIRE(load(with_meta("leaky_relu:0.25,identity"), &spec).is_ok());
+  CHECK(spec.layers[0].activation.alpha == 0.25f);
+  // A NUL ends nothing: "identity\0,tanh" is not "identity", and there are three entries.
+  CHECK(load(with_meta("relu,identity\\u0000,tanh"), nullptr).code() == StatusCode::kInvalidArgument);
+  CHECK(load(with_meta("relu\\u0000,identity"), nullptr).code() == StatusCode::kInvalidArgument);
+  // Only leaky_relu takes a parameter (the CLI refuses "relu:0.5" the same way).
+  const Status p = load(with_meta("relu:0.5,identity"), nullptr);
+  CHECK(p.code() == StatusCode::kInvalidArgument);
+  CHECK(std::string(p.message()).find("only leaky_relu takes a parameter") != std::string::npos);
+  CHECK(load(with_meta("leaky_relu:,identity"), nullptr).code() == StatusCode::kInvalidArgument);
+  CHECK(load(with_meta("leaky_relu:1,identity"), nullptr).code() == StatusCode::kInvalidArgument);
+  CHECK(load(with_meta("leaky_relu: 0.5,identity"), nullptr).code() == StatusCode::kInvalidArgument);
+  CHECK(load(with_meta("leaky_relu:nan,identity"), nullptr).code() == StatusCode::kInvalidArgument);
+  CHECK(load(with_meta("relu,,identity"), nullptr).code() != StatusCode::kOk);
+  CHECK(load(with_meta("relu,identity,"), nullptr).code() != StatusCode::kOk);
+}
+
 // ---- checkpoints ----
 #if !defined(FENNEC_INFERENCE_ONLY)
 namespace {

@@ -3,7 +3,8 @@
 set(_io ${CMAKE_CURRENT_SOURCE_DIR}/io)
 set(_io_sources ${_io}/test_model_file.cpp ${_io}/test_safetensors.cpp ${_io}/test_malformed.cpp)
 if(NOT FENNEC_INFERENCE_ONLY)
-  list(APPEND _io_sources ${_io}/test_checkpoint.cpp)
+  list(APPEND _io_sources ${_io}/test_checkpoint.cpp ${_io}/test_file_io.cpp
+       ${_io}/test_evil_headers.cpp ${_io}/test_crash_consistency.cpp)
 endif()
 fennec_add_test(fennec_io_tests SOURCES ${_io_sources})
 target_compile_definitions(fennec_io_tests PRIVATE FENNEC_IO_FIXTURES="${_io}/fixtures")

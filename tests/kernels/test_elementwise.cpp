@@ -5,6 +5,7 @@
 // offset before it, the padding columns, the canaries after it) holds a sentinel that the
 // reference and each SIMD table must leave as it was.
 #include <cfloat>
+#include <cstdio>
 #include <cmath>
 #include <limits>
 
@@ -132,6 +133,52 @@ TEST_CASE("sum_squares_f32 matches the reference", "[kernels][reduction]") {
     x[99] = std::numeric_limits<float>::quiet_NaN();  // in the tail
     CHECK(!std::isfinite(st.table->sum_squares_f32(x.size(), x.data())));
   }
+}
+
+// The trainer refuses a batch when the squared gradient norm is not finite, so that decision
+// must not depend on the table: finite inputs whose squares overflow float (x = 1e30, or many
+// 1e19s) must give a finite sum on every table, as the double reference does.
+TEST_CASE("sum_squares_f32: the same accept/refuse decision on every table for extreme inputs", "[kernels][reduction]") {
+  const float kMax = std::numeric_limits<float>::max(), kInf = std::numeric_limits<float>::infinity(),
+              kNaN = std::numeric_limits<float>::quiet_NaN(), kDen = std::numeric_limits<float>::denorm_min();
+  struct Case {
+    const char* what;
+    std::vector<float> x;
+  };
+  std::vector<Case> cases = {
+      {"one 1e30", {1e30f}},
+      {"1e30 among ones", std::vector<float>(100, 1.f)},
+      {"4099 x 1e19", std::vector<float>(4099, 1e19f)},
+      {"4096 x -1e20", std::vector<float>(4096, -1e20f)},
+      {"FLT_MAX", {kMax}},
+      {"65 x FLT_MAX", std::vector<float>(65, kMax)},
+      {"denormals", std::vector<float>(37, kDen)},
+      {"1e-30 and 1e30", {1e-30f, 1e30f, -1e30f}},
+      {"Inf", std::vector<float>(33, 2.f)},
+      {"NaN", std::vector<float>(33, 2.f)},
+      {"-Inf after FLT_MAX", std::vector<float>(40, kMax)},
+  };
+  cases[1].x[57] = 1e30f;
+  cases[8].x[31] = kInf;
+  cases[9].x[5] = kNaN;
+  cases[10].x[39] = -kInf;
+  std::size_t checked = 0;
+  for (const SimdTable& st : simd_tables()) {
+    for (const Case& c : cases) {
+      for (std::size_t off : kOffsets) {
+        INFO(st.name << ": " << c.what << " off=" << off);
+        std::vector<float> buf(off, 0.f);
+        buf.insert(buf.end(), c.x.begin(), c.x.end());
+        const double r = ref().sum_squares_f32(c.x.size(), buf.data() + off);
+        const double v = st.table->sum_squares_f32(c.x.size(), buf.data() + off);
+        CHECK(std::isfinite(v) == std::isfinite(r));
+        // Relative 1e-6 (float partial sums); underflowed squares may read as 0 (atol 1e-30).
+        if (std::isfinite(r)) CHECK(close(v, r, 1e-30, 1e-6));
+        ++checked;
+      }
+    }
+  }
+  std::printf("sum_squares cross-table cases: %zu\n", checked);
 }
 
 TEST_CASE("scale_f32 and clamp_f32 match the reference exactly", "[kernels][elementwise]") {

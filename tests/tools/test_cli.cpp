@@ -194,7 +194,15 @@ TEST_CASE("fennec-train: bad flags", "[tools][cli]") {
   expect_failure(d + "--lr 1 --lr 2", 2, "--lr given twice");
   expect_failure(d + "stray", 2, "unexpected argument 'stray'");
   expect_failure(d + "--save=", 2, "--save needs a file name");
-  expect_failure(d + "--epochs 1 --save " + quote(dir.file("no/such/dir/m.fen")), 1, "saving the model");
+  // Destinations are checked before the data is read or a step is taken.
+  expect_failure(d + "--epochs 100000 --save " + quote(dir.file("no/such/dir/m.fen")), 2,
+                 "--save: cannot use directory '" + dir.file("no/such/dir") + "'");
+  expect_failure(d + "--epochs 100000 --save " + quote(dir.str()), 2, "is a directory, not a file name");
+  expect_failure(d + "--epochs 100000 --checkpoint " + quote(dir.file("none/c.ckpt")), 2,
+                 "--checkpoint: cannot use directory");
+  expect_failure(d + "--hidden=", 2, "--hidden needs widths");
+  expect_failure(d + "--hidden ''", 2, "--hidden needs widths");
+  expect_failure(d + "--activation relu:0.5", 2, "only leaky_relu takes a parameter");
   expect_failure(d + "--train-samples 41", 2, "exceeds the 40 training images");
   expect_failure(d + "--weight-decay -0.1", 2, "--weight-decay must be >= 0");
   const Run help = run(kTrain + " --help");
@@ -337,9 +345,9 @@ TEST_CASE("fennec-train --resume refuses missing, unusable or mismatched checkpo
   const std::string m = dir.file("m.fen");
   REQUIRE(run(kTrain + " " + d + "--epochs 1 --no-progress --save " + quote(m)).exit_code == 0);
   expect_failure(d + "--checkpoint " + quote(m) + " --resume", 1, "no valid checkpoint");
-  // Writing into a directory that does not exist fails at the first checkpoint.
-  expect_failure(d + "--epochs 1 --checkpoint " + quote(dir.file("no/such/c.ck")), 1,
-                 "writing the checkpoint");
+  // A directory that does not exist is refused at the start, not at the first checkpoint.
+  expect_failure(d + "--epochs 1 --checkpoint " + quote(dir.file("no/such/c.ck")), 2,
+                 "--checkpoint: cannot use directory");
 }
 
 TEST_CASE("fennec-train: bad checkpoint flags", "[tools][cli][checkpoint]") {

@@ -1,6 +1,10 @@
 #include "common/args.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstring>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -99,7 +103,10 @@ std::vector<std::uint32_t> Args::widths(const std::string& name,
                                         const std::string& fallback) const {
   const std::string text = str(name, fallback);
   std::vector<std::uint32_t> out;
-  if (text.empty() || text == "none") return out;
+  // An empty value is a typo more often than a wish for a linear model: that one is spelled out.
+  if (text.empty())
+    throw ArgError("--" + name + " needs widths, e.g. 512,256 ('none' for no hidden layer)");
+  if (text == "none") return out;
   std::size_t start = 0;
   while (true) {
     const std::size_t comma = text.find(',', start);
@@ -174,24 +181,25 @@ std::string init_label(const fennec::Init& init) {
   return "?";
 }
 
+void check_output_path(const std::string& path, const std::string& what) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    throw ArgError(what + ": '" + path + "' is a directory, not a file name");
+  const std::size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  if (::stat(dir.c_str(), &st) != 0)
+    throw ArgError(what + ": cannot use directory '" + dir + "' for " + path + ": " + std::strerror(errno));
+  if (!S_ISDIR(st.st_mode)) throw ArgError(what + ": '" + dir + "' is not a directory");
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    throw ArgError(what + ": cannot write to directory '" + dir + "': " + std::strerror(errno));
+}
+
 fennec::ActivationSpec parse_activation_spec(const std::string& text, const std::string& what) {
-  std::string name = text;
-  float alpha = 0.01f;
-  const std::size_t colon = text.find(':');
-  if (colon != std::string::npos) {
-    name = text.substr(0, colon);
-    if (name != "leaky_relu") throw ArgError(what + ": only leaky_relu takes a parameter");
-    const double a = parse_real(text.substr(colon + 1), what + " leaky_relu:ALPHA");
-    if (!(a >= 0 && a < 1)) throw ArgError(what + ": leaky_relu ALPHA must lie in [0, 1)");
-    alpha = static_cast<float>(a);
-  }
-  fennec::Result<fennec::Activation> r = fennec::parse_activation(name.c_str());
-  if (!r.is_ok()) {
-    throw ArgError(what + ": unknown activation '" + text +
-                   "' (relu, leaky_relu, leaky_relu:ALPHA, tanh, sigmoid, identity)");
-  }
-  fennec::ActivationSpec spec{r.value(), r.value() == fennec::Activation::kLeakyRelu ? alpha : 0.f};
-  return spec;
+  // The library's parser, so the command line and a file's fennec.activations metadata accept
+  // exactly the same strings.
+  fennec::Result<fennec::ActivationSpec> r = fennec::parse_activation_spec(text.data(), text.size());
+  if (!r.is_ok()) throw ArgError(what + ": " + r.status().message());
+  return r.value();
 }
 
 }  // namespace fennec_tools

@@ -35,7 +35,7 @@ class Args {
   double non_negative(const std::string& name, double fallback) const;     // >= 0, finite
   std::uint64_t integer(const std::string& name, std::uint64_t fallback, std::uint64_t lo,
                         std::uint64_t hi) const;                            // in [lo, hi]
-  // Comma-separated widths, each in [1, fennec::kMaxWidth]; "" or "none" is an empty list.
+  // Comma-separated widths, each in [1, fennec::kMaxWidth]; "none" is an empty list, "" an error.
   std::vector<std::uint32_t> widths(const std::string& name, const std::string& fallback) const;
 
  private:
@@ -50,6 +50,10 @@ std::uint64_t parse_uint(const std::string& text, const std::string& what);
 // uniform:A (U(-A, A)).
 fennec::Init parse_init(const std::string& text, const std::string& what);
 std::string init_label(const fennec::Init& init);  // "N(0, 0.01)", "Xavier", "He", ...
+// A file the program will write at the end (--save, --checkpoint): checked at setup, so a typo
+// does not cost a whole run. Throws ArgError unless `path` is not a directory and its directory
+// exists and is writable.
+void check_output_path(const std::string& path, const std::string& what);
 // relu | leaky_relu | leaky_relu:ALPHA | tanh | sigmoid | identity
 fennec::ActivationSpec parse_activation_spec(const std::string& text, const std::string& what);
 

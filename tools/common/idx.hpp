@@ -4,9 +4,10 @@
 // dimensions, then the elements. Fennec's tools read unsigned bytes only (TT = 0x08), which is
 // what every MNIST-family image and label file holds. Everything is validated before the data
 // buffer is allocated: magic, type, dimension count and values, the byte count (with overflow
-// checks and a hard cap), and the file's size (plain) or the gzip trailer's size field, so a
-// corrupt header cannot make the reader allocate more than the file can hold. The whole payload
-// must be present and nothing may follow it.
+// checks and a hard cap), and, for a plain file, its size. A gzip file may hold several members
+// (cat a.gz b.gz, pigz, bgzip), read as one stream as zcat does; its payload buffer grows as the
+// data arrives, so a corrupt header cannot make the reader allocate far more than the data holds.
+// The whole payload must be present and nothing may follow it.
 #pragma once
 
 #include <cstddef>

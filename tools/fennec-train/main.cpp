@@ -36,7 +36,7 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kDefaultData = "/usr/share/datasets/fashion-mnist";
 
 const char* const kUsage =
-    "usage: fennec-train [--data DIR] [--hidden 512,256] [--activation relu|leaky_relu|tanh|sigmoid]\n"
+    "usage: fennec-train [--data DIR] [--hidden 512,256|none] [--activation relu|leaky_relu|tanh|sigmoid]\n"
     "                    [--init he|xavier|glorot|normal:SIGMA|zeros|...]\n"
     "                    [--optimizer sgd|momentum|nesterov|adagrad|rmsprop|adam|adamw]\n"
     "                    [--lr X] [--batch N] [--epochs N] [--clip-norm X] [--weight-decay X]\n"
@@ -91,8 +91,10 @@ Config parse(int argc, char** argv) {
   }
   c.save = a.str("save", "");
   if (a.has("save") && c.save.empty()) throw ArgError("--save needs a file name");
+  if (!c.save.empty()) fennec_tools::check_output_path(c.save, "--save");
   c.checkpoint = a.str("checkpoint", "");
   if (a.has("checkpoint") && c.checkpoint.empty()) throw ArgError("--checkpoint needs a file name");
+  if (!c.checkpoint.empty()) fennec_tools::check_output_path(c.checkpoint, "--checkpoint");
   c.resume = a.has("resume");
   if (c.resume && c.checkpoint.empty())
     throw ArgError("--resume needs --checkpoint FILE (the checkpoint to continue from)");
@@ -340,6 +342,12 @@ int main(int argc, char** argv) {
                    path, static_cast<unsigned long long>(ci.user_bytes), kPositionBytes);
       return 1;
     }
+    if (found->slot == 2) {
+      std::fprintf(stderr,
+                   "fennec-train: warning: checkpoint %s %s; resuming from %s.tmp, complete and later "
+                   "than %s.prev (a save was interrupted between its two renames)\n",
+                   path, file_exists(cfg.checkpoint) ? "rejected" : "missing", path, path);
+    }
     if (found->slot == 1) {
       std::fprintf(stderr, "fennec-train: warning: checkpoint %s rejected (%s); falling back to %s.prev\n",
                    path, found->rejected.message(), path);
@@ -388,7 +396,8 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::printf("resumed from %s%s: epoch %llu, batch %llu, step %llu\n", path,
-                used.slot == 1 ? ".prev" : "", static_cast<unsigned long long>(pos.epoch),
+                used.slot == 1 ? ".prev" : used.slot == 2 ? ".tmp" : "",
+                static_cast<unsigned long long>(pos.epoch),
                 static_cast<unsigned long long>(pos.batch),
                 static_cast<unsigned long long>(trainer.step_count()));
     if (pos.epoch > cfg.epochs) {

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "common/arena_buffer.hpp"
 #include "common/args.hpp"
 #include "io/model_files.hpp"
 
@@ -16,7 +17,8 @@ const char* kUsage =
     "  --activations  one per Linear layer for safetensors input, e.g. relu,relu,identity\n"
     "                 (default: the file's fennec.activations metadata)\n"
     "  --loss         softmax_cross_entropy | mse | sigmoid_bce (safetensors input; default: the\n"
-    "                 file's fennec.loss metadata, else softmax_cross_entropy)\n";
+    "                 file's fennec.loss metadata, else softmax_cross_entropy)\n"
+    "  --allow-large-arena  take an arena above 4 GiB (refused by default, with the plan's size)\n";
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -36,14 +38,15 @@ int main(int argc, char** argv) {
       }
       if (a.rfind("--", 0) == 0) {
         flags.push_back(argv[i]);
-        if (a.find('=') == std::string::npos && i + 1 < argc) flags.push_back(argv[++i]);
+        if (a.find('=') == std::string::npos && a != "--allow-large-arena" && i + 1 < argc)
+          flags.push_back(argv[++i]);
       } else {
         positional.push_back(a);
       }
     }
     if (positional.size() != 2) throw fennec_tools::ArgError("expected IN and OUT");
     fennec_tools::Args args(static_cast<int>(flags.size()), flags.data(),
-                            {{"activations", true}, {"loss", true}});
+                            {{"activations", true}, {"loss", true}, {"allow-large-arena", false}});
     std::vector<fennec::ActivationSpec> acts;
     fennec::SafetensorsImport import;
     fennec_tools::parse_import_flags(args, acts, import);
@@ -52,8 +55,8 @@ int main(int argc, char** argv) {
     const fennec::ModelSpec spec = fennec_tools::read_spec(bytes, in, import);
     fennec::ModelOptions options;
     options.mode = fennec::Mode::kInference;
-    std::vector<unsigned char> storage(fennec::plan(spec, options).total() + fennec::kArenaAlignment);
-    fennec::Arena arena(storage.data(), storage.size());
+    fennec_tools::ArenaBuffer storage(fennec::plan(spec, options), args.has("allow-large-arena"));
+    fennec::Arena& arena = storage.arena();
     fennec::Model model = fennec_tools::load_any(bytes, in, import, options, arena);
     const fennec::Status s = ends_with(out, ".safetensors") ? fennec::save_safetensors_file(model, out.c_str())
                                                             : fennec::save_model_file(model, out.c_str());

@@ -7,6 +7,7 @@
 #include <exception>
 #include <vector>
 
+#include "common/arena_buffer.hpp"
 #include "common/args.hpp"
 #include "common/mnist.hpp"
 #include "io/model_files.hpp"
@@ -20,6 +21,7 @@ const char* kUsage =
     "  --data         MNIST-family directory (t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, ...)\n"
     "  --samples      test samples to evaluate (default all) / latency samples without --data (1000)\n"
     "  --batch        batch size for the accuracy pass (default 100); latency is always batch 1\n"
+    "  --allow-large-arena  take an arena above 4 GiB (refused by default, with the plan's size)\n"
     "  --isa          ref|sse2|avx2|avx512|neon|neon64 (default: best available)\n"
     "  --activations  safetensors without fennec.activations metadata: relu,relu,identity\n"
     "  --loss         safetensors: softmax_cross_entropy | mse | sigmoid_bce\n";
@@ -32,7 +34,8 @@ int main(int argc, char** argv) {
   try {
     fennec_tools::Args args(argc, argv,
                             {{"model", true}, {"data", true}, {"samples", true}, {"batch", true},
-                             {"isa", true}, {"activations", true}, {"loss", true}, {"help", false}});
+                             {"isa", true}, {"activations", true}, {"loss", true},
+                             {"allow-large-arena", false}, {"help", false}});
     if (args.has("help")) {
       std::fputs(kUsage, stdout);
       return 0;
@@ -55,8 +58,8 @@ int main(int argc, char** argv) {
     const std::vector<unsigned char> bytes = fennec_tools::read_whole_file(path);
     const fennec::ModelSpec spec = fennec_tools::read_spec(bytes, path, import);
     const fennec::MemoryPlan p = fennec::plan(spec, options);
-    std::vector<unsigned char> storage(p.total() + fennec::kArenaAlignment);
-    fennec::Arena arena(storage.data(), storage.size());
+    fennec_tools::ArenaBuffer storage(p, args.has("allow-large-arena"));
+    fennec::Arena& arena = storage.arena();
     const Clock::time_point t0 = Clock::now();
     fennec::Model model = fennec_tools::load_any(bytes, path, import, options, arena);
     const double load_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();

@@ -91,9 +91,14 @@ inline fennec::ModelSpec read_spec(const std::vector<unsigned char>& b, const st
 inline fennec::Model load_any(const std::vector<unsigned char>& b, const std::string& path,
                               const fennec::SafetensorsImport& import,
                               const fennec::ModelOptions& options, fennec::Arena& arena) {
+  // NaN/Inf weights are refused with a message rather than run.
+  fennec::LoadOptions checked;
+  checked.check_finite = true;
+  fennec::SafetensorsImport checked_import = import;
+  checked_import.check_finite = true;
   fennec::Result<fennec::Model> m =
-      is_fennec_model(b) ? fennec::load_model(b.data(), b.size(), options, arena)
-                         : fennec::load_safetensors(b.data(), b.size(), import, options, arena);
+      is_fennec_model(b) ? fennec::load_model(b.data(), b.size(), options, arena, checked)
+                         : fennec::load_safetensors(b.data(), b.size(), checked_import, options, arena);
   if (!m.is_ok()) throw std::runtime_error(path + ": " + m.status().message());
   return m.value();
 }
