@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Cortex-M4F (issue #4): inference-only library at -Os, the example firmware run in
-# qemu-system-arm (mps2-an386, semihosting; exit code = failures), then the footprint report.
+# qemu-system-arm (mps2-an386, semihosting; exit code = failures; every allocator wrapped and
+# counted), then the footprint report (fails when it finds no library object in a map).
 set -euo pipefail
 t0=$(date +%s)
 b=build/cortex-m4
@@ -26,8 +27,6 @@ echo "--- footprint: Fennec code the flash-model-file example links (load_model)
 python3 platforms/cortex-m4/footprint.py "$fw/fennec_m4_flash_model.map" | tail -n 1
 
 # No heap in the library: no allocator symbol may be referenced by any object.
-if arm-none-eabi-nm -u "$b/lib/libfennec.a" | grep -E ' (malloc|calloc|realloc|free|_Zn[wa]|_Zd[la])'; then
-  echo "libfennec.a references the heap" >&2
-  exit 1
-fi
+bash .ci/check-no-heap-symbols.sh arm-none-eabi-nm "$b/lib/libfennec.a"
+bash .ci/ctest-report.sh cortex-m4 "$b"
 echo "=== cortex-m4: build $(( t1 - t0 )) s, firmware under qemu $(( t2 - t1 )) s ==="

@@ -5,7 +5,9 @@
 
 Prints text / rodata / data / bss per object of the library (only what the linker kept after
 --gc-sections), the library total, and totals for the other inputs (firmware objects, libc, libm,
-libgcc...). With --budget-text, exits 1 if the library's text + rodata exceeds the budget.
+libgcc...). With --budget-text, exits 1 if the library's text + rodata exceeds the budget. Exits 2
+when no object of the library is found in the map (an empty or truncated map, a wrong --lib): a
+figure of 0 bytes would otherwise pass any budget.
 """
 import argparse
 import collections
@@ -90,9 +92,14 @@ def main():
     print(header)
     for name in sorted(others, key=lambda n: -sum(others[n].values())):
         print(row(name, others[name]))
+    if not lib_objs:
+        print(f"footprint.py: no object of {args.lib} in {args.map} ({len(sizes)} input files with "
+              f"sections in its memory map): nothing to measure", file=sys.stderr)
+        return 2
     flash = total["text"] + total["rodata"]
-    print(f"{args.lib}: {flash} bytes of flash (text {total['text']} + rodata {total['rodata']}), "
-          f"{total['data'] + total['bss']} bytes of RAM (data {total['data']} + bss {total['bss']})")
+    print(f"{args.lib}: {len(lib_objs)} objects, {flash} bytes of flash (text {total['text']} + rodata "
+          f"{total['rodata']}), {total['data'] + total['bss']} bytes of RAM (data {total['data']} + bss "
+          f"{total['bss']})")
     if args.budget_text:
         verdict = "within" if flash <= args.budget_text else "OVER"
         print(f"{args.lib} flash {flash} B vs budget {args.budget_text} B: {verdict}")

@@ -2,7 +2,7 @@
 //
 // Weights live in flash (const arrays from model_data.hpp, generated on the host by
 // gen_model.py); the arena is a static buffer whose size fennec::plan computes at compile time.
-// Nothing here or in Fennec touches the heap (checked: malloc is wrapped and counted).
+// Nothing here or in Fennec touches the heap (checked: every allocator is wrapped and counted).
 // The harness prints "N passed, N failed" over semihosting and returns the failure count, which
 // QEMU (semihosting SYS_EXIT) turns into its exit code for CTest.
 //
@@ -29,13 +29,24 @@ extern "C" {
 void* __real_malloc(std::size_t);
 void* __real_calloc(std::size_t, std::size_t);
 void* __real_realloc(void*, std::size_t);
+void __real_free(void*);
+void* __real__malloc_r(void*, std::size_t);
+void* __real__calloc_r(void*, std::size_t, std::size_t);
+void* __real__realloc_r(void*, void*, std::size_t);
+void __real__free_r(void*, void*);
+void* __real_memalign(std::size_t, std::size_t);
+void* __real_aligned_alloc(std::size_t, std::size_t);
+char* __real_strdup(const char*);
+char* __real_strndup(const char*, std::size_t);
 }
 
 namespace {
 
-// Calls to malloc/calloc/realloc from any object linked with -Wl,--wrap=... (Fennec and this
-// file). newlib's own stdio buffers use _malloc_r and are not counted.
+// Calls to any allocator entry point (the list in CMakeLists.txt, -Wl,--wrap) from any object in
+// the image: Fennec, this file, newlib. newlib's stdio allocates its buffer on the first printf,
+// before the checks start counting.
 volatile unsigned g_heap_calls = 0;
+void count_heap_call() { g_heap_calls = g_heap_calls + 1; }
 
 alignas(fennec::kArenaAlignment) unsigned char g_arena[sensor_model::kArenaBytes];
 #if FENNEC_M4_SELFTEST
@@ -88,19 +99,42 @@ std::size_t stack_used(const std::uint32_t* top) {
 
 }  // namespace
 
+// Each wrapper counts, then does the real work (operator new/delete on the malloc family: no C++
+// runtime library is linked; newlib nano has no posix_memalign).
 extern "C" {
-void* __wrap_malloc(std::size_t n) {
-  g_heap_calls = g_heap_calls + 1;
-  return __real_malloc(n);
+void* __wrap_malloc(std::size_t n) { count_heap_call(); return __real_malloc(n); }
+void* __wrap_calloc(std::size_t n, std::size_t s) { count_heap_call(); return __real_calloc(n, s); }
+void* __wrap_realloc(void* p, std::size_t n) { count_heap_call(); return __real_realloc(p, n); }
+void __wrap_free(void* p) { count_heap_call(); __real_free(p); }
+void* __wrap__malloc_r(void* r, std::size_t n) { count_heap_call(); return __real__malloc_r(r, n); }
+void* __wrap__calloc_r(void* r, std::size_t n, std::size_t s) { count_heap_call(); return __real__calloc_r(r, n, s); }
+void* __wrap__realloc_r(void* r, void* p, std::size_t n) { count_heap_call(); return __real__realloc_r(r, p, n); }
+void __wrap__free_r(void* r, void* p) { count_heap_call(); __real__free_r(r, p); }
+void* __wrap_memalign(std::size_t a, std::size_t n) { count_heap_call(); return __real_memalign(a, n); }
+void* __wrap_aligned_alloc(std::size_t a, std::size_t n) { count_heap_call(); return __real_aligned_alloc(a, n); }
+int __wrap_posix_memalign(void** out, std::size_t a, std::size_t n) {
+  count_heap_call();
+  *out = __real_memalign(a, n);
+  return *out ? 0 : 12;  // ENOMEM
 }
-void* __wrap_calloc(std::size_t n, std::size_t s) {
-  g_heap_calls = g_heap_calls + 1;
-  return __real_calloc(n, s);
-}
-void* __wrap_realloc(void* p, std::size_t n) {
-  g_heap_calls = g_heap_calls + 1;
-  return __real_realloc(p, n);
-}
+char* __wrap_strdup(const char* s) { count_heap_call(); return __real_strdup(s); }
+char* __wrap_strndup(const char* s, std::size_t n) { count_heap_call(); return __real_strndup(s, n); }
+// operator new (size), new (size, nothrow), new (size, align) and their array forms; delete
+// (ptr), delete (ptr, size), delete (ptr, align), delete (ptr, size, align) and array forms.
+void* __wrap__Znwj(std::size_t n) { count_heap_call(); return __real_malloc(n); }
+void* __wrap__Znaj(std::size_t n) { count_heap_call(); return __real_malloc(n); }
+void* __wrap__ZnwjRKSt9nothrow_t(std::size_t n, const void*) { count_heap_call(); return __real_malloc(n); }
+void* __wrap__ZnajRKSt9nothrow_t(std::size_t n, const void*) { count_heap_call(); return __real_malloc(n); }
+void* __wrap__ZnwjSt11align_val_t(std::size_t n, std::size_t a) { count_heap_call(); return __real_memalign(a, n); }
+void* __wrap__ZnajSt11align_val_t(std::size_t n, std::size_t a) { count_heap_call(); return __real_memalign(a, n); }
+void __wrap__ZdlPv(void* p) { count_heap_call(); __real_free(p); }
+void __wrap__ZdaPv(void* p) { count_heap_call(); __real_free(p); }
+void __wrap__ZdlPvj(void* p, std::size_t) { count_heap_call(); __real_free(p); }
+void __wrap__ZdaPvj(void* p, std::size_t) { count_heap_call(); __real_free(p); }
+void __wrap__ZdlPvSt11align_val_t(void* p, std::size_t) { count_heap_call(); __real_free(p); }
+void __wrap__ZdaPvSt11align_val_t(void* p, std::size_t) { count_heap_call(); __real_free(p); }
+void __wrap__ZdlPvjSt11align_val_t(void* p, std::size_t, std::size_t) { count_heap_call(); __real_free(p); }
+void __wrap__ZdaPvjSt11align_val_t(void* p, std::size_t, std::size_t) { count_heap_call(); __real_free(p); }
 }
 
 int main() {

@@ -84,7 +84,7 @@ TEST_CASE("activation: derivatives at known outputs", "[activation]") {
   CHECK(activation_derivative_from_output(ActivationSpec::identity(), -9.f) == 1.f);
 }
 
-TEST_CASE("activation: names round-trip; unknown names and bad alpha are rejected",
+TEST_CASE("activation: names round-trip, and unknown names and bad alpha are rejected",
           "[activation]") {
   const char* expected[] = {"identity", "sigmoid", "tanh", "relu", "leaky_relu"};
   for (int i = 0; i < kActivationCount; ++i) {

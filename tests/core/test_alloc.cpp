@@ -1,10 +1,12 @@
 // Zero heap allocations after bind. This binary replaces the global operator new/delete (all
 // forms) and, on glibc without sanitizers, malloc/calloc/realloc/free/aligned_alloc/
 // posix_memalign/memalign, counting every call. The counter is proven to work by deliberate
-// allocations; then 100 training steps and 100 inferences (plus init, trainer creation and
-// evaluation) must make zero calls.
+// allocations; then Model::bind (every optimizer's training layout, inference, refused binds) and
+// 100 training steps and 100 inferences (plus init, trainer creation and evaluation) must make
+// zero calls.
 //
 // Under ASan/TSan the sanitizer owns malloc, so only operator new/delete are counted there.
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -149,6 +151,53 @@ TEST_CASE("alloc: the counter sees deliberate allocations", "[alloc]") {
 #else
   WARN("malloc family not replaced in this build (sanitizer or non-glibc): counting new/delete only");
 #endif
+}
+
+TEST_CASE("alloc: Model::bind allocates nothing (every optimizer, inference, refused binds)", "[alloc]") {
+  const ModelSpec spec = ModelSpec(16)
+                             .dense(32, ActivationSpec::relu())
+                             .dense(24, ActivationSpec::tanh())
+                             .dense(4, ActivationSpec::identity())
+                             .with_loss(Loss::kSoftmaxCrossEntropy);
+  constexpr int kBinds = kOptimizerCount + 2;
+  ModelOptions opts[kBinds];
+  for (int k = 0; k < kOptimizerCount; ++k)
+    opts[k] = ModelOptions{Mode::kTraining, 8, static_cast<OptimizerKind>(k), Isa::kAuto};
+  opts[kOptimizerCount] = ModelOptions{Mode::kInference, 8, OptimizerKind::kSgd, Isa::kAuto};
+  opts[kOptimizerCount + 1] = ModelOptions{Mode::kInference, 1, OptimizerKind::kSgd, Isa::kAuto};
+  std::size_t bytes = 0;
+  for (const ModelOptions& o : opts) bytes = std::max(bytes, plan(spec, o).total());
+  // All test-side memory is obtained before counting starts.
+  fennec_test::OwnedArena arena(bytes);
+  fennec_test::OwnedArena short_arena(plan(spec, opts[0]).total() - 1);
+  StatusCode codes[kBinds + 2];
+  std::size_t used[kBinds];
+
+  const std::uint64_t before = allocs();
+  // ---- nothing below may allocate (no Catch2 assertions until the count is taken) ----
+  for (int i = 0; i < kBinds; ++i) {
+    arena.arena.reset();
+    Result<Model> m = Model::bind(spec, opts[i], arena.arena);
+    codes[i] = m.status().code();
+    used[i] = arena.arena.used();
+  }
+  // Refused binds format their message without the heap too: an arena one byte short, batch 0.
+  codes[kBinds] = Model::bind(spec, opts[0], short_arena.arena).status().code();
+  arena.arena.reset();
+  ModelOptions zero_batch = opts[0];
+  zero_batch.max_batch = 0;
+  codes[kBinds + 1] = Model::bind(spec, zero_batch, arena.arena).status().code();
+  const std::uint64_t after = allocs();
+  // ---- counting ends ----
+
+  CHECK(after - before == 0);
+  for (int i = 0; i < kBinds; ++i) {
+    INFO("bind " << i);
+    CHECK(codes[i] == StatusCode::kOk);
+    CHECK(used[i] > 0);
+  }
+  CHECK(codes[kBinds] == StatusCode::kOutOfMemory);
+  CHECK(codes[kBinds + 1] == StatusCode::kInvalidArgument);
 }
 
 TEST_CASE("alloc: no heap allocation after bind (100 steps, 100 inferences)", "[alloc]") {

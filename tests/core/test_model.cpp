@@ -341,7 +341,7 @@ TEST_CASE("model: layout is one contiguous, aligned, zero-padded block", "[model
   CHECK(std::memcmp(w0.data(), m.weights(0).data, sizeof(float) * 15) == 0);
 }
 
-TEST_CASE("model: inference forward matches training forward; batch 1 matches batch n", "[model]") {
+TEST_CASE("model: inference forward matches training forward, and batch 1 matches batch n", "[model]") {
   const ModelSpec s = ModelSpec(20)
                           .dense(33, ActivationSpec::relu())
                           .dense(17, ActivationSpec::sigmoid())

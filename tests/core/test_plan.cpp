@@ -133,7 +133,7 @@ TEST_CASE("plan: total() equals the bytes bind consumes", "[plan]") {
   }
 }
 
-TEST_CASE("plan: exact fit binds; one byte less fails with kOutOfMemory and rewinds", "[plan]") {
+TEST_CASE("plan: exact fit binds, and one byte less fails with kOutOfMemory and rewinds", "[plan]") {
   for (const ModelSpec& s : specs()) {
     for (Mode mode : {Mode::kInference, Mode::kTraining}) {
       for (std::size_t batch : {std::size_t{1}, std::size_t{5}}) {

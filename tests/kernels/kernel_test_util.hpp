@@ -35,19 +35,85 @@ inline std::size_t lanes_of(Isa isa) {
   }
 }
 
-// Every SIMD table this build compiled and this CPU can run. A compiled table the CPU lacks is
-// reported with WARN (never silently passed); one not compiled into this build is not a table.
+// The tables a CI step declared this machine can run (FENNEC_RUNNABLE_TABLES, a comma list of
+// ISA names derived from /proc/cpuinfo by .ci/runnable-tables.sh), and whether it declared any.
+struct RunnableDeclaration {
+  bool given = false;
+  bool runnable[static_cast<int>(Isa::kNeon64) + 1] = {};  // indexed by Isa
+};
+
+inline RunnableDeclaration runnable_declaration() {
+  RunnableDeclaration d;
+  const char* s = std::getenv("FENNEC_RUNNABLE_TABLES");
+  if (!s) return d;
+  d.given = true;
+  std::string list(s);
+  for (std::size_t begin = 0; begin <= list.size();) {
+    std::size_t end = list.find(',', begin);
+    if (end == std::string::npos) end = list.size();
+    const std::string name = list.substr(begin, end - begin);
+    begin = end + 1;
+    if (name.empty()) continue;
+    fennec::Result<Isa> isa = fennec::parse_isa(name.c_str());
+    if (isa.is_ok() && isa.value() != Isa::kAuto) {
+      d.runnable[static_cast<int>(isa.value())] = true;
+    } else {
+      FAIL_CHECK("FENNEC_RUNNABLE_TABLES names an unknown table '" << name << "'");
+    }
+  }
+  return d;
+}
+
+// Prints, once per test case, which SIMD tables it ran and which it could not, so the CI log
+// shows the coverage (CTest keeps a passing test's output in its log, never shows a WARN).
+inline void report_tables(const std::string& ran, const std::string& not_run) {
+  static std::string reported;
+  const std::string test = Catch::getResultCapture().getCurrentTestName();
+  if (test == reported) return;
+  reported = test;
+  Catch::cout() << "kernel tables run by \"" << test << "\": " << (ran.empty() ? "none" : ran)
+                << "; not run: " << (not_run.empty() ? "none" : not_run) << std::endl;
+}
+
+// Every SIMD table this build compiled and this CPU can run; one not compiled into this build is
+// not a table. A compiled table the CPU lacks is skipped with a WARN on a developer's machine. In
+// CI (FENNEC_CI set by .ci/run, or a declaration given) "compiled but not run" is a failure
+// unless the step declared the table not runnable here, and the library's CPU detection must
+// agree with the declaration both ways (a table declared runnable that the library refuses is a
+// failure too): on a CI machine without AVX-512 the avx512 table is then skipped by declaration,
+// visibly, never by accident.
 inline std::vector<SimdTable> simd_tables() {
+  const RunnableDeclaration declared = runnable_declaration();
+  const bool in_ci = std::getenv("FENNEC_CI") != nullptr;
   std::vector<SimdTable> out;
+  std::string ran, not_run;
   for (Isa isa : {Isa::kSse2, Isa::kAvx2Fma, Isa::kAvx512, Isa::kNeon, Isa::kNeon64}) {
     if (!fennec::isa_compiled(isa)) continue;
-    if (!fennec::isa_supported(isa)) {
-      WARN("kernel table " << fennec::isa_name(isa) << " is compiled but this CPU cannot run it: NOT TESTED");
+    const char* name = fennec::isa_name(isa);
+    const bool supported = fennec::isa_supported(isa);
+    if (declared.given && declared.runnable[static_cast<int>(isa)] != supported) {
+      FAIL_CHECK("kernel table " << name << (supported ? " runs on this CPU but the CI step declared it not runnable"
+                                                       : " is declared runnable but the library says this CPU "
+                                                         "cannot run it")
+                                 << " (FENNEC_RUNNABLE_TABLES=" << std::getenv("FENNEC_RUNNABLE_TABLES") << ")");
+    }
+    if (!supported) {
+      not_run += (not_run.empty() ? "" : " ") + std::string(name);
+      if (declared.given) {
+        // Declared not runnable here (a mismatch already failed above): skipped, and reported.
+      } else if (in_ci) {
+        FAIL_CHECK("kernel table " << name << " is compiled but this CPU cannot run it, and no CI step declared "
+                                           "which tables this machine runs (FENNEC_RUNNABLE_TABLES)");
+      } else {
+        WARN("kernel table " << name << " is compiled but this CPU cannot run it: NOT TESTED");
+      }
       continue;
     }
-    out.push_back({isa, fennec::kernels::kernel_table_for(isa), lanes_of(isa), fennec::isa_name(isa)});
+    ran += (ran.empty() ? "" : " ") + std::string(name);
+    out.push_back({isa, fennec::kernels::kernel_table_for(isa), lanes_of(isa), name});
   }
   if (out.empty()) WARN("no SIMD kernel table in this build: only the reference runs");
+  report_tables(ran, not_run);
   return out;
 }
 

@@ -5,8 +5,11 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
+
+#include "fennec/isa.hpp"
 
 namespace tools_test {
 
@@ -51,5 +54,22 @@ inline Run run(const std::string& command) {
 }
 
 inline std::string quote(const std::string& s) { return "'" + s + "'"; }
+
+// The command line that starts one of the tools: `exe` quoted, behind FENNEC_TEST_EMULATOR when
+// set (e.g. "qemu-x86_64 -cpu qemu64", word-split by the shell). qemu-user does not follow an
+// exec, so without it a test binary run under an emulated CPU would start its tools natively.
+inline std::string program(const std::string& exe) {
+  const char* emulator = std::getenv("FENNEC_TEST_EMULATOR");
+  return emulator && *emulator ? std::string(emulator) + " " + quote(exe) : quote(exe);
+}
+
+// The "isa: NAME" line a tool prints must name FENNEC_EXPECT_ISA when CI sets it (the table the
+// machine, or the emulated CPU, must get); otherwise any "isa: " line will do.
+inline std::string expected_isa_line() {
+  const char* expect = std::getenv("FENNEC_EXPECT_ISA");
+  if (!expect || !*expect) return "isa: ";
+  const fennec::Result<fennec::Isa> isa = fennec::parse_isa(expect);
+  return std::string("isa: ") + (isa.is_ok() ? fennec::isa_name(isa.value()) : expect) + "\n";
+}
 
 }  // namespace tools_test
