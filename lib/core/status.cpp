@@ -20,6 +20,7 @@ const char* status_code_name(StatusCode code) {
   return "unknown";
 }
 
+#if !defined(FENNEC_STRIP_ERROR_STRINGS)
 Status Status::error(StatusCode code, const char* format, ...) {
   Status s;
   // An error must never read as success, whatever the caller passed.
@@ -30,5 +31,6 @@ Status Status::error(StatusCode code, const char* format, ...) {
   va_end(args);
   return s;
 }
+#endif
 
 }  // namespace fennec

@@ -62,8 +62,8 @@ fennec_status fennec_save(fennec_model* model, void* out, size_t capacity, size_
   // Checked first: save_model writes piece by piece, and a short buffer must stay untouched.
   if (capacity < need)
     return record(model, Status::error(StatusCode::kOutOfMemory,
-                                       "save: the model file needs %llu bytes, the buffer holds %zu",
-                                       static_cast<unsigned long long>(need), capacity));
+                                       "save: the model file needs %lu bytes, the buffer holds %lu",
+                                       static_cast<unsigned long>(need), static_cast<unsigned long>(capacity)));
   fennec::MemoryWriter memory(out, capacity);
   fennec::ByteWriter writer = memory.writer();
   const Status s = fennec::save_model(model->model, writer);

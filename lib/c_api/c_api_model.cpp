@@ -72,9 +72,12 @@ Status bind_handle(const ModelSpec& spec, const fennec_options* options, void* b
   FENNEC_ENSURE(buffer != nullptr, StatusCode::kInvalidArgument, "buffer is NULL");
   const std::size_t pad = misalignment(buffer);
   const std::size_t need = pad + handle_arena_bytes(spec, o.value());
+  // %lu, not %zu: newlib-nano's printf (Cortex-M) has no z modifier.
   FENNEC_ENSURE(buffer_bytes >= need, StatusCode::kOutOfMemory,
-                "buffer too small: need %zu bytes (handle %zu + model %zu + alignment %zu), have %zu",
-                need, kHandleBytes, need - pad - kHandleBytes, pad, buffer_bytes);
+                "buffer too small: need %lu bytes (handle %lu + model %lu + alignment %lu), have %lu",
+                static_cast<unsigned long>(need), static_cast<unsigned long>(kHandleBytes),
+                static_cast<unsigned long>(need - pad - kHandleBytes), static_cast<unsigned long>(pad),
+                static_cast<unsigned long>(buffer_bytes));
 
   unsigned char* start = static_cast<unsigned char*>(buffer) + pad;
   Arena arena(start + kHandleBytes, buffer_bytes - pad - kHandleBytes);
@@ -154,8 +157,9 @@ fennec_status fennec_forward(fennec_model* model, const float* x, size_t batch, 
   const std::uint64_t need = static_cast<std::uint64_t>(batch) * outputs;
   if (batch <= m.options().max_batch && y_count < need)
     return record(model, Status::error(StatusCode::kShapeMismatch,
-                                       "forward: y holds %zu floats, batch %zu x %zu outputs needs %llu",
-                                       y_count, batch, outputs, static_cast<unsigned long long>(need)));
+                                       "forward: y holds %lu floats, batch %lu x %lu outputs needs %lu",
+                                       static_cast<unsigned long>(y_count), static_cast<unsigned long>(batch),
+                                       static_cast<unsigned long>(outputs), static_cast<unsigned long>(need)));
   fennec::Result<fennec::ConstMatrixView> out =
       m.forward(fennec::ConstMatrixView(x, batch, m.spec().input));
   if (!out.is_ok()) return record(model, out.status());

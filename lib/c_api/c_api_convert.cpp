@@ -87,7 +87,7 @@ fennec_status report(fennec_error* error, const Status& s) {
 Result<ModelSpec> to_spec(const fennec_network* network) {
   FENNEC_ENSURE(network != nullptr, StatusCode::kInvalidArgument, "network is NULL");
   FENNEC_ENSURE(network->num_layers >= 1 && network->num_layers <= kMaxLayers,
-                StatusCode::kInvalidArgument, "network needs 1..%zu layers, has %u", kMaxLayers,
+                StatusCode::kInvalidArgument, "network needs 1..%u layers, has %u", static_cast<unsigned>(kMaxLayers),
                 static_cast<unsigned>(network->num_layers));
   ModelSpec spec(network->input);
   for (std::uint32_t i = 0; i < network->num_layers; ++i) {
