@@ -33,6 +33,10 @@
  * training options, fennec_train_step and fennec_set_training return FENNEC_UNSUPPORTED. The
  * path functions need a file system and return FENNEC_UNSUPPORTED on such builds too.
  *
+ * Enums. Fields and arguments the caller fills hold enum constants in an int32_t (named in a
+ * comment): their size does not depend on the compiler's enum size (-fshort-enums, Keil, IAR),
+ * and a value out of range is refused with FENNEC_INVALID_ARGUMENT rather than undefined.
+ *
  * Threads: a model is not safe to use from two threads at once; distinct models are independent.
  */
 #ifndef FENNEC_FENNEC_H
@@ -115,9 +119,9 @@ typedef enum fennec_optimizer {
 /* One fully-connected layer y = act(x W^T + b), W of shape (units, previous width). */
 typedef struct fennec_layer {
   uint32_t units;
-  fennec_activation activation;
+  int32_t activation;     /* fennec_activation */
   float alpha;            /* LeakyReLU only */
-  fennec_init_kind init;
+  int32_t init;           /* fennec_init_kind */
   float init_a, init_b;   /* see fennec_init_kind */
 } fennec_layer;
 
@@ -125,12 +129,12 @@ typedef struct fennec_network {
   uint32_t input;         /* input width */
   uint32_t num_layers;    /* 1..FENNEC_MAX_LAYERS */
   fennec_layer layers[FENNEC_MAX_LAYERS];
-  fennec_loss loss;
+  int32_t loss;           /* fennec_loss */
 } fennec_network;
 
 /* Update rules and defaults: fennec/optim.hpp. Start from fennec_optimizer_defaults. */
 typedef struct fennec_optimizer_config {
-  fennec_optimizer kind;
+  int32_t kind;           /* fennec_optimizer */
   double lr;
   double momentum;        /* momentum, nesterov */
   double rho;             /* rmsprop decay */
@@ -146,7 +150,7 @@ typedef struct fennec_training {
 } fennec_training;
 
 typedef struct fennec_options {
-  fennec_mode mode;
+  int32_t mode;             /* fennec_mode */
   uint32_t max_batch;       /* largest batch forward, step and evaluate will see */
   fennec_training training; /* training mode only; optimizer.kind sizes the arena */
 } fennec_options;
@@ -163,7 +167,7 @@ typedef struct fennec_eval_stats {
 
 /* Failure of a call that has no model yet (sizing, bind, load, reading a file's description). */
 typedef struct fennec_error {
-  fennec_status code;
+  int32_t code;           /* fennec_status */
   char message[FENNEC_ERROR_MESSAGE_BYTES];
 } fennec_error;
 
@@ -171,17 +175,16 @@ typedef struct fennec_error {
 typedef struct fennec_model fennec_model;
 
 /* Short stable name of a code: "ok", "invalid_argument", ... (never NULL). */
-const char* fennec_status_name(fennec_status status);
+const char* fennec_status_name(int32_t status);
 
 /* ---- Describing options ------------------------------------------------------------------ */
 
 /* The default hyper-parameters of `kind` (those of fennec::OptimizerConfig::defaults). */
-fennec_status fennec_optimizer_defaults(fennec_optimizer kind, fennec_optimizer_config* out);
+fennec_status fennec_optimizer_defaults(int32_t kind, fennec_optimizer_config* out);
 /* Inference with batches up to max_batch. */
 fennec_status fennec_options_inference(fennec_options* out, uint32_t max_batch);
 /* Training with `kind` at its default hyper-parameters, no clipping. */
-fennec_status fennec_options_training(fennec_options* out, uint32_t max_batch,
-                                      fennec_optimizer kind);
+fennec_status fennec_options_training(fennec_options* out, uint32_t max_batch, int32_t kind);
 
 /* ---- Sizing and binding ------------------------------------------------------------------ */
 

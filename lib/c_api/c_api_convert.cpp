@@ -60,7 +60,7 @@ static_assert(FENNEC_OPT_SGD == static_cast<int>(OptimizerKind::kSgd) &&
 Init to_init(const fennec_layer& l) {
   if (l.init == FENNEC_INIT_DEFAULT) return LayerSpec{}.init;
   Init init;
-  init.kind = static_cast<InitKind>(static_cast<int>(l.init) - 1);
+  init.kind = static_cast<InitKind>(l.init - 1);
   init.a = l.init_a;
   init.b = l.init_b;
   return init;
@@ -75,7 +75,7 @@ fennec_status record(fennec_model* m, const Status& s) {
 
 fennec_status report(fennec_error* error, const Status& s) {
   if (error != nullptr && !s.is_ok()) {
-    error->code = to_c(s.code());
+    error->code = static_cast<std::int32_t>(s.code());
     const char* message = s.message();
     std::size_t n = 0;
     for (; n + 1 < sizeof(error->message) && message[n] != '\0'; ++n) error->message[n] = message[n];
@@ -93,11 +93,11 @@ Result<ModelSpec> to_spec(const fennec_network* network) {
   for (std::uint32_t i = 0; i < network->num_layers; ++i) {
     const fennec_layer& l = network->layers[i];
     ActivationSpec act;
-    act.kind = static_cast<Activation>(static_cast<int>(l.activation));
+    act.kind = static_cast<Activation>(l.activation);
     act.alpha = l.alpha;
     spec.dense(l.units, act, to_init(l));
   }
-  spec.with_loss(static_cast<Loss>(static_cast<int>(network->loss)));
+  spec.with_loss(static_cast<Loss>(network->loss));
   FENNEC_RETURN_IF_ERROR(validate(spec));
   return spec;
 }
@@ -105,11 +105,11 @@ Result<ModelSpec> to_spec(const fennec_network* network) {
 Result<ModelOptions> to_options(const fennec_options* options) {
   FENNEC_ENSURE(options != nullptr, StatusCode::kInvalidArgument, "options is NULL");
   ModelOptions o;
-  o.mode = static_cast<Mode>(static_cast<int>(options->mode));
+  o.mode = static_cast<Mode>(options->mode);
   o.max_batch = options->max_batch;
   // Inference plans carry no optimizer state: whatever the training part says is ignored.
   o.optimizer = o.mode == Mode::kTraining
-                    ? static_cast<OptimizerKind>(static_cast<int>(options->training.optimizer.kind))
+                    ? static_cast<OptimizerKind>(options->training.optimizer.kind)
                     : OptimizerKind::kSgd;
   FENNEC_RETURN_IF_ERROR(validate(o));
   return o;
@@ -119,14 +119,14 @@ void to_network(const ModelSpec& spec, fennec_network* network) {
   std::memset(network, 0, sizeof(*network));
   network->input = spec.input;
   network->num_layers = spec.num_layers;
-  network->loss = static_cast<fennec_loss>(static_cast<int>(spec.loss));
+  network->loss = static_cast<std::int32_t>(spec.loss);
   for (std::uint32_t i = 0; i < spec.num_layers; ++i) {
     const LayerSpec& l = spec.layers[i];
     fennec_layer& out = network->layers[i];
     out.units = l.units;
-    out.activation = static_cast<fennec_activation>(static_cast<int>(l.activation.kind));
+    out.activation = static_cast<std::int32_t>(l.activation.kind);
     out.alpha = l.activation.alpha;
-    out.init = static_cast<fennec_init_kind>(static_cast<int>(l.init.kind) + 1);
+    out.init = static_cast<std::int32_t>(l.init.kind) + 1;
     out.init_a = l.init.a;
     out.init_b = l.init.b;
   }
@@ -134,6 +134,6 @@ void to_network(const ModelSpec& spec, fennec_network* network) {
 
 }  // namespace fennec::c_api
 
-extern "C" const char* fennec_status_name(fennec_status status) {
-  return fennec::status_code_name(static_cast<fennec::StatusCode>(static_cast<int>(status)));
+extern "C" const char* fennec_status_name(int32_t status) {
+  return fennec::status_code_name(static_cast<fennec::StatusCode>(status));
 }

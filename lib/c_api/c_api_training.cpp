@@ -19,10 +19,10 @@ Status no_training() {
 }  // namespace
 
 extern "C" {
-fennec_status fennec_optimizer_defaults(fennec_optimizer, fennec_optimizer_config*) {
+fennec_status fennec_optimizer_defaults(int32_t, fennec_optimizer_config*) {
   return to_c(no_training().code());
 }
-fennec_status fennec_options_training(fennec_options*, uint32_t, fennec_optimizer) {
+fennec_status fennec_options_training(fennec_options*, uint32_t, int32_t) {
   return to_c(no_training().code());
 }
 fennec_status fennec_train_step(fennec_model* model, const float*, size_t, const int32_t*,
@@ -43,7 +43,7 @@ namespace {
 
 fennec_optimizer_config to_c_config(const OptimizerConfig& c) {
   fennec_optimizer_config out;
-  out.kind = static_cast<fennec_optimizer>(static_cast<int>(c.kind));
+  out.kind = static_cast<std::int32_t>(c.kind);
   out.lr = c.lr;
   out.momentum = c.momentum;
   out.rho = c.rho;
@@ -68,7 +68,7 @@ Result<TrainerConfig> to_trainer_config(const fennec_training* training) {
   const fennec_optimizer_config& c = training->optimizer;
   TrainerConfig t;
   OptimizerConfig& o = t.optimizer;
-  o.kind = static_cast<OptimizerKind>(static_cast<int>(c.kind));
+  o.kind = static_cast<OptimizerKind>(c.kind);
   o.lr = narrow<decltype(o.lr)>(c.lr);
   o.momentum = narrow<decltype(o.momentum)>(c.momentum);
   o.rho = narrow<decltype(o.rho)>(c.rho);
@@ -87,15 +87,14 @@ Result<TrainerConfig> to_trainer_config(const fennec_training* training) {
 
 extern "C" {
 
-fennec_status fennec_optimizer_defaults(fennec_optimizer kind, fennec_optimizer_config* out) {
-  const int k = static_cast<int>(kind);
+fennec_status fennec_optimizer_defaults(int32_t kind, fennec_optimizer_config* out) {
+  const int k = kind;
   if (out == nullptr || k < 0 || k >= fennec::kOptimizerCount) return FENNEC_INVALID_ARGUMENT;
   *out = fennec::c_api::to_c_config(fennec::OptimizerConfig::defaults(static_cast<fennec::OptimizerKind>(k)));
   return FENNEC_OK;
 }
 
-fennec_status fennec_options_training(fennec_options* out, uint32_t max_batch,
-                                      fennec_optimizer kind) {
+fennec_status fennec_options_training(fennec_options* out, uint32_t max_batch, int32_t kind) {
   if (out == nullptr) return FENNEC_INVALID_ARGUMENT;
   fennec_options o;
   std::memset(&o, 0, sizeof(o));

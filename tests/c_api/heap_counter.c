@@ -20,11 +20,11 @@
 static volatile int g_counting = 0;
 static volatile unsigned long g_calls = 0;
 
+#ifdef HEAP_COUNTER_ACTIVE
 static void count(void) {
   if (g_counting) g_calls = g_calls + 1;
 }
 
-#ifdef HEAP_COUNTER_ACTIVE
 void* __libc_malloc(size_t);
 void* __libc_calloc(size_t, size_t);
 void* __libc_realloc(void*, size_t);

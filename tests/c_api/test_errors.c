@@ -48,7 +48,7 @@ static void bad_networks_are_refused(void) {
   net.num_layers = FENNEC_MAX_LAYERS + 1;
   C_CHECK_STATUS(fennec_arena_bytes(&net, &opt, &bytes, &err), FENNEC_INVALID_ARGUMENT, "");
   net = xor_network();
-  net.layers[0].activation = (fennec_activation)99;
+  net.layers[0].activation = 99;
   C_CHECK_STATUS(fennec_arena_bytes(&net, &opt, &bytes, &err), FENNEC_INVALID_ARGUMENT, "");
   net = xor_network();
   net.layers[0].activation = FENNEC_ACT_LEAKY_RELU;
@@ -58,7 +58,13 @@ static void bad_networks_are_refused(void) {
   net.layers[1].units = 1; /* softmax cross-entropy needs two classes */
   C_CHECK_STATUS(fennec_arena_bytes(&net, &opt, &bytes, &err), FENNEC_INVALID_ARGUMENT, "");
   net = xor_network();
-  net.loss = (fennec_loss)7;
+  net.layers[1].init = -3;
+  C_CHECK_STATUS(fennec_arena_bytes(&net, &opt, &bytes, &err), FENNEC_INVALID_ARGUMENT, "");
+  net = xor_network();
+  net.layers[1].init = FENNEC_INIT_HE_UNIFORM + 1;
+  C_CHECK_STATUS(fennec_arena_bytes(&net, &opt, &bytes, &err), FENNEC_INVALID_ARGUMENT, "");
+  net = xor_network();
+  net.loss = 7;
   C_CHECK_STATUS(fennec_arena_bytes(&net, &opt, &bytes, &err), FENNEC_INVALID_ARGUMENT, "");
   C_CHECK(bytes == 12345);
   C_CHECK_STATUS(fennec_arena_bytes(NULL, &opt, &bytes, NULL), FENNEC_INVALID_ARGUMENT, "");
@@ -68,7 +74,9 @@ static void bad_networks_are_refused(void) {
   C_CHECK_STATUS(fennec_arena_bytes(&net, &opt, &bytes, &err), FENNEC_INVALID_ARGUMENT, "");
   C_CHECK(contains(err.message, "max_batch"));
   opt.max_batch = 1;
-  opt.mode = (fennec_mode)3;
+  opt.mode = 3;
+  C_CHECK_STATUS(fennec_arena_bytes(&net, &opt, &bytes, &err), FENNEC_INVALID_ARGUMENT, "");
+  opt.mode = -1;
   C_CHECK_STATUS(fennec_arena_bytes(&net, &opt, &bytes, &err), FENNEC_INVALID_ARGUMENT, "");
 }
 
@@ -165,9 +173,9 @@ static void bad_hyper_parameters_are_refused(void) {
   fennec_bind(&net, &opt, test_aligned(g_a), bytes, &model, &err);
   printf("bind with lr -0.1: %s\n", err.message);
   C_CHECK(contains(err.message, "learning rate"));
-  opt.training.optimizer.kind = (fennec_optimizer)9;
+  opt.training.optimizer.kind = 9;
   C_CHECK_STATUS(fennec_arena_bytes(&net, &opt, &bytes, &err), FENNEC_INVALID_ARGUMENT, "");
-  C_CHECK_STATUS(fennec_options_training(&opt, 4, (fennec_optimizer)9), FENNEC_INVALID_ARGUMENT, "");
+  C_CHECK_STATUS(fennec_options_training(&opt, 4, 9), FENNEC_INVALID_ARGUMENT, "");
 
   /* On a live model: refused, and the model trains on exactly as before. */
   twins(&a, &b, FENNEC_OPT_MOMENTUM);
