@@ -19,8 +19,9 @@
  * Memory. `buffer` must stay valid and untouched while the model is used; nothing needs to be
  * released (there is no destroy call: reuse or drop the buffer). fennec_arena_bytes is exact for
  * a buffer aligned to FENNEC_ARENA_ALIGNMENT bytes; a less aligned one needs up to
- * FENNEC_ARENA_ALIGNMENT - 1 bytes more. After fennec_bind / fennec_load no call touches the heap
- * (the path functions may, through the C library's stdio).
+ * FENNEC_ARENA_ALIGNMENT - 1 bytes more. No call touches the heap, the path calls included (they
+ * use POSIX descriptors, not stdio). A failed bind or load creates no model but may have written
+ * into its buffer: do not hand a live model's buffer to another bind while the model is needed.
  *
  * Errors. Every call returns a fennec_status (the codes of fennec::StatusCode). A failed call
  * changes nothing: weights, optimizer state and the step count are as before. Calls on a model
@@ -30,7 +31,8 @@
  * the code's short name ("out_of_memory", ...).
  *
  * Builds. Inference-only builds (FENNEC_INFERENCE_ONLY, e.g. Cortex-M) have no training code:
- * training options, fennec_train_step and fennec_set_training return FENNEC_UNSUPPORTED. The
+ * fennec_optimizer_defaults, fennec_options_training, training options, fennec_train_step and
+ * fennec_set_training return FENNEC_UNSUPPORTED. The
  * path functions need a file system and return FENNEC_UNSUPPORTED on such builds too.
  *
  * Enums. Fields and arguments the caller fills hold enum constants in an int32_t (named in a

@@ -132,6 +132,14 @@ void to_network(const ModelSpec& spec, fennec_network* network) {
   }
 }
 
+Result<Targets> to_targets(const Model& model, std::size_t batch, const std::int32_t* labels,
+                           const float* targets) {
+  FENNEC_ENSURE((labels == nullptr) != (targets == nullptr), StatusCode::kInvalidArgument,
+                "give exactly one of labels and targets");
+  if (labels != nullptr) return Targets::classes(labels);
+  return Targets::values(ConstMatrixView(targets, batch, model.spec().output()));
+}
+
 }  // namespace fennec::c_api
 
 extern "C" const char* fennec_status_name(int32_t status) {

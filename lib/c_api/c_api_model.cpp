@@ -16,32 +16,22 @@ std::size_t misalignment(const void* buffer) {
   return (kArenaAlignment - address % kArenaAlignment) % kArenaAlignment;
 }
 
-Status check_targets(const int32_t* labels, const float* targets) {
-  FENNEC_ENSURE((labels == nullptr) != (targets == nullptr), StatusCode::kInvalidArgument,
-                "give exactly one of labels and targets");
-  return Status::ok();
-}
-
-Targets to_targets(const Model& model, std::size_t batch, const int32_t* labels, const float* targets) {
-  return labels != nullptr ? Targets::classes(labels)
-                           : Targets::values(ConstMatrixView(targets, batch, model.spec().output()));
-}
-
-// Mean loss and correct rows of one batch, for training and inference models alike.
+// Mean loss and correct rows of one batch, for training and inference models alike (what
+// Trainer::evaluate computes, without needing a trainer).
 Status evaluate(Model& model, const float* x, std::size_t batch, const int32_t* labels,
                 const float* targets, fennec_eval_stats* stats) {
-  FENNEC_RETURN_IF_ERROR(check_targets(labels, targets));
+  Result<Targets> t = to_targets(model, batch, labels, targets);
+  if (!t.is_ok()) return t.status();
   Result<ConstMatrixView> y = model.forward(ConstMatrixView(x, batch, model.spec().input));
   if (!y.is_ok()) return y.status();
   const Loss loss = model.spec().loss;
-  const Targets t = to_targets(model, batch, labels, targets);
-  FENNEC_RETURN_IF_ERROR(validate_targets(loss, y.value(), t));
-  const double value = compute_loss(loss, y.value(), t, MatrixView{});
+  FENNEC_RETURN_IF_ERROR(validate_targets(loss, y.value(), t.value()));
+  const double value = compute_loss(loss, y.value(), t.value(), MatrixView{});
   FENNEC_ENSURE(detail::is_finite_bits(value), StatusCode::kNonFinite,
                 "evaluate: loss is %g", value);
   if (stats != nullptr) {
     stats->loss = value;
-    stats->correct = count_correct(loss, y.value(), t);
+    stats->correct = count_correct(loss, y.value(), t.value());
   }
   return Status::ok();
 }

@@ -114,14 +114,10 @@ fennec_status fennec_train_step(fennec_model* model, const float* x, size_t batc
   if (m.mode() != fennec::Mode::kTraining)
     return record(model, Status::error(StatusCode::kFailedPrecondition,
                                        "train_step: the model was bound for inference"));
-  if ((labels == nullptr) == (targets == nullptr))
-    return record(model, Status::error(StatusCode::kInvalidArgument,
-                                       "train_step: give exactly one of labels and targets"));
-  const fennec::Targets t =
-      labels != nullptr ? fennec::Targets::classes(labels)
-                        : fennec::Targets::values(fennec::ConstMatrixView(targets, batch, m.spec().output()));
+  fennec::Result<fennec::Targets> t = to_targets(m, batch, labels, targets);
+  if (!t.is_ok()) return record(model, t.status());
   fennec::Result<fennec::StepStats> r =
-      model->trainer.step(fennec::ConstMatrixView(x, batch, m.spec().input), t);
+      model->trainer.step(fennec::ConstMatrixView(x, batch, m.spec().input), t.value());
   if (!r.is_ok()) return record(model, r.status());
   if (stats != nullptr) {
     stats->loss = r->loss;

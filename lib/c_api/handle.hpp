@@ -10,6 +10,7 @@
 
 #include "fennec/arena.hpp"
 #include "fennec/fennec.h"
+#include "fennec/loss.hpp"
 #include "fennec/model.hpp"
 #include "fennec/plan.hpp"
 #include "fennec/spec.hpp"
@@ -49,6 +50,9 @@ fennec_status report(fennec_error* error, const Status& s);
 Result<ModelSpec> to_spec(const fennec_network* network);
 Result<ModelOptions> to_options(const fennec_options* options);
 void to_network(const ModelSpec& spec, fennec_network* network);
+// Exactly one of `labels` (batch class indices) and `targets` (batch x output floats) given.
+Result<Targets> to_targets(const Model& model, std::size_t batch, const std::int32_t* labels,
+                           const float* targets);
 
 // Makes the model in the arena that follows the handle: Model::bind, or a loader that binds and
 // fills the parameters. `context` is the caller's (the file's bytes, its path).

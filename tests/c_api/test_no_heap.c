@@ -1,6 +1,7 @@
 /* No heap after setup: binding, initialising, training with every optimizer, running, evaluating,
- * saving to and loading from bytes, changing hyper-parameters and every refused call make zero
- * calls to malloc and friends (counted by heap_counter.c). */
+ * saving to and loading from bytes and paths, changing hyper-parameters and every refused call
+ * make zero calls to malloc and friends (counted by heap_counter.c). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,14 @@ static void exercise(fennec_optimizer kind) {
   C_CHECK_STATUS(fennec_arena_bytes(&read, &inference, &bytes, &err), FENNEC_OK, "");
   C_CHECK_STATUS(fennec_load(g_file, n, &inference, test_aligned(g_buffer2), bytes, &loaded, &err), FENNEC_OK, "");
   C_CHECK_STATUS(fennec_forward(loaded, kXorX, 4, y, 8), FENNEC_OK, "");
+  /* Files too: the library reads and writes them through POSIX descriptors, not stdio. */
+  C_CHECK_STATUS(fennec_save_path(model, "fennec_c_api_no_heap.fennec"), FENNEC_OK, fennec_last_error(model));
+  C_CHECK_STATUS(fennec_model_file_info_path("fennec_c_api_no_heap.fennec", &read, &err), FENNEC_OK, "");
+  C_CHECK_STATUS(fennec_load_path("fennec_c_api_no_heap.fennec", &inference, test_aligned(g_buffer2), bytes,
+                                  &loaded, &err),
+                 FENNEC_OK, err.message);
+  C_CHECK_STATUS(fennec_load_path("no/such/file.fennec", &inference, test_aligned(g_buffer2), bytes, &loaded, &err),
+                 FENNEC_IO_ERROR, "");
   /* Refusals format their messages without the heap too. */
   C_CHECK_STATUS(fennec_forward(loaded, kXorX, 9, y, 8), FENNEC_SHAPE_MISMATCH, "");
   C_CHECK_STATUS(fennec_train_step(loaded, kXorX, 4, kXorLabels, NULL, NULL), FENNEC_FAILED_PRECONDITION, "");
@@ -77,6 +86,7 @@ int test_no_heap(void) {
   heap_counter_start();
   for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); ++k) exercise(kinds[k]);
   calls = heap_counter_stop();
+  remove("fennec_c_api_no_heap.fennec");
   C_CHECK(calls == 0);
   printf("heap calls during setup, training (7 optimizers), inference, model files and refusals: %lu\n", calls);
   return 0;
