@@ -6,3 +6,4 @@ cmake --install build/release --prefix "$prefix"
 cmake -S examples/consumer -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$prefix"
 cmake --build build/consumer
 ./build/consumer/fennec_consumer
+./build/consumer/fennec_consumer_c

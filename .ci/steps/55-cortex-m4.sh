@@ -15,7 +15,8 @@ grep -q '100% tests passed' "$b/ctest.log"
 t2=$(date +%s)
 
 echo "--- footprint: firmware images (arm-none-eabi-size, -Os) ---"
-arm-none-eabi-size "$fw/fennec_m4_sensor.elf" "$fw/fennec_m4_flash_model.elf" "$fw/fennec_m4_selftest.elf"
+arm-none-eabi-size "$fw/fennec_m4_sensor.elf" "$fw/fennec_m4_flash_model.elf" "$fw/fennec_m4_selftest.elf" \
+  "$fw/fennec_m4_c_api.elf"
 echo "--- footprint: inference-only library objects, whole objects before --gc-sections ---"
 arm-none-eabi-size -t "$b/lib/libfennec.a"
 echo "--- footprint: Fennec code the example links (from the linker map), budget 8 KiB ---"
@@ -25,6 +26,10 @@ grep -m1 -o 'arena [0-9]* bytes ([^)]*)' "$b/ctest.log" | sed 's/^/example /'
 # no budget; the difference from the figure above is what the loader costs.
 echo "--- footprint: Fennec code the flash-model-file example links (load_model) ---"
 python3 platforms/cortex-m4/footprint.py "$fw/fennec_m4_flash_model.map" | tail -n 1
+# The firmware written in C: the same classifier through the C API (fennec.h); the c_api_* lines
+# are the C API's own code.
+echo "--- footprint: Fennec code the C firmware links (C API lines: c_api_*) ---"
+python3 platforms/cortex-m4/footprint.py "$fw/fennec_m4_c_api.map" | grep -E 'c_api_|libfennec.a:'
 
 # No heap in the library: no allocator symbol may be referenced by any object.
 bash .ci/check-no-heap-symbols.sh arm-none-eabi-nm "$b/lib/libfennec.a"

@@ -33,6 +33,10 @@ struct BackwardObserver {
   void* context = nullptr;
 };
 
+// What Model::bind checks of `options`: mode and optimizer kind in range, 1 <= max_batch <= 2^20,
+// and kUnsupported for Mode::kTraining in inference-only builds.
+Status validate(const ModelOptions& options);
+
 class Model {
  public:
   Model() = default;

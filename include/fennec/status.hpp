@@ -25,10 +25,25 @@ enum class StatusCode : int {
 // Short stable name of a code ("ok", "invalid_argument", ...).
 const char* status_code_name(StatusCode code);
 
+// FENNEC_STRIP_ERROR_STRINGS (CMake option of the same name, for flash-tight targets): no message
+// is formatted or stored. error() then ignores its format and arguments, so the compiler drops
+// the strings at every call site, and message() is the code's short name ("out_of_memory").
 class [[nodiscard]] Status {
  public:
   static constexpr std::size_t kMaxMessage = 200;
 
+#if defined(FENNEC_STRIP_ERROR_STRINGS)
+  constexpr Status() : code_(StatusCode::kOk) {}
+  static Status error(StatusCode code, const char* /*format*/, ...)
+#if defined(__GNUC__)
+      __attribute__((format(printf, 2, 3)))
+#endif
+  {
+    Status s;
+    s.code_ = code == StatusCode::kOk ? StatusCode::kInvalidArgument : code;
+    return s;
+  }
+#else
   constexpr Status() : code_(StatusCode::kOk), message_{} {}
 
   // printf-style message. One longer than kMaxMessage-1 characters is cut at a word boundary
@@ -38,18 +53,25 @@ class [[nodiscard]] Status {
       __attribute__((format(printf, 2, 3)))
 #endif
       ;
+#endif
   static constexpr Status ok() { return Status(); }
 
   constexpr bool is_ok() const { return code_ == StatusCode::kOk; }
   constexpr StatusCode code() const { return code_; }
   // Empty string for ok.
+#if defined(FENNEC_STRIP_ERROR_STRINGS)
+  const char* message() const { return is_ok() ? "" : status_code_name(code_); }
+#else
   const char* message() const { return message_; }
+#endif
   // Explicitly discard a status when the caller has a reason to.
   void ignore() const {}
 
  private:
   StatusCode code_;
+#if !defined(FENNEC_STRIP_ERROR_STRINGS)
   char message_[kMaxMessage];
+#endif
 };
 
 // A value or the Status explaining why there is none. T must be default-constructible and

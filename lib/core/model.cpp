@@ -53,6 +53,8 @@ void run_gemm(kernels::GemmFn fn, kernels::GemmArgs g, float* scratch, std::size
 
 }  // namespace
 
+Status validate(const ModelOptions& options) { return validate_options(options); }
+
 Result<Model> Model::bind(const ModelSpec& spec, const ModelOptions& options, Arena& arena) {
   FENNEC_RETURN_IF_ERROR(validate(spec));
   FENNEC_RETURN_IF_ERROR(validate_options(options));

@@ -42,6 +42,7 @@ const char* status_code_name(StatusCode code) {
   return "unknown";
 }
 
+#if !defined(FENNEC_STRIP_ERROR_STRINGS)
 Status Status::error(StatusCode code, const char* format, ...) {
   Status s;
   // An error must never read as success, whatever the caller passed.
@@ -53,5 +54,6 @@ Status Status::error(StatusCode code, const char* format, ...) {
   if (n >= static_cast<int>(sizeof(s.message_))) mark_truncated(s.message_, sizeof(s.message_));
   return s;
 }
+#endif
 
 }  // namespace fennec
