@@ -153,6 +153,18 @@ constexpr std::uint64_t model_file_size(const ModelSpec& spec) {
 [[nodiscard]] Status load_model_parameters(const void* data, std::size_t size, Model& model,
                                            const LoadOptions& options = {});
 
+// Arena capacity load_model needs for this file and `options`, in one call:
+// plan(spec from the header, options).total() plus kArenaAlignment - 1 bytes of alignment slack,
+// so an Arena of this capacity over any buffer (aligned or not) holds the model. Validates the
+// header and the exact size like read_model_info; max_batch must be >= 1.
+[[nodiscard]] Result<std::size_t> model_arena_bytes(const void* data, std::size_t size,
+                                                    const ModelOptions& options);
+
+// The same from a header already read (read_model_header / read_model_info).
+constexpr std::size_t model_arena_bytes(const ModelFileInfo& info, const ModelOptions& options) {
+  return plan(info.spec, options).total() + kArenaAlignment - 1;
+}
+
 // Read header -> check the arena can hold the parameters -> plan -> bind -> load parameters.
 // `options` gives mode, max_batch, optimizer and ISA; the spec comes from the file. On failure
 // the arena is rewound to where it was.

@@ -159,6 +159,15 @@ Result<Model> load_model(ByteReader& reader, const ModelOptions& options, Arena&
   return model;
 }
 
+Result<std::size_t> model_arena_bytes(const void* data, std::size_t size,
+                                      const ModelOptions& options) {
+  FENNEC_ENSURE(options.max_batch >= 1, StatusCode::kInvalidArgument,
+                "model_arena_bytes: max_batch must be >= 1");
+  Result<ModelFileInfo> info = read_model_info(data, size);
+  if (!info.is_ok()) return info.status();
+  return model_arena_bytes(info.value(), options);
+}
+
 Result<Model> load_model(const void* data, std::size_t size, const ModelOptions& options,
                          Arena& arena, const LoadOptions& load_options) {
   Result<ModelFileInfo> info = read_model_info(data, size);

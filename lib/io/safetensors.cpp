@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 
 #include "io/io_util.hpp"
 #include "io/json.hpp"
@@ -26,7 +27,7 @@ constexpr DtypeInfo kDtypes[] = {
     {"U16", 16},    {"I32", 32},     {"U32", 32},    {"F64", 64},    {"I64", 64},
     {"U64", 64},    {"C64", 64},
 };
-constexpr int kF32 = 0, kF16 = 1, kBF16 = 2;
+constexpr int kF32 = 0, kF16 = 1, kBF16 = 2, kF64 = 13;
 constexpr int kDtypeCount = static_cast<int>(sizeof(kDtypes) / sizeof(kDtypes[0]));
 
 struct Entry {
@@ -264,46 +265,100 @@ struct Mapping {
   std::size_t count = 0;
 };
 
-// "<i>.weight" / "<i>.bias" with i a decimal without leading zeros, < 10^9.
-bool parse_name(JsonSlice s, std::uint32_t* index, bool* is_weight) {
-  char buf[24];
-  if (!json_decode(s, buf, sizeof(buf))) return false;
-  std::size_t i = 0;
+// Longest tensor name the import maps (prefix and module names included).
+constexpr std::size_t kMaxTensorName = 160;
+
+// "<i>" a decimal without leading zeros, < 10^9.
+bool parse_index(const char* s, std::size_t n, std::uint32_t* index) {
+  if (n == 0 || n > 9 || (s[0] == '0' && n > 1)) return false;
   std::uint32_t v = 0;
-  while (buf[i] >= '0' && buf[i] <= '9') {
-    if (i >= 9) return false;
-    v = v * 10 + static_cast<std::uint32_t>(buf[i] - '0');
-    ++i;
-  }
-  if (i == 0 || (buf[0] == '0' && i > 1) || buf[i] != '.') return false;
-  const char* suffix = buf + i + 1;
-  if (std::strcmp(suffix, "weight") == 0) {
-    *is_weight = true;
-  } else if (std::strcmp(suffix, "bias") == 0) {
-    *is_weight = false;
-  } else {
-    return false;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + static_cast<std::uint32_t>(s[i] - '0');
   }
   *index = v;
   return true;
 }
 
-Status map_layers(const Header& h, Mapping& m) {
+// The layer a tensor name belongs to: "<prefix><stem>.weight" or "<prefix><stem>.bias", where
+// <stem> is the Sequential index "<i>" or, with import.layer_names, one of those names (its
+// position in the list is the layer's index).
+bool parse_name(JsonSlice s, const SafetensorsImport& import, std::uint32_t* index, bool* is_weight) {
+  char buf[kMaxTensorName];
+  if (!json_decode(s, buf, sizeof(buf))) return false;
+  const char* rest = buf;
+  if (import.prefix) {
+    const std::size_t p = std::strlen(import.prefix);
+    if (std::strncmp(buf, import.prefix, p) != 0) return false;
+    rest += p;
+  }
+  const char* dot = std::strrchr(rest, '.');
+  if (!dot) return false;
+  if (std::strcmp(dot + 1, "weight") == 0) {
+    *is_weight = true;
+  } else if (std::strcmp(dot + 1, "bias") == 0) {
+    *is_weight = false;
+  } else {
+    return false;
+  }
+  const std::size_t stem = static_cast<std::size_t>(dot - rest);
+  if (!import.layer_names) return parse_index(rest, stem, index);
+  for (std::size_t i = 0; i < import.num_layer_names; ++i) {
+    const char* name = import.layer_names[i];
+    if (name && std::strlen(name) == stem && std::strncmp(rest, name, stem) == 0) {
+      *index = static_cast<std::uint32_t>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+// A BatchNorm module's buffers (PyTorch state_dict names).
+bool is_batch_norm_tensor(JsonSlice s) {
+  char buf[kMaxTensorName];
+  if (!json_decode(s, buf, sizeof(buf))) return false;
+  for (const char* suffix : {".running_mean", ".running_var", ".num_batches_tracked"}) {
+    const std::size_t n = std::strlen(buf), k = std::strlen(suffix);
+    if (n >= k && std::strcmp(buf + n - k, suffix) == 0) return true;
+  }
+  return false;
+}
+
+Status map_layers(const Header& h, const SafetensorsImport& import, Mapping& m) {
+  FENNEC_ENSURE(import.layer_names == nullptr || (import.num_layer_names >= 1 &&
+                                                  import.num_layer_names <= kMaxLayers),
+                StatusCode::kInvalidArgument, "%zu layer names given; 1 to %zu allowed",
+                import.num_layer_names, kMaxLayers);
+  // BatchNorm first: its weight/bias would otherwise be reported as a rank-1 Linear weight.
+  for (std::size_t t = 0; t < h.count; ++t) {
+    if (is_batch_norm_tensor(h.entries[t].name)) {
+      NameBuf b(h.entries[t].name);
+      return Status::error(StatusCode::kUnsupported,
+                           "tensor '%s' is a BatchNorm buffer: BatchNorm is not supported (fold it "
+                           "into the preceding Linear before export)",
+                           b.text);
+    }
+  }
   for (std::size_t t = 0; t < h.count; ++t) {
     const Entry& e = h.entries[t];
     std::uint32_t index = 0;
     bool is_weight = false;
-    if (!parse_name(e.name, &index, &is_weight)) {
+    if (!parse_name(e.name, import, &index, &is_weight)) {
       NameBuf b(e.name);
+      if (import.prefix || import.layer_names)
+        return Status::error(StatusCode::kUnsupported,
+                             "tensor '%s' is not '%s<%s>.weight' or '.bias'", b.text,
+                             import.prefix ? import.prefix : "",
+                             import.layer_names ? "listed layer" : "i");
       return Status::error(StatusCode::kUnsupported,
                            "tensor '%s' is not '<i>.weight' or '<i>.bias' of an nn.Sequential of "
-                           "nn.Linear",
+                           "nn.Linear (other names: a prefix or a list of layer names)",
                            b.text);
     }
-    if (e.dtype != kF32 && e.dtype != kF16 && e.dtype != kBF16) {
+    if (e.dtype != kF32 && e.dtype != kF16 && e.dtype != kBF16 && e.dtype != kF64) {
       NameBuf b(e.name);
       return Status::error(StatusCode::kUnsupported,
-                           "tensor '%s' has dtype %s; only F32, F16 and BF16 load", b.text,
+                           "tensor '%s' has dtype %s; only F32, F16, BF16 and F64 load", b.text,
                            kDtypes[e.dtype].name);
     }
     std::size_t k = 0;
@@ -325,6 +380,11 @@ Status map_layers(const Header& h, Mapping& m) {
       --k;
     }
     m.layers[k] = x;
+  }
+  if (import.layer_names) {
+    FENNEC_ENSURE(m.count == import.num_layer_names, StatusCode::kShapeMismatch,
+                  "%zu layer names given, the file has tensors for %zu of them",
+                  import.num_layer_names, m.count);
   }
   for (std::size_t i = 0; i < m.count; ++i) {
     const Layer& l = m.layers[i];
@@ -416,8 +476,17 @@ Status build_spec(const Header& h, const Mapping& m, const SafetensorsImport& im
   return Status::ok();
 }
 
+double load_f64(const unsigned char* p) {
+  std::uint64_t u = 0;
+  for (int i = 7; i >= 0; --i) u = u << 8 | p[i];
+  double d;
+  std::memcpy(&d, &u, sizeof(d));
+  return d;
+}
+
 float load_value(const unsigned char* p, int dtype) {
   if (dtype == kF32) return load_f32(p);
+  if (dtype == kF64) return static_cast<float>(load_f64(p));  // round to nearest
   const std::uint16_t v = static_cast<std::uint16_t>(p[0] | p[1] << 8);
   return dtype == kF16 ? f16_to_f32(v) : bf16_to_f32(v);
 }
@@ -430,6 +499,21 @@ Status check_finite(const Header& h, const Entry& e) {
       NameBuf b(e.name);
       return Status::error(StatusCode::kNonFinite, "tensor '%s' element %llu is NaN or Inf",
                            b.text, static_cast<unsigned long long>(i / size));
+    }
+  }
+  return Status::ok();
+}
+
+// F64 values must fit float: a finite double beyond float's range would load as Inf.
+Status check_f64_range(const Header& h, const Entry& e) {
+  const unsigned char* p = h.data + e.begin;
+  for (std::uint64_t i = 0; i < e.nbytes; i += 8) {
+    const double d = load_f64(p + i);
+    if (d == d && d - d == 0.0 && !finite_f32(static_cast<float>(d))) {
+      NameBuf b(e.name);
+      return Status::error(StatusCode::kUnsupported,
+                           "tensor '%s' element %llu is %g, outside float's range", b.text,
+                           static_cast<unsigned long long>(i / 8), d);
     }
   }
   return Status::ok();
@@ -488,7 +572,7 @@ Result<ModelSpec> read_safetensors_spec(const void* data, std::size_t size,
   Header h;
   FENNEC_RETURN_IF_ERROR(parse(data, size, h));
   Mapping m;
-  FENNEC_RETURN_IF_ERROR(map_layers(h, m));
+  FENNEC_RETURN_IF_ERROR(map_layers(h, import, m));
   ModelSpec spec;
   FENNEC_RETURN_IF_ERROR(build_spec(h, m, import, &spec));
   return spec;
@@ -500,7 +584,7 @@ Status load_safetensors_parameters(const void* data, std::size_t size, Model& mo
   Header h;
   FENNEC_RETURN_IF_ERROR(parse(data, size, h));
   Mapping m;
-  FENNEC_RETURN_IF_ERROR(map_layers(h, m));
+  FENNEC_RETURN_IF_ERROR(map_layers(h, import, m));
   // Same widths as the model (activations are the caller's business once bound).
   FENNEC_ENSURE(m.count == model.num_layers() &&
                     h.entries[m.layers[0].weight].dims[1] == model.spec().input,
@@ -512,6 +596,8 @@ Status load_safetensors_parameters(const void* data, std::size_t size, Model& mo
                   i, static_cast<unsigned long long>(h.entries[m.layers[i].weight].dims[0]),
                   static_cast<unsigned long>(model.spec().layers[i].units));
   }
+  for (std::size_t t = 0; t < h.count; ++t)
+    if (h.entries[t].dtype == kF64) FENNEC_RETURN_IF_ERROR(check_f64_range(h, h.entries[t]));
   if (import.check_finite) {
     for (std::size_t t = 0; t < h.count; ++t) FENNEC_RETURN_IF_ERROR(check_finite(h, h.entries[t]));
   }
