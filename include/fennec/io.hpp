@@ -104,6 +104,24 @@ class MemoryReader {
 std::uint32_t crc32(const void* data, std::size_t size, std::uint32_t crc = 0);
 
 // ---------------------------------------------------------------------------------------------
+// File kinds
+
+// What a buffer holds, judged from its first bytes (magic numbers; safetensors by its u64
+// header length followed by '{'; text by printable leading bytes). Loaders use it to say what
+// they got when it is not what they expected.
+enum class FileKind : int {
+  kUnknown = 0,
+  kModelFile,    // "FENNECMF"
+  kCheckpoint,   // "FENNECCK"
+  kSafetensors,  // u64 little-endian N, then '{'
+  kText,         // the first bytes are printable ASCII or UTF-8 text
+};
+FileKind detect_file_kind(const void* data, std::size_t size);
+// "a Fennec model file", "a Fennec training checkpoint", "a safetensors file", "a text file",
+// "unrecognised data".
+const char* file_kind_name(FileKind kind);
+
+// ---------------------------------------------------------------------------------------------
 // Fennec model file
 
 inline constexpr char kModelFileMagic[8] = {'F', 'E', 'N', 'N', 'E', 'C', 'M', 'F'};

@@ -121,7 +121,9 @@ Status parse(ByteReader& reader, CheckpointInfo* info, const Target& target) {
   unsigned char h[kMaxHeader];
   FENNEC_RETURN_IF_ERROR(in.read(h, kCheckpointFixedHeader, "checkpoint header"));
   FENNEC_ENSURE(std::memcmp(h, kCheckpointMagic, 8) == 0, StatusCode::kCorruptData,
-                "not a Fennec checkpoint (bad magic)");
+                "not a Fennec checkpoint (bad magic): expected a Fennec training checkpoint "
+                "(FENNECCK), got %s",
+                file_kind_name(detect_file_kind(h, kCheckpointFixedHeader)));
   const std::uint32_t version = load_u32(h + 8);
   FENNEC_ENSURE(version != 0, StatusCode::kCorruptData, "checkpoint version 0 is invalid");
   FENNEC_ENSURE(version <= kCheckpointVersion, StatusCode::kUnsupported,

@@ -49,7 +49,9 @@ Result<ModelFileInfo> read_model_header(ByteReader& reader) {
   unsigned char h[kPreamble + kSpecMaxBytes];
   FENNEC_RETURN_IF_ERROR(in.read(h, kModelFileFixedHeader, "model file header"));
   FENNEC_ENSURE(std::memcmp(h, kModelFileMagic, 8) == 0, StatusCode::kCorruptData,
-                "not a Fennec model file (bad magic)");
+                "not a Fennec model file (bad magic): expected a Fennec model file (FENNECMF), "
+                "got %s",
+                file_kind_name(detect_file_kind(h, kModelFileFixedHeader)));
   ModelFileInfo info;
   info.version = load_u32(h + 8);
   FENNEC_ENSURE(info.version != 0, StatusCode::kCorruptData, "model file version 0 is invalid");

@@ -155,6 +155,9 @@ Status parse(const void* data, std::size_t size, Header& h) {
   const unsigned char* bytes = static_cast<const unsigned char*>(data);
   FENNEC_ENSURE(size >= 8, StatusCode::kCorruptData,
                 "safetensors: %zu bytes, shorter than the 8-byte header length", size);
+  const FileKind kind = detect_file_kind(bytes, size);
+  FENNEC_ENSURE(kind != FileKind::kModelFile && kind != FileKind::kCheckpoint && kind != FileKind::kText,
+                StatusCode::kCorruptData, "expected a safetensors file, got %s", file_kind_name(kind));
   const std::uint64_t n = load_u64(bytes);
   FENNEC_ENSURE(n <= kSafetensorsMaxHeader, StatusCode::kCorruptData,
                 "safetensors: header length %llu above the %llu limit",

@@ -8,48 +8,17 @@
 
 #include "fennec/safetensors.hpp"
 #include "io_test_util.hpp"
+#include "support/safetensors_writer.hpp"
 
 using namespace fennec;
 using namespace io_test;
 
 namespace {
 
-struct Tensor {
-  std::string name, dtype;
-  std::vector<std::size_t> shape;
-  Bytes raw;
-};
-
-template <class T>
-Tensor tensor(const std::string& name, const char* dtype, std::vector<std::size_t> shape,
-              const std::vector<T>& values) {
-  Tensor t{name, dtype, std::move(shape), Bytes(values.size() * sizeof(T))};
-  if (!values.empty()) std::memcpy(t.raw.data(), values.data(), t.raw.size());  // little-endian host
-  return t;
-}
-
-// A safetensors file holding `ts` in the given order.
-Bytes safetensors(const std::vector<Tensor>& ts) {
-  std::string json = "{";
-  std::size_t offset = 0;
-  for (const Tensor& t : ts) {
-    if (json.size() > 1) json += ",";
-    json += "\"" + t.name + "\":{\"dtype\":\"" + t.dtype + "\",\"shape\":[";
-    for (std::size_t i = 0; i < t.shape.size(); ++i) json += (i ? "," : "") + std::to_string(t.shape[i]);
-    json += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + t.raw.size()) + "]}";
-    offset += t.raw.size();
-  }
-  json += "}";
-  Bytes b(8 + json.size() + offset);
-  put_u64(b, 0, json.size());
-  std::memcpy(b.data() + 8, json.data(), json.size());
-  std::size_t at = 8 + json.size();
-  for (const Tensor& t : ts) {
-    if (!t.raw.empty()) std::memcpy(b.data() + at, t.raw.data(), t.raw.size());
-    at += t.raw.size();
-  }
-  return b;
-}
+using fennec_test::st_file;
+using fennec_test::st_net_3_4_2;
+using fennec_test::st_tensor;
+using fennec_test::StTensor;
 
 const ActivationSpec kActs[2] = {ActivationSpec::relu(), ActivationSpec::identity()};
 
@@ -58,18 +27,6 @@ SafetensorsImport two_layers() {
   imp.activations = kActs;
   imp.num_activations = 2;
   return imp;
-}
-
-// A 3-4-2 network's tensors under `stem0` and `stem1`, as float64 or float32.
-template <class T>
-std::vector<Tensor> net(const std::string& stem0, const std::string& stem1, const char* dtype) {
-  std::vector<T> w0(12), b0(4), w1(8), b1(2);
-  for (std::size_t i = 0; i < w0.size(); ++i) w0[i] = static_cast<T>(0.1 * double(i) - 0.5);
-  for (std::size_t i = 0; i < b0.size(); ++i) b0[i] = static_cast<T>(0.05 * double(i));
-  for (std::size_t i = 0; i < w1.size(); ++i) w1[i] = static_cast<T>(0.3 - 0.07 * double(i));
-  for (std::size_t i = 0; i < b1.size(); ++i) b1[i] = static_cast<T>(-0.2 * double(i + 1));
-  return {tensor(stem0 + ".weight", dtype, {4, 3}, w0), tensor(stem0 + ".bias", dtype, {4}, b0),
-          tensor(stem1 + ".weight", dtype, {2, 4}, w1), tensor(stem1 + ".bias", dtype, {2}, b1)};
 }
 
 Result<Model> load(const Bytes& b, const SafetensorsImport& imp, fennec_test::OwnedArena& arena) {
@@ -83,8 +40,8 @@ std::string message_of(const Bytes& b, const SafetensorsImport& imp) {
 }  // namespace
 
 TEST_CASE("safetensors: F64 tensors load rounded to the nearest float", "[io][safetensors][pytorch]") {
-  const Bytes f64 = safetensors(net<double>("0", "2", "F64"));
-  const Bytes f32 = safetensors(net<float>("0", "2", "F32"));
+  const Bytes f64 = st_file(st_net_3_4_2<double>("0", "2", "F64"));
+  const Bytes f32 = st_file(st_net_3_4_2<float>("0", "2", "F32"));
   fennec_test::OwnedArena a(1 << 14), b(1 << 14);
   Result<Model> m64 = load(f64, two_layers(), a);
   Result<Model> m32 = load(f32, two_layers(), b);
@@ -95,10 +52,10 @@ TEST_CASE("safetensors: F64 tensors load rounded to the nearest float", "[io][sa
   CHECK(m64->weights(0)(0, 1) == static_cast<float>(0.1 * 1.0 - 0.5));
 
   // A finite double beyond float's range would load as Inf: refused, nothing loaded.
-  std::vector<Tensor> big = net<double>("0", "2", "F64");
+  std::vector<StTensor> big = st_net_3_4_2<double>("0", "2", "F64");
   const double huge = 1e300;
   std::memcpy(big[2].raw.data() + 8 * 5, &huge, 8);
-  const Bytes bad = safetensors(big);
+  const Bytes bad = st_file(big);
   fennec_test::OwnedArena c(1 << 14);
   Result<Model> r = load(bad, two_layers(), c);
   CHECK(r.status().code() == StatusCode::kUnsupported);
@@ -107,8 +64,8 @@ TEST_CASE("safetensors: F64 tensors load rounded to the nearest float", "[io][sa
 }
 
 TEST_CASE("safetensors: a prefix maps a wrapper's state_dict", "[io][safetensors][pytorch]") {
-  const Bytes wrapped = safetensors(net<float>("layers.0", "layers.2", "F32"));
-  const Bytes plain = safetensors(net<float>("0", "2", "F32"));
+  const Bytes wrapped = st_file(st_net_3_4_2<float>("layers.0", "layers.2", "F32"));
+  const Bytes plain = st_file(st_net_3_4_2<float>("0", "2", "F32"));
   CHECK(message_of(wrapped, two_layers()).find("tensor 'layers.0.weight' is not '<i>.weight'") == 0);
   SafetensorsImport imp = two_layers();
   imp.prefix = "layers.";
@@ -125,11 +82,11 @@ TEST_CASE("safetensors: a prefix maps a wrapper's state_dict", "[io][safetensors
 TEST_CASE("safetensors: an ordered list of layer names maps a custom module", "[io][safetensors][pytorch]") {
   // class Net(nn.Module): fc1 = Linear(3, 4), fc2 = Linear(4, 2); written in reverse order, so
   // the order comes from the list, not from the file.
-  std::vector<Tensor> ts = net<float>("fc1", "fc2", "F32");
+  std::vector<StTensor> ts = st_net_3_4_2<float>("fc1", "fc2", "F32");
   std::swap(ts[0], ts[2]);
   std::swap(ts[1], ts[3]);
-  const Bytes custom = safetensors(ts);
-  const Bytes plain = safetensors(net<float>("0", "2", "F32"));
+  const Bytes custom = st_file(ts);
+  const Bytes plain = st_file(st_net_3_4_2<float>("0", "2", "F32"));
   CHECK(read_safetensors_spec(custom.data(), custom.size(), two_layers()).status().code() ==
         StatusCode::kUnsupported);
   const char* names[] = {"fc1", "fc2"};
@@ -144,7 +101,7 @@ TEST_CASE("safetensors: an ordered list of layer names maps a custom module", "[
   CHECK(param_bytes(mc.value()) == param_bytes(mp.value()));
 
   // With a prefix too: model.fc1.weight ...
-  const Bytes nested = safetensors(net<float>("model.fc1", "model.fc2", "F32"));
+  const Bytes nested = st_file(st_net_3_4_2<float>("model.fc1", "model.fc2", "F32"));
   imp.prefix = "model.";
   fennec_test::OwnedArena c(1 << 14);
   Result<Model> mn = load(nested, imp, c);
@@ -169,13 +126,13 @@ TEST_CASE("safetensors: an ordered list of layer names maps a custom module", "[
 TEST_CASE("safetensors: a BatchNorm state_dict is refused as BatchNorm", "[io][safetensors][pytorch]") {
   // nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2)), as
   // state_dict() orders it (num_batches_tracked is an I64 scalar).
-  std::vector<Tensor> ts = net<float>("0", "3", "F32");
+  std::vector<StTensor> ts = st_net_3_4_2<float>("0", "3", "F32");
   const std::vector<float> ones(4, 1.f), zeros(4, 0.f);
-  ts.insert(ts.begin() + 2, {tensor("1.weight", "F32", {4}, ones), tensor("1.bias", "F32", {4}, zeros),
-                             tensor("1.running_mean", "F32", {4}, zeros),
-                             tensor("1.running_var", "F32", {4}, ones),
-                             tensor("1.num_batches_tracked", "I64", {}, std::vector<std::int64_t>{10})});
-  const Bytes b = safetensors(ts);
+  ts.insert(ts.begin() + 2, {st_tensor("1.weight", "F32", {4}, ones), st_tensor("1.bias", "F32", {4}, zeros),
+                             st_tensor("1.running_mean", "F32", {4}, zeros),
+                             st_tensor("1.running_var", "F32", {4}, ones),
+                             st_tensor("1.num_batches_tracked", "I64", {}, std::vector<std::int64_t>{10})});
+  const Bytes b = st_file(ts);
   const Status s = read_safetensors_spec(b.data(), b.size(), two_layers()).status();
   CHECK(s.code() == StatusCode::kUnsupported);
   CHECK(std::string(s.message()) ==

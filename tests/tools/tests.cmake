@@ -5,12 +5,15 @@ if(FENNEC_BUILD_TOOLS)
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_idx.cpp
             ${CMAKE_CURRENT_LIST_DIR}/test_studies.cpp
             ${CMAKE_CURRENT_LIST_DIR}/test_cli.cpp
+            ${CMAKE_CURRENT_LIST_DIR}/test_convert.cpp
     LIBS fennec_initstudy_lib fennec_optstudy_lib fennec_tools_common)
   target_compile_definitions(test_tools PRIVATE
     FENNEC_TRAIN_EXE="$<TARGET_FILE:fennec-train>"
     FENNEC_INITSTUDY_EXE="$<TARGET_FILE:fennec-initstudy>"
-    FENNEC_OPTSTUDY_EXE="$<TARGET_FILE:fennec-optstudy>")
-  add_dependencies(test_tools fennec-train fennec-initstudy fennec-optstudy)
+    FENNEC_OPTSTUDY_EXE="$<TARGET_FILE:fennec-optstudy>"
+    FENNEC_CONVERT_EXE="$<TARGET_FILE:fennec-convert>"
+    FENNEC_INFER_EXE="$<TARGET_FILE:fennec-infer>")
+  add_dependencies(test_tools fennec-train fennec-initstudy fennec-optstudy fennec-convert fennec-infer)
 
   # The allocation counter replaces global operator new (and malloc on glibc): its own binary.
   fennec_add_test(test_tools_alloc
