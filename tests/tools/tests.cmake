@@ -20,4 +20,14 @@ if(FENNEC_BUILD_TOOLS)
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_alloc_counter.cpp
             ${PROJECT_SOURCE_DIR}/tools/common/alloc_counter.cpp
     LIBS fennec_tools_common)
+
+  # The README's plain-torch safetensors writer and fennec-convert command, run as documented
+  # (numpy stand-ins for torch tensors; real torch too where python3-torch is installed).
+  find_program(FENNEC_PYTHON3 python3 HINTS /usr/bin)
+  if(FENNEC_PYTHON3)
+    add_test(NAME readme_pytorch_recipe
+             COMMAND ${FENNEC_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/check_readme_recipe.py
+                     ${PROJECT_SOURCE_DIR}/README.md $<TARGET_FILE:fennec-convert>
+                     ${PROJECT_SOURCE_DIR}/tests/io/fixtures ${CMAKE_CURRENT_BINARY_DIR}/readme_recipe)
+  endif()
 endif()
