@@ -53,7 +53,7 @@ Status validate(const OptimizerConfig& c) {
   FENNEC_ENSURE(c.beta2 >= 0.0 && c.beta2 < 1.0, StatusCode::kInvalidArgument,
                 "%s: beta2 must be in [0, 1), got %g", name, c.beta2);
   FENNEC_ENSURE(finite(c.eps) && c.eps >= 0.0, StatusCode::kInvalidArgument,
-                "%s: eps must be finite and > 0 (0: the default, %g), got %g", name,
+                "%s: eps must be finite and >= 0 (0 means the default, %g), got %g", name,
                 default_eps(c.kind), c.eps);
   FENNEC_ENSURE(finite(c.weight_decay) && c.weight_decay >= 0.0, StatusCode::kInvalidArgument,
                 "%s: weight_decay must be finite and >= 0, got %g", name, c.weight_decay);
