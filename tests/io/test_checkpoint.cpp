@@ -277,3 +277,27 @@ TEST_CASE("checkpoint: size for the 784-512-256-10 model with Adam", "[io][check
   std::printf("checkpoint for 784-512-256-10 with Adam and a 16-byte blob: %llu bytes\n",
               static_cast<unsigned long long>(n));
 }
+
+TEST_CASE("checkpoint: f32-stored decay rates read back as the decimals that were written",
+          "[io][checkpoint]") {
+  // The format stores hyper-parameters as f32; the double in memory comes back exactly when it
+  // is the shortest decimal of its float (every rate a user writes), so a trainer built from
+  // CheckpointInfo decays by float(1 - 0.999), as the one that wrote it did.
+  OwnedModel m(small_spec(), training(OptimizerKind::kRmsProp, kBatch));
+  TrainerConfig c;
+  c.optimizer = OptimizerConfig::rmsprop(0.003, 0.999, 1e-7);
+  c.optimizer.weight_decay = 0.0125;
+  Trainer t = Trainer::create(m.model, c).value();
+  Rng rng(1);
+  VectorSink sink;
+  ByteWriter w = sink.writer();
+  REQUIRE(save_checkpoint(t, rng, nullptr, 0, w).is_ok());
+  Result<CheckpointInfo> info = read_checkpoint_info(sink.bytes.data(), sink.bytes.size());
+  REQUIRE(info.is_ok());
+  const OptimizerConfig& o = info->trainer.optimizer;
+  CHECK(o.rho == 0.999);
+  CHECK(o.eps == 1e-7);
+  CHECK(o.weight_decay == 0.0125);
+  CHECK(o.momentum == 0.9);
+  CHECK(o.lr == static_cast<float>(0.003));  // the trainer's own float rate, exactly
+}
