@@ -37,8 +37,11 @@ void bm_optim(benchmark::State& st, const fennec::kernels::KernelTable* t, const
   a.lr = 1e-3f;
   a.momentum = 0.9f;
   a.rho = 0.99f;
+  a.one_minus_rho = 0.01f;
   a.beta1 = 0.9f;
+  a.one_minus_beta1 = 0.1f;
   a.beta2 = 0.999f;
+  a.one_minus_beta2 = 0.001f;
   a.eps = 1e-8f;
   a.inv_bias_correction1 = 1.f / (1.f - 0.9f);
   a.inv_bias_correction2 = 1.f / (1.f - 0.999f);

@@ -14,6 +14,10 @@
 //   16   24  spec fixed part: u32 input, u32 num_layers, u32 loss, u32 flags (0), u64 param count
 //   40   4   u32 optimizer kind          44  4  u32 state slots (must match the kind)
 //   48   36  f32 lr, momentum, rho, beta1, beta2, eps, weight_decay, clip max_norm, clip max_value
+//            (the optimizer's are double in memory: written rounded to f32, compared with a
+//            trainer's at f32 precision, and read back as the shortest decimal that rounds to
+//            the stored value, so 0.999 written comes back as the double 0.999; lr, which a
+//            Trainer keeps in float, comes back exactly)
 //   84   4   u32 reserved (0)
 //   88   8   u64 step count
 //   96   16  u32 rng s[4]               112 8  f64 bits of rng spare     120 4  u32 has_spare (0|1)

@@ -141,7 +141,7 @@ typedef struct fennec_optimizer_config {
   double momentum;        /* momentum, nesterov */
   double rho;             /* rmsprop decay */
   double beta1, beta2;    /* adam, adamw */
-  double eps;             /* adagrad, rmsprop, adam, adamw */
+  double eps;             /* adagrad, rmsprop, adam, adamw; 0: default (adagrad 1e-10, else 1e-8) */
   double weight_decay;    /* L2; decoupled for adamw */
 } fennec_optimizer_config;
 

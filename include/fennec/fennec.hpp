@@ -1,4 +1,11 @@
-// Fennec: MLPs trained and run in a fixed block of memory. Umbrella header.
+// Fennec: MLPs trained and run in a fixed block of memory. Core umbrella header.
+//
+// Freestanding-safe (no heap, no file system, no <cstdio> I/O; builds for bare-metal Cortex-M):
+// everything this header includes, plus io.hpp (model file from a byte array) and
+// safetensors.hpp (import/export through byte streams). Declared here but compiled only into
+// training builds (not FENNEC_INFERENCE_ONLY): the optimizer and Trainer functions, and
+// checkpoint.hpp. Hosted only (POSIX files): io_file.hpp. <fennec/all.hpp> includes everything,
+// file I/O and checkpoints too.
 #pragma once
 
 #include "fennec/activation.hpp"
@@ -9,6 +16,7 @@
 #include "fennec/model.hpp"
 #include "fennec/optim.hpp"
 #include "fennec/plan.hpp"
+#include "fennec/predict.hpp"
 #include "fennec/rng.hpp"
 #include "fennec/spec.hpp"
 #include "fennec/status.hpp"

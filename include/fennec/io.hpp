@@ -104,6 +104,28 @@ class MemoryReader {
 std::uint32_t crc32(const void* data, std::size_t size, std::uint32_t crc = 0);
 
 // ---------------------------------------------------------------------------------------------
+// File kinds
+
+// What a buffer holds, judged from its first bytes (magic numbers; safetensors by its u64
+// header length followed by '{'; text by printable leading bytes). Loaders use it to say what
+// they got when it is not what they expected.
+enum class FileKind : int {
+  kUnknown = 0,
+  kModelFile,    // "FENNECMF"
+  kCheckpoint,   // "FENNECCK"
+  kSafetensors,  // u64 little-endian N, then '{'
+  kText,         // the first bytes are printable ASCII or UTF-8 text
+};
+// Reads at most the first kFileKindProbe bytes; a stream reader passes that many (or the whole
+// file when shorter) and gets the same answer for every kind but kSafetensors, which needs the
+// file's size to check N against.
+inline constexpr std::size_t kFileKindProbe = 64;
+FileKind detect_file_kind(const void* data, std::size_t size);
+// "a Fennec model file", "a Fennec training checkpoint", "a safetensors file", "a text file",
+// "unrecognised data".
+const char* file_kind_name(FileKind kind);
+
+// ---------------------------------------------------------------------------------------------
 // Fennec model file
 
 inline constexpr char kModelFileMagic[8] = {'F', 'E', 'N', 'N', 'E', 'C', 'M', 'F'};
@@ -153,6 +175,18 @@ constexpr std::uint64_t model_file_size(const ModelSpec& spec) {
 // In-memory file: full validation, CRC included, before anything is written into `model`.
 [[nodiscard]] Status load_model_parameters(const void* data, std::size_t size, Model& model,
                                            const LoadOptions& options = {});
+
+// Arena capacity load_model needs for this file and `options`, in one call:
+// plan(spec from the header, options).total() plus kArenaAlignment - 1 bytes of alignment slack,
+// so an Arena of this capacity over any buffer (aligned or not) holds the model. Validates the
+// header and the exact size like read_model_info; max_batch must be >= 1.
+[[nodiscard]] Result<std::size_t> model_arena_bytes(const void* data, std::size_t size,
+                                                    const ModelOptions& options);
+
+// The same from a header already read (read_model_header / read_model_info).
+constexpr std::size_t model_arena_bytes(const ModelFileInfo& info, const ModelOptions& options) {
+  return plan(info.spec, options).total() + kArenaAlignment - 1;
+}
 
 // Read header -> check the arena can hold the parameters -> plan -> bind -> load parameters.
 // `options` gives mode, max_batch, optimizer and ISA; the spec comes from the file. On failure

@@ -36,6 +36,9 @@ inline constexpr std::size_t kMaxPathBytes = 4096;
 [[nodiscard]] Status save_model_file(const Model& model, const char* path);
 // Header validation plus the size check against the file's length (no CRC pass).
 [[nodiscard]] Result<ModelFileInfo> read_model_file_info(const char* path);
+// Arena capacity load_model_file needs for `path` and `options` (see model_arena_bytes in
+// io.hpp): read the header, plan, add the alignment slack.
+[[nodiscard]] Result<std::size_t> model_file_arena_bytes(const char* path, const ModelOptions& options);
 // Streams header -> plan -> bind -> parameters (CRC checked at the end; the arena is rewound on
 // any failure).
 [[nodiscard]] Result<Model> load_model_file(const char* path, const ModelOptions& options,

@@ -50,9 +50,16 @@ Status validate_targets(Loss loss, ConstMatrixView logits, const Targets& target
 // Call validate_targets first; this function assumes valid targets.
 double compute_loss(Loss loss, ConstMatrixView logits, const Targets& targets, MatrixView grad);
 
-// Number of rows whose arg-max equals the target class (arg-max of the dense target row, or for
-// MSE/BCE with one output column, whether the thresholded output matches: z > 0.5 for MSE,
-// z > 0 for BCE logits, t > 0.5).
-std::size_t count_correct(Loss loss, ConstMatrixView logits, const Targets& targets);
+// Number of rows of `logits` whose arg-max equals the target class (arg-max of the dense target
+// row, or for MSE/BCE with one output column, whether the thresholded output matches: z > 0.5
+// for MSE, z > 0 for BCE logits, t > 0.5). Arguments in the order of compute_loss's data:
+// count_correct(logits, targets, loss).
+std::size_t count_correct(ConstMatrixView logits, const Targets& targets, Loss loss);
+
+// The previous argument order (loss first); forwards to the one above. To be removed.
+[[deprecated("use count_correct(logits, targets, loss)")]] inline std::size_t count_correct(
+    Loss loss, ConstMatrixView logits, const Targets& targets) {
+  return count_correct(logits, targets, loss);
+}
 
 }  // namespace fennec

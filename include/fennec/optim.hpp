@@ -43,31 +43,100 @@ constexpr std::size_t optimizer_state_slots(OptimizerKind k) {
 const char* optimizer_name(OptimizerKind k);
 Result<OptimizerKind> parse_optimizer(const char* name);
 
+// Hyper-parameters are double so that a decay rate means what it says: the kernels get rho and
+// 1 - rho each rounded once to float from the double value (as PyTorch passes alpha and
+// 1 - alpha), so rmsprop(0.01, 0.999) decays by exactly float(0.001), not by 1 - 0.999f
+// (1.3e-5 off). The same holds for beta1, beta2 and momentum.
+//
+// eps: 0 (the default) means the optimizer's own default, PyTorch's: 1e-10 for AdaGrad, 1e-8 for
+// RMSProp, Adam and AdamW; so a plain OptimizerConfig with kind kAdaGrad and adagrad() agree.
+// See effective_eps.
 struct OptimizerConfig {
   OptimizerKind kind = OptimizerKind::kSgd;
-  float lr = 0.01f;
-  float momentum = 0.9f;     // mu: momentum, nesterov
-  float rho = 0.99f;         // rmsprop decay (PyTorch's alpha)
-  float beta1 = 0.9f;        // adam, adamw
-  float beta2 = 0.999f;      // adam, adamw
-  float eps = 1e-8f;         // adagrad (PyTorch uses 1e-10), rmsprop, adam
-  float weight_decay = 0.f;  // L2 (decoupled for adamw)
+  double lr = 0.01;
+  double momentum = 0.9;     // mu: momentum, nesterov
+  double rho = 0.99;         // rmsprop decay (PyTorch's alpha)
+  double beta1 = 0.9;        // adam, adamw
+  double beta2 = 0.999;      // adam, adamw
+  double eps = 0.0;          // adagrad, rmsprop, adam; 0: the optimizer's default (above)
+  double weight_decay = 0.0; // L2 (decoupled for adamw)
 
-  static OptimizerConfig sgd(float lr = 0.01f);
-  static OptimizerConfig momentum_sgd(float lr = 0.01f, float mu = 0.9f);
-  static OptimizerConfig nesterov(float lr = 0.01f, float mu = 0.9f);
-  static OptimizerConfig adagrad(float lr = 0.01f, float eps = 1e-10f);
-  static OptimizerConfig rmsprop(float lr = 0.01f, float rho = 0.99f, float eps = 1e-8f);
-  static OptimizerConfig adam(float lr = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f,
-                              float eps = 1e-8f);
-  static OptimizerConfig adamw(float lr = 1e-3f, float weight_decay = 0.01f, float beta1 = 0.9f,
-                               float beta2 = 0.999f, float eps = 1e-8f);
-  // Default hyper-parameters for `kind`.
-  static OptimizerConfig defaults(OptimizerKind kind);
+  static constexpr OptimizerConfig sgd(double lr = 0.01) {
+    OptimizerConfig c;
+    c.kind = OptimizerKind::kSgd;
+    c.lr = lr;
+    return c;
+  }
+  static constexpr OptimizerConfig momentum_sgd(double lr = 0.01, double mu = 0.9) {
+    OptimizerConfig c;
+    c.kind = OptimizerKind::kMomentum;
+    c.lr = lr;
+    c.momentum = mu;
+    return c;
+  }
+  static constexpr OptimizerConfig nesterov(double lr = 0.01, double mu = 0.9) {
+    OptimizerConfig c = momentum_sgd(lr, mu);
+    c.kind = OptimizerKind::kNesterov;
+    return c;
+  }
+  static constexpr OptimizerConfig adagrad(double lr = 0.01, double eps = 1e-10) {
+    OptimizerConfig c;
+    c.kind = OptimizerKind::kAdaGrad;
+    c.lr = lr;
+    c.eps = eps;
+    return c;
+  }
+  static constexpr OptimizerConfig rmsprop(double lr = 0.01, double rho = 0.99, double eps = 1e-8) {
+    OptimizerConfig c;
+    c.kind = OptimizerKind::kRmsProp;
+    c.lr = lr;
+    c.rho = rho;
+    c.eps = eps;
+    return c;
+  }
+  static constexpr OptimizerConfig adam(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
+                                        double eps = 1e-8) {
+    OptimizerConfig c;
+    c.kind = OptimizerKind::kAdam;
+    c.lr = lr;
+    c.beta1 = beta1;
+    c.beta2 = beta2;
+    c.eps = eps;
+    return c;
+  }
+  static constexpr OptimizerConfig adamw(double lr = 1e-3, double weight_decay = 0.01,
+                                         double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8) {
+    OptimizerConfig c = adam(lr, beta1, beta2, eps);
+    c.kind = OptimizerKind::kAdamW;
+    c.weight_decay = weight_decay;
+    return c;
+  }
+  // Default hyper-parameters for `kind` (an out-of-range kind gets sgd's).
+  static constexpr OptimizerConfig defaults(OptimizerKind kind) {
+    switch (kind) {
+      case OptimizerKind::kSgd: return sgd();
+      case OptimizerKind::kMomentum: return momentum_sgd();
+      case OptimizerKind::kNesterov: return nesterov();
+      case OptimizerKind::kAdaGrad: return adagrad();
+      case OptimizerKind::kRmsProp: return rmsprop();
+      case OptimizerKind::kAdam: return adam();
+      case OptimizerKind::kAdamW: return adamw();
+    }
+    return sgd();
+  }
 };
 
-// lr > 0, 0 <= momentum < 1, 0 <= rho < 1, 0 <= beta < 1, eps > 0, weight_decay >= 0,
-// all finite.
+// PyTorch's eps for `kind`: 1e-10 for AdaGrad, 1e-8 otherwise.
+constexpr double default_eps(OptimizerKind kind) {
+  return kind == OptimizerKind::kAdaGrad ? 1e-10 : 1e-8;
+}
+// The eps an update uses: c.eps, or default_eps(c.kind) when c.eps is 0.
+constexpr double effective_eps(const OptimizerConfig& c) {
+  return c.eps == 0.0 ? default_eps(c.kind) : c.eps;
+}
+
+// lr > 0, 0 <= momentum < 1, 0 <= rho < 1, 0 <= beta < 1, eps >= 0 (0: default),
+// weight_decay >= 0, all finite.
 Status validate(const OptimizerConfig& c);
 
 // Gradient clipping. Zero disables a clip. Norm clipping scales all gradients by

@@ -3,7 +3,7 @@
 // plan() is a pure constexpr function of the spec and options, so a static buffer can be sized
 // at compile time:
 //
-//   constexpr fennec::ModelOptions opts{fennec::Mode::kTraining, 64, fennec::OptimizerKind::kAdam};
+//   constexpr fennec::ModelOptions opts = fennec::ModelOptions::inference(64);
 //   alignas(fennec::kArenaAlignment) static unsigned char buf[fennec::plan(spec, opts).total()];
 //
 // Model::bind consumes exactly plan().total() bytes from an arena whose next free byte is
@@ -25,11 +25,46 @@ enum class Mode : int {
   kTraining = 1,   // + gradients, optimizer state, per-layer outputs, backward buffers
 };
 
+// How a model is bound. Say what the mode needs with the named forms:
+//
+//   ModelOptions::inference(32)                                 parameters + activations only
+//   ModelOptions::training(32, OptimizerConfig::adam(1e-3))     + gradients, Adam's state, and
+//                                                               the hyper-parameters that
+//                                                               Trainer::create(model) uses
+//
+// The fields stay public (and aggregate initialisation works as before).
 struct ModelOptions {
   Mode mode = Mode::kTraining;
   std::size_t max_batch = 1;  // largest batch forward/step will be called with
   OptimizerKind optimizer = OptimizerKind::kSgd;  // ignored for inference
   Isa isa = Isa::kAuto;                           // kernel table; does not change the plan
+  // Training: the hyper-parameters Trainer::create(model, clip) trains with. Its kind is
+  // `optimizer`'s: Model::bind replaces a config naming another kind (options written without
+  // training()) by OptimizerConfig::defaults(optimizer). Ignored for inference.
+  OptimizerConfig optimizer_config{};
+
+  static constexpr ModelOptions inference(std::size_t max_batch, Isa isa = Isa::kAuto) {
+    ModelOptions o;
+    o.mode = Mode::kInference;
+    o.max_batch = max_batch;
+    o.isa = isa;
+    return o;
+  }
+  static constexpr ModelOptions training(std::size_t max_batch, const OptimizerConfig& optimizer,
+                                         Isa isa = Isa::kAuto) {
+    ModelOptions o;
+    o.mode = Mode::kTraining;
+    o.max_batch = max_batch;
+    o.optimizer = optimizer.kind;
+    o.optimizer_config = optimizer;
+    o.isa = isa;
+    return o;
+  }
+  // The kind's default hyper-parameters (OptimizerConfig::defaults).
+  static constexpr ModelOptions training(std::size_t max_batch, OptimizerKind optimizer,
+                                         Isa isa = Isa::kAuto) {
+    return training(max_batch, OptimizerConfig::defaults(optimizer), isa);
+  }
 };
 
 // GEMM packing. A kernel packs at most a kGemmMc x kGemmKc block of the left operand (its M

@@ -19,9 +19,14 @@
 // become a Fennec layer.
 //
 // Import then maps names "<i>.weight" (rank 2, (out, in)) and "<i>.bias" (rank 1, (out)) to
-// layers in increasing i; a missing bias (nn.Linear(bias=False)) loads as zeros; any other name,
-// a dtype other than F32/F16/BF16, a bias length != rows or a break in the in/out chain is an
-// error. Data may sit at any alignment: values are decoded byte-wise into the arena.
+// layers in increasing i (other names: SafetensorsImport::prefix and layer_names); a missing
+// bias (nn.Linear(bias=False)) loads as zeros; any other name, a dtype other than
+// F32/F16/BF16/F64, a bias length != rows or a break in the in/out chain is an error, and a
+// BatchNorm buffer (running_mean, running_var, num_batches_tracked) is refused as "BatchNorm is
+// not supported". F64 tensors (model.double()) are rounded to the nearest float: Fennec computes
+// in float32, so the loaded model agrees with the float64 one to float precision (about 7
+// significant digits), not bit for bit; a finite F64 value beyond float's range is refused.
+// Data may sit at any alignment: values are decoded byte-wise into the arena.
 //
 // Export writes F32 tensors named as above (the Sequential index advances by one more after each
 // layer whose activation is not identity), the header padded with spaces to a multiple of 8, and
@@ -59,6 +64,15 @@ struct SafetensorsImport {
   Loss loss = Loss::kSoftmaxCrossEntropy;
   // Reject NaN/Inf parameters (after conversion to f32) with kNonFinite.
   bool check_finite = false;
+  // Names other than an nn.Sequential's. `prefix` (e.g. "layers." for a wrapper module holding
+  // an nn.Sequential as self.layers, or "model.") is stripped from every tensor name first; every
+  // tensor must carry it. `layer_names` (e.g. {"fc1", "fc2", "fc3"} for a custom module with
+  // self.fc1 ... self.fc3) lists the Linear layers in order: tensors are then
+  // "<prefix><name>.weight" / ".bias" and each listed name needs its weight. Strings are the
+  // caller's and must outlive the call.
+  const char* prefix = nullptr;
+  const char* const* layer_names = nullptr;
+  std::size_t num_layer_names = 0;
 };
 
 // Validates the file and derives the network it holds.

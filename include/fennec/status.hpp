@@ -74,8 +74,24 @@ class [[nodiscard]] Status {
 #endif
 };
 
+// Whether Result<T>::value() and operator-> stop the program when called on an error. On by
+// default in debug builds (no NDEBUG) and in builds with FENNEC_ENABLE_DCHECK; define it to 0
+// or 1 before including Fennec to choose. When off, value() on an error returns a
+// default-constructed T (never meaningful, never undefined behaviour).
+#if !defined(FENNEC_RESULT_CHECKED)
+#if !defined(NDEBUG) || defined(FENNEC_ENABLE_DCHECK)
+#define FENNEC_RESULT_CHECKED 1
+#else
+#define FENNEC_RESULT_CHECKED 0
+#endif
+#endif
+
 // A value or the Status explaining why there is none. T must be default-constructible and
 // trivially destructible in practice (views, small structs); nothing here allocates.
+//
+//   Result<Model> m = Model::bind(spec, options, arena);
+//   if (!m) return m.status();          // or FENNEC_ASSIGN_OR_RETURN(Model model, Model::bind(...))
+//   Model model = m.value();
 template <class T>
 class [[nodiscard]] Result {
  public:
@@ -83,14 +99,37 @@ class [[nodiscard]] Result {
   Result(Status status) : status_(status), value_() {}      // NOLINT: implicit by design
 
   bool is_ok() const { return status_.is_ok(); }
+  explicit operator bool() const { return status_.is_ok(); }
   const Status& status() const { return status_; }
-  // Only meaningful when is_ok(); a default-constructed T otherwise.
-  T& value() { return value_; }
-  const T& value() const { return value_; }
-  T* operator->() { return &value_; }
-  const T* operator->() const { return &value_; }
+  // The value. Calling it on an error is a bug in the caller: with FENNEC_RESULT_CHECKED (debug
+  // builds) the program stops here (a trap instruction, no message: works on bare metal);
+  // otherwise a default-constructed T comes back.
+  T& value() {
+    check_ok();
+    return value_;
+  }
+  const T& value() const {
+    check_ok();
+    return value_;
+  }
+  // The value, or `fallback` on an error (never traps).
+  T value_or(T fallback) const { return status_.is_ok() ? value_ : fallback; }
+  T* operator->() {
+    check_ok();
+    return &value_;
+  }
+  const T* operator->() const {
+    check_ok();
+    return &value_;
+  }
 
  private:
+  void check_ok() const {
+#if FENNEC_RESULT_CHECKED
+    if (!status_.is_ok()) __builtin_trap();
+#endif
+  }
+
   Status status_;
   T value_;
 };
@@ -109,3 +148,15 @@ class [[nodiscard]] Result {
   do {                                                                 \
     if (!(cond)) return ::fennec::Status::error((code), __VA_ARGS__);  \
   } while (0)
+
+// Evaluate `expr` (a Result<T>); on an error return its Status from the enclosing function
+// (which returns Status or any Result<U>), else assign the value to `lhs`, which may declare a
+// variable: FENNEC_ASSIGN_OR_RETURN(Model model, Model::bind(spec, options, arena));
+#define FENNEC_ASSIGN_OR_RETURN(lhs, expr) \
+  FENNEC_ASSIGN_OR_RETURN_IMPL_(FENNEC_STATUS_CONCAT_(fennec_result_tmp_, __LINE__), lhs, expr)
+#define FENNEC_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                                  \
+  if (!tmp.is_ok()) return tmp.status();              \
+  lhs = std::move(tmp.value())
+#define FENNEC_STATUS_CONCAT_(a, b) FENNEC_STATUS_CONCAT_INNER_(a, b)
+#define FENNEC_STATUS_CONCAT_INNER_(a, b) a##b

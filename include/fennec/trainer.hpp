@@ -33,7 +33,12 @@ class Trainer {
  public:
   Trainer() = default;
 
-  // `model` must be a training model bound for config.optimizer.kind; it must outlive the trainer.
+  // Trains `model` (a training model; it must outlive the trainer) with the optimizer it was
+  // bound for: kind and hyper-parameters from model.options() (ModelOptions::training), so the
+  // optimizer is named once and cannot disagree with the planned state.
+  static Result<Trainer> create(Model& model, const ClipConfig& clip = {});
+  // The earlier form, naming the optimizer a second time: config.optimizer.kind must be the
+  // model's (kInvalidArgument otherwise); its hyper-parameters replace the model's.
   static Result<Trainer> create(Model& model, const TrainerConfig& config);
 
   Result<StepStats> step(ConstMatrixView x, const Targets& targets);
@@ -44,7 +49,10 @@ class Trainer {
   std::uint64_t step_count() const { return step_; }
   // For checkpoint restore; kInvalidArgument above kMaxStepCount (nothing changes).
   [[nodiscard]] Status set_step_count(std::uint64_t t);
-  Status set_learning_rate(float lr);
+  // The kernels apply the learning rate in float, and the trainer keeps it so (create and
+  // set_learning_rate store float(lr)): a schedule computed from config().optimizer.lr then
+  // gives the same rates after a checkpoint (which stores f32) as in an unbroken run.
+  Status set_learning_rate(double lr);
   const TrainerConfig& config() const { return config_; }
   Model& model() const { return *model_; }
 

@@ -31,7 +31,7 @@ Status evaluate(Model& model, const float* x, std::size_t batch, const int32_t* 
                 "evaluate: loss is %g", value);
   if (stats != nullptr) {
     stats->loss = value;
-    stats->correct = count_correct(loss, y.value(), t.value());
+    stats->correct = count_correct(y.value(), t.value(), loss);
   }
   return Status::ok();
 }
@@ -130,7 +130,8 @@ fennec_status fennec_init_parameters(fennec_model* model, uint64_t seed) {
   const Status s = model->model.init_parameters(rng);
 #if !defined(FENNEC_INFERENCE_ONLY)
   // Fresh parameters and zeroed optimizer state start Adam's bias correction again.
-  if (s.is_ok() && model->model.mode() == fennec::Mode::kTraining) model->trainer.set_step_count(0);
+  if (s.is_ok() && model->model.mode() == fennec::Mode::kTraining)
+    return record(model, model->trainer.set_step_count(0));
 #endif
   return record(model, s);
 }

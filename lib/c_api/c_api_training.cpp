@@ -136,9 +136,11 @@ fennec_status fennec_set_training(fennec_model* model, const fennec_training* tr
   if (!config.is_ok()) return record(model, config.status());
   fennec::Result<fennec::Trainer> t = fennec::Trainer::create(m, config.value());
   if (!t.is_ok()) return record(model, t.status());
-  const std::uint64_t steps = model->trainer.step_count();
-  model->trainer = t.value();
-  model->trainer.set_step_count(steps);
+  // The step count carries over (a valid trainer's count is always within the limit).
+  fennec::Trainer next = t.value();
+  const Status kept = next.set_step_count(model->trainer.step_count());
+  if (!kept.is_ok()) return record(model, kept);
+  model->trainer = next;
   return FENNEC_OK;
 }
 

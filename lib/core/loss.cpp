@@ -2,15 +2,10 @@
 
 #include <cmath>
 
+#include "fennec/predict.hpp"
+
 namespace fennec {
 namespace {
-
-std::size_t argmax(const float* v, std::size_t n) {
-  std::size_t best = 0;
-  for (std::size_t j = 1; j < n; ++j)
-    if (v[j] > v[best]) best = j;
-  return best;
-}
 
 // log(1 + e^x) without overflow.
 double softplus(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
@@ -149,7 +144,7 @@ double compute_loss(Loss loss, ConstMatrixView logits, const Targets& targets, M
   return 0.0;
 }
 
-std::size_t count_correct(Loss loss, ConstMatrixView z, const Targets& t) {
+std::size_t count_correct(ConstMatrixView z, const Targets& t, Loss loss) {
   std::size_t correct = 0;
   for (std::size_t i = 0; i < z.rows; ++i) {
     const float* zi = z.row(i);
@@ -158,8 +153,8 @@ std::size_t count_correct(Loss loss, ConstMatrixView z, const Targets& t) {
       correct += predicted == (t.dense.row(i)[0] > 0.5f);
     } else {
       const std::size_t target =
-          t.labels ? static_cast<std::size_t>(t.labels[i]) : argmax(t.dense.row(i), z.cols);
-      correct += argmax(zi, z.cols) == target;
+          t.labels ? static_cast<std::size_t>(t.labels[i]) : argmax(ConstVectorView(t.dense.row(i), z.cols));
+      correct += argmax(ConstVectorView(zi, z.cols)) == target;
     }
   }
   return correct;

@@ -64,6 +64,14 @@ Result<Model> Model::bind(const ModelSpec& spec, const ModelOptions& options, Ar
   Model m;
   m.spec_ = spec;
   m.options_ = options;
+#if !defined(FENNEC_INFERENCE_ONLY)
+  if (options.mode == Mode::kTraining) {
+    // The optimizer kind the memory is planned for is the one the trainer runs.
+    if (m.options_.optimizer_config.kind != options.optimizer)
+      m.options_.optimizer_config = OptimizerConfig::defaults(options.optimizer);
+    FENNEC_RETURN_IF_ERROR(validate(m.options_.optimizer_config));
+  }
+#endif
   m.plan_ = plan(spec, options);
   m.isa_ = isa.value();
   m.kernels_ = kernels::kernel_table_for(m.isa_);

@@ -8,7 +8,7 @@
 namespace fennec {
 namespace {
 
-bool finite(float x) { return std::isfinite(x); }
+bool finite(double x) { return std::isfinite(x); }
 
 }  // namespace
 
@@ -37,94 +37,35 @@ Result<OptimizerKind> parse_optimizer(const char* name) {
                        name ? name : "(null)");
 }
 
-OptimizerConfig OptimizerConfig::sgd(float lr) {
-  OptimizerConfig c;
-  c.kind = OptimizerKind::kSgd;
-  c.lr = lr;
-  return c;
-}
-
-OptimizerConfig OptimizerConfig::momentum_sgd(float lr, float mu) {
-  OptimizerConfig c;
-  c.kind = OptimizerKind::kMomentum;
-  c.lr = lr;
-  c.momentum = mu;
-  return c;
-}
-
-OptimizerConfig OptimizerConfig::nesterov(float lr, float mu) {
-  OptimizerConfig c = momentum_sgd(lr, mu);
-  c.kind = OptimizerKind::kNesterov;
-  return c;
-}
-
-OptimizerConfig OptimizerConfig::adagrad(float lr, float eps) {
-  OptimizerConfig c;
-  c.kind = OptimizerKind::kAdaGrad;
-  c.lr = lr;
-  c.eps = eps;
-  return c;
-}
-
-OptimizerConfig OptimizerConfig::rmsprop(float lr, float rho, float eps) {
-  OptimizerConfig c;
-  c.kind = OptimizerKind::kRmsProp;
-  c.lr = lr;
-  c.rho = rho;
-  c.eps = eps;
-  return c;
-}
-
-OptimizerConfig OptimizerConfig::adam(float lr, float beta1, float beta2, float eps) {
-  OptimizerConfig c;
-  c.kind = OptimizerKind::kAdam;
-  c.lr = lr;
-  c.beta1 = beta1;
-  c.beta2 = beta2;
-  c.eps = eps;
-  return c;
-}
-
-OptimizerConfig OptimizerConfig::adamw(float lr, float weight_decay, float beta1, float beta2, float eps) {
-  OptimizerConfig c = adam(lr, beta1, beta2, eps);
-  c.kind = OptimizerKind::kAdamW;
-  c.weight_decay = weight_decay;
-  return c;
-}
-
-OptimizerConfig OptimizerConfig::defaults(OptimizerKind kind) {
-  switch (kind) {
-    case OptimizerKind::kSgd: return sgd();
-    case OptimizerKind::kMomentum: return momentum_sgd();
-    case OptimizerKind::kNesterov: return nesterov();
-    case OptimizerKind::kAdaGrad: return adagrad();
-    case OptimizerKind::kRmsProp: return rmsprop();
-    case OptimizerKind::kAdam: return adam();
-    case OptimizerKind::kAdamW: return adamw();
-  }
-  return sgd();
-}
-
 Status validate(const OptimizerConfig& c) {
   const int k = static_cast<int>(c.kind);
   FENNEC_ENSURE(k >= 0 && k < kOptimizerCount, StatusCode::kInvalidArgument,
                 "optimizer kind %d out of range", k);
   const char* name = optimizer_name(c.kind);
-  FENNEC_ENSURE(finite(c.lr) && c.lr > 0.f, StatusCode::kInvalidArgument,
-                "%s: learning rate must be finite and > 0, got %g", name, static_cast<double>(c.lr));
-  FENNEC_ENSURE(c.momentum >= 0.f && c.momentum < 1.f, StatusCode::kInvalidArgument,
-                "%s: momentum must be in [0, 1), got %g", name, static_cast<double>(c.momentum));
-  FENNEC_ENSURE(c.rho >= 0.f && c.rho < 1.f, StatusCode::kInvalidArgument,
-                "%s: rho must be in [0, 1), got %g", name, static_cast<double>(c.rho));
-  FENNEC_ENSURE(c.beta1 >= 0.f && c.beta1 < 1.f, StatusCode::kInvalidArgument,
-                "%s: beta1 must be in [0, 1), got %g", name, static_cast<double>(c.beta1));
-  FENNEC_ENSURE(c.beta2 >= 0.f && c.beta2 < 1.f, StatusCode::kInvalidArgument,
-                "%s: beta2 must be in [0, 1), got %g", name, static_cast<double>(c.beta2));
-  FENNEC_ENSURE(finite(c.eps) && c.eps > 0.f, StatusCode::kInvalidArgument,
-                "%s: eps must be finite and > 0, got %g", name, static_cast<double>(c.eps));
-  FENNEC_ENSURE(finite(c.weight_decay) && c.weight_decay >= 0.f, StatusCode::kInvalidArgument,
-                "%s: weight_decay must be finite and >= 0, got %g", name,
-                static_cast<double>(c.weight_decay));
+  FENNEC_ENSURE(finite(c.lr) && c.lr > 0.0, StatusCode::kInvalidArgument,
+                "%s: learning rate must be finite and > 0, got %g", name, c.lr);
+  FENNEC_ENSURE(c.momentum >= 0.0 && c.momentum < 1.0, StatusCode::kInvalidArgument,
+                "%s: momentum must be in [0, 1), got %g", name, c.momentum);
+  FENNEC_ENSURE(c.rho >= 0.0 && c.rho < 1.0, StatusCode::kInvalidArgument,
+                "%s: rho must be in [0, 1), got %g", name, c.rho);
+  FENNEC_ENSURE(c.beta1 >= 0.0 && c.beta1 < 1.0, StatusCode::kInvalidArgument,
+                "%s: beta1 must be in [0, 1), got %g", name, c.beta1);
+  FENNEC_ENSURE(c.beta2 >= 0.0 && c.beta2 < 1.0, StatusCode::kInvalidArgument,
+                "%s: beta2 must be in [0, 1), got %g", name, c.beta2);
+  FENNEC_ENSURE(finite(c.eps) && c.eps >= 0.0, StatusCode::kInvalidArgument,
+                "%s: eps must be finite and >= 0 (0 means the default, %g), got %g", name,
+                default_eps(c.kind), c.eps);
+  FENNEC_ENSURE(finite(c.weight_decay) && c.weight_decay >= 0.0, StatusCode::kInvalidArgument,
+                "%s: weight_decay must be finite and >= 0, got %g", name, c.weight_decay);
+  // What the kernels see: every rate rounded once to float. A value that rounds to 0 or Inf
+  // there would silently change the rule.
+  FENNEC_ENSURE(static_cast<float>(c.lr) > 0.f && finite(static_cast<float>(c.lr)),
+                StatusCode::kInvalidArgument, "%s: learning rate %g is outside float's range", name,
+                c.lr);
+  FENNEC_ENSURE(finite(static_cast<float>(c.weight_decay)), StatusCode::kInvalidArgument,
+                "%s: weight_decay %g is outside float's range", name, c.weight_decay);
+  FENNEC_ENSURE(static_cast<float>(effective_eps(c)) > 0.f, StatusCode::kInvalidArgument,
+                "%s: eps %g rounds to 0 in float", name, c.eps);
   return Status::ok();
 }
 
@@ -148,16 +89,23 @@ void apply_update(const kernels::KernelTable& k, const OptimizerConfig& c, std::
   a.g = g;
   a.s1 = s1;
   a.s2 = s2;
-  a.lr = c.lr;
-  a.momentum = c.momentum;
-  a.rho = c.rho;
-  a.beta1 = c.beta1;
-  a.beta2 = c.beta2;
-  a.eps = c.eps;
-  a.weight_decay = c.weight_decay;
+  // Each rate and its complement rounded once from double, as PyTorch's float32 path does.
+  a.lr = static_cast<float>(c.lr);
+  a.momentum = static_cast<float>(c.momentum);
+  a.rho = static_cast<float>(c.rho);
+  a.one_minus_rho = static_cast<float>(1.0 - c.rho);
+  a.beta1 = static_cast<float>(c.beta1);
+  a.one_minus_beta1 = static_cast<float>(1.0 - c.beta1);
+  a.beta2 = static_cast<float>(c.beta2);
+  a.one_minus_beta2 = static_cast<float>(1.0 - c.beta2);
+  a.eps = static_cast<float>(effective_eps(c));
+  a.weight_decay = static_cast<float>(c.weight_decay);
+  // With the float learning rate the kernels apply (so a Trainer, which keeps lr in float, and
+  // optimizer_step agree bit for bit).
+  a.decoupled_decay = static_cast<float>(1.0 - static_cast<double>(a.lr) * c.weight_decay);
   const double td = static_cast<double>(t);
-  a.inv_bias_correction1 = static_cast<float>(1.0 / (1.0 - std::pow(static_cast<double>(c.beta1), td)));
-  a.inv_bias_correction2 = static_cast<float>(1.0 / (1.0 - std::pow(static_cast<double>(c.beta2), td)));
+  a.inv_bias_correction1 = static_cast<float>(1.0 / (1.0 - std::pow(c.beta1, td)));
+  a.inv_bias_correction2 = static_cast<float>(1.0 / (1.0 - std::pow(c.beta2, td)));
   switch (c.kind) {
     case OptimizerKind::kSgd: k.sgd_step_f32(a); break;
     case OptimizerKind::kMomentum: k.momentum_step_f32(a); break;

@@ -20,6 +20,7 @@ Result<Trainer> Trainer::create(Model& model, const TrainerConfig& config) {
   Trainer t;
   t.model_ = &model;
   t.config_ = config;
+  t.config_.optimizer.lr = static_cast<float>(config.optimizer.lr);
   return t;
 }
 
@@ -31,9 +32,17 @@ Status Trainer::set_step_count(std::uint64_t t) {
   return Status::ok();
 }
 
-Status Trainer::set_learning_rate(float lr) {
+Result<Trainer> Trainer::create(Model& model, const ClipConfig& clip) {
+  FENNEC_ENSURE(model.is_bound(), StatusCode::kFailedPrecondition, "trainer: model is not bound");
+  TrainerConfig config;
+  config.optimizer = model.options().optimizer_config;
+  config.clip = clip;
+  return create(model, config);
+}
+
+Status Trainer::set_learning_rate(double lr) {
   OptimizerConfig c = config_.optimizer;
-  c.lr = lr;
+  c.lr = static_cast<float>(lr);
   FENNEC_RETURN_IF_ERROR(validate(c));
   config_.optimizer = c;
   return Status::ok();
@@ -93,7 +102,7 @@ Result<EvalStats> Trainer::evaluate(ConstMatrixView x, const Targets& targets) {
   EvalStats e;
   e.loss = compute_loss(model_->spec().loss, out.value(), targets, MatrixView{});
   FENNEC_ENSURE(detail::is_finite_bits(e.loss), StatusCode::kNonFinite, "evaluate: loss is %g", e.loss);
-  e.correct = count_correct(model_->spec().loss, out.value(), targets);
+  e.correct = count_correct(out.value(), targets, model_->spec().loss);
   return e;
 }
 

@@ -1,6 +1,7 @@
 // Training checkpoints (format in include/fennec/checkpoint.hpp).
 #include "fennec/checkpoint.hpp"
 
+#include <cmath>
 #include <cstring>
 
 #include "io/io_util.hpp"
@@ -21,11 +22,46 @@ static_assert(kUser + 8 == kCheckpointFixedHeader, "layout");
 
 constexpr std::size_t kMaxHeader = kCheckpointFixedHeader + kModelFileLayerRecord * kMaxLayers;
 
-float* config_field(TrainerConfig& c, int i) {
-  float* f[9] = {&c.optimizer.lr,   &c.optimizer.momentum,    &c.optimizer.rho,
-                 &c.optimizer.beta1, &c.optimizer.beta2,      &c.optimizer.eps,
-                 &c.optimizer.weight_decay, &c.clip.max_norm, &c.clip.max_value};
-  return f[i];
+// The nine f32 fields of the header, in order: lr, momentum, rho, beta1, beta2, eps,
+// weight_decay, clip max_norm, clip max_value. The optimizer's hyper-parameters are double in
+// memory and f32 in this format version: they are compared at f32 precision, and read back as
+// the shortest decimal that rounds to the stored float (shortest_decimal), except the learning
+// rate, which a Trainer holds in float anyway and is read back exactly.
+float config_field(const TrainerConfig& c, int i) {
+  const double o[7] = {c.optimizer.lr,    c.optimizer.momentum, c.optimizer.rho,         c.optimizer.beta1,
+                       c.optimizer.beta2, c.optimizer.eps,      c.optimizer.weight_decay};
+  return i < 7 ? static_cast<float>(o[i]) : i == 7 ? c.clip.max_norm : c.clip.max_value;
+}
+
+// The double a stored f32 hyper-parameter most likely was: the decimal with the fewest
+// significant digits (1 to 9) that rounds to `v`, as the nearest double (so a stored 0.999f
+// comes back as 0.999, not 0.99900001287). Nine digits always round-trip a float, so the
+// search ends; values beyond 1e-22..1e22 (never a rate) come back as the float itself.
+double shortest_decimal(float v) {
+  if (v == 0.f || !std::isfinite(v)) return v;
+  const double a = std::fabs(static_cast<double>(v));
+  const int e10 = static_cast<int>(std::floor(std::log10(a)));
+  for (int digits = 1; digits <= 9; ++digits) {
+    const int k = digits - 1 - e10;  // a * 10^k has `digits` digits before the point
+    if (k > 22 || k < -22) break;
+    double p = 1.0;
+    for (int i = 0; i < (k < 0 ? -k : k); ++i) p *= 10.0;  // exact up to 10^22
+    const double m = std::nearbyint(k >= 0 ? a * p : a / p);
+    const double d = k >= 0 ? m / p : m * p;  // one correctly rounded operation
+    if (static_cast<float>(d) == static_cast<float>(a)) return v < 0.f ? -d : d;
+  }
+  return v;
+}
+
+void set_config_field(TrainerConfig& c, int i, float v) {
+  double* o[7] = {&c.optimizer.lr,    &c.optimizer.momentum, &c.optimizer.rho,         &c.optimizer.beta1,
+                  &c.optimizer.beta2, &c.optimizer.eps,      &c.optimizer.weight_decay};
+  if (i == 0)
+    *o[i] = v;  // the trainer keeps its learning rate in float: exact
+  else if (i < 7)
+    *o[i] = shortest_decimal(v);
+  else
+    (i == 7 ? c.clip.max_norm : c.clip.max_value) = v;
 }
 
 std::size_t encode_header(const Trainer& trainer, const Rng& rng, std::uint64_t user_bytes,
@@ -43,7 +79,7 @@ std::size_t encode_header(const Trainer& trainer, const Rng& rng, std::uint64_t 
   TrainerConfig c = trainer.config();
   store_u32(h + kOptim, static_cast<std::uint32_t>(c.optimizer.kind));
   store_u32(h + kOptim + 4, static_cast<std::uint32_t>(optimizer_state_slots(c.optimizer.kind)));
-  for (int i = 0; i < 9; ++i) store_f32(h + kOptim + 8 + 4 * i, *config_field(c, i));
+  for (int i = 0; i < 9; ++i) store_f32(h + kOptim + 8 + 4 * i, config_field(c, i));
   store_u64(h + kStep, trainer.step_count());
   const Rng::State s = rng.state();
   for (int i = 0; i < 4; ++i) store_u32(h + kRng + 4 * i, s.s[i]);
@@ -56,10 +92,9 @@ std::size_t encode_header(const Trainer& trainer, const Rng& rng, std::uint64_t 
 }
 
 bool same_config_but_lr(const TrainerConfig& a, const TrainerConfig& b) {
-  TrainerConfig x = a, y = b;
-  if (x.optimizer.kind != y.optimizer.kind) return false;
+  if (a.optimizer.kind != b.optimizer.kind) return false;
   for (int i = 1; i < 9; ++i)
-    if (*config_field(x, i) != *config_field(y, i)) return false;
+    if (config_field(a, i) != config_field(b, i)) return false;
   return true;
 }
 
@@ -86,7 +121,9 @@ Status parse(ByteReader& reader, CheckpointInfo* info, const Target& target) {
   unsigned char h[kMaxHeader];
   FENNEC_RETURN_IF_ERROR(in.read(h, kCheckpointFixedHeader, "checkpoint header"));
   FENNEC_ENSURE(std::memcmp(h, kCheckpointMagic, 8) == 0, StatusCode::kCorruptData,
-                "not a Fennec checkpoint (bad magic)");
+                "not a Fennec checkpoint (bad magic): expected a Fennec training checkpoint "
+                "(FENNECCK), got %s",
+                file_kind_name(detect_file_kind(h, kCheckpointFixedHeader)));
   const std::uint32_t version = load_u32(h + 8);
   FENNEC_ENSURE(version != 0, StatusCode::kCorruptData, "checkpoint version 0 is invalid");
   FENNEC_ENSURE(version <= kCheckpointVersion, StatusCode::kUnsupported,
@@ -112,7 +149,7 @@ Status parse(ByteReader& reader, CheckpointInfo* info, const Target& target) {
                 "%lu optimizer state slots, %s keeps %zu", static_cast<unsigned long>(slots),
                 optimizer_name(ci.trainer.optimizer.kind),
                 optimizer_state_slots(ci.trainer.optimizer.kind));
-  for (int i = 0; i < 9; ++i) *config_field(ci.trainer, i) = load_f32(h + kOptim + 8 + 4 * i);
+  for (int i = 0; i < 9; ++i) set_config_field(ci.trainer, i, load_f32(h + kOptim + 8 + 4 * i));
   const Status vo = validate(ci.trainer.optimizer);
   FENNEC_ENSURE(vo.is_ok(), StatusCode::kCorruptData, "stored optimizer config: %s", vo.message());
   const Status vc = validate(ci.trainer.clip);
@@ -187,7 +224,10 @@ Status parse(ByteReader& reader, CheckpointInfo* info, const Target& target) {
   }
   if (target.trainer) {
     FENNEC_RETURN_IF_ERROR(target.trainer->set_step_count(ci.step));
-    FENNEC_RETURN_IF_ERROR(target.trainer->set_learning_rate(ci.trainer.optimizer.lr));
+    // A schedule may have changed the rate; the trainer's own double value stays when it is the
+    // stored one (f32 precision), so a resumed run computes exactly what an unbroken one does.
+    if (static_cast<float>(target.trainer->config().optimizer.lr) != config_field(ci.trainer, 0))
+      FENNEC_RETURN_IF_ERROR(target.trainer->set_learning_rate(ci.trainer.optimizer.lr));
     target.rng->set_state(ci.rng);
   }
   if (info) *info = ci;

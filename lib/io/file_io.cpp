@@ -263,6 +263,14 @@ Result<ModelFileInfo> read_model_file_info(const char* path) {
   return open_model(f, path, r);
 }
 
+Result<std::size_t> model_file_arena_bytes(const char* path, const ModelOptions& options) {
+  FENNEC_ENSURE(options.max_batch >= 1, StatusCode::kInvalidArgument,
+                "model_file_arena_bytes: max_batch must be >= 1");
+  Result<ModelFileInfo> info = read_model_file_info(path);
+  if (!info.is_ok()) return info.status();
+  return model_arena_bytes(info.value(), options);
+}
+
 Result<Model> load_model_file(const char* path, const ModelOptions& options, Arena& arena,
                               const LoadOptions& load_options) {
   File f;

@@ -50,7 +50,9 @@ Result<ModelFileInfo> read_model_header(ByteReader& reader) {
   unsigned char h[kPreamble + kSpecMaxBytes];
   FENNEC_RETURN_IF_ERROR(in.read(h, kModelFileFixedHeader, "model file header"));
   FENNEC_ENSURE(std::memcmp(h, kModelFileMagic, 8) == 0, StatusCode::kCorruptData,
-                "not a Fennec model file (bad magic)");
+                "not a Fennec model file (bad magic): expected a Fennec model file (FENNECMF), "
+                "got %s",
+                file_kind_name(detect_file_kind(h, kModelFileFixedHeader)));
   ModelFileInfo info;
   info.version = load_u32(h + 8);
   FENNEC_ENSURE(info.version != 0, StatusCode::kCorruptData, "model file version 0 is invalid");
@@ -158,6 +160,15 @@ Result<Model> load_model(ByteReader& reader, const ModelOptions& options, Arena&
     return s;
   }
   return model;
+}
+
+Result<std::size_t> model_arena_bytes(const void* data, std::size_t size,
+                                      const ModelOptions& options) {
+  FENNEC_ENSURE(options.max_batch >= 1, StatusCode::kInvalidArgument,
+                "model_arena_bytes: max_batch must be >= 1");
+  Result<ModelFileInfo> info = read_model_info(data, size);
+  if (!info.is_ok()) return info.status();
+  return model_arena_bytes(info.value(), options);
 }
 
 Result<Model> load_model(const void* data, std::size_t size, const ModelOptions& options,

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 
 #include "io/io_util.hpp"
 #include "io/json.hpp"
@@ -26,7 +27,7 @@ constexpr DtypeInfo kDtypes[] = {
     {"U16", 16},    {"I32", 32},     {"U32", 32},    {"F64", 64},    {"I64", 64},
     {"U64", 64},    {"C64", 64},
 };
-constexpr int kF32 = 0, kF16 = 1, kBF16 = 2;
+constexpr int kF32 = 0, kF16 = 1, kBF16 = 2, kF64 = 13;
 constexpr int kDtypeCount = static_cast<int>(sizeof(kDtypes) / sizeof(kDtypes[0]));
 
 struct Entry {
@@ -149,12 +150,18 @@ Status parse_metadata(JsonReader& j, Header& h) {
   }
 }
 
-// The 8-byte length field against the file's size: the JSON header's length.
-Status header_length(const unsigned char* field, std::uint64_t file_size, std::uint64_t* n) {
+// The 8-byte length field against the file's size: the JSON header's length. `start` holds the
+// file's first probe_size bytes (at least 8 when the file has them), enough to say what the file
+// is when it is another format Fennec knows (or text) instead of safetensors.
+Status header_length(const unsigned char* start, std::size_t probe_size, std::uint64_t file_size,
+                     std::uint64_t* n) {
   FENNEC_ENSURE(file_size >= 8, StatusCode::kCorruptData,
                 "safetensors: %llu bytes, shorter than the 8-byte header length",
                 static_cast<unsigned long long>(file_size));
-  *n = load_u64(field);
+  const FileKind kind = detect_file_kind(start, probe_size);
+  FENNEC_ENSURE(kind != FileKind::kModelFile && kind != FileKind::kCheckpoint && kind != FileKind::kText,
+                StatusCode::kCorruptData, "expected a safetensors file, got %s", file_kind_name(kind));
+  *n = load_u64(start);
   FENNEC_ENSURE(*n <= kSafetensorsMaxHeader, StatusCode::kCorruptData,
                 "safetensors: header length %llu above the %llu limit",
                 static_cast<unsigned long long>(*n),
@@ -266,7 +273,7 @@ Status parse(const void* data, std::size_t size, Header& h) {
   FENNEC_ENSURE(data != nullptr || size == 0, StatusCode::kInvalidArgument, "null data");
   const unsigned char* bytes = static_cast<const unsigned char*>(data);
   std::uint64_t n = 0;
-  FENNEC_RETURN_IF_ERROR(header_length(bytes, size, &n));
+  FENNEC_RETURN_IF_ERROR(header_length(bytes, size, size, &n));
   FENNEC_RETURN_IF_ERROR(parse_header(reinterpret_cast<const char*>(bytes + 8),
                                       static_cast<std::size_t>(n),
                                       static_cast<std::uint64_t>(size) - 8 - n, h));
@@ -285,47 +292,103 @@ struct Mapping {
   std::size_t count = 0;
 };
 
-// "<i>.weight" / "<i>.bias" with i a decimal without leading zeros, < 10^9.
-bool parse_name(JsonSlice s, std::uint32_t* index, bool* is_weight) {
-  char buf[24];
-  std::size_t size = 0;
-  if (!json_decode(s, buf, sizeof(buf), &size) || std::memchr(buf, 0, size) != nullptr) return false;
-  std::size_t i = 0;
+// Longest tensor name the import maps (prefix and module names included).
+constexpr std::size_t kMaxTensorName = 160;
+
+// "<i>" a decimal without leading zeros, < 10^9.
+bool parse_index(const char* s, std::size_t n, std::uint32_t* index) {
+  if (n == 0 || n > 9 || (s[0] == '0' && n > 1)) return false;
   std::uint32_t v = 0;
-  while (buf[i] >= '0' && buf[i] <= '9') {
-    if (i >= 9) return false;
-    v = v * 10 + static_cast<std::uint32_t>(buf[i] - '0');
-    ++i;
-  }
-  if (i == 0 || (buf[0] == '0' && i > 1) || buf[i] != '.') return false;
-  const char* suffix = buf + i + 1;
-  if (std::strcmp(suffix, "weight") == 0) {
-    *is_weight = true;
-  } else if (std::strcmp(suffix, "bias") == 0) {
-    *is_weight = false;
-  } else {
-    return false;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + static_cast<std::uint32_t>(s[i] - '0');
   }
   *index = v;
   return true;
 }
 
-Status map_layers(const Header& h, Mapping& m) {
+// The layer a tensor name belongs to: "<prefix><stem>.weight" or "<prefix><stem>.bias", where
+// <stem> is the Sequential index "<i>" or, with import.layer_names, one of those names (its
+// position in the list is the layer's index).
+bool parse_name(JsonSlice s, const SafetensorsImport& import, std::uint32_t* index, bool* is_weight) {
+  char buf[kMaxTensorName];
+  std::size_t size = 0;
+  // Decoded with its length: a NUL inside the name must not end it early ("0.weight\u0000" is
+  // another key than "0.weight" to PyTorch).
+  if (!json_decode(s, buf, sizeof(buf), &size) || std::memchr(buf, 0, size) != nullptr) return false;
+  const char* rest = buf;
+  if (import.prefix) {
+    const std::size_t p = std::strlen(import.prefix);
+    if (std::strncmp(buf, import.prefix, p) != 0) return false;
+    rest += p;
+  }
+  const char* dot = std::strrchr(rest, '.');
+  if (!dot) return false;
+  if (std::strcmp(dot + 1, "weight") == 0) {
+    *is_weight = true;
+  } else if (std::strcmp(dot + 1, "bias") == 0) {
+    *is_weight = false;
+  } else {
+    return false;
+  }
+  const std::size_t stem = static_cast<std::size_t>(dot - rest);
+  if (!import.layer_names) return parse_index(rest, stem, index);
+  for (std::size_t i = 0; i < import.num_layer_names; ++i) {
+    const char* name = import.layer_names[i];
+    if (name && std::strlen(name) == stem && std::strncmp(rest, name, stem) == 0) {
+      *index = static_cast<std::uint32_t>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+// A BatchNorm module's buffers (PyTorch state_dict names).
+bool is_batch_norm_tensor(JsonSlice s) {
+  char buf[kMaxTensorName];
+  if (!json_decode(s, buf, sizeof(buf))) return false;
+  for (const char* suffix : {".running_mean", ".running_var", ".num_batches_tracked"}) {
+    const std::size_t n = std::strlen(buf), k = std::strlen(suffix);
+    if (n >= k && std::strcmp(buf + n - k, suffix) == 0) return true;
+  }
+  return false;
+}
+
+Status map_layers(const Header& h, const SafetensorsImport& import, Mapping& m) {
+  FENNEC_ENSURE(import.layer_names == nullptr || (import.num_layer_names >= 1 &&
+                                                  import.num_layer_names <= kMaxLayers),
+                StatusCode::kInvalidArgument, "%zu layer names given; 1 to %zu allowed",
+                import.num_layer_names, kMaxLayers);
+  // BatchNorm first: its weight/bias would otherwise be reported as a rank-1 Linear weight.
+  for (std::size_t t = 0; t < h.count; ++t) {
+    if (is_batch_norm_tensor(h.entries[t].name)) {
+      NameBuf b(h.entries[t].name);
+      return Status::error(StatusCode::kUnsupported,
+                           "tensor '%s' is a BatchNorm buffer: BatchNorm is not supported (fold it "
+                           "into the preceding Linear before export)",
+                           b.text);
+    }
+  }
   for (std::size_t t = 0; t < h.count; ++t) {
     const Entry& e = h.entries[t];
     std::uint32_t index = 0;
     bool is_weight = false;
-    if (!parse_name(e.name, &index, &is_weight)) {
+    if (!parse_name(e.name, import, &index, &is_weight)) {
       NameBuf b(e.name);
+      if (import.prefix || import.layer_names)
+        return Status::error(StatusCode::kUnsupported,
+                             "tensor '%s' is not '%s<%s>.weight' or '.bias'", b.text,
+                             import.prefix ? import.prefix : "",
+                             import.layer_names ? "listed layer" : "i");
       return Status::error(StatusCode::kUnsupported,
                            "tensor '%s' is not '<i>.weight' or '<i>.bias' of an nn.Sequential of "
-                           "nn.Linear",
+                           "nn.Linear (other names: a prefix or a list of layer names)",
                            b.text);
     }
-    if (e.dtype != kF32 && e.dtype != kF16 && e.dtype != kBF16) {
+    if (e.dtype != kF32 && e.dtype != kF16 && e.dtype != kBF16 && e.dtype != kF64) {
       NameBuf b(e.name);
       return Status::error(StatusCode::kUnsupported,
-                           "tensor '%s' has dtype %s; only F32, F16 and BF16 load", b.text,
+                           "tensor '%s' has dtype %s; only F32, F16, BF16 and F64 load", b.text,
                            kDtypes[e.dtype].name);
     }
     std::size_t k = 0;
@@ -354,6 +417,11 @@ Status map_layers(const Header& h, Mapping& m) {
       --k;
     }
     m.layers[k] = x;
+  }
+  if (import.layer_names) {
+    FENNEC_ENSURE(m.count == import.num_layer_names, StatusCode::kShapeMismatch,
+                  "%zu layer names given, the file has tensors for %zu of them",
+                  import.num_layer_names, m.count);
   }
   for (std::size_t i = 0; i < m.count; ++i) {
     const Layer& l = m.layers[i];
@@ -428,8 +496,17 @@ Status build_spec(const Header& h, const Mapping& m, const SafetensorsImport& im
   return Status::ok();
 }
 
+double load_f64(const unsigned char* p) {
+  std::uint64_t u = 0;
+  for (int i = 7; i >= 0; --i) u = u << 8 | p[i];
+  double d;
+  std::memcpy(&d, &u, sizeof(d));
+  return d;
+}
+
 float load_value(const unsigned char* p, int dtype) {
   if (dtype == kF32) return load_f32(p);
+  if (dtype == kF64) return static_cast<float>(load_f64(p));  // round to nearest
   const std::uint16_t v = static_cast<std::uint16_t>(p[0] | p[1] << 8);
   return dtype == kF16 ? f16_to_f32(v) : bf16_to_f32(v);
 }
@@ -442,6 +519,21 @@ Status check_finite(const Header& h, const Entry& e) {
       NameBuf b(e.name);
       return Status::error(StatusCode::kNonFinite, "tensor '%s' element %llu is NaN or Inf",
                            b.text, static_cast<unsigned long long>(i / size));
+    }
+  }
+  return Status::ok();
+}
+
+// F64 values must fit float: a finite double beyond float's range would load as Inf.
+Status check_f64_range(const Header& h, const Entry& e) {
+  const unsigned char* p = h.data + e.begin;
+  for (std::uint64_t i = 0; i < e.nbytes; i += 8) {
+    const double d = load_f64(p + i);
+    if (d == d && d - d == 0.0 && !finite_f32(static_cast<float>(d))) {
+      NameBuf b(e.name);
+      return Status::error(StatusCode::kUnsupported,
+                           "tensor '%s' element %llu is %g, outside float's range", b.text,
+                           static_cast<unsigned long long>(i / 8), d);
     }
   }
   return Status::ok();
@@ -500,7 +592,7 @@ Result<ModelSpec> read_safetensors_spec(const void* data, std::size_t size,
   Header h;
   FENNEC_RETURN_IF_ERROR(parse(data, size, h));
   Mapping m;
-  FENNEC_RETURN_IF_ERROR(map_layers(h, m));
+  FENNEC_RETURN_IF_ERROR(map_layers(h, import, m));
   ModelSpec spec;
   FENNEC_RETURN_IF_ERROR(build_spec(h, m, import, &spec));
   return spec;
@@ -512,7 +604,7 @@ Status load_safetensors_parameters(const void* data, std::size_t size, Model& mo
   Header h;
   FENNEC_RETURN_IF_ERROR(parse(data, size, h));
   Mapping m;
-  FENNEC_RETURN_IF_ERROR(map_layers(h, m));
+  FENNEC_RETURN_IF_ERROR(map_layers(h, import, m));
   // Same widths as the model (activations are the caller's business once bound).
   FENNEC_ENSURE(m.count == model.num_layers() &&
                     h.entries[m.layers[0].weight].dims[1] == model.spec().input,
@@ -524,6 +616,8 @@ Status load_safetensors_parameters(const void* data, std::size_t size, Model& mo
                   i, static_cast<unsigned long long>(h.entries[m.layers[i].weight].dims[0]),
                   static_cast<unsigned long>(model.spec().layers[i].units));
   }
+  for (std::size_t t = 0; t < h.count; ++t)
+    if (h.entries[t].dtype == kF64) FENNEC_RETURN_IF_ERROR(check_f64_range(h, h.entries[t]));
   if (import.check_finite) {
     for (std::size_t t = 0; t < h.count; ++t) FENNEC_RETURN_IF_ERROR(check_finite(h, h.entries[t]));
   }
@@ -578,9 +672,10 @@ Status read_exactly(const RandomReader& in, std::uint64_t offset, void* data, st
 // Header into `json` (json_capacity bytes): length field, JSON, parse.
 Status read_header(const RandomReader& in, char* json, std::size_t json_capacity, Header& h,
                    std::uint64_t* json_size) {
-  unsigned char field[8] = {};
-  if (in.size >= 8) FENNEC_RETURN_IF_ERROR(read_exactly(in, 0, field, 8, "header length"));
-  FENNEC_RETURN_IF_ERROR(header_length(field, in.size, json_size));
+  unsigned char start[kFileKindProbe] = {};
+  const std::size_t probe = in.size < kFileKindProbe ? static_cast<std::size_t>(in.size) : kFileKindProbe;
+  if (in.size >= 8) FENNEC_RETURN_IF_ERROR(read_exactly(in, 0, start, probe, "header length"));
+  FENNEC_RETURN_IF_ERROR(header_length(start, probe, in.size, json_size));
   FENNEC_ENSURE(*json_size <= json_capacity, StatusCode::kOutOfMemory,
                 "safetensors: the %llu-byte header does not fit the %zu bytes available to read it",
                 static_cast<unsigned long long>(*json_size), json_capacity);
@@ -609,7 +704,15 @@ Status stream_tensor(const RandomReader& in, const Source& src, float* dst, std:
     FENNEC_RETURN_IF_ERROR(read_exactly(in, offset, chunk, k * esize, what));
     for (std::size_t i = 0; i < k; ++i, ++done) {
       const std::size_t r = static_cast<std::size_t>(done / cols), c = static_cast<std::size_t>(done % cols);
-      dst[r * stride + c] = load_value(chunk + i * esize, src.dtype);
+      const float v = load_value(chunk + i * esize, src.dtype);
+      if (src.dtype == kF64 && !finite_f32(v)) {
+        // As check_f64_range for in-memory loads: a finite double beyond float's range.
+        const double d = load_f64(chunk + i * esize);
+        FENNEC_ENSURE(!(d == d && d - d == 0.0), StatusCode::kUnsupported,
+                      "%s element %llu is %g, outside float's range", what,
+                      static_cast<unsigned long long>(done), d);
+      }
+      dst[r * stride + c] = v;
     }
     offset += k * esize;
   }
@@ -635,7 +738,7 @@ Result<ModelSpec> read_safetensors_spec(const RandomReader& in, const Safetensor
   FENNEC_RETURN_IF_ERROR(read_header(in, static_cast<char*>(scratch), scratch ? scratch_bytes : 0, h,
                                      &json_size));
   Mapping m;
-  FENNEC_RETURN_IF_ERROR(map_layers(h, m));
+  FENNEC_RETURN_IF_ERROR(map_layers(h, import, m));
   ModelSpec spec;
   FENNEC_RETURN_IF_ERROR(build_spec(h, m, import, &spec));
   return spec;
@@ -650,9 +753,10 @@ Result<Model> load_safetensors(const RandomReader& in, const SafetensorsImport& 
   Source weights[kMaxLayers], biases[kMaxLayers];
   {
     std::uint64_t json_size = 0;
-    unsigned char field[8] = {};
-    if (in.size >= 8) FENNEC_RETURN_IF_ERROR(read_exactly(in, 0, field, 8, "header length"));
-    FENNEC_RETURN_IF_ERROR(header_length(field, in.size, &json_size));
+    unsigned char head[kFileKindProbe] = {};
+    const std::size_t probe = in.size < kFileKindProbe ? static_cast<std::size_t>(in.size) : kFileKindProbe;
+    if (in.size >= 8) FENNEC_RETURN_IF_ERROR(read_exactly(in, 0, head, probe, "header length"));
+    FENNEC_RETURN_IF_ERROR(header_length(head, probe, in.size, &json_size));
     Result<void*> buf = arena.allocate(static_cast<std::size_t>(json_size ? json_size : 1),
                                        "safetensors header (read, then released before binding)");
     if (!buf.is_ok()) return buf.status();
@@ -660,7 +764,7 @@ Result<Model> load_safetensors(const RandomReader& in, const SafetensorsImport& 
     Status s = read_header(in, static_cast<char*>(buf.value()), static_cast<std::size_t>(json_size),
                            h, &json_size);
     Mapping m;
-    if (s.is_ok()) s = map_layers(h, m);
+    if (s.is_ok()) s = map_layers(h, import, m);
     if (s.is_ok()) s = build_spec(h, m, import, &spec);
     arena.rewind(start);
     if (!s.is_ok()) return s;

@@ -64,13 +64,19 @@ struct OptimStepArgs {
   const float* g = nullptr;
   float* s1 = nullptr;
   float* s2 = nullptr;
+  // Every rate and its complement rounded to float from the double hyper-parameter (so
+  // one_minus_rho is float(1 - rho), not 1 - float(rho)); see apply_update.
   float lr = 0.f;
   float momentum = 0.f;
   float rho = 0.f;
+  float one_minus_rho = 1.f;
   float beta1 = 0.f;
+  float one_minus_beta1 = 1.f;
   float beta2 = 0.f;
+  float one_minus_beta2 = 1.f;
   float eps = 0.f;
   float weight_decay = 0.f;
+  float decoupled_decay = 1.f;  // adamw: float(1 - lr * weight_decay)
   // Adam bias corrections for this step t: 1/(1 - beta1^t) and 1/(1 - beta2^t).
   float inv_bias_correction1 = 1.f;
   float inv_bias_correction2 = 1.f;

@@ -20,16 +20,16 @@ struct OptimConsts {
       : lr(a.lr),
         mu(a.momentum),
         rho(a.rho),
-        one_minus_rho(1.f - a.rho),
+        one_minus_rho(a.one_minus_rho),
         b1(a.beta1),
-        one_minus_b1(1.f - a.beta1),
+        one_minus_b1(a.one_minus_beta1),
         b2(a.beta2),
-        one_minus_b2(1.f - a.beta2),
+        one_minus_b2(a.one_minus_beta2),
         eps(a.eps),
         wd(a.weight_decay),
         ibc1(a.inv_bias_correction1),
         ibc2(a.inv_bias_correction2),
-        decoupled(1.f - a.lr * a.weight_decay) {}
+        decoupled(a.decoupled_decay) {}
 };
 
 // lr * num / den for den >= eps > 0 and finite. On x86 a division is the bottleneck of the

@@ -160,7 +160,7 @@ static void bad_hyper_parameters_are_refused(void) {
       case 1: opt.training.optimizer.lr = 0.0; break;
       case 2: opt.training.optimizer.lr = sqrt(-1.0); break;
       case 3: opt.training.optimizer.beta1 = 1.0; break;
-      case 4: opt.training.optimizer.eps = 0.0; break;
+      case 4: opt.training.optimizer.eps = -1e-8; break; /* 0 means the optimizer's default */
       case 5: opt.training.clip_norm = -1.0; break;
       default: opt.training.optimizer.weight_decay = -0.5; break;
     }

@@ -193,15 +193,24 @@ TEST_CASE("loss: count_correct", "[loss]") {
                           2.0f, -1.f, 1.0f,   // argmax 0
                           0.0f, 0.2f, 0.3f};  // argmax 2
   const std::int32_t y[3] = {1, 2, 2};
-  CHECK(count_correct(Loss::kSoftmaxCrossEntropy, ConstMatrixView(z, 3, 3), Targets::classes(y)) == 2);
+  CHECK(count_correct(ConstMatrixView(z, 3, 3), Targets::classes(y), Loss::kSoftmaxCrossEntropy) == 2);
   const float onehot[9] = {0, 1, 0, 1, 0, 0, 0, 1, 0};
-  CHECK(count_correct(Loss::kSoftmaxCrossEntropy, ConstMatrixView(z, 3, 3),
-                      Targets::values(ConstMatrixView(onehot, 3, 3))) == 2);
+  CHECK(count_correct(ConstMatrixView(z, 3, 3), Targets::values(ConstMatrixView(onehot, 3, 3)),
+                      Loss::kSoftmaxCrossEntropy) == 2);
   // One output column: MSE thresholds z at 0.5, BCE logits at 0; targets at 0.5.
   const float zs[4] = {0.6f, 0.4f, 0.2f, -0.2f}, ts[4] = {1.f, 1.f, 0.f, 0.f};
-  CHECK(count_correct(Loss::kMse, ConstMatrixView(zs, 4, 1), Targets::values(ConstMatrixView(ts, 4, 1))) == 3);
-  CHECK(count_correct(Loss::kSigmoidBce, ConstMatrixView(zs, 4, 1),
-                      Targets::values(ConstMatrixView(ts, 4, 1))) == 3);
+  CHECK(count_correct(ConstMatrixView(zs, 4, 1), Targets::values(ConstMatrixView(ts, 4, 1)), Loss::kMse) == 3);
+  CHECK(count_correct(ConstMatrixView(zs, 4, 1), Targets::values(ConstMatrixView(ts, 4, 1)),
+                      Loss::kSigmoidBce) == 3);
+}
+
+TEST_CASE("loss: the loss-first count_correct still works (deprecated forwarder)", "[loss]") {
+  const float z[2 * 2] = {0.1f, 0.9f, 2.0f, -1.f};
+  const std::int32_t y[2] = {1, 1};
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  CHECK(count_correct(Loss::kSoftmaxCrossEntropy, ConstMatrixView(z, 2, 2), Targets::classes(y)) == 1);
+#pragma GCC diagnostic pop
 }
 
 TEST_CASE("loss: names are distinct", "[loss]") {

@@ -120,5 +120,42 @@ TEST_CASE("status: Result holds a value or a status", "[status]") {
   CHECK_FALSE(b.is_ok());
   CHECK(b.status().code() == StatusCode::kInvalidArgument);
   CHECK(std::string(b.status().message()) == "7 is odd");
-  CHECK(b.value() == 0);  // default-constructed T
+  CHECK_FALSE(static_cast<bool>(b));
+  CHECK(static_cast<bool>(a));
+  CHECK(a.value_or(-1) == 4);
+  CHECK(b.value_or(-1) == -1);
+}
+
+namespace {
+
+// FENNEC_ASSIGN_OR_RETURN into a new variable and into an existing one, in functions returning
+// Status and Result<U>.
+Status quarter_into(int v, int* out) {
+  FENNEC_ASSIGN_OR_RETURN(const int h, half(v));
+  FENNEC_ASSIGN_OR_RETURN(*out, half(h));
+  return Status::ok();
+}
+
+Result<double> quarter_as_double(int v) {
+  int q = 0;
+  FENNEC_ASSIGN_OR_RETURN(q, half(v));
+  FENNEC_ASSIGN_OR_RETURN(q, half(q));
+  return static_cast<double>(q);
+}
+
+}  // namespace
+
+TEST_CASE("status: FENNEC_ASSIGN_OR_RETURN assigns the value or returns the status", "[status]") {
+  int out = -1;
+  CHECK(quarter_into(12, &out).is_ok());
+  CHECK(out == 3);
+  out = -1;
+  const Status odd = quarter_into(6, &out);  // 6 -> 3, then 3 is odd
+  CHECK(odd.code() == StatusCode::kInvalidArgument);
+  CHECK(std::string(odd.message()) == "3 is odd");
+  CHECK(out == -1);  // the failed step assigned nothing
+  Result<double> d = quarter_as_double(20);
+  REQUIRE(d);
+  CHECK(d.value() == 5.0);
+  CHECK(std::string(quarter_as_double(7).status().message()) == "7 is odd");
 }

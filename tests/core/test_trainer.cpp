@@ -450,3 +450,64 @@ TEST_CASE("trainer: step counts that would wrap or pass 2^53 are refused and cha
                        VectorView{s0.data(), 4}, VectorView{s1.data(), 4}, kMaxStepCount)
             .is_ok());
 }
+
+TEST_CASE("trainer: the optimizer is named once, in ModelOptions::training", "[trainer]") {
+  const ModelSpec s = ModelSpec(2).dense(4, ActivationSpec::tanh()).dense(2, ActivationSpec::identity());
+  // Inference options name no optimizer and plan no gradients or state.
+  constexpr ModelOptions inf = ModelOptions::inference(8);
+  static_assert(inf.mode == Mode::kInference && inf.max_batch == 8, "constexpr factory");
+  CHECK(plan(s, inf).gradients == 0);
+  CHECK(plan(s, inf).optimizer_state == 0);
+
+  const OptimizerConfig adam = OptimizerConfig::adam(0.02, 0.8, 0.99);
+  const ModelOptions o = ModelOptions::training(4, adam);
+  CHECK(o.optimizer == OptimizerKind::kAdam);
+  CHECK(plan(s, o).optimizer_state == 2 * plan(s, o).parameters);
+  OwnedArena arena(plan(s, o).total());
+  Model m = Model::bind(s, o, arena.arena).value();
+  Rng rng(11);
+  REQUIRE(m.init_parameters(rng).is_ok());
+  Result<Trainer> t = Trainer::create(m);
+  REQUIRE(t.is_ok());
+  CHECK(t->config().optimizer.kind == OptimizerKind::kAdam);
+  CHECK(t->config().optimizer.lr == static_cast<float>(0.02));  // the trainer applies lr in float
+  CHECK(t->config().optimizer.beta1 == 0.8);
+  CHECK(t->config().optimizer.beta2 == 0.99);
+
+  // The same step through the two-name form with the same hyper-parameters: identical weights.
+  OwnedArena arena2(plan(s, o).total());
+  Model m2 = Model::bind(s, o, arena2.arena).value();
+  Rng rng2(11);
+  REQUIRE(m2.init_parameters(rng2).is_ok());
+  TrainerConfig tc;
+  tc.optimizer = adam;
+  Trainer t2 = Trainer::create(m2, tc).value();
+  const float x[2 * 2] = {0.5f, -1.f, 1.5f, 0.25f};
+  const std::int32_t y[2] = {1, 0};
+  for (int k = 0; k < 3; ++k) {
+    REQUIRE(t->step(ConstMatrixView(x, 2, 2), Targets::classes(y)).is_ok());
+    REQUIRE(t2.step(ConstMatrixView(x, 2, 2), Targets::classes(y)).is_ok());
+  }
+  CHECK(bytes_of(m.parameters()) == bytes_of(m2.parameters()));
+
+  // A kind alone gives that kind's defaults; so do options written field by field.
+  CHECK(ModelOptions::training(4, OptimizerKind::kRmsProp).optimizer_config.rho == 0.99);
+  const ModelOptions old_form{Mode::kTraining, 4, OptimizerKind::kNesterov, Isa::kAuto};
+  OwnedArena arena3(plan(s, old_form).total());
+  Model m3 = Model::bind(s, old_form, arena3.arena).value();
+  CHECK(m3.options().optimizer_config.kind == OptimizerKind::kNesterov);
+  Result<Trainer> t3 = Trainer::create(m3, ClipConfig{1.f, 0.f});
+  REQUIRE(t3.is_ok());
+  CHECK(t3->config().optimizer.kind == OptimizerKind::kNesterov);
+  CHECK(t3->config().optimizer.lr == static_cast<float>(OptimizerConfig::nesterov().lr));
+  CHECK(t3->config().clip.max_norm == 1.f);
+
+  // Bad hyper-parameters are refused at bind, and the arena is left as it was.
+  OptimizerConfig bad = adam;
+  bad.beta2 = 1.0;
+  OwnedArena arena4(plan(s, o).total());
+  const std::size_t used = arena4.arena.used();
+  CHECK(Model::bind(s, ModelOptions::training(4, bad), arena4.arena).status().code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(arena4.arena.used() == used);
+}

@@ -125,7 +125,9 @@ TEST_CASE("checkpoint: N steps == N/2 + checkpoint + resume + N/2, bit-exact", "
     CHECK(r.batches == N / 2);
     require_same_rng(r.data_rng, first.data_rng);
     CHECK(r.trainer.step_count() == N / 2);
-    CHECK(r.trainer.config().optimizer.lr == first.trainer.config().optimizer.lr);
+    // The format keeps rates at f32 precision.
+    CHECK(static_cast<float>(r.trainer.config().optimizer.lr) ==
+          static_cast<float>(first.trainer.config().optimizer.lr));
     require_same(r.model, first.m.model, k);
 
     for (int i = 0; i < N / 2; ++i) {
@@ -333,4 +335,28 @@ TEST_CASE("checkpoint: a stored step count beyond 2^53 (valid CRC) is refused an
         StatusCode::kFailedPrecondition);
   CHECK(param_bytes(target.m.model) == before);
   CHECK(target.trainer.step_count() == std::uint64_t{1} << 53);
+}
+
+TEST_CASE("checkpoint: f32-stored decay rates read back as the decimals that were written",
+          "[io][checkpoint]") {
+  // The format stores hyper-parameters as f32; the double in memory comes back exactly when it
+  // is the shortest decimal of its float (every rate a user writes), so a trainer built from
+  // CheckpointInfo decays by float(1 - 0.999), as the one that wrote it did.
+  OwnedModel m(small_spec(), training(OptimizerKind::kRmsProp, kBatch));
+  TrainerConfig c;
+  c.optimizer = OptimizerConfig::rmsprop(0.003, 0.999, 1e-7);
+  c.optimizer.weight_decay = 0.0125;
+  Trainer t = Trainer::create(m.model, c).value();
+  Rng rng(1);
+  VectorSink sink;
+  ByteWriter w = sink.writer();
+  REQUIRE(save_checkpoint(t, rng, nullptr, 0, w).is_ok());
+  Result<CheckpointInfo> info = read_checkpoint_info(sink.bytes.data(), sink.bytes.size());
+  REQUIRE(info.is_ok());
+  const OptimizerConfig& o = info->trainer.optimizer;
+  CHECK(o.rho == 0.999);
+  CHECK(o.eps == 1e-7);
+  CHECK(o.weight_decay == 0.0125);
+  CHECK(o.momentum == 0.9);
+  CHECK(o.lr == static_cast<float>(0.003));  // the trainer's own float rate, exactly
 }

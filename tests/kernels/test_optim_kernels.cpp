@@ -61,10 +61,14 @@ TEST_CASE("optimizer update kernels match the reference", "[kernels][optim]") {
               a.lr = 0.05f;
               a.momentum = 0.9f;
               a.rho = 0.9f;
+              a.one_minus_rho = 0.1f;
               a.beta1 = 0.9f;
+              a.one_minus_beta1 = 0.1f;
               a.beta2 = 0.999f;
+              a.one_minus_beta2 = 0.001f;
               a.eps = 1e-8f;
               a.weight_decay = wd;
+              a.decoupled_decay = 1.f - a.lr * wd;
               a.inv_bias_correction1 = static_cast<float>(1.0 / (1.0 - std::pow(0.9, t)));
               a.inv_bias_correction2 = static_cast<float>(1.0 / (1.0 - std::pow(0.999, t)));
               a.g = g.data() + off;

@@ -114,9 +114,8 @@ Config parse(int argc, char** argv) {
                    "' (sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw)");
   }
   c.optimizer = fennec::OptimizerConfig::defaults(kind.value());
-  c.optimizer.lr = static_cast<float>(a.positive("lr", c.optimizer.lr));
-  c.optimizer.weight_decay =
-      static_cast<float>(a.non_negative("weight-decay", c.optimizer.weight_decay));
+  c.optimizer.lr = a.positive("lr", c.optimizer.lr);
+  c.optimizer.weight_decay = a.non_negative("weight-decay", c.optimizer.weight_decay);
   fennec::Status s = fennec::validate(c.optimizer);
   if (!s.is_ok()) throw ArgError(std::string("optimizer settings: ") + s.message());
   c.clip.max_norm = static_cast<float>(a.non_negative("clip-norm", 0.0));
@@ -328,7 +327,8 @@ int main(int argc, char** argv) {
     fennec::Result<fennec::CheckpointFileInfo> found = fennec::read_checkpoint_file_info(path);
     if (!found.is_ok()) return fail("--resume: no usable checkpoint", found.status());
     const fennec::CheckpointInfo& ci = found->info;
-    if (ci.trainer.optimizer.lr != cfg.optimizer.lr) {
+    // The checkpoint keeps the rate at f32 precision.
+    if (static_cast<float>(ci.trainer.optimizer.lr) != static_cast<float>(cfg.optimizer.lr)) {
       std::fprintf(stderr,
                    "fennec-train: error: --resume: the checkpoint was written with --lr %g, not %g\n",
                    static_cast<double>(ci.trainer.optimizer.lr),
@@ -477,8 +477,8 @@ int main(int argc, char** argv) {
       }
       loss_sum += st->loss * static_cast<double>(rows);
       // The logits of this step's forward pass (before its update), as PyTorch scripts count.
-      correct += fennec::count_correct(fennec::Loss::kSoftmaxCrossEntropy, model.layer_output(last),
-                                       targets);
+      correct += fennec::count_correct(model.layer_output(last), targets,
+                                       fennec::Loss::kSoftmaxCrossEntropy);
       if (show_progress && (b % progress_every == 0 || b + 1 == batches)) {
         progress_bar(epoch, cfg.epochs, b + 1, batches, loss_sum / static_cast<double>(start + rows));
       }

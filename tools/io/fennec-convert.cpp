@@ -1,7 +1,11 @@
-// fennec-convert IN OUT: Fennec model file <-> safetensors (format of IN from its bytes, of OUT
-// from its name: *.safetensors or anything else = Fennec).
+// fennec-convert IN OUT: Fennec model file <-> safetensors, and a training checkpoint -> its
+// model (format of IN from its bytes, of OUT from its extension: .fennec or .safetensors).
 #include <cstdio>
 #include <exception>
+
+#include <optional>
+
+#include <fennec/checkpoint.hpp>
 
 #include "common/arena_buffer.hpp"
 #include "common/args.hpp"
@@ -10,18 +14,44 @@
 namespace {
 
 const char* kUsage =
-    "usage: fennec-convert IN OUT [--activations LIST] [--loss NAME]\n"
-    "  IN: a Fennec model file or a safetensors file (nn.Sequential of nn.Linear: 0.weight, 0.bias,\n"
-    "      2.weight, ...; F32, F16 or BF16). OUT: *.safetensors writes safetensors (F32), any\n"
-    "      other name a Fennec model file.\n"
+    "usage: fennec-convert IN OUT [--activations LIST] [--loss NAME] [--prefix P] [--layers LIST]\n"
+    "  IN: a Fennec model file, a Fennec training checkpoint (its model is extracted) or a\n"
+    "      safetensors file (nn.Sequential of nn.Linear: 0.weight, 0.bias, 2.weight, ...; F32,\n"
+    "      F16, BF16 or F64; F64 values are rounded to the nearest float32, Fennec's precision:\n"
+    "      about 7 significant digits).\n"
+    "  OUT: *.fennec writes a Fennec model file, *.safetensors safetensors (F32); other\n"
+    "      extensions are refused.\n"
     "  --activations  one per Linear layer for safetensors input, e.g. relu,relu,identity\n"
     "                 (default: the file's fennec.activations metadata)\n"
     "  --loss         softmax_cross_entropy | mse | sigmoid_bce (safetensors input; default: the\n"
     "                 file's fennec.loss metadata, else softmax_cross_entropy)\n"
+    "  --prefix P     safetensors names start with P, e.g. --prefix layers. for a module that\n"
+    "                 holds its nn.Sequential as self.layers (layers.0.weight, ...)\n"
+    "  --layers LIST  the Linear layers by name, in order, for a custom module, e.g.\n"
+    "                 --layers fc1,fc2,fc3 (fc1.weight, fc1.bias, fc2.weight, ...)\n"
     "  --allow-large-arena  take an arena above 4 GiB (refused by default, with the plan's size)\n";
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The model of a training checkpoint, bound for inference in `storage`.
+fennec::Model checkpoint_model(const std::vector<unsigned char>& bytes, const std::string& path,
+                               std::optional<fennec_tools::ArenaBuffer>& storage, bool allow_large) {
+  fennec::Result<fennec::CheckpointInfo> info = fennec::read_checkpoint_info(bytes.data(), bytes.size());
+  if (!info.is_ok()) throw std::runtime_error(path + ": " + info.status().message());
+  const fennec::ModelOptions options = fennec::ModelOptions::training(1, info->trainer.optimizer);
+  storage.emplace(fennec::plan(info->spec, options), allow_large);
+  fennec::Result<fennec::Model> m = fennec::Model::bind(info->spec, options, storage->arena());
+  if (!m.is_ok()) throw std::runtime_error(path + ": " + m.status().message());
+  fennec::Result<fennec::Trainer> t = fennec::Trainer::create(m.value(), info->trainer);
+  if (!t.is_ok()) throw std::runtime_error(path + ": " + t.status().message());
+  fennec::Rng rng(0);
+  std::vector<unsigned char> user(static_cast<std::size_t>(info->user_bytes));
+  const fennec::Status s = fennec::restore_checkpoint(bytes.data(), bytes.size(), t.value(), rng,
+                                                      user.data(), user.size());
+  if (!s.is_ok()) throw std::runtime_error(path + ": " + s.message());
+  return m.value();
 }
 
 }  // namespace
@@ -46,25 +76,42 @@ int main(int argc, char** argv) {
     }
     if (positional.size() != 2) throw fennec_tools::ArgError("expected IN and OUT");
     fennec_tools::Args args(static_cast<int>(flags.size()), flags.data(),
-                            {{"activations", true}, {"loss", true}, {"allow-large-arena", false}});
+                            {{"activations", true}, {"loss", true}, {"prefix", true}, {"layers", true},
+                             {"allow-large-arena", false}});
     std::vector<fennec::ActivationSpec> acts;
     fennec::SafetensorsImport import;
     fennec_tools::parse_import_flags(args, acts, import);
+    fennec_tools::NameMapping names;
+    names.parse(args, import);
     const std::string in = positional[0], out = positional[1];
+    const bool to_safetensors = ends_with(out, ".safetensors");
+    if (!to_safetensors && !ends_with(out, ".fennec")) {
+      const std::size_t dot = out.find_last_of("./");
+      const std::string ext = dot != std::string::npos && out[dot] == '.' ? out.substr(dot) : "(none)";
+      throw fennec_tools::ArgError("OUT " + out + ": fennec-convert writes .fennec (Fennec model file) or "
+                                   ".safetensors, not " + ext);
+    }
     const std::vector<unsigned char> bytes = fennec_tools::read_whole_file(in);
-    const fennec::ModelSpec spec = fennec_tools::read_spec(bytes, in, import);
-    fennec::ModelOptions options;
-    options.mode = fennec::Mode::kInference;
-    fennec_tools::ArenaBuffer storage(fennec::plan(spec, options), args.has("allow-large-arena"));
-    fennec::Arena& arena = storage.arena();
-    fennec::Model model = fennec_tools::load_any(bytes, in, import, options, arena);
-    const fennec::Status s = ends_with(out, ".safetensors") ? fennec::save_safetensors_file(model, out.c_str())
-                                                            : fennec::save_model_file(model, out.c_str());
+    const bool allow_large = args.has("allow-large-arena");
+    std::optional<fennec_tools::ArenaBuffer> storage;
+    fennec::Model model;
+    const char* in_kind = "fennec";
+    if (fennec_tools::is_checkpoint(bytes)) {
+      model = checkpoint_model(bytes, in, storage, allow_large);
+      in_kind = "checkpoint";
+    } else {
+      const fennec::ModelSpec spec = fennec_tools::read_spec(bytes, in, import);
+      const fennec::ModelOptions options = fennec::ModelOptions::inference(1);
+      storage.emplace(fennec::plan(spec, options), allow_large);
+      model = fennec_tools::load_any(bytes, in, import, options, storage->arena());
+      if (!fennec_tools::is_fennec_model(bytes)) in_kind = "safetensors";
+    }
+    const fennec::Status s = to_safetensors ? fennec::save_safetensors_file(model, out.c_str())
+                                            : fennec::save_model_file(model, out.c_str());
     if (!s.is_ok()) throw std::runtime_error(out + ": " + s.message());
-    std::printf("%s (%s) -> %s (%s): %s, %zu parameters\n", in.c_str(),
-                fennec_tools::is_fennec_model(bytes) ? "fennec" : "safetensors", out.c_str(),
-                ends_with(out, ".safetensors") ? "safetensors" : "fennec",
-                fennec_tools::describe(spec).c_str(), spec.num_parameters());
+    std::printf("%s (%s) -> %s (%s): %s, %zu parameters\n", in.c_str(), in_kind, out.c_str(),
+                to_safetensors ? "safetensors" : "fennec", fennec_tools::describe(model.spec()).c_str(),
+                model.spec().num_parameters());
     return 0;
   } catch (const fennec_tools::ArgError& e) {
     std::fprintf(stderr, "fennec-convert: %s\n%s", e.what(), kUsage);

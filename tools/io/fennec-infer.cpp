@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
         const std::size_t rows = std::min(batch, n - start);
         fennec::Result<fennec::ConstMatrixView> out = model.forward(fennec::ConstMatrixView(&x[start * in], rows, in));
         if (!out.is_ok()) throw std::runtime_error(out.status().message());
-        correct += fennec::count_correct(spec.loss, out.value(), fennec::Targets::classes(&y[start]));
+        correct += fennec::count_correct(out.value(), fennec::Targets::classes(&y[start]), spec.loss);
       }
       std::printf("test accuracy: %.2f%% (%zu / %zu)\n", 100.0 * static_cast<double>(correct) / static_cast<double>(n),
                   correct, n);

@@ -61,8 +61,56 @@ inline void parse_import_flags(const Args& args, std::vector<fennec::ActivationS
   }
 }
 
+// --prefix P and --layers a,b,c (fennec-convert): safetensors names other than an
+// nn.Sequential's. Owns the strings `import` points at, so it must outlive `import`.
+struct NameMapping {
+  std::string prefix;
+  std::vector<std::string> names;
+  std::vector<const char*> pointers;
+
+  void parse(const Args& args, fennec::SafetensorsImport& import) {
+    if (args.has("prefix")) {
+      prefix = args.str("prefix", "");
+      if (prefix.empty()) throw ArgError("--prefix: empty");
+      import.prefix = prefix.c_str();
+    }
+    if (args.has("layers")) {
+      const std::string list = args.str("layers", "");
+      std::size_t start = 0;
+      for (;;) {
+        const std::size_t comma = list.find(',', start);
+        names.push_back(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (names.back().empty()) throw ArgError("--layers: empty layer name in '" + list + "'");
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      if (names.size() > fennec::kMaxLayers)
+        throw ArgError("--layers: " + std::to_string(names.size()) + " names, at most " +
+                       std::to_string(fennec::kMaxLayers));
+      for (const std::string& n : names) pointers.push_back(n.c_str());
+      import.layer_names = pointers.data();
+      import.num_layer_names = pointers.size();
+    }
+  }
+};
+
 inline bool is_fennec_model(const std::vector<unsigned char>& b) {
-  return b.size() >= 8 && std::memcmp(b.data(), fennec::kModelFileMagic, 8) == 0;
+  return fennec::detect_file_kind(b.data(), b.size()) == fennec::FileKind::kModelFile;
+}
+
+inline bool is_checkpoint(const std::vector<unsigned char>& b) {
+  return fennec::detect_file_kind(b.data(), b.size()) == fennec::FileKind::kCheckpoint;
+}
+
+// A file that is neither format fennec-infer and fennec-convert read as a model: say what it is.
+inline void require_model_kind(const std::vector<unsigned char>& b, const std::string& path) {
+  const fennec::FileKind k = fennec::detect_file_kind(b.data(), b.size());
+  if (k == fennec::FileKind::kModelFile || k == fennec::FileKind::kSafetensors) return;
+  std::string what = path + " is " + fennec::file_kind_name(k) +
+                     "; expected a Fennec model file or a safetensors file";
+  if (k == fennec::FileKind::kCheckpoint)
+    what += " (fennec-convert " + path + " model.fennec extracts its model)";
+  throw std::runtime_error(what);
 }
 
 inline std::string describe(const fennec::ModelSpec& s) {
@@ -76,6 +124,7 @@ inline std::string describe(const fennec::ModelSpec& s) {
 // The model's spec from a file of either format. `import` is used for safetensors only.
 inline fennec::ModelSpec read_spec(const std::vector<unsigned char>& b, const std::string& path,
                                    const fennec::SafetensorsImport& import) {
+  require_model_kind(b, path);
   if (is_fennec_model(b)) {
     fennec::Result<fennec::ModelFileInfo> info = fennec::read_model_info(b.data(), b.size());
     if (!info.is_ok()) throw std::runtime_error(path + ": " + info.status().message());
@@ -83,8 +132,7 @@ inline fennec::ModelSpec read_spec(const std::vector<unsigned char>& b, const st
   }
   fennec::Result<fennec::ModelSpec> spec = fennec::read_safetensors_spec(b.data(), b.size(), import);
   if (!spec.is_ok())
-    throw std::runtime_error(path + " (not a Fennec model file; read as safetensors): " +
-                             spec.status().message());
+    throw std::runtime_error(path + " (read as safetensors): " + spec.status().message());
   return spec.value();
 }
 

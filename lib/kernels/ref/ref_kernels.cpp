@@ -173,7 +173,7 @@ void adagrad_step(const OptimStepArgs& o) {
 void rmsprop_step(const OptimStepArgs& o) {
   for (size_t i = 0; i < o.n; ++i) {
     const float g = o.g[i] + o.weight_decay * o.w[i];
-    const float r = o.rho * o.s1[i] + (1.f - o.rho) * g * g;
+    const float r = o.rho * o.s1[i] + o.one_minus_rho * g * g;
     o.s1[i] = r;
     o.w[i] -= o.lr * g / (std::sqrt(r) + o.eps);
   }
@@ -181,8 +181,8 @@ void rmsprop_step(const OptimStepArgs& o) {
 
 // Shared by adam (L2 folded into g) and adamw (decay applied to w directly).
 inline void adam_update(const OptimStepArgs& o, size_t i, float g) {
-  const float m = o.beta1 * o.s1[i] + (1.f - o.beta1) * g;
-  const float v = o.beta2 * o.s2[i] + (1.f - o.beta2) * g * g;
+  const float m = o.beta1 * o.s1[i] + o.one_minus_beta1 * g;
+  const float v = o.beta2 * o.s2[i] + o.one_minus_beta2 * g * g;
   o.s1[i] = m;
   o.s2[i] = v;
   const float m_hat = m * o.inv_bias_correction1;
@@ -195,7 +195,7 @@ void adam_step(const OptimStepArgs& o) {
 }
 
 void adamw_step(const OptimStepArgs& o) {
-  const float decay = 1.f - o.lr * o.weight_decay;
+  const float decay = o.decoupled_decay;
   for (size_t i = 0; i < o.n; ++i) {
     o.w[i] *= decay;
     adam_update(o, i, o.g[i]);
