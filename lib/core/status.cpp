@@ -1,7 +1,8 @@
 #include "fennec/status.hpp"
 
 #include <cstdarg>
-#include <cstdio>
+
+#include "core/format.hpp"
 
 namespace fennec {
 
@@ -49,9 +50,9 @@ Status Status::error(StatusCode code, const char* format, ...) {
   s.code_ = code == StatusCode::kOk ? StatusCode::kInvalidArgument : code;
   std::va_list args;
   va_start(args, format);
-  const int n = std::vsnprintf(s.message_, sizeof(s.message_), format, args);
+  const std::size_t n = detail::format_message(s.message_, sizeof(s.message_), format, args);
   va_end(args);
-  if (n >= static_cast<int>(sizeof(s.message_))) mark_truncated(s.message_, sizeof(s.message_));
+  if (n >= sizeof(s.message_)) mark_truncated(s.message_, sizeof(s.message_));
   return s;
 }
 #endif

@@ -15,6 +15,7 @@
 // save_model byte for byte, corrupted copies refused).
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 #include "fennec/arena.hpp"
 #if FENNEC_M4_SELFTEST || FENNEC_M4_FLASH_MODEL
@@ -168,6 +169,16 @@ int main() {
                   static_cast<unsigned long>(got & 0xFFFFFFFFu));
   }
   const std::size_t stack_seed = stack_used(top);
+  // newlib (nano or not) has no %zu and newlib-nano no %llu: Status formats its integers itself,
+  // so a message reads the same here as on Linux.
+  {
+    const fennec::Status s = fennec::Status::error(fennec::StatusCode::kOutOfMemory, "%zu|%llu|%lu|%d|%s",
+                                                   std::size_t{123456}, 18446744073709551615ull,
+                                                   7ul, -5, "end");
+    const bool same = std::strcmp(s.message(), "123456|18446744073709551615|7|-5|end") == 0;
+    report.check(same, "status message integers (%zu, %llu) formatted", 0);
+    if (!same) std::printf("  got '%s'\n", s.message());
+  }
   if (stack_file > stack) stack = stack_file;
   if (stack_seed > stack) stack = stack_seed;
   std::printf("stack used by the model-file checks (load_model, forward, save_model): %u bytes\n",

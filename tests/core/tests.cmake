@@ -3,6 +3,7 @@
 set(_core ${CMAKE_CURRENT_SOURCE_DIR}/core)
 fennec_add_test(fennec_core_tests SOURCES
   ${_core}/test_status.cpp
+  ${_core}/test_format.cpp
   ${_core}/test_arena.cpp
   ${_core}/test_rng.cpp
   ${_core}/test_init.cpp
