@@ -4,6 +4,9 @@
 #include <cstddef>
 
 #include "kernels/kernel_table.hpp"
+#if defined(FENNEC_CORTEX_M4_KERNELS)
+#include "kernels/cortex_m4/gemm_cortex_m4.hpp"
+#endif
 
 namespace fennec::kernels {
 namespace {
@@ -204,7 +207,11 @@ void adamw_step(const OptimStepArgs& o) {
 
 #endif  // !FENNEC_INFERENCE_ONLY
 
-constexpr KernelTable make_ref_table() {
+// plain: the loops above for every kernel. Otherwise, on Cortex-M4F builds with
+// FENNEC_CORTEX_M4_KERNELS, the GEMMs are the ones specialised for that core (the reference
+// table is the only one such a target has); the plain table stays the oracle they are tested
+// against.
+constexpr KernelTable make_ref_table(bool plain) {
   KernelTable t;
   t.isa = Isa::kRef;
   t.gemm_nt_f32 = gemm_nt;
@@ -225,14 +232,33 @@ constexpr KernelTable make_ref_table() {
   t.adam_step_f32 = adam_step;
   t.adamw_step_f32 = adamw_step;
 #endif
+#if defined(FENNEC_CORTEX_M4_KERNELS)
+  if (!plain) {
+    t.gemm_nt_f32 = cortex_m4::gemm_nt;
+#if !defined(FENNEC_INFERENCE_ONLY)
+    t.gemm_nn_f32 = cortex_m4::gemm_nn;
+    t.gemm_tn_f32 = cortex_m4::gemm_tn;
+#endif
+  }
+#else
+  (void)plain;
+#endif
   return t;
 }
 
-constexpr KernelTable kRefTable = make_ref_table();
+constexpr KernelTable kRefTable = make_ref_table(false);
+#if defined(FENNEC_CORTEX_M4_KERNELS)
+constexpr KernelTable kPlainRefTable = make_ref_table(true);
+#endif
 
 }  // namespace
 
 const KernelTable& ref_kernel_table() { return kRefTable; }
+#if defined(FENNEC_CORTEX_M4_KERNELS)
+const KernelTable& plain_ref_kernel_table() { return kPlainRefTable; }
+#else
+const KernelTable& plain_ref_kernel_table() { return kRefTable; }
+#endif
 
 }  // namespace fennec::kernels
 
