@@ -12,6 +12,8 @@ if(FENNEC_CORTEX_M4_KERNELS)
   target_sources(fennec_m4_train_kernels PRIVATE ${_fennec_src}/kernels/cortex_m4/gemm_cortex_m4.cpp)
   target_compile_definitions(fennec_m4_train_kernels PUBLIC FENNEC_CORTEX_M4_KERNELS=1)
 endif()
+# As lib/kernels/cortex_m4/cortex_m4.cmake compiles it for the library: vsqrt inline.
+set_source_files_properties(${_fennec_src}/kernels/ref/ref_kernels.cpp PROPERTIES COMPILE_OPTIONS -fno-math-errno)
 target_include_directories(fennec_m4_train_kernels PUBLIC ${PROJECT_SOURCE_DIR}/include
                            ${PROJECT_BINARY_DIR}/include ${_fennec_src})
 target_compile_options(fennec_m4_train_kernels PRIVATE -fno-exceptions -fno-rtti)

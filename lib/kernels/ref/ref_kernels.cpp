@@ -182,27 +182,46 @@ void rmsprop_step(const OptimStepArgs& o) {
   }
 }
 
-// Shared by adam (L2 folded into g) and adamw (decay applied to w directly).
-inline void adam_update(const OptimStepArgs& o, size_t i, float g) {
-  const float m = o.beta1 * o.s1[i] + o.one_minus_beta1 * g;
-  const float v = o.beta2 * o.s2[i] + o.one_minus_beta2 * g * g;
-  o.s1[i] = m;
-  o.s2[i] = v;
-  const float m_hat = m * o.inv_bias_correction1;
-  const float v_hat = v * o.inv_bias_correction2;
-  o.w[i] -= o.lr * m_hat / (std::sqrt(v_hat) + o.eps);
+// Shared by adam (L2 folded into g) and adamw (decay applied to w directly). The arguments are
+// read into locals once: the stores to w and the moments are floats, so the compiler could not
+// otherwise keep OptimStepArgs' float members in registers (at -Os on a Cortex-M4 it reloaded
+// them and called this per element: 66 instructions an element, 35 with them hoisted).
+struct AdamConstants {
+  float beta1, one_minus_beta1, beta2, one_minus_beta2, inv_bc1, inv_bc2, lr, eps;
+  explicit AdamConstants(const OptimStepArgs& o)
+      : beta1(o.beta1), one_minus_beta1(o.one_minus_beta1), beta2(o.beta2), one_minus_beta2(o.one_minus_beta2),
+        inv_bc1(o.inv_bias_correction1), inv_bc2(o.inv_bias_correction2), lr(o.lr), eps(o.eps) {}
+};
+
+inline __attribute__((always_inline)) float adam_update(const AdamConstants& k, float* s1, float* s2, float w,
+                                                        float g) {
+  const float m = k.beta1 * *s1 + k.one_minus_beta1 * g;
+  const float v = k.beta2 * *s2 + k.one_minus_beta2 * g * g;
+  *s1 = m;
+  *s2 = v;
+  const float m_hat = m * k.inv_bc1;
+  const float v_hat = v * k.inv_bc2;
+  return w - k.lr * m_hat / (std::sqrt(v_hat) + k.eps);
 }
 
 void adam_step(const OptimStepArgs& o) {
-  for (size_t i = 0; i < o.n; ++i) adam_update(o, i, o.g[i] + o.weight_decay * o.w[i]);
+  const AdamConstants k(o);
+  const float wd = o.weight_decay;
+  float* w = o.w;
+  const float* g = o.g;
+  float* s1 = o.s1;
+  float* s2 = o.s2;
+  for (size_t i = 0, n = o.n; i < n; ++i) w[i] = adam_update(k, s1 + i, s2 + i, w[i], g[i] + wd * w[i]);
 }
 
 void adamw_step(const OptimStepArgs& o) {
+  const AdamConstants k(o);
   const float decay = o.decoupled_decay;
-  for (size_t i = 0; i < o.n; ++i) {
-    o.w[i] *= decay;
-    adam_update(o, i, o.g[i]);
-  }
+  float* w = o.w;
+  const float* g = o.g;
+  float* s1 = o.s1;
+  float* s2 = o.s2;
+  for (size_t i = 0, n = o.n; i < n; ++i) w[i] = adam_update(k, s1 + i, s2 + i, w[i] * decay, g[i]);
 }
 
 #endif  // !FENNEC_INFERENCE_ONLY
