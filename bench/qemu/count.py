@@ -16,6 +16,7 @@ R1 and R2 runs, so set-up and the loop around the calls cancel.
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -101,6 +102,14 @@ def markdown(target, isa, results):
         if has_cycles:
             row += f" {r['call'].get('cycles', 0):,.0f} | {r.get('cycles_per_unit', 0):.2f} |"
         lines.append(row)
+    # Training steps at batch N: the estimated cycles of one training sample.
+    for r in results:
+        b = re.search(r"/b(\d+)$", r["name"])
+        if "train" in r["name"] and b and "cycles" in r["call"]:
+            n = int(b.group(1))
+            lines.append(f"\n{r['name']}: est. {r['call']['cycles'] / n:,.0f} cycles per training sample "
+                         f"({r['call']['insns'] / n:,.0f} instructions), an estimate at the Cortex-M4 TRM's "
+                         "instruction timings, not a measurement")
     return "\n".join(lines) + "\n"
 
 
