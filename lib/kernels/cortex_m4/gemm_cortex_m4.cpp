@@ -287,6 +287,48 @@ FENNEC_M4_INLINE void outer4x4_store(const float* a, size_t lda_bytes, const flo
                    : FENNEC_M4_OUTER_CLOBBERS);
 }
 
+// One row of C outside the 4-row blocks: acc[s] = sum_{p < k} a_p[0] b_p[s], s < 8, with
+// a_p = a + p * lda and b_p = b + p * ldb (k >= 1; strides in bytes), into c[0..7].
+FENNEC_M4_INLINE void outer1x8(const float* a, size_t lda_bytes, const float* b, size_t ldb_bytes, size_t k,
+                               float* c) {
+  __asm__ volatile(
+      "vldr s16, [%[a]]\n\t"
+      "vldmia %[b], {s8-s15}\n\t"
+      "add %[a], %[a], %[lda]\n\t"
+      "add %[b], %[b], %[ldb]\n\t"
+      "vmul.f32 s0, s16, s8\n\t"
+      "vmul.f32 s1, s16, s9\n\t"
+      "vmul.f32 s2, s16, s10\n\t"
+      "vmul.f32 s3, s16, s11\n\t"
+      "vmul.f32 s4, s16, s12\n\t"
+      "vmul.f32 s5, s16, s13\n\t"
+      "vmul.f32 s6, s16, s14\n\t"
+      "vmul.f32 s7, s16, s15\n\t"
+      "subs %[k], %[k], #1\n\t"
+      "beq 2f\n\t"
+      "1:\n\t"
+      "vldr s16, [%[a]]\n\t"
+      "vldmia %[b], {s8-s15}\n\t"
+      "add %[a], %[a], %[lda]\n\t"
+      "add %[b], %[b], %[ldb]\n\t"
+      "vfma.f32 s0, s16, s8\n\t"
+      "vfma.f32 s1, s16, s9\n\t"
+      "vfma.f32 s2, s16, s10\n\t"
+      "vfma.f32 s3, s16, s11\n\t"
+      "vfma.f32 s4, s16, s12\n\t"
+      "vfma.f32 s5, s16, s13\n\t"
+      "vfma.f32 s6, s16, s14\n\t"
+      "vfma.f32 s7, s16, s15\n\t"
+      "subs %[k], %[k], #1\n\t"
+      "bne 1b\n\t"
+      "2:\n\t"
+      "vstmia %[c], {s0-s7}\n\t"
+      : [a] "+r"(a), [b] "+r"(b), [k] "+r"(k)
+      : [lda] "r"(lda_bytes), [ldb] "r"(ldb_bytes), [c] "r"(c)
+      : "cc", "memory", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13",
+        "s14", "s15", "s16");
+}
+
 #undef FENNEC_M4_OUTER_LOOP
 #undef FENNEC_M4_OUTER_CLOBBERS
 #undef FENNEC_M4_OUTER
@@ -358,7 +400,15 @@ void gemm_tn(const GemmArgs& g) {
   }
   for (; i < m; ++i) {
     float* c = g.c + i * ldc;
-    for (size_t j = 0; j < n; ++j) {
+    size_t j = 0;
+    for (; k > 0 && j + 8 <= n; j += 8) {
+      float acc[8];
+      float* out = plain ? c + j : acc;
+      outer1x8(g.a + i, lda * sizeof(float), g.b + j, ldb * sizeof(float), k, out);
+      if (!plain)
+        for (size_t s = 0; s < 8; ++s) c[j + s] = combine(alpha, beta, acc[s], c + j + s);
+    }
+    for (; j < n; ++j) {
       float s = 0.f;
       for (size_t p = 0; p < k; ++p) s += g.a[p * lda + i] * g.b[p * ldb + j];
       c[j] = combine(alpha, beta, s, c + j);
