@@ -3,6 +3,8 @@
 //   nt (dot products, 4 rows x 8 k):   5 vldm + 32 vfma + 2 loop = 39 per 32 MACs (1.22)
 //   nn (axpy, 4 k x 8 columns):        1 vldm + 4 vldm + 32 vfma + 1 vstm + 2 = 40 per 32 (1.25)
 //   tn (outer products, 4 x 4 block):  2 vldm + 2 add + 16 vfma + 2 = 22 per 16 (1.38)
+// and, for the rows outside the 4-row blocks, 1-row forms of each (dot1, axpy1: 12 per 8; outer1x8:
+// 13 per 8). Per call, over whole layers, bench/qemu's plugin counts 1.3-1.6 (platforms/README.md).
 // S16-S31 are callee-saved (AAPCS-VFP): the clobber lists make the compiler save them once per call.
 #include "kernels/cortex_m4/gemm_cortex_m4.hpp"
 
