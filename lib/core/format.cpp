@@ -13,216 +13,49 @@ struct Out {
   std::size_t capacity;
   std::size_t length = 0;
 
-  void put(char c) {
-    if (length + 1 < capacity) data[length] = c;
-    ++length;
-  }
   void put(const char* s, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) put(s[i]);
-  }
-  void repeat(char c, int n) {
-    for (int i = 0; i < n; ++i) put(c);
-  }
-  void finish() {
-    if (capacity > 0) data[length < capacity ? length : capacity - 1] = 0;
+    for (std::size_t i = 0; i < n; ++i, ++length)
+      if (length + 1 < capacity) data[length] = s[i];
   }
 };
 
-struct Spec {
-  bool left = false, plus = false, space = false, alt = false, zero = false;
-  int width = 0;
-  int precision = -1;  // -1: not given
-  enum Length { kNone, kChar, kShort, kLong, kLongLong, kSize, kLongDouble };
-  Length length = kNone;
-  char conversion = 0;
-};
-
-int parse_number(const char*& p) {
-  int v = 0;
-  while (*p >= '0' && *p <= '9') {
-    if (v < 100000) v = v * 10 + (*p - '0');
-    ++p;
-  }
-  return v;
-}
-
-// Parses the conversion after '%' (p points past it); false when it is not one of ours, and then
-// nothing has been read from args.
-bool parse_spec(const char*& p, std::va_list& args, Spec& s) {
-  for (;; ++p) {
-    if (*p == '-') s.left = true;
-    else if (*p == '+') s.plus = true;
-    else if (*p == ' ') s.space = true;
-    else if (*p == '#') s.alt = true;
-    else if (*p == '0') s.zero = true;
-    else break;
-  }
-  // '*' consumes an argument, so check that the whole conversion is supported before reading any.
-  const char* q = p;
-  bool star_width = false, star_precision = false;
-  if (*q == '*') {
-    star_width = true;
-    ++q;
-  } else {
-    while (*q >= '0' && *q <= '9') ++q;
-  }
-  if (*q == '.') {
-    ++q;
-    if (*q == '*') {
-      star_precision = true;
-      ++q;
-    } else {
-      while (*q >= '0' && *q <= '9') ++q;
-    }
-  }
-  Spec::Length length = Spec::kNone;
-  if (q[0] == 'h' && q[1] == 'h') length = Spec::kChar, q += 2;
-  else if (q[0] == 'h') length = Spec::kShort, q += 1;
-  else if (q[0] == 'l' && q[1] == 'l') length = Spec::kLongLong, q += 2;
-  else if (q[0] == 'l') length = Spec::kLong, q += 1;
-  else if (q[0] == 'z') length = Spec::kSize, q += 1;
-  else if (q[0] == 'L') length = Spec::kLongDouble, q += 1;
-  const char c = *q;
-  const bool integer = c == 'd' || c == 'i' || c == 'u' || c == 'x' || c == 'X';
-  const bool floating = c == 'e' || c == 'E' || c == 'f' || c == 'F' || c == 'g' || c == 'G';
-  const bool other = (c == 'c' || c == 's') && length == Spec::kNone;
-  // Floating conversions take a double (none or `l`); no long double is ever passed.
-  const bool double_length = length == Spec::kNone || length == Spec::kLong;
-  if (!(integer && length != Spec::kLongDouble) && !(floating && double_length) && !other) return false;
-
-  if (star_width) {
-    s.width = va_arg(args, int);
-    if (s.width < 0) {
-      s.left = true;
-      s.width = s.width == -2147483647 - 1 ? 2147483647 : -s.width;
-    }
-    ++p;
-  } else {
-    s.width = parse_number(p);
-  }
-  if (*p == '.') {
-    ++p;
-    if (star_precision) {
-      const int v = va_arg(args, int);
-      s.precision = v < 0 ? -1 : v;
-      ++p;
-    } else {
-      s.precision = parse_number(p);
-    }
-  }
-  s.length = length;
-  s.conversion = c;
-  p = q + 1;
-  return true;
-}
-
-// The size in bytes of the integer argument a length modifier names.
-constexpr std::size_t kIntBytes[] = {sizeof(int), sizeof(int), sizeof(int), sizeof(long), sizeof(long long),
-                                     sizeof(std::size_t)};
-
-// Reads the integer argument of s's length; negative values come back as their magnitude.
-// Arguments are read by size (an int-sized or a long-long-sized slot), which is how every ABI
-// Fennec targets passes them, so one path serves int, long, long long and size_t.
-std::uint64_t integer_argument(const Spec& s, std::va_list& args, bool* negative) {
-  const bool is_signed = s.conversion == 'd' || s.conversion == 'i';
-  std::uint64_t v = 0;
-  int bits = 64;
-  if (kIntBytes[s.length] == sizeof(long long)) {
-    v = va_arg(args, unsigned long long);
-  } else {
-    v = va_arg(args, unsigned);
-    bits = static_cast<int>(8 * sizeof(unsigned));
-  }
-  if (s.length == Spec::kChar) bits = 8;
-  if (s.length == Spec::kShort) bits = 16;
-  if (bits < 64) v &= (std::uint64_t{1} << bits) - 1;
-  *negative = is_signed && (v >> (bits - 1)) != 0;
-  if (*negative) v = (bits < 64 ? (std::uint64_t{1} << bits) : 0) - v;  // two's complement magnitude
-  return v;
-}
-
-void write_integer(Out& out, const Spec& s, std::va_list& args) {
-  bool negative = false;
-  const std::uint64_t v = integer_argument(s, args, &negative);
-  const unsigned base = (s.conversion == 'x' || s.conversion == 'X') ? 16 : 10;
-  const char* digit_chars = s.conversion == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
-  char digits[20];  // 2^64 has 20 decimal digits
-  int n = 0;
-  for (std::uint64_t x = v; x != 0; x /= base) digits[n++] = digit_chars[x % base];
-  // Precision is the minimum digit count; a zero value with precision 0 prints no digits.
-  int min_digits = s.precision < 0 ? 1 : s.precision;
-  const int zeros = min_digits > n ? min_digits - n : 0;
-  char prefix[2];
-  int prefix_length = 0;
-  if (negative) prefix[prefix_length++] = '-';
-  else if ((s.conversion == 'd' || s.conversion == 'i') && s.plus) prefix[prefix_length++] = '+';
-  else if ((s.conversion == 'd' || s.conversion == 'i') && s.space) prefix[prefix_length++] = ' ';
-  else if (base == 16 && s.alt && v != 0) {
-    prefix[prefix_length++] = '0';
-    prefix[prefix_length++] = s.conversion;
-  }
-  const int body = prefix_length + zeros + n;
-  const int pad = s.width > body ? s.width - body : 0;
-  const bool zero_pad = s.zero && !s.left && s.precision < 0;
-  if (!s.left && !zero_pad) out.repeat(' ', pad);
-  out.put(prefix, static_cast<std::size_t>(prefix_length));
-  if (zero_pad) out.repeat('0', pad);
-  out.repeat('0', zeros);
-  while (n > 0) out.put(digits[--n]);
-  if (s.left) out.repeat(' ', pad);
-}
-
-void write_text(Out& out, const Spec& s, const char* text, std::size_t n) {
-  const int pad = s.width > static_cast<int>(n) ? s.width - static_cast<int>(n) : 0;
-  if (!s.left) out.repeat(' ', pad);
-  out.put(text, n);
-  if (s.left) out.repeat(' ', pad);
-}
-
-void write_string(Out& out, const Spec& s, const char* text) {
-  if (text == nullptr) text = "(null)";
-  std::size_t n = 0;
-  while (text[n] != 0 && (s.precision < 0 || n < static_cast<std::size_t>(s.precision))) ++n;
-  write_text(out, s, text, n);
-}
-
-// Writes v in decimal at out (room for 10 digits); returns the digit count.
-std::size_t decimal(char* out, unsigned v) {
-  char d[10];
-  std::size_t n = 0;
+// Writes v in base 10 or 16 (upper case when `upper`) at the end of buf[0..24); returns the first digit.
+char* digits(char* end, std::uint64_t v, unsigned base, bool upper) {
+  const char* set = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+  char* p = end;
   do {
-    d[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
+    *--p = set[v % base];
+    v /= base;
   } while (v != 0);
-  for (std::size_t i = 0; i < n; ++i) out[i] = d[n - 1 - i];
-  return n;
+  return p;
 }
 
-// One floating-point conversion through the C library, rebuilt with width and precision resolved.
-void write_floating(Out& out, const Spec& s, std::va_list& args) {
-  const double v = va_arg(args, double);
-  // "%" flags width [.precision] conversion, written out by hand (no second printf for it).
-  char spec[40];
-  std::size_t k = 0;
-  spec[k++] = '%';
-  if (s.left) spec[k++] = '-';
-  if (s.plus) spec[k++] = '+';
-  if (s.space) spec[k++] = ' ';
-  if (s.alt) spec[k++] = '#';
-  if (s.zero) spec[k++] = '0';
-  k += decimal(spec + k, static_cast<unsigned>(s.width));
-  if (s.precision >= 0) {
-    spec[k++] = '.';
-    k += decimal(spec + k, static_cast<unsigned>(s.precision));
+// Appends "%", the flags, width, precision, `length` and the conversion to spec.
+std::size_t rebuild(char* spec, const char* flags, std::size_t flag_count, int width, int precision,
+                    const char* length, char conversion) {
+  char* p = spec;
+  *p++ = '%';
+  for (std::size_t i = 0; i < flag_count; ++i) *p++ = flags[i];
+  char buf[24];
+  if (width > 0) {
+    for (const char* d = digits(buf + sizeof(buf), static_cast<unsigned>(width), 10, false); d != buf + sizeof(buf); ++d) *p++ = *d;
   }
-  spec[k++] = s.conversion;
-  spec[k] = 0;
-  char text[128];
-  const int n = std::snprintf(text, sizeof(text), spec, v);
+  if (precision >= 0) {
+    *p++ = '.';
+    for (const char* d = digits(buf + sizeof(buf), static_cast<unsigned>(precision), 10, false); d != buf + sizeof(buf); ++d) *p++ = *d;
+  }
+  while (*length) *p++ = *length++;
+  *p++ = conversion;
+  *p = 0;
+  return static_cast<std::size_t>(p - spec);
+}
+
+// Appends what snprintf made of one conversion (at most sizeof(text) - 1 bytes of it kept, the
+// full length counted).
+void append(Out& out, const char* text, int n, std::size_t room) {
   if (n <= 0) return;
-  const std::size_t kept = static_cast<std::size_t>(n) < sizeof(text) ? static_cast<std::size_t>(n) : sizeof(text) - 1;
+  const std::size_t kept = static_cast<std::size_t>(n) < room ? static_cast<std::size_t>(n) : room - 1;
   out.put(text, kept);
-  // Count what did not fit the local buffer, so the returned length stays the full one.
   out.length += static_cast<std::size_t>(n) - kept;
 }
 
@@ -230,40 +63,113 @@ void write_floating(Out& out, const Spec& s, std::va_list& args) {
 
 std::size_t format_message(char* data, std::size_t capacity, const char* format, std::va_list args) {
   Out out{data, capacity};
-  // A copy, so the helpers can take it by reference on every ABI (va_list may be an array type).
   std::va_list ap;
   va_copy(ap, args);
+  char text[128];
   for (const char* p = format; *p != 0;) {
     if (*p != '%') {
-      out.put(*p++);
+      out.put(p++, 1);
       continue;
     }
-    if (p[1] == '%') {
-      out.put('%');
-      p += 2;
+    // Parse "%[flags][width][.precision][length]conversion"; '*' is resolved only once the
+    // whole conversion is known to be supported, so nothing is read for one that is not.
+    const char* q = p + 1;
+    const char* flags = q;
+    while (*q == '-' || *q == '+' || *q == ' ' || *q == '#' || *q == '0') ++q;
+    const std::size_t flag_count = static_cast<std::size_t>(q - flags);
+    const bool star_width = *q == '*';
+    int width = 0;
+    if (star_width) ++q;
+    while (*q >= '0' && *q <= '9') width = width < 100000 ? width * 10 + (*q++ - '0') : (++q, width);
+    bool has_precision = false, star_precision = false;
+    int precision = 0;
+    if (*q == '.') {
+      has_precision = true;
+      if (*++q == '*') star_precision = true, ++q;
+      while (*q >= '0' && *q <= '9') precision = precision < 100000 ? precision * 10 + (*q++ - '0') : (++q, precision);
+    }
+    int longs = 0;  // 1: l, 2: ll, 3: z
+    if (q[0] == 'l' && q[1] == 'l') longs = 2, q += 2;
+    else if (q[0] == 'l') longs = 1, ++q;
+    else if (q[0] == 'z') longs = 3, ++q;
+    const char c = *q;
+    const bool integer = c == 'd' || c == 'i' || c == 'u' || c == 'x' || c == 'X';
+    const bool floating = c == 'e' || c == 'E' || c == 'f' || c == 'F' || c == 'g' || c == 'G';
+    const bool text_like = c == 's' || c == 'c' || c == '%';
+    if (!(integer || (floating && longs <= 1) || (text_like && longs == 0))) {
+      // Not in the subset: copied as written, and no argument is read for it.
+      out.put(p++, 1);
       continue;
     }
-    const char* start = p++;
-    Spec s;
-    if (!parse_spec(p, ap, s)) {
-      // Not a conversion we know: copied as written, and no argument is read for it.
-      out.put(*start);
-      p = start + 1;
-      continue;
-    }
-    switch (s.conversion) {
-      case 'c': {
-        const char c = static_cast<char>(va_arg(ap, int));
-        write_text(out, s, &c, 1);
-        break;
+    p = q + 1;
+    char own_flags[8];  // the flags as written, plus '-' for a negative '*' width
+    std::size_t nf = flag_count < 6 ? flag_count : 6;
+    for (std::size_t i = 0; i < nf; ++i) own_flags[i] = flags[i];
+    if (star_width) {
+      width = va_arg(ap, int);
+      if (width < 0) {
+        width = width == INT32_MIN ? INT32_MAX : -width;
+        own_flags[nf++] = '-';
       }
-      case 's': write_string(out, s, va_arg(ap, const char*)); break;
-      case 'e': case 'E': case 'f': case 'F': case 'g': case 'G': write_floating(out, s, ap); break;
-      default: write_integer(out, s, ap); break;
+    }
+    if (star_precision) {
+      precision = va_arg(ap, int);
+      if (precision < 0) has_precision = false;
+    }
+    const int prec = has_precision ? precision : -1;
+    char spec[48];
+    if (c == '%') {
+      out.put("%", 1);
+    } else if (c == 's') {
+      // Copied here, not through a bounded snprintf: a long path must not be cut mid-message.
+      const char* s = va_arg(ap, const char*);
+      if (!s) s = "(null)";
+      std::size_t n = 0;
+      while (s[n] != 0 && (prec < 0 || n < static_cast<std::size_t>(prec))) ++n;
+      bool left = false;
+      for (std::size_t i = 0; i < nf; ++i) left = left || own_flags[i] == '-';
+      const std::size_t pad = static_cast<std::size_t>(width) > n ? static_cast<std::size_t>(width) - n : 0;
+      for (std::size_t i = 0; !left && i < pad; ++i) out.put(" ", 1);
+      out.put(s, n);
+      for (std::size_t i = 0; left && i < pad; ++i) out.put(" ", 1);
+    } else if (floating) {
+      rebuild(spec, own_flags, nf, width, prec, "", c);
+      append(out, text, std::snprintf(text, sizeof(text), spec, va_arg(ap, double)), sizeof(text));
+    } else if (c == 'c' || longs == 0) {
+      rebuild(spec, own_flags, nf, width, prec, "", c);
+      append(out, text, std::snprintf(text, sizeof(text), spec, va_arg(ap, int)), sizeof(text));
+    } else {
+      // l, ll and z: read by size, then printed through "%lu"/"%ld"-sized calls when the value
+      // fits a long, else as digits formatted by "%s" (so newlib-nano, which has no ll, and
+      // newlib, which has no z, print them as glibc does).
+      const bool is_signed = c == 'd' || c == 'i';
+      std::uint64_t v = 0;
+      if ((longs == 2 ? sizeof(long long) : longs == 3 ? sizeof(std::size_t) : sizeof(long)) == 8) {
+        v = va_arg(ap, unsigned long long);
+      } else {
+        const unsigned long u = va_arg(ap, unsigned long);
+        // Signed: sign-extended to 64 bits through long (two's complement on every target).
+        v = is_signed ? static_cast<std::uint64_t>(static_cast<std::int64_t>(static_cast<long>(u))) : u;
+      }
+      if (sizeof(unsigned long) == 8 || (is_signed ? (static_cast<std::int64_t>(v) >= INT32_MIN &&
+                                                      static_cast<std::int64_t>(v) <= INT32_MAX)
+                                                   : v <= UINT32_MAX)) {
+        rebuild(spec, own_flags, nf, width, prec, "l", c);
+        append(out, text, std::snprintf(text, sizeof(text), spec, static_cast<unsigned long>(v)), sizeof(text));
+      } else {
+        // Beyond 32 bits on an ILP32 target: digits (and sign) made here, padded by "%s".
+        char buf[24];
+        const bool negative = is_signed && static_cast<std::int64_t>(v) < 0;
+        char* d = digits(buf + sizeof(buf) - 1, negative ? 0 - v : v, c == 'x' || c == 'X' ? 16 : 10, c == 'X');
+        buf[sizeof(buf) - 1] = 0;
+        if (negative) *--d = '-';
+        rebuild(spec, own_flags, nf, width, -1, "", 's');
+        append(out, text, std::snprintf(text, sizeof(text), spec, d), sizeof(text));
+      }
     }
   }
   va_end(ap);
-  out.finish();
+  if (capacity > 0) data[out.length < capacity ? out.length : capacity - 1] = 0;
   return out.length;
 }
 

@@ -4,15 +4,16 @@
 // Status messages go through this instead of vsnprintf because the C libraries of the embedded
 // targets do not all speak C99 printf: newlib (full and nano, as Debian builds them) has no
 // `z` length modifier, and newlib-nano has no `ll` either, so "%zu bytes" printed "zu bytes" on
-// a Cortex-M4 and every argument after a "%llu" was read from the wrong place. Integers, strings
-// and characters are formatted here, by Fennec's own code; only the floating-point conversions
-// (e, f, g and their capitals) are handed to the C library one at a time (newlib-nano prints them
-// only when the image links with `-u _printf_float`).
+// a Cortex-M4 and every argument after a "%llu" was read from the wrong place. Here each
+// conversion's argument is read at its true size, and the C library is handed one conversion at
+// a time in a form it knows (`%lu` for a size_t or a 64-bit value that fits a long; the digits of
+// a wider one made here and printed as a string). Strings are copied here.
 //
-// Supported: flags `-+ #0`, width and precision as digits or `*`, length `hh h l ll z`,
-// conversions `d i u x X c s %` and `e E f F g G` (a double, no long double). Anything else is copied to the output as written, so an unsupported
-// conversion is visible in the message instead of misreading the arguments after it (they are
-// not consumed). The output is always NUL-terminated when capacity > 0.
+// Supported: flags `-+ #0`, width and precision as digits or `*`, length `l ll z`, conversions
+// `d i u x X c s %` and `e E f F g G` (a double). Anything else is copied to the output as
+// written and reads no argument, so an unsupported conversion shows in the message. The output is
+// always NUL-terminated when capacity > 0. On ILP32 targets a 64-bit value beyond 32 bits is
+// padded as text: `+`, `#` and `0` do not apply to it.
 #pragma once
 
 #include <cstdarg>

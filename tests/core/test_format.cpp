@@ -63,7 +63,6 @@ TEST_CASE("format_message: integers of every length, flag, width and precision m
          static_cast<unsigned>(i), static_cast<unsigned>(i), static_cast<unsigned>(i),
          static_cast<unsigned>(i), static_cast<unsigned>(i), static_cast<unsigned>(i),
          static_cast<unsigned>(i), static_cast<unsigned>(i), static_cast<unsigned>(i));
-    SAME("%hhd|%hd|%hhu|%hu", i, i, static_cast<unsigned>(i), static_cast<unsigned>(i));
     SAME("%ld|%lu|%08lx|%lld|%llu|%llx|%+lld", static_cast<long>(v), static_cast<unsigned long>(v),
          static_cast<unsigned long>(v), v, static_cast<unsigned long long>(v),
          static_cast<unsigned long long>(v), v);
@@ -98,6 +97,6 @@ TEST_CASE("format_message: cut output keeps the full length and its NUL; unknown
   CHECK(untouched == 'q');
   // A conversion outside the subset appears as written and reads no argument: the %d after it
   // still gets the first argument.
-  CHECK(ours(256, "%q %Lf %n %o %jd %d", 7).text == "%q %Lf %n %o %jd 7");
+  CHECK(ours(256, "%q %Lf %n %o %jd %hd %d", 7).text == "%q %Lf %n %o %jd %hd 7");
   CHECK(ours(256, "tail %").text == "tail %");
 }
