@@ -83,7 +83,7 @@ TEST_CASE("format_message: strings, characters, floats and percent match printf"
   SAME("lr %g must be > 0 (eps %g)", -0.1, 1e-8);
 }
 
-TEST_CASE("format_message: cut output keeps the full length and its NUL; unknown conversions are copied",
+TEST_CASE("format_message: cut output keeps the full length and its NUL, and unknown conversions are copied",
           "[status][format]") {
   for (std::size_t cap : {std::size_t{1}, std::size_t{2}, std::size_t{5}, std::size_t{12}}) {
     INFO("capacity " << cap);

@@ -28,6 +28,10 @@ if(NOT CMAKE_CROSSCOMPILING)
   # shell reports 128 + signal); returning, with any code, fails the test.
   add_executable(fennec_result_value_trap ${_core}/result_value_trap.cpp)
   target_link_libraries(fennec_result_value_trap PRIVATE fennec::fennec fennec_warnings)
+  # Not beside the test binaries: CI runs every program in tests/ as a suite that must pass, and
+  # this one must crash.
+  set_target_properties(fennec_result_value_trap PROPERTIES
+                        RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/helpers)
   add_test(NAME result_value_on_error_traps
            COMMAND sh -c "\"$0\"; rc=$?; echo \"exit status $rc\"; [ $rc -gt 128 ]"
                    $<TARGET_FILE:fennec_result_value_trap>)
