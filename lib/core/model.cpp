@@ -27,8 +27,7 @@ Status validate_options(const ModelOptions& o) {
   FENNEC_ENSURE(opt >= 0 && opt < kOptimizerCount, StatusCode::kInvalidArgument,
                 "optimizer kind %d out of range", opt);
   FENNEC_ENSURE(o.mode == Mode::kTraining || o.frozen_layers == 0, StatusCode::kInvalidArgument,
-                "frozen_layers is %lu but the model is bound for inference (nothing trains)",
-                static_cast<unsigned long>(o.frozen_layers));
+                "frozen_layers must be 0 for inference");
   return Status::ok();
 }
 
@@ -87,8 +86,12 @@ Result<Model> Model::bind(const ModelSpec& spec, const ModelOptions& options, Ar
   return bind_impl(spec, options, arena, nullptr);
 }
 
+// check_external is called only from here, so an image that never binds external parameters
+// does not link it (-ffunction-sections, --gc-sections).
 Result<Model> Model::bind(const ModelSpec& spec, const ModelOptions& options, Arena& arena,
                           const ExternalParameters& external) {
+  FENNEC_RETURN_IF_ERROR(validate(spec));
+  FENNEC_RETURN_IF_ERROR(check_external(spec, external));
   return bind_impl(spec, options, arena, &external);
 }
 
@@ -97,19 +100,13 @@ Result<Model> Model::bind_impl(const ModelSpec& spec, const ModelOptions& option
   FENNEC_RETURN_IF_ERROR(validate(spec));
   FENNEC_RETURN_IF_ERROR(validate_options(options));
   FENNEC_ENSURE(options.frozen_layers < spec.num_layers || options.mode != Mode::kTraining,
-                StatusCode::kInvalidArgument,
-                "frozen_layers %lu leaves nothing to train in a %lu-layer model (at most %lu; bind "
-                "for inference to train nothing)",
+                StatusCode::kInvalidArgument, "frozen_layers %lu: at least one of %lu layers must train",
                 static_cast<unsigned long>(options.frozen_layers),
-                static_cast<unsigned long>(spec.num_layers),
-                static_cast<unsigned long>(spec.num_layers - 1));
-  FENNEC_ENSURE(options.external_parameters || external == nullptr, StatusCode::kInvalidArgument,
-                "external parameters given, but options.external_parameters is not set (plan() "
-                "would count parameters the arena does not hold)");
-  FENNEC_ENSURE(!options.external_parameters || external != nullptr, StatusCode::kInvalidArgument,
-                "options.external_parameters is set: bind with the parameter buffer "
-                "(Model::bind(spec, options, arena, external) or load_model_in_place)");
-  if (external) FENNEC_RETURN_IF_ERROR(check_external(spec, *external));
+                static_cast<unsigned long>(spec.num_layers));
+  // The plan counts the parameters in the arena or not by this flag alone.
+  FENNEC_ENSURE(options.external_parameters == (external != nullptr), StatusCode::kInvalidArgument,
+                "options.external_parameters %s, but bind was %s a parameter buffer",
+                options.external_parameters ? "set" : "not set", external ? "given" : "not given");
   Result<Isa> isa = resolve_isa(options.isa);
   if (!isa.is_ok()) return isa.status();
 
