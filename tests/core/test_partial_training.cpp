@@ -340,3 +340,50 @@ TEST_CASE("external parameters: bad buffers are refused with a typed status, the
   CHECK(a.arena.used() == plan(spec, inf).total());
   CHECK(str(Status::ok()).size() > 0);
 }
+
+TEST_CASE("frozen layers: every optimizer, clipping mode, loss and batch size a full model takes is accepted",
+          "[trainer][frozen]") {
+  const Loss losses[] = {Loss::kSoftmaxCrossEntropy, Loss::kMse, Loss::kSigmoidBce};
+  const ClipConfig clips[] = {ClipConfig{}, ClipConfig{0.5f, 0.f}, ClipConfig{0.f, 0.01f}, ClipConfig{0.5f, 0.01f}};
+  for (Loss loss : losses) {
+    const ModelSpec spec = small_spec().with_loss(loss);
+    for (int opt = 0; opt < kOptimizerCount; ++opt) {
+      for (const ClipConfig& clip : clips) {
+        for (bool external : {false, true}) {
+          CAPTURE(static_cast<int>(loss), opt, clip.max_norm, clip.max_value, external);
+          const ModelOptions o = ModelOptions::training(4, static_cast<OptimizerKind>(opt))
+                                     .with_frozen_layers(2)
+                                     .with_external_parameters(external);
+          std::vector<float> params(file_layout_floats(spec, spec.num_layers));
+          Rng init(8);
+          for (float& v : params) v = static_cast<float>(init.normal(0.0, 0.3));
+          OwnedArena a(plan(spec, o).total());
+          Result<Model> m = external ? Model::bind(spec, o, a.arena, ExternalParameters{params.data(), params.size() * 4})
+                                     : Model::bind(spec, o, a.arena);
+          REQUIRE(m.is_ok());
+          if (!external) {
+            Rng rng(4);
+            REQUIRE(m->init_parameters(rng).is_ok());
+          }
+          const std::vector<unsigned char> frozen0 = layer_bytes(m.value(), 0), frozen1 = layer_bytes(m.value(), 1);
+          Result<Trainer> tr = Trainer::create(m.value(), clip);
+          REQUIRE(tr.is_ok());
+          for (std::size_t rows : {std::size_t{1}, std::size_t{3}, std::size_t{4}}) {
+            const Batch b = make_batch(spec, rows, rows);
+            std::vector<float> t(rows * spec.output(), 0.f);
+            for (std::size_t i = 0; i < rows; ++i) t[i * spec.output() + static_cast<std::size_t>(b.y[i])] = 1.f;
+            const ConstMatrixView x(b.x.data(), rows, spec.input);
+            Result<StepStats> s = loss == Loss::kSoftmaxCrossEntropy
+                                      ? tr->step(x, Targets::classes(b.y.data()))
+                                      : tr->step(x, Targets::values(ConstMatrixView(t.data(), rows, spec.output())));
+            INFO(str(s.status()));
+            REQUIRE(s.is_ok());
+          }
+          CHECK(layer_bytes(m.value(), 0) == frozen0);
+          CHECK(layer_bytes(m.value(), 1) == frozen1);
+          CHECK(tr->step_count() == 3);
+        }
+      }
+    }
+  }
+}
