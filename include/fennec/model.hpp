@@ -161,12 +161,15 @@ class Model {
   // there to its end (the size of the gradient and state blocks).
   std::size_t trainable_offset_ = 0;
   std::size_t trainable_floats_ = 0;
-  // Offsets (floats) of W_i and b_i inside the parameter block (layers the arena holds).
+  // The caller's buffer (external parameters; null otherwise).
+  const float* external_ = nullptr;
+  // Offsets (floats) of W_i and b_i inside the parameter block, or for an external layer inside
+  // the caller's buffer (see layer_base).
   std::size_t weight_offset_[kMaxLayers] = {};
   std::size_t bias_offset_[kMaxLayers] = {};
-  // Where forward/backward read W_i and b_i: the parameter block or the caller's buffer.
-  const float* weight_data_[kMaxLayers] = {};
-  const float* bias_data_[kMaxLayers] = {};
+
+  // Where layer i's offsets point: the caller's buffer or the parameter block.
+  const float* layer_base(std::size_t i) const { return i < first_arena_layer_ ? external_ : params_; }
   // Training: output of each layer whose output is kept (max_batch x units). Inference: unused.
   float* outputs_[kMaxLayers] = {};
   // Two (max_batch x widest) buffers: dY/dX in training, ping-pong in inference.

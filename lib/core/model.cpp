@@ -173,29 +173,26 @@ Result<Model> Model::bind_impl(const ModelSpec& spec, const ModelOptions& option
   for (float* s : m.state_)
     if (s) std::memset(s, 0, m.trainable_floats_ * sizeof(float));
 
-  const float* in_place = external ? static_cast<const float*>(external->data) : nullptr;
+  m.external_ = external ? static_cast<const float*>(external->data) : nullptr;
   std::size_t offset = 0, file_offset = 0;
   for (std::size_t i = 0; i < spec.num_layers; ++i) {
     const std::size_t units = spec.layers[i].units;
     const std::size_t w_floats = units * spec.fan_in(i);
-    const float* file_w = in_place ? in_place + file_offset : nullptr;
-    const float* file_b = in_place ? file_w + w_floats : nullptr;
+    const std::size_t file_w = file_offset, file_b = file_offset + w_floats;
     file_offset += w_floats + units;
     if (i < m.first_arena_layer_) {
-      m.weight_data_[i] = file_w;
-      m.bias_data_[i] = file_b;
+      m.weight_offset_[i] = file_w;
+      m.bias_offset_[i] = file_b;
       continue;
     }
     m.weight_offset_[i] = offset;
     offset += padded_floats(w_floats);
     m.bias_offset_[i] = offset;
     offset += padded_floats(units);
-    m.weight_data_[i] = m.params_ + m.weight_offset_[i];
-    m.bias_data_[i] = m.params_ + m.bias_offset_[i];
     // A trainable layer of an externally bound model starts from the caller's values.
-    if (file_w) {
-      std::memcpy(m.params_ + m.weight_offset_[i], file_w, w_floats * sizeof(float));
-      std::memcpy(m.params_ + m.bias_offset_[i], file_b, units * sizeof(float));
+    if (m.external_) {
+      std::memcpy(m.params_ + m.weight_offset_[i], m.external_ + file_w, w_floats * sizeof(float));
+      std::memcpy(m.params_ + m.bias_offset_[i], m.external_ + file_b, units * sizeof(float));
     }
   }
   m.kernels_ = kernels::kernel_table_for(m.isa_);
@@ -236,11 +233,11 @@ Result<ConstMatrixView> Model::forward(ConstMatrixView x) {
     g.k = in.cols;
     g.a = in.data;
     g.lda = in.stride;
-    g.b = weight_data_[l];
+    g.b = layer_base(l) + weight_offset_[l];
     g.ldb = in.cols;
     g.c = out;
     g.ldc = layer.units;
-    g.bias = bias_data_[l];
+    g.bias = layer_base(l) + bias_offset_[l];
     g.act = layer.activation;
     run_gemm(kernels_->gemm_nt_f32, g, scratch_, scratch_floats_);
     in = ConstMatrixView(out, batch, layer.units);
@@ -316,7 +313,7 @@ Status Model::backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView in
       gx.k = units;
       gx.a = dy;
       gx.lda = units;
-      gx.b = weight_data_[l];
+      gx.b = layer_base(l) + weight_offset_[l];
       gx.ldb = fan_in;
       gx.c = dx;
       gx.ldc = lddx;
@@ -351,12 +348,13 @@ VectorView Model::bias(std::size_t layer) const {
 
 ConstMatrixView Model::const_weights(std::size_t layer) const {
   if (!is_bound() || layer >= spec_.num_layers) return {};
-  return ConstMatrixView(weight_data_[layer], spec_.layers[layer].units, spec_.fan_in(layer));
+  return ConstMatrixView(layer_base(layer) + weight_offset_[layer], spec_.layers[layer].units,
+                         spec_.fan_in(layer));
 }
 
 ConstVectorView Model::const_bias(std::size_t layer) const {
   if (!is_bound() || layer >= spec_.num_layers) return {};
-  return {bias_data_[layer], spec_.layers[layer].units};
+  return {layer_base(layer) + bias_offset_[layer], spec_.layers[layer].units};
 }
 
 MatrixView Model::weight_gradient(std::size_t layer) const {
