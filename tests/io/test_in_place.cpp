@@ -191,3 +191,26 @@ TEST_CASE("in place: a read-only mapping of a model file (MappedFile)", "[io][in
   }
   std::remove(path);
 }
+
+TEST_CASE("frozen layers: restoring a checkpoint into a frozen model is refused, nothing written", "[io][frozen]") {
+  const ModelSpec spec = io_test::small_spec();
+  OwnedModel full(spec, io_test::training(OptimizerKind::kAdam));
+  Result<Trainer> t = Trainer::create(full.model, TrainerConfig{OptimizerConfig::adam(), ClipConfig{}});
+  REQUIRE(t.is_ok());
+  Rng rng(1);
+  io_test::VectorSink sink;
+  ByteWriter w = sink.writer();
+  REQUIRE(save_checkpoint(t.value(), rng, nullptr, 0, w).is_ok());
+
+  OwnedModel frozen(spec, io_test::training(OptimizerKind::kAdam).with_frozen_layers(1), 7);
+  Result<Trainer> tf = Trainer::create(frozen.model, TrainerConfig{OptimizerConfig::adam(), ClipConfig{}});
+  REQUIRE(tf.is_ok());
+  const Bytes params = io_test::param_bytes(frozen.model);
+  Rng other(2);
+  const Rng::State before = other.state();
+  CHECK(restore_checkpoint(sink.bytes.data(), sink.bytes.size(), tf.value(), other, nullptr, 0).code() ==
+        StatusCode::kUnsupported);
+  CHECK(io_test::param_bytes(frozen.model) == params);
+  CHECK(tf->step_count() == 0);
+  CHECK(std::memcmp(other.state().s, before.s, sizeof before.s) == 0);
+}
