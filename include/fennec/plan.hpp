@@ -9,6 +9,10 @@
 // Model::bind consumes exactly plan().total() bytes from an arena whose next free byte is
 // 64-byte aligned (any fresh arena over an alignas(kArenaAlignment) buffer); otherwise up to
 // kArenaAlignment-1 more for the initial alignment.
+//
+// Frozen layers (ModelOptions::frozen_layers) have no gradient, optimizer state or kept output in
+// the plan; parameters read in place (ModelOptions::external_parameters) are not arena bytes, and
+// MemoryPlan::external_parameters says how many the caller's buffer provides.
 #pragma once
 
 #include <cstddef>
