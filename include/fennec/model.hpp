@@ -23,6 +23,9 @@ namespace fennec {
 namespace kernels {
 struct KernelTable;
 }
+namespace detail {
+struct FusedUpdate;
+}
 
 // Sees the gradient flowing back through the network during Model::backward: for each layer,
 // from the last to the first, dL/d(layer output) (batch x units) before the activation's
@@ -34,7 +37,8 @@ struct BackwardObserver {
 };
 
 // What Model::bind checks of `options`: mode and optimizer kind in range, 1 <= max_batch <= 2^20,
-// and kUnsupported for Mode::kTraining in inference-only builds.
+// fused_block_rows 0 for inference and <= 2^16, and kUnsupported for Mode::kTraining in
+// inference-only builds.
 Status validate(const ModelOptions& options);
 
 class Model {
@@ -55,7 +59,9 @@ class Model {
   // final layer's output (logits for softmax CE / BCE) lives in the arena until the next call.
   Result<ConstMatrixView> forward(ConstMatrixView x);
 
-  // Training models only. Given the same x as the last forward() and dL/dlogits (batch x output),
+  // Classic training models only (fused_block_rows 0: a fused model has no gradient block; its
+  // Trainer runs backward and the update together). Given the same x as the last forward() and
+  // dL/dlogits (batch x output),
   // overwrite the gradient block with dL/dparameters. `dlogits` may be output_gradient(), which
   // backward then consumes (the buffer is reused for dY/dX, so its contents are overwritten);
   // a caller-owned dlogits is only read.
@@ -85,11 +91,12 @@ class Model {
   // Layer views. W has shape (units, fan_in), row-major, as PyTorch's nn.Linear.weight.
   MatrixView weights(std::size_t layer) const;
   VectorView bias(std::size_t layer) const;
-  MatrixView weight_gradient(std::size_t layer) const;  // training only
-  VectorView bias_gradient(std::size_t layer) const;    // training only
+  MatrixView weight_gradient(std::size_t layer) const;  // classic training only
+  VectorView bias_gradient(std::size_t layer) const;    // classic training only
 
   // The flat blocks (padding included; padding is always zero).
   VectorView parameters() const { return {params_, param_floats_}; }
+  // Empty for inference and for the fused update (which keeps one block, not the model's).
   VectorView gradients() const { return {grads_, grads_ ? param_floats_ : 0}; }
   // slot < optimizer_state_slots(options().optimizer); empty view otherwise.
   VectorView optimizer_state(std::size_t slot) const;
@@ -98,6 +105,8 @@ class Model {
   const kernels::KernelTable& kernel_table() const { return *kernels_; }
 
  private:
+  friend struct detail::FusedUpdate;  // backward fused with the optimizer (core/fused_update.cpp)
+
   ModelSpec spec_{};
   ModelOptions options_{};
   MemoryPlan plan_{};
@@ -107,6 +116,7 @@ class Model {
   std::size_t param_floats_ = 0;
   float* params_ = nullptr;
   float* grads_ = nullptr;
+  float* grad_block_ = nullptr;  // fused update: one block of gradient rows
   float* state_[2] = {nullptr, nullptr};
   // Offsets (floats) of W_i and b_i inside the parameter block.
   std::size_t weight_offset_[kMaxLayers] = {};
