@@ -1,0 +1,25 @@
+// Written by tests/platform/test_m4_train.cpp (FENNEC_WRITE_M4_TRAIN_REFERENCE): the host's
+// run of fashion_train.hpp on the CI subset (make_fashion14.py --train 4096 --test 1024).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace fashion_train::reference {
+inline constexpr std::uint32_t kTrainRecords = 4096;
+inline constexpr std::uint32_t kTestRecords = 1024;
+inline constexpr std::size_t kSteps = 256;
+inline constexpr double kFirstLosses[10] = {
+    2.3443553018795886,
+    2.5316751378540157,
+    2.3166508747513266,
+    2.3545523770245769,
+    2.0977793039716359,
+    2.2382714185255277,
+    1.960046896643816,
+    2.2220077676387109,
+    2.1609026323340328,
+    2.066373195821948,
+};
+inline constexpr double kTestAccuracy = 73.14453125;  // percent
+}  // namespace fashion_train::reference
