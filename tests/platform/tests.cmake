@@ -15,7 +15,7 @@ if(NOT CMAKE_CROSSCOMPILING AND NOT FENNEC_INFERENCE_ONLY)
   set(_fm14 ${CMAKE_CURRENT_BINARY_DIR}/fashion14_ci.bin)
   add_custom_command(OUTPUT ${_fm14}
     COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/platforms/cortex-m4/make_fashion14.py
-            --train 4096 --test 1024 ${_fm14}
+            --train 8192 --test 2048 ${_fm14}
     DEPENDS ${PROJECT_SOURCE_DIR}/platforms/cortex-m4/make_fashion14.py
     COMMENT "Fashion-MNIST 14x14 subset for the Cortex-M4 training run")
   add_custom_target(fashion14_ci_data DEPENDS ${_fm14})
