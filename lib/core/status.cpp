@@ -5,6 +5,7 @@
 
 namespace fennec {
 
+#if !defined(FENNEC_STRIP_ERROR_STRINGS)
 namespace {
 
 // A message cut by the buffer ends at a word with "...": the last space in the second half of
@@ -26,6 +27,7 @@ void mark_truncated(char* m, std::size_t capacity) {
 }
 
 }  // namespace
+#endif
 
 const char* status_code_name(StatusCode code) {
   switch (code) {
