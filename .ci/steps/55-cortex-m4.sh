@@ -15,8 +15,8 @@ grep -q '100% tests passed' "$b/ctest.log"
 t2=$(date +%s)
 
 echo "--- footprint: firmware images (arm-none-eabi-size, -Os) ---"
-arm-none-eabi-size "$fw/fennec_m4_sensor.elf" "$fw/fennec_m4_flash_model.elf" "$fw/fennec_m4_selftest.elf" \
-  "$fw/fennec_m4_c_api.elf"
+arm-none-eabi-size "$fw/fennec_m4_sensor.elf" "$fw/fennec_m4_flash_model.elf" "$fw/fennec_m4_xip.elf" \
+  "$fw/fennec_m4_selftest.elf" "$fw/fennec_m4_c_api.elf"
 echo "--- footprint: inference-only library objects, whole objects before --gc-sections ---"
 arm-none-eabi-size -t "$b/lib/libfennec.a"
 echo "--- footprint: Fennec code the example links (from the linker map), budget 8 KiB ---"
@@ -26,6 +26,11 @@ grep -m1 -o 'arena [0-9]* bytes ([^)]*)' "$b/ctest.log" | sed 's/^/example /'
 # no budget; the difference from the figure above is what the loader costs.
 echo "--- footprint: Fennec code the flash-model-file example links (load_model) ---"
 python3 platforms/cortex-m4/footprint.py "$fw/fennec_m4_flash_model.map" | tail -n 1
+# The same example executing in place (load_model_in_place): its parameters stay in flash, the
+# arena is the activations alone (< 1 KiB, a static_assert in xip_checks.hpp).
+echo "--- footprint: Fennec code the XIP example links (load_model_in_place) ---"
+python3 platforms/cortex-m4/footprint.py "$fw/fennec_m4_xip.map" | tail -n 1
+grep -m1 -o 'arena [0-9]* bytes ([^)]*in flash [1-9][0-9]*)' "$b/ctest.log" | sed 's/^/xip example /'
 # The firmware written in C: the same classifier through the C API (fennec.h); the c_api_* lines
 # are the C API's own code.
 echo "--- footprint: Fennec code the C firmware links (C API lines: c_api_*) ---"

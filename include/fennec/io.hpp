@@ -197,4 +197,17 @@ constexpr std::size_t model_arena_bytes(const ModelFileInfo& info, const ModelOp
 [[nodiscard]] Result<Model> load_model(ByteReader& in, const ModelOptions& options, Arena& arena,
                                        const LoadOptions& load_options = {});
 
+// Execute in place: binds a model whose untrained parameters stay in `data` (a model file in
+// flash, or a read-only mapping of one), so the arena holds only activations, scratch and what
+// trains. `options.external_parameters` must be set (the plan is plan(spec, options), which then
+// counts no in-place bytes): for inference every layer reads its parameters from the file; for
+// training (fine-tuning) the frozen layers do and the trainable ones are copied into the arena.
+// Validated once, here, before anything is bound: header, exact size, CRC-32 of the whole file,
+// `data` 4-byte aligned (kInvalidArgument; the payload then is too, its offset being a multiple
+// of 8), finite values with load_options.check_finite. `data` must stay valid and unchanged
+// while the model is used (the CRC is not checked again). On failure the arena is as it was.
+[[nodiscard]] Result<Model> load_model_in_place(const void* data, std::size_t size,
+                                                const ModelOptions& options, Arena& arena,
+                                                const LoadOptions& load_options = {});
+
 }  // namespace fennec

@@ -44,6 +44,31 @@ inline constexpr std::size_t kMaxPathBytes = 4096;
 [[nodiscard]] Result<Model> load_model_file(const char* path, const ModelOptions& options,
                                             Arena& arena, const LoadOptions& load_options = {});
 
+// A read-only memory map of a whole file (mmap PROT_READ, MAP_SHARED; no heap), for
+// load_model_in_place: the model reads its parameters from the page cache, nothing is copied.
+// The mapping must outlive every model bound over it. Contract: the file must not shrink while
+// it is mapped. If another process truncates it, touching a page past the new end raises SIGBUS
+// in this process (POSIX), which no library call can turn into a Status: use it for files nobody
+// rewrites in place (writers here replace files by rename, which leaves a mapping intact), or
+// install a SIGBUS handler that reports the truncation (fennec-infer does), or load with
+// load_model_file instead (a copy, read with read(2): a shrinking file is a kCorruptData).
+class MappedFile {
+ public:
+  MappedFile() = default;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile();
+  // kIoError when the file cannot be opened, inspected or mapped; an empty file maps to
+  // (nullptr, 0). A second open() unmaps the first file.
+  [[nodiscard]] Status open(const char* path);
+  const void* data() const { return data_; }
+  std::size_t size() const { return size_; }
+
+ private:
+  void* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
 [[nodiscard]] Status save_safetensors_file(const Model& model, const char* path);
 // Reads the file with pread into the arena (load_safetensors over a RandomReader): the header
 // into the arena's free space, then the tensors chunk by chunk. A file truncated or rewritten by

@@ -7,6 +7,14 @@
 //   activations layer outputs + dY/dX buffers (training) or two ping-pong buffers (inference)
 //   scratch     GEMM packing
 // After bind() nothing allocates: forward/backward use only these blocks.
+//
+// Frozen layers (ModelOptions::frozen_layers = k, training): the gradient and state blocks cover
+// layers [k, L) only, in the parameter block's layout of those layers (trainable_parameters()
+// is the matching tail of the parameter block), and only the outputs of layers [k-1, L) are kept.
+//
+// External parameters (ModelOptions::external_parameters): the layers nothing trains read their
+// parameters in place from the caller's buffer, which must stay valid and unchanged while the
+// model is used; the parameter block holds only the trainable layers (none for inference).
 #pragma once
 
 #include <cstddef>
@@ -37,9 +45,20 @@ struct BackwardObserver {
 };
 
 // What Model::bind checks of `options`: mode and optimizer kind in range, 1 <= max_batch <= 2^20,
-// fused_block_rows 0 for inference and <= 2^16, and kUnsupported for Mode::kTraining in
-// inference-only builds.
+// fused_block_rows 0 for inference and <= 2^16, frozen_layers 0 for inference, and kUnsupported
+// for Mode::kTraining in inference-only builds. (frozen_layers < num_layers is checked against
+// the spec by bind.)
 Status validate(const ModelOptions& options);
+
+// The caller's parameters for ModelOptions::external_parameters: every layer's weights and bias
+// in the model file's payload layout (layer by layer, W_i row-major (units x fan_in), then b_i;
+// f32, little-endian, no padding), i.e. exactly file_layout_floats(spec, num_layers) floats.
+// `data` must be 4-byte aligned (a float load from flash or a mapping faults otherwise on
+// Cortex-M). Layers the model trains are copied from it at bind; the others are read in place.
+struct ExternalParameters {
+  const void* data = nullptr;
+  std::size_t bytes = 0;
+};
 
 class Model {
  public:
@@ -50,9 +69,17 @@ class Model {
   // where it was and the status says which block did not fit and by how much. Inference-only
   // builds (FENNEC_INFERENCE_ONLY) refuse Mode::kTraining with kUnsupported.
   static Result<Model> bind(const ModelSpec& spec, const ModelOptions& options, Arena& arena);
+  // With options.external_parameters: the parameters come from `external` (see
+  // ExternalParameters), checked once here: size exactly the spec's (kShapeMismatch), alignment
+  // (kInvalidArgument), a little-endian host (kUnsupported). The form without `external` refuses
+  // options that ask for external parameters, and this one options that do not
+  // (kInvalidArgument). Nothing is written to the caller's buffer, ever.
+  static Result<Model> bind(const ModelSpec& spec, const ModelOptions& options, Arena& arena,
+                            const ExternalParameters& external);
 
-  // Draw every layer's weights from its Init; biases set to zero; gradients and optimizer state
-  // zeroed.
+  // Draw the weights of every layer the arena holds from its Init (external layers are left as
+  // they are); biases set to zero; gradients and optimizer state zeroed. kFailedPrecondition
+  // when the arena holds no parameters (inference with external parameters).
   Status init_parameters(Rng& rng);
 
   // Run the network on x (batch x input, 1 <= batch <= max_batch). The returned view of the
@@ -66,11 +93,14 @@ class Model {
   // backward then consumes (the buffer is reused for dY/dX, so its contents are overwritten);
   // a caller-owned dlogits is only read.
   // If `input_gradient` has data (batch x input, must not alias x or dlogits), dL/dx is written
-  // there too (for chaining models or studying gradient flow).
+  // there too (for chaining models or studying gradient flow); not with frozen layers
+  // (kFailedPrecondition: their outputs are not kept). Frozen layers get no gradient and are not
+  // shown to the observer.
   Status backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView input_gradient = {},
                   const BackwardObserver* observer = nullptr);
 
-  // Training models only: layer i's activation output from the last forward() (batch x units).
+  // Training models only: layer i's activation output from the last forward() (batch x units);
+  // empty for a frozen layer whose output is not kept (all but the last frozen one).
   // After Trainer::step this is the step's forward pass (before the update): the last layer's
   // view holds the logits the step's loss was computed from.
   ConstMatrixView layer_output(std::size_t layer) const;
@@ -86,18 +116,33 @@ class Model {
   std::size_t num_layers() const { return spec_.num_layers; }
   // The kernel table picked at bind (never kAuto).
   Isa isa() const { return isa_; }
-  bool is_bound() const { return params_ != nullptr; }
+  bool is_bound() const { return kernels_ != nullptr; }
+  // Layers [0, frozen_layers()) are frozen (ModelOptions::frozen_layers; 0 for inference).
+  std::size_t frozen_layers() const { return frozen_; }
+  // Whether layer i reads its parameters in place from the caller's buffer.
+  bool is_external(std::size_t layer) const { return layer < first_arena_layer_; }
 
   // Layer views. W has shape (units, fan_in), row-major, as PyTorch's nn.Linear.weight.
+  // weights/bias are writable and empty for an external layer; const_weights/const_bias see
+  // every layer wherever it lives.
   MatrixView weights(std::size_t layer) const;
   VectorView bias(std::size_t layer) const;
-  MatrixView weight_gradient(std::size_t layer) const;  // classic training only
-  VectorView bias_gradient(std::size_t layer) const;    // classic training only
+  ConstMatrixView const_weights(std::size_t layer) const;
+  ConstVectorView const_bias(std::size_t layer) const;
+  MatrixView weight_gradient(std::size_t layer) const;  // trainable layers, classic training only
+  VectorView bias_gradient(std::size_t layer) const;    // trainable layers, classic training only
 
-  // The flat blocks (padding included; padding is always zero).
+  // The flat blocks (padding included; padding is always zero). parameters(): every layer the
+  // arena holds (empty when it holds none); trainable_parameters(): its tail of the trainable
+  // layers, the layout of gradients() and optimizer_state() (all of parameters() when nothing is
+  // frozen).
   VectorView parameters() const { return {params_, param_floats_}; }
+  VectorView trainable_parameters() const {
+    const bool training = options_.mode == Mode::kTraining && params_ != nullptr;
+    return {training ? params_ + trainable_offset_ : nullptr, training ? trainable_floats_ : 0};
+  }
   // Empty for inference and for the fused update (which keeps one block, not the model's).
-  VectorView gradients() const { return {grads_, grads_ ? param_floats_ : 0}; }
+  VectorView gradients() const { return {grads_, grads_ ? trainable_floats_ : 0}; }
   // slot < optimizer_state_slots(options().optimizer); empty view otherwise.
   VectorView optimizer_state(std::size_t slot) const;
 
@@ -113,15 +158,30 @@ class Model {
   Isa isa_ = Isa::kRef;
   const kernels::KernelTable* kernels_ = nullptr;
 
+  static Result<Model> bind_impl(const ModelSpec& spec, const ModelOptions& options, Arena& arena,
+                                 const ExternalParameters* external);
+
   std::size_t param_floats_ = 0;
   float* params_ = nullptr;
   float* grads_ = nullptr;
   float* grad_block_ = nullptr;  // fused update: one block of gradient rows
   float* state_[2] = {nullptr, nullptr};
-  // Offsets (floats) of W_i and b_i inside the parameter block.
+  std::size_t frozen_ = 0;
+  std::size_t first_arena_layer_ = 0;
+  // Offset (floats) of the first trainable layer in the parameter block, and the floats from
+  // there to its end (the size of the gradient and state blocks).
+  std::size_t trainable_offset_ = 0;
+  std::size_t trainable_floats_ = 0;
+  // The caller's buffer (external parameters; null otherwise).
+  const float* external_ = nullptr;
+  // Offsets (floats) of W_i and b_i inside the parameter block, or for an external layer inside
+  // the caller's buffer (see layer_base).
   std::size_t weight_offset_[kMaxLayers] = {};
   std::size_t bias_offset_[kMaxLayers] = {};
-  // Training: output of each layer (max_batch x units). Inference: unused.
+
+  // Where layer i's offsets point: the caller's buffer or the parameter block.
+  const float* layer_base(std::size_t i) const { return i < first_arena_layer_ ? external_ : params_; }
+  // Training: output of each layer whose output is kept (max_batch x units). Inference: unused.
   float* outputs_[kMaxLayers] = {};
   // Two (max_batch x widest) buffers: dY/dX in training, ping-pong in inference.
   float* buffers_[2] = {nullptr, nullptr};

@@ -33,6 +33,14 @@ enum class Mode : int {
 //                                                               the hyper-parameters that
 //                                                               Trainer::create(model) uses
 //
+//   ModelOptions::training(...).with_frozen_layers(2)           fine-tuning: layers 0 and 1 are
+//                                                               frozen (no gradients, no
+//                                                               optimizer state, no kept outputs)
+//   ModelOptions::inference(1).with_external_parameters()       parameters read in place from a
+//                                                               caller's const buffer (flash, a
+//                                                               read-only mapping): the arena
+//                                                               holds activations and scratch only
+//
 // The fields stay public (and aggregate initialisation works as before).
 struct ModelOptions {
   Mode mode = Mode::kTraining;
@@ -50,6 +58,19 @@ struct ModelOptions {
   // there is by value only (global-norm clipping needs every gradient first; the trainer
   // refuses it with kUnsupported). Must be 0 for inference.
   std::uint32_t fused_block_rows = 0;
+  // Training: layers [0, frozen_layers) are frozen. They run forward only: no gradient, no
+  // optimizer state, and of their outputs only the last frozen layer's is kept (the input of the
+  // first trainable layer); Trainer::step updates layers [frozen_layers, num_layers) alone and
+  // leaves the frozen parameters bit for bit as they were. Must be < num_layers (at least one
+  // layer trains); must be 0 for inference. Model::backward cannot give an input gradient when
+  // layers are frozen.
+  std::uint32_t frozen_layers = 0;
+  // The parameters nothing trains (every layer's for inference, the frozen layers' for training)
+  // are read in place from a caller's const buffer given to Model::bind (or load_model_in_place,
+  // io.hpp) instead of being copied into the arena; the trainable layers' parameters are copied
+  // from that buffer into the arena at bind. plan() then counts none of the in-place bytes
+  // (MemoryPlan::external_parameters says how many they are).
+  bool external_parameters = false;
 
   static constexpr ModelOptions inference(std::size_t max_batch, Isa isa = Isa::kAuto) {
     ModelOptions o;
@@ -84,6 +105,18 @@ struct ModelOptions {
   // Rows of a weight gradient block when fused_training() is not told: 8 rows of a 196-wide
   // layer are 6 KiB.
   static constexpr std::uint32_t kDefaultFusedBlockRows = 8;
+  // The same options with layers [0, layers) frozen (training only; see frozen_layers).
+  constexpr ModelOptions with_frozen_layers(std::uint32_t layers) const {
+    ModelOptions o = *this;
+    o.frozen_layers = layers;
+    return o;
+  }
+  // The same options with the untrained parameters read in place (see external_parameters).
+  constexpr ModelOptions with_external_parameters(bool external = true) const {
+    ModelOptions o = *this;
+    o.external_parameters = external;
+    return o;
+  }
 };
 
 // GEMM packing. A kernel packs at most a kGemmMc x kGemmKc block of the left operand (its M
@@ -116,13 +149,25 @@ constexpr std::size_t padded_floats(std::size_t n) {
   return (n + kTensorAlignFloats - 1) / kTensorAlignFloats * kTensorAlignFloats;
 }
 
-// Floats in the parameter block (weights and biases of every layer, each padded).
-constexpr std::size_t parameter_block_floats(const ModelSpec& spec) {
+// Floats of layer i's weights and bias in the parameter block (each padded).
+constexpr std::size_t layer_block_floats(const ModelSpec& spec, std::size_t i) {
+  return padded_floats(static_cast<std::size_t>(spec.layers[i].units) * spec.fan_in(i)) +
+         padded_floats(spec.layers[i].units);
+}
+
+// Floats in the parameter block of layers [first_layer, num_layers) (weights and biases, each
+// padded). first_layer = 0: the whole model.
+constexpr std::size_t parameter_block_floats(const ModelSpec& spec, std::size_t first_layer = 0) {
   std::size_t n = 0;
-  for (std::size_t i = 0; i < spec.num_layers; ++i) {
-    n += padded_floats(static_cast<std::size_t>(spec.layers[i].units) * spec.fan_in(i));
-    n += padded_floats(spec.layers[i].units);
-  }
+  for (std::size_t i = first_layer; i < spec.num_layers; ++i) n += layer_block_floats(spec, i);
+  return n;
+}
+
+// Floats of layers [0, layers) in the model file's layout (unpadded: W_i then b_i).
+constexpr std::size_t file_layout_floats(const ModelSpec& spec, std::size_t layers) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < layers && i < spec.num_layers; ++i)
+    n += static_cast<std::size_t>(spec.layers[i].units) * spec.fan_in(i) + spec.layers[i].units;
   return n;
 }
 
@@ -139,10 +184,11 @@ constexpr std::size_t fused_rows(const ModelSpec& spec, std::size_t layer, std::
 }
 
 // Floats of the fused update's gradient block: the largest weight block (rows x fan_in) or
-// bias gradient (units) of any layer.
-constexpr std::size_t fused_gradient_floats(const ModelSpec& spec, std::size_t block_rows) {
+// bias gradient (units) of the trainable layers [first, num_layers).
+constexpr std::size_t fused_gradient_floats(const ModelSpec& spec, std::size_t block_rows,
+                                            std::size_t first = 0) {
   std::size_t n = 0;
-  for (std::size_t i = 0; i < spec.num_layers; ++i) {
+  for (std::size_t i = first; i < spec.num_layers; ++i) {
     const std::size_t w = fused_rows(spec, i, block_rows) * spec.fan_in(i);
     const std::size_t b = spec.layers[i].units;
     n = w > n ? w : n;
@@ -151,50 +197,92 @@ constexpr std::size_t fused_gradient_floats(const ModelSpec& spec, std::size_t b
   return n;
 }
 
+// Layers the options freeze (0 for inference).
+constexpr std::size_t frozen_layer_count(const ModelOptions& options) {
+  return options.mode == Mode::kTraining ? options.frozen_layers : 0;
+}
+
+// First layer whose parameters live in the arena: 0, or with external parameters the first
+// trainable layer (num_layers for inference: the arena holds no parameters).
+constexpr std::size_t first_arena_layer(const ModelSpec& spec, const ModelOptions& options) {
+  if (!options.external_parameters) return 0;
+  return options.mode == Mode::kTraining ? options.frozen_layers : spec.num_layers;
+}
+
+// Width of the two (batch x width) activation buffers. Inference ping-pongs every layer through
+// them. Training carries dY / dX of the trainable layers in them, and the forward pass of the
+// frozen layers before the last one ping-pongs through them too (the last frozen layer writes its
+// kept output, the first trainable layer's input).
+constexpr std::size_t activation_buffer_width(const ModelSpec& spec, const ModelOptions& options) {
+  const std::size_t frozen = frozen_layer_count(options);
+  if (frozen == 0) return max_layer_width(spec);
+  std::size_t w = 0;
+  for (std::size_t i = 0; i < spec.num_layers; ++i) {
+    const bool used = i >= frozen || i + 1 < frozen;
+    if (used && spec.layers[i].units > w) w = spec.layers[i].units;
+  }
+  return w;
+}
+
+// Whether training keeps layer i's output for backward: every trainable layer's, and the last
+// frozen layer's (the first trainable layer's input).
+constexpr bool keeps_layer_output(const ModelOptions& options, std::size_t i) {
+  const std::size_t frozen = frozen_layer_count(options);
+  return options.mode == Mode::kTraining && i + 1 >= frozen;
+}
+
 struct MemoryPlan {
   std::size_t parameters = 0;
   std::size_t gradients = 0;  // the whole model's, or the fused update's one block
   std::size_t optimizer_state = 0;
   std::size_t activations = 0;
   std::size_t scratch = 0;
+  // Bytes of parameters read in place from the caller's buffer (ModelOptions::external_parameters;
+  // the model file's unpadded layout). Not arena memory: not part of total().
+  std::size_t external_parameters = 0;
 
   constexpr std::size_t total() const {
     return parameters + gradients + optimizer_state + activations + scratch;
   }
 };
 
-// Assumes validate(spec) passes and max_batch >= 1 (Model::bind checks both).
+// Assumes validate(spec) and validate(options) pass (Model::bind checks both).
 constexpr MemoryPlan plan(const ModelSpec& spec, const ModelOptions& options) {
   MemoryPlan p;
   const std::size_t batch = options.max_batch;
-  const std::size_t param_bytes = arena_round_up(parameter_block_floats(spec) * sizeof(float));
-  const std::size_t widest = max_layer_width(spec);
-  const bool fused = options.mode == Mode::kTraining && options.fused_block_rows > 0;
-  p.parameters = param_bytes;
-  if (options.mode == Mode::kTraining) {
-    p.gradients = fused ? arena_round_up(fused_gradient_floats(spec, options.fused_block_rows) * sizeof(float))
-                        : param_bytes;
-    p.optimizer_state = optimizer_state_slots(options.optimizer) * param_bytes;
-    // Every layer's output is kept for backward; two (batch x widest) buffers carry dY / dX.
+  const bool training = options.mode == Mode::kTraining;
+  const bool fused = training && options.fused_block_rows > 0;
+  const std::size_t frozen = frozen_layer_count(options);
+  const std::size_t first_arena = first_arena_layer(spec, options);
+  p.parameters = arena_round_up(parameter_block_floats(spec, first_arena) * sizeof(float));
+  p.external_parameters = file_layout_floats(spec, first_arena) * sizeof(float);
+  if (training) {
+    // Gradients and optimizer state cover the trainable layers, in the parameter block's layout;
+    // the fused update keeps one block of gradient rows instead of the gradients.
+    const std::size_t trainable_bytes = arena_round_up(parameter_block_floats(spec, frozen) * sizeof(float));
+    p.gradients = fused ? arena_round_up(fused_gradient_floats(spec, options.fused_block_rows, frozen) * sizeof(float))
+                        : trainable_bytes;
+    p.optimizer_state = optimizer_state_slots(options.optimizer) * trainable_bytes;
     for (std::size_t i = 0; i < spec.num_layers; ++i)
-      p.activations += arena_round_up(batch * spec.layers[i].units * sizeof(float));
-    p.activations += 2 * arena_round_up(batch * widest * sizeof(float));
-  } else {
-    // Inference ping-pongs between two (batch x widest) buffers.
-    p.activations = 2 * arena_round_up(batch * widest * sizeof(float));
+      if (keeps_layer_output(options, i))
+        p.activations += arena_round_up(batch * spec.layers[i].units * sizeof(float));
   }
-  // Forward: (batch, units, fan_in). Backward: dW (units, fan_in, batch) and
-  // dX (batch, fan_in, units), dX for layer 0 too (Model::backward's optional input gradient).
+  p.activations += 2 * arena_round_up(batch * activation_buffer_width(spec, options) * sizeof(float));
+  // Forward: (batch, units, fan_in). Backward of a trainable layer: dW (units, fan_in, batch) and
+  // dX (batch, fan_in, units); dX for layer 0 too when nothing is frozen (Model::backward's
+  // optional input gradient), never for the first trainable layer after frozen ones.
   std::size_t scratch = 0;
   for (std::size_t i = 0; i < spec.num_layers; ++i) {
     const std::size_t units = spec.layers[i].units, fan_in = spec.fan_in(i);
     std::size_t s = gemm_scratch_floats(batch, units, fan_in);
-    if (options.mode == Mode::kTraining) {
+    if (training && i >= frozen) {
       const std::size_t dw_rows = fused ? fused_rows(spec, i, options.fused_block_rows) : units;
       const std::size_t dw = gemm_scratch_floats(dw_rows, fan_in, batch);
-      const std::size_t dx = gemm_scratch_floats(batch, fan_in, units);
       s = dw > s ? dw : s;
-      s = dx > s ? dx : s;
+      if (frozen == 0 || i > frozen) {
+        const std::size_t dx = gemm_scratch_floats(batch, fan_in, units);
+        s = dx > s ? dx : s;
+      }
     }
     scratch = s > scratch ? s : scratch;
   }

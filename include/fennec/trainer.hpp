@@ -34,7 +34,8 @@ struct TrainerConfig {
 
 struct StepStats {
   double loss = 0.0;       // mean loss of the batch (before the update)
-  double grad_norm = 0.0;  // global L2 norm of the gradient before clipping (and before L2 decay)
+  double grad_norm = 0.0;  // global L2 norm of the gradient before clipping (and before L2 decay);
+                           // with frozen layers, of the trainable layers' gradient
 };
 
 struct EvalStats {

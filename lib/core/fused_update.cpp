@@ -1,4 +1,4 @@
-// The fused update. Per layer l, from the last, with dY = dL/d(output of l):
+// The fused update. Per trainable layer l, from the last, with dY = dL/d(output of l):
 //   dZ = dY * act'(Y)                        in place
 //   dX = dZ * W                              from the old weights, before any row of W changes
 //   for each block of rows [r0, r0 + rows):  dW = dZ[:, r0:r0+rows]^T * X, clipped by value, and
@@ -66,8 +66,10 @@ struct FusedUpdate {
                   static_cast<unsigned long long>(t), l);
     norm2 += s;
     if (max_value > 0.f) k.clamp_f32(n, g, -max_value, max_value);
-    apply_update(k, config, n, m.params_ + offset, g, m.state_[0] ? m.state_[0] + offset : nullptr,
-                 m.state_[1] ? m.state_[1] + offset : nullptr, t);
+    // Optimizer state covers the trainable layers only: it starts at trainable_offset_.
+    const std::size_t at = offset - m.trainable_offset_;
+    apply_update(k, config, n, m.params_ + offset, g, m.state_[0] ? m.state_[0] + at : nullptr,
+                 m.state_[1] ? m.state_[1] + at : nullptr, t);
     return Status::ok();
   }
 
@@ -88,8 +90,9 @@ struct FusedUpdate {
 
   Status run(ConstMatrixView x) {
     float* dz = m.buffers_[0];
-    for (std::size_t l = m.spec_.num_layers; l-- > 0;) {
-      float* dx = l == 0 ? nullptr : (dz == m.buffers_[0] ? m.buffers_[1] : m.buffers_[0]);
+    // Frozen layers [0, frozen_) get no gradient, and the first trainable layer no dX.
+    for (std::size_t l = m.spec_.num_layers; l-- > m.frozen_;) {
+      float* dx = l == m.frozen_ ? nullptr : (dz == m.buffers_[0] ? m.buffers_[1] : m.buffers_[0]);
       const ConstMatrixView in = l == 0 ? x : ConstMatrixView(m.outputs_[l - 1], batch, m.spec_.fan_in(l));
       FENNEC_RETURN_IF_ERROR(layer(l, dz, dx, in));
       dz = dx;

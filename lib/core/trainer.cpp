@@ -95,7 +95,7 @@ Result<StepStats> Trainer::step(ConstMatrixView x, const Targets& targets) {
   }
 
   VectorView s0 = m.optimizer_state(0), s1 = m.optimizer_state(1);
-  detail::apply_update(k, config_.optimizer, g.size, m.parameters().data, g.data, s0.data, s1.data,
+  detail::apply_update(k, config_.optimizer, g.size, m.trainable_parameters().data, g.data, s0.data, s1.data,
                        step_ + 1);
   ++step_;
   return stats;

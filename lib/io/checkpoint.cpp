@@ -107,6 +107,17 @@ void zero_state(Model& model) {
   }
 }
 
+// Format version 1 stores optimizer state for every parameter: a model with frozen layers has
+// state for the trainable ones only, so it is refused (save its model file instead: frozen
+// weights do not change, and a fine-tune restarts from the model file and a fresh optimizer).
+Status check_checkpointable(const Model& model, const char* who) {
+  FENNEC_ENSURE(model.frozen_layers() == 0, StatusCode::kUnsupported,
+                "%s: the model has %zu frozen layers; checkpoints hold optimizer state for every "
+                "layer (save_model keeps a frozen model's weights)",
+                who, model.frozen_layers());
+  return Status::ok();
+}
+
 struct Target {
   Trainer* trainer = nullptr;
   Rng* rng = nullptr;
@@ -191,6 +202,7 @@ Status parse(ByteReader& reader, CheckpointInfo* info, const Target& target) {
   if (target.trainer) {
     Trainer& t = *target.trainer;
     model = &t.model();
+    FENNEC_RETURN_IF_ERROR(check_checkpointable(*model, "restore_checkpoint"));
     FENNEC_ENSURE(same_network(ci.spec, model->spec()), StatusCode::kShapeMismatch,
                   "the checkpoint's network differs from the trainer's model");
     FENNEC_ENSURE(same_config_but_lr(ci.trainer, t.config()), StatusCode::kFailedPrecondition,
@@ -253,6 +265,7 @@ Status save_checkpoint(const Trainer& trainer, const Rng& rng, const void* user,
   FENNEC_ENSURE(user != nullptr || user_bytes == 0, StatusCode::kInvalidArgument, "null user blob");
   // A diverged model must not become a valid slot (pushing the last good one towards .prev).
   const Model& m = trainer.model();
+  FENNEC_RETURN_IF_ERROR(check_checkpointable(m, "save_checkpoint"));
   FENNEC_RETURN_IF_ERROR(check_block_finite(m, m.parameters().data, "parameters"));
   for (std::size_t k = 0; k < optimizer_state_slots(trainer.config().optimizer.kind); ++k)
     FENNEC_RETURN_IF_ERROR(check_block_finite(m, m.optimizer_state(k).data, "optimizer state"));

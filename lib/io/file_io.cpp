@@ -234,6 +234,43 @@ class Mapping {
 
 }  // namespace
 
+// ---- read-only mappings ----
+MappedFile::~MappedFile() {
+  if (data_) ::munmap(data_, size_);
+}
+
+Status MappedFile::open(const char* path) {
+  FENNEC_ENSURE(path != nullptr && path[0] != 0, StatusCode::kInvalidArgument, "empty path");
+  if (data_) ::munmap(data_, size_);
+  data_ = nullptr;
+  size_ = 0;
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return io_error("cannot open", path);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    const Status s = io_error("cannot stat", path);
+    ::close(fd);
+    return s;
+  }
+  if (static_cast<std::uint64_t>(st.st_size) > static_cast<std::size_t>(-1)) {
+    ::close(fd);
+    return Status::error(StatusCode::kOutOfMemory, "'%s' is too large to map", path);
+  }
+  const std::size_t n = static_cast<std::size_t>(st.st_size);
+  if (n > 0) {
+    void* p = ::mmap(nullptr, n, PROT_READ, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) {
+      const Status s = io_error("cannot map", path);
+      ::close(fd);
+      return s;
+    }
+    data_ = p;
+    size_ = n;
+  }
+  ::close(fd);
+  return Status::ok();
+}
+
 // ---- model files ----
 Status save_model_file(const Model& model, const char* path) {
   return write_atomically(

@@ -321,7 +321,35 @@ Status check_block_finite(const Model& model, const float* block, const char* wh
 }
 
 Status write_parameters(Output& out, const Model& model) {
-  return write_block(out, model, model.parameters().data);
+  for (std::size_t i = 0; i < model.num_layers(); ++i) {
+    const ConstMatrixView w = model.const_weights(i);
+    const ConstVectorView b = model.const_bias(i);
+    for (std::size_t r = 0; r < w.rows; ++r) FENNEC_RETURN_IF_ERROR(out.floats(w.row(r), w.cols));
+    FENNEC_RETURN_IF_ERROR(out.floats(b.data, b.size));
+  }
+  return Status::ok();
+}
+
+Status check_parameters_finite(const Model& model) {
+  for (std::size_t i = 0; i < model.num_layers(); ++i) {
+    const ConstMatrixView w = model.const_weights(i);
+    const ConstVectorView b = model.const_bias(i);
+    for (std::size_t r = 0; r < w.rows; ++r)
+      for (std::size_t c = 0; c < w.cols; ++c)
+        FENNEC_ENSURE(finite_f32(w(r, c)), StatusCode::kNonFinite,
+                      "not saved: parameters of layer %zu weight (%zu, %zu) is NaN or Inf", i, r, c);
+    for (std::size_t k = 0; k < b.size; ++k)
+      FENNEC_ENSURE(finite_f32(b[k]), StatusCode::kNonFinite,
+                    "not saved: parameters of layer %zu bias %zu is NaN or Inf", i, k);
+  }
+  return Status::ok();
+}
+
+Status check_writable_model(const Model& model) {
+  FENNEC_ENSURE(!model.is_external(0), StatusCode::kFailedPrecondition,
+                "the model reads its parameters in place from a const buffer (external "
+                "parameters): they cannot be loaded into");
+  return Status::ok();
 }
 
 Status read_block(Input& in, const Model* model, const ModelSpec& spec, float* block,

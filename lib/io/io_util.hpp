@@ -138,7 +138,14 @@ bool same_network(const ModelSpec& a, const ModelSpec& b);
 // finite: no file is ever written from a diverged model ("what" names the block).
 Status check_block_finite(const Model& model, const float* block, const char* what);
 
-// Writes / reads a model's parameters in file order (W_i rows, then b_i), unpadded.
+// The same check for the model's parameters wherever they live (arena or external).
+Status check_parameters_finite(const Model& model);
+// kFailedPrecondition when the model reads parameters in place (nothing may be loaded into it).
+Status check_writable_model(const Model& model);
+
+// Writes / reads a model's parameters in file order (W_i rows, then b_i), unpadded. write_parameters
+// reads every layer wherever it lives (arena or external); write_block and read_block take blocks
+// in the layout of parameters() (a model with no external layer).
 Status write_parameters(Output& out, const Model& model);
 Status write_block(Output& out, const Model& model, const float* block);  // same layout, any block
 // Reads into `block` (the model's parameter layout) or validates only when `block` is null.

@@ -21,6 +21,7 @@ void zero_parameters(Model& model) {
 
 Status check_model_matches(const ModelFileInfo& info, const Model& model) {
   FENNEC_ENSURE(model.is_bound(), StatusCode::kFailedPrecondition, "model is not bound");
+  FENNEC_RETURN_IF_ERROR(check_writable_model(model));
   FENNEC_ENSURE(same_network(info.spec, model.spec()), StatusCode::kShapeMismatch,
                 "the file's network differs from the model's (input %u vs %u, %u vs %u layers)",
                 static_cast<unsigned>(info.spec.input), static_cast<unsigned>(model.spec().input),
@@ -33,7 +34,7 @@ Status check_model_matches(const ModelFileInfo& info, const Model& model) {
 
 Status save_model(const Model& model, ByteWriter& writer) {
   FENNEC_ENSURE(model.is_bound(), StatusCode::kFailedPrecondition, "save_model: model is not bound");
-  FENNEC_RETURN_IF_ERROR(check_block_finite(model, model.parameters().data, "parameters"));
+  FENNEC_RETURN_IF_ERROR(check_parameters_finite(model));
   unsigned char header[kPreamble + kSpecMaxBytes];
   std::memcpy(header, kModelFileMagic, 8);
   store_u32(header + 8, kModelFileVersion);
@@ -169,6 +170,36 @@ Result<std::size_t> model_arena_bytes(const void* data, std::size_t size,
   Result<ModelFileInfo> info = read_model_info(data, size);
   if (!info.is_ok()) return info.status();
   return model_arena_bytes(info.value(), options);
+}
+
+Result<Model> load_model_in_place(const void* data, std::size_t size, const ModelOptions& options,
+                                  Arena& arena, const LoadOptions& load_options) {
+  FENNEC_ENSURE(options.external_parameters, StatusCode::kInvalidArgument,
+                "load_model_in_place: options.external_parameters is not set (use load_model to "
+                "copy the parameters into the arena)");
+  FENNEC_ENSURE(reinterpret_cast<std::uintptr_t>(data) % alignof(float) == 0,
+                StatusCode::kInvalidArgument,
+                "load_model_in_place: the model file at %p is not %zu-byte aligned, so its floats "
+                "cannot be read in place",
+                data, alignof(float));
+  Result<ModelFileInfo> info = read_model_info(data, size);
+  if (!info.is_ok()) return info.status();
+  const unsigned char* bytes = static_cast<const unsigned char*>(data);
+  const std::uint32_t crc = crc32(bytes, size - 4);
+  const std::uint32_t stored = load_u32(bytes + size - 4);
+  FENNEC_ENSURE(crc == stored, StatusCode::kCorruptData,
+                "CRC-32 mismatch: stored 0x%08lx, computed 0x%08lx (corrupted or torn file)",
+                static_cast<unsigned long>(stored), static_cast<unsigned long>(crc));
+  const unsigned char* payload = bytes + info->header_bytes;
+  if (load_options.check_finite) {
+    for (std::uint64_t i = 0; i < info->parameter_count; ++i)
+      FENNEC_ENSURE(finite_bits(load_u32(payload + 4 * i)), StatusCode::kNonFinite,
+                    "parameter %llu is NaN or Inf", static_cast<unsigned long long>(i));
+  }
+  ExternalParameters external;
+  external.data = payload;
+  external.bytes = static_cast<std::size_t>(info->parameter_count * 4);
+  return Model::bind(info->spec, options, arena, external);
 }
 
 Result<Model> load_model(const void* data, std::size_t size, const ModelOptions& options,

@@ -601,6 +601,7 @@ Result<ModelSpec> read_safetensors_spec(const void* data, std::size_t size,
 Status load_safetensors_parameters(const void* data, std::size_t size, Model& model,
                                    const SafetensorsImport& import) {
   FENNEC_ENSURE(model.is_bound(), StatusCode::kFailedPrecondition, "model is not bound");
+  FENNEC_RETURN_IF_ERROR(check_writable_model(model));
   Header h;
   FENNEC_RETURN_IF_ERROR(parse(data, size, h));
   Mapping m;
@@ -869,7 +870,7 @@ std::uint64_t safetensors_file_size(const Model& model) {
 
 Status save_safetensors(const Model& model, ByteWriter& writer) {
   FENNEC_ENSURE(model.is_bound(), StatusCode::kFailedPrecondition, "save_safetensors: model is not bound");
-  FENNEC_RETURN_IF_ERROR(check_block_finite(model, model.parameters().data, "parameters"));
+  FENNEC_RETURN_IF_ERROR(check_parameters_finite(model));
   const std::uint64_t json = header_json_bytes(model);
   const std::uint64_t padded = (json + 7) / 8 * 8;
   Output out(writer);

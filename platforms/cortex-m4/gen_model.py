@@ -127,8 +127,8 @@ def fennec_model_file(params32):
     return body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
 
 
-def emit_bytes(out, name, data, per_line=16):
-    out.append(f"inline constexpr unsigned char {name}[{len(data)}] = {{")
+def emit_bytes(out, name, data, per_line=16, prefix=""):
+    out.append(f"{prefix}inline constexpr unsigned char {name}[{len(data)}] = {{")
     for i in range(0, len(data), per_line):
         out.append("    " + ", ".join(f"0x{c:02x}" for c in data[i:i + per_line]) + ",")
     out.append("};")
@@ -207,8 +207,10 @@ def emit_cpp(d):
                f"{len(model_file)} bytes,")
     out.append(f"// CRC-32 0x{struct.unpack('<I', model_file[-4:])[0]:08x}. const, so it stays in flash: "
                "fennec::load_model(kModelFile,")
-    out.append("// sizeof(kModelFile), options, arena) reads it in place (no copy, no file system).")
-    emit_bytes(out, "kModelFile", model_file)
+    out.append("// sizeof(kModelFile), options, arena) reads it (no file system) and "
+               "fennec::load_model_in_place")
+    out.append("// runs from it (execute in place: its floats are read from flash, hence 4-byte aligned).")
+    emit_bytes(out, "kModelFile", model_file, prefix="alignas(4) ")
     out.append("")
     out.append("}  // namespace sensor_model")
     sys.stdout.write("\n".join(out) + "\n")

@@ -12,7 +12,9 @@
 // reports its footprint: the difference is the loader); fennec_m4_selftest (FENNEC_M4_SELFTEST=1)
 // also checks the same-seed Rng/init checksums of tests/platform/same_seed.hpp, which links the
 // Rng, initialisers and soft doubles, and the model file in full (model_file_checks.hpp: load,
-// save_model byte for byte, corrupted copies refused).
+// save_model byte for byte, corrupted copies refused). fennec_m4_xip (FENNEC_M4_XIP=1) runs the
+// example with its parameters left in flash (xip_checks.hpp: fennec::load_model_in_place; the
+// arena holds only the activations).
 #include <cstdint>
 #include <cstdio>
 
@@ -23,15 +25,26 @@
 #if FENNEC_M4_SELFTEST
 #include "same_seed.hpp"
 #endif
+#if FENNEC_M4_SELFTEST || FENNEC_M4_XIP
+#include "xip_checks.hpp"
+#endif
 #include "heap_count.hpp"
 #include "sensor_checks.hpp"
 
 namespace {
 
+#if FENNEC_M4_XIP
+// Parameters stay in flash: the arena is the activations alone.
+alignas(fennec::kArenaAlignment) unsigned char g_arena[sensor_model::kXipArenaBytes];
+constexpr fennec::MemoryPlan kImagePlan = sensor_model::kXipPlan;
+#else
 alignas(fennec::kArenaAlignment) unsigned char g_arena[sensor_model::kArenaBytes];
+constexpr fennec::MemoryPlan kImagePlan = sensor_model::kPlan;
+#endif
 #if FENNEC_M4_SELFTEST
-// RAM for the re-saved and the corrupted copies of the flash-resident model file.
-unsigned char g_file_copy[sensor_model::kModelFileBytes];
+// RAM for the re-saved and the corrupted copies of the flash-resident model file (4-byte aligned:
+// the in-place checks read floats from it).
+alignas(4) unsigned char g_file_copy[sensor_model::kModelFileBytes];
 #endif
 
 long micro(float v) { return static_cast<long>(v * 1e6f); }  // nano printf has no %f
@@ -81,17 +94,18 @@ std::size_t stack_used(const std::uint32_t* top) {
 
 int main() {
   std::printf("fennec cortex-m4 example: 16-32-32-4 sensor classifier, arena %u bytes "
-              "(parameters %u, activations %u, scratch %u)\n",
-              static_cast<unsigned>(sensor_model::kArenaBytes),
-              static_cast<unsigned>(sensor_model::kPlan.parameters),
-              static_cast<unsigned>(sensor_model::kPlan.activations),
-              static_cast<unsigned>(sensor_model::kPlan.scratch));
+              "(parameters %u, activations %u, scratch %u; in flash %u)\n",
+              static_cast<unsigned>(sizeof(g_arena)), static_cast<unsigned>(kImagePlan.parameters),
+              static_cast<unsigned>(kImagePlan.activations), static_cast<unsigned>(kImagePlan.scratch),
+              static_cast<unsigned>(kImagePlan.external_parameters));
   SemihostReport report;
 
   const std::uint32_t* top = paint_stack();
   const unsigned heap_before = heap_calls();
 #if FENNEC_M4_FLASH_MODEL
   sensor_model::run_flash_model_example(g_arena, report);
+#elif FENNEC_M4_XIP
+  sensor_model::run_xip_example(g_arena, report);
 #else
   sensor_model::run_checks(g_arena, report);
 #endif
@@ -101,6 +115,11 @@ int main() {
   top = paint_stack();
   sensor_model::run_model_file_checks(g_arena, g_file_copy, report);
   const std::size_t stack_file = stack_used(top);
+  top = paint_stack();
+  sensor_model::run_xip_example(g_arena, report);
+  sensor_model::run_xip_corruption_checks(g_arena, g_file_copy, report);
+  const std::size_t stack_xip = stack_used(top);
+  if (stack_xip > stack) stack = stack_xip;
   top = paint_stack();
   for (const same_seed::Expected& e : same_seed::kExpected) {
     const std::uint64_t got = e.compute();

@@ -281,6 +281,65 @@ TEST_CASE("alloc: no heap allocation after bind (100 steps, 100 inferences)", "[
   CHECK(tr.value().step_count() == 100);
 }
 
+TEST_CASE("alloc: frozen layers and external parameters: bind, 50 steps, refusals, no heap", "[alloc][frozen]") {
+  const ModelSpec spec = ModelSpec(16)
+                             .dense(32, ActivationSpec::relu())
+                             .dense(24, ActivationSpec::tanh())
+                             .dense(4, ActivationSpec::identity())
+                             .with_loss(Loss::kSoftmaxCrossEntropy);
+  const std::size_t batch = 8;
+  const ModelOptions frozen = ModelOptions::training(batch, OptimizerConfig::adam(0.01)).with_frozen_layers(2);
+  const ModelOptions external = frozen.with_external_parameters();
+  const ModelOptions in_place = ModelOptions::inference(batch).with_external_parameters();
+  fennec_test::OwnedArena arena(plan(spec, frozen).total() + plan(spec, external).total() + plan(spec, in_place).total());
+  std::vector<float> params(spec.num_parameters(), 0.05f), x(batch * 16);
+  std::vector<std::int32_t> y(batch);
+  Rng data(31);
+  for (float& v : x) v = static_cast<float>(data.normal());
+  for (std::int32_t& v : y) v = static_cast<std::int32_t>(data.below(4));
+  const ExternalParameters ext{params.data(), params.size() * sizeof(float)};
+  const ExternalParameters misaligned{reinterpret_cast<const unsigned char*>(params.data()) + 1, ext.bytes};
+  StatusCode codes[8] = {};
+  std::size_t failures = 0;
+
+  const std::uint64_t before = allocs();
+  // ---- nothing below may allocate (no Catch2 assertions until the count is taken) ----
+  Result<Model> a = Model::bind(spec, frozen, arena.arena);
+  Result<Model> b = Model::bind(spec, external, arena.arena, ext);
+  Result<Model> c = Model::bind(spec, in_place, arena.arena, ext);
+  codes[0] = a.status().code();
+  codes[1] = b.status().code();
+  codes[2] = c.status().code();
+  codes[3] = Model::bind(spec, in_place, arena.arena, misaligned).status().code();
+  codes[4] = Model::bind(spec, in_place, arena.arena).status().code();
+  if (a.is_ok() && b.is_ok() && c.is_ok()) {
+    Rng rng(3);
+    codes[5] = a.value().init_parameters(rng).code();
+    Result<Trainer> ta = Trainer::create(a.value()), tb = Trainer::create(b.value());
+    codes[6] = ta.is_ok() && tb.is_ok() ? StatusCode::kOk : StatusCode::kFailedPrecondition;
+    const ConstMatrixView xv(x.data(), batch, 16);
+    for (int i = 0; i < 50 && ta.is_ok() && tb.is_ok(); ++i) {
+      failures += !ta.value().step(xv, Targets::classes(y.data())).is_ok();
+      failures += !tb.value().step(xv, Targets::classes(y.data())).is_ok();
+      failures += !c.value().forward(xv).is_ok();
+    }
+    MatrixView dx(x.data(), batch, 16);
+    codes[7] = a.value().backward(xv, ConstMatrixView(x.data(), batch, 4), dx).code();
+  }
+  const std::uint64_t after = allocs();
+  // ---- counting ends ----
+  CHECK(after - before == 0);
+  CHECK(codes[0] == StatusCode::kOk);
+  CHECK(codes[1] == StatusCode::kOk);
+  CHECK(codes[2] == StatusCode::kOk);
+  CHECK(codes[3] == StatusCode::kInvalidArgument);
+  CHECK(codes[4] == StatusCode::kInvalidArgument);
+  CHECK(codes[5] == StatusCode::kOk);
+  CHECK(codes[6] == StatusCode::kOk);
+  CHECK(codes[7] == StatusCode::kFailedPrecondition);
+  CHECK(failures == 0);
+}
+
 TEST_CASE("alloc: the fused update makes no heap allocation (bind, 50 steps)", "[alloc][fused]") {
   const ModelSpec spec = ModelSpec(16)
                              .dense(32, ActivationSpec::relu())

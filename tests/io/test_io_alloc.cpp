@@ -137,6 +137,11 @@ TEST_CASE("io alloc: loaders and writers make zero heap calls", "[io][alloc]") {
   imp.activations = acts;
   imp.num_activations = 3;
   ModelOptions io = inference();
+  const float x_in[2 * 5] = {0.5f, -1.f, 0.25f, 2.f, 0.f, 1.f, 1.5f, -0.5f, 0.125f, -2.f};
+  const std::int32_t y_in[2] = {1, 2};
+  std::vector<unsigned char> tuned_buf(model_bytes);
+  MemoryWriter tw(tuned_buf.data(), tuned_buf.size());
+  ByteWriter w4 = tw.writer();
 
   const std::uint64_t before = g_calls;
   // ---- measured: no heap from here ----
@@ -171,6 +176,33 @@ TEST_CASE("io alloc: loaders and writers make zero heap calls", "[io][alloc]") {
   REQUIRE(save_checkpoint_file(ck_path.c_str(), trainer, rng, &pos, sizeof(pos)).is_ok());
   REQUIRE(read_checkpoint_file_info(ck_path.c_str()).is_ok());
   REQUIRE(restore_checkpoint_file(ck_path.c_str(), trainer, rng, &pos_out, sizeof(pos_out)).is_ok());
+
+  // In place (external parameters): inference over the buffer and over a read-only mapping,
+  // fine-tuning with frozen layers read from it, and a refused misaligned copy.
+  const ModelOptions xip = inference().with_external_parameters();
+  const ModelOptions tune =
+      ModelOptions::training(2, OptimizerConfig::adam()).with_frozen_layers(2).with_external_parameters();
+  arena.arena.reset();
+  {
+    Result<Model> m = load_model_in_place(model_buf.data(), model_buf.size(), xip, arena.arena);
+    REQUIRE(m.is_ok());
+    REQUIRE(m->forward(ConstMatrixView(x_in, 2, small_spec().input)).is_ok());
+    arena.arena.reset();
+    MappedFile map;
+    REQUIRE(map.open(model_path.c_str()).is_ok());
+    Result<Model> mm = load_model_in_place(map.data(), map.size(), xip, arena.arena);
+    REQUIRE(mm.is_ok());
+    REQUIRE(mm->forward(ConstMatrixView(x_in, 2, small_spec().input)).is_ok());
+    arena.arena.reset();
+    Result<Model> ft = load_model_in_place(model_buf.data(), model_buf.size(), tune, arena.arena);
+    REQUIRE(ft.is_ok());
+    Result<Trainer> ftt = Trainer::create(ft.value());
+    REQUIRE(ftt.is_ok());
+    for (int s = 0; s < 5; ++s) REQUIRE(ftt->step(ConstMatrixView(x_in, 2, small_spec().input), Targets::classes(y_in)).is_ok());
+    REQUIRE(save_model(ft.value(), w4).is_ok());
+    arena.arena.reset();
+    REQUIRE(!load_model_in_place(model_buf.data() + 1, model_buf.size() - 1, xip, arena.arena).is_ok());
+  }
 
   // Rejections allocate nothing either.
   for (std::size_t i = 0; i < model_bytes; i += 7) {

@@ -88,3 +88,43 @@ TEST_CASE("fennec-infer refuses NaN weights and an arena above the limit, with m
   CHECK(w.output.find("--allow-large-arena") != std::string::npos);
   CHECK(w.output.find("bad_alloc") == std::string::npos);
 }
+
+TEST_CASE("fennec-infer runs a model file in place from its mapping; a truncation is reported, not silent",
+          "[tools][cli][infer][in_place]") {
+  tools_test::TempDir dir("infer_xip");
+  const std::string path = dir.file("m.fnm");
+  const fennec::ModelSpec spec = fennec::ModelSpec(256)
+                                     .dense(256, fennec::ActivationSpec::relu())
+                                     .dense(256, fennec::ActivationSpec::relu())
+                                     .dense(10, fennec::ActivationSpec::identity());
+  save_model(spec, path);
+  const Run ok = run(kInfer + " --model " + quote(path) + " --samples 3");
+  INFO(ok.output);
+  REQUIRE(ok.exit_code == 0);
+  // No parameter bytes in the arena: all of them are read from the mapped file.
+  CHECK(ok.output.find("(parameters 0, ") != std::string::npos);
+  CHECK(ok.output.find(std::to_string(spec.num_parameters() * 4) + " bytes of parameters read in place") !=
+        std::string::npos);
+
+  // Truncated by another process while the latency loop runs (each forward reads every weight
+  // from the mapping; a million samples take seconds, the truncation comes within milliseconds
+  // of the set-up line): the tool reports it and exits with status 3, it is not killed by SIGBUS.
+  const std::string out = dir.file("out.txt"), script = dir.file("truncate.sh");
+  {
+    std::FILE* f = std::fopen(script.c_str(), "w");
+    REQUIRE(f);
+    std::fprintf(f,
+                 "%s --model %s --samples 1000000 > %s 2>&1 &\n"
+                 "pid=$!; i=0\n"
+                 "while ! grep -q '^arena:' %s && [ $i -lt 3000 ]; do sleep 0.01; i=$((i+1)); done\n"
+                 ": > %s\n"
+                 "wait $pid; echo \"exit $?\"; cat %s\n",
+                 kInfer.c_str(), quote(path).c_str(), quote(out).c_str(), quote(out).c_str(),
+                 quote(path).c_str(), quote(out).c_str());
+    std::fclose(f);
+  }
+  const Run t = run("sh " + quote(script));
+  INFO(t.output);
+  CHECK(t.output.find("exit 3") != std::string::npos);
+  CHECK(t.output.find("shrank while mapped") != std::string::npos);
+}

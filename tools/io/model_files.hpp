@@ -30,6 +30,14 @@ inline std::vector<unsigned char> read_whole_file(const std::string& path) {
   return b;
 }
 
+// A model file's bytes wherever they are: a vector read from the file, or a read-only mapping.
+struct ByteSpan {
+  const unsigned char* data = nullptr;
+  std::size_t size = 0;
+  ByteSpan(const unsigned char* d, std::size_t n) : data(d), size(n) {}
+  ByteSpan(const std::vector<unsigned char>& b) : data(b.data()), size(b.size()) {}  // NOLINT
+};
+
 // --activations a,b,c and --loss NAME, shared by fennec-infer and fennec-convert: how a
 // safetensors file (which stores only tensors) is turned into a network. `acts` owns the specs
 // `import` points at, so it must outlive `import`.
@@ -94,17 +102,17 @@ struct NameMapping {
   }
 };
 
-inline bool is_fennec_model(const std::vector<unsigned char>& b) {
-  return fennec::detect_file_kind(b.data(), b.size()) == fennec::FileKind::kModelFile;
+inline bool is_fennec_model(ByteSpan b) {
+  return fennec::detect_file_kind(b.data, b.size) == fennec::FileKind::kModelFile;
 }
 
-inline bool is_checkpoint(const std::vector<unsigned char>& b) {
-  return fennec::detect_file_kind(b.data(), b.size()) == fennec::FileKind::kCheckpoint;
+inline bool is_checkpoint(ByteSpan b) {
+  return fennec::detect_file_kind(b.data, b.size) == fennec::FileKind::kCheckpoint;
 }
 
 // A file that is neither format fennec-infer and fennec-convert read as a model: say what it is.
-inline void require_model_kind(const std::vector<unsigned char>& b, const std::string& path) {
-  const fennec::FileKind k = fennec::detect_file_kind(b.data(), b.size());
+inline void require_model_kind(ByteSpan b, const std::string& path) {
+  const fennec::FileKind k = fennec::detect_file_kind(b.data, b.size);
   if (k == fennec::FileKind::kModelFile || k == fennec::FileKind::kSafetensors) return;
   std::string what = path + " is " + fennec::file_kind_name(k) +
                      "; expected a Fennec model file or a safetensors file";
@@ -122,21 +130,23 @@ inline std::string describe(const fennec::ModelSpec& s) {
 }
 
 // The model's spec from a file of either format. `import` is used for safetensors only.
-inline fennec::ModelSpec read_spec(const std::vector<unsigned char>& b, const std::string& path,
+inline fennec::ModelSpec read_spec(ByteSpan b, const std::string& path,
                                    const fennec::SafetensorsImport& import) {
   require_model_kind(b, path);
   if (is_fennec_model(b)) {
-    fennec::Result<fennec::ModelFileInfo> info = fennec::read_model_info(b.data(), b.size());
+    fennec::Result<fennec::ModelFileInfo> info = fennec::read_model_info(b.data, b.size);
     if (!info.is_ok()) throw std::runtime_error(path + ": " + info.status().message());
     return info->spec;
   }
-  fennec::Result<fennec::ModelSpec> spec = fennec::read_safetensors_spec(b.data(), b.size(), import);
+  fennec::Result<fennec::ModelSpec> spec = fennec::read_safetensors_spec(b.data, b.size, import);
   if (!spec.is_ok())
     throw std::runtime_error(path + " (read as safetensors): " + spec.status().message());
   return spec.value();
 }
 
-inline fennec::Model load_any(const std::vector<unsigned char>& b, const std::string& path,
+// A Fennec model file with options.external_parameters runs in place from `b` (which must then
+// outlive the model); everything else is copied into the arena.
+inline fennec::Model load_any(ByteSpan b, const std::string& path,
                               const fennec::SafetensorsImport& import,
                               const fennec::ModelOptions& options, fennec::Arena& arena) {
   // NaN/Inf weights are refused with a message rather than run.
@@ -145,8 +155,9 @@ inline fennec::Model load_any(const std::vector<unsigned char>& b, const std::st
   fennec::SafetensorsImport checked_import = import;
   checked_import.check_finite = true;
   fennec::Result<fennec::Model> m =
-      is_fennec_model(b) ? fennec::load_model(b.data(), b.size(), options, arena, checked)
-                         : fennec::load_safetensors(b.data(), b.size(), checked_import, options, arena);
+      !is_fennec_model(b)          ? fennec::load_safetensors(b.data, b.size, checked_import, options, arena)
+      : options.external_parameters ? fennec::load_model_in_place(b.data, b.size, options, arena, checked)
+                                    : fennec::load_model(b.data, b.size, options, arena, checked);
   if (!m.is_ok()) throw std::runtime_error(path + ": " + m.status().message());
   return m.value();
 }
