@@ -89,7 +89,7 @@ TEST_CASE("fennec-infer refuses NaN weights and an arena above the limit, with m
   CHECK(w.output.find("bad_alloc") == std::string::npos);
 }
 
-TEST_CASE("fennec-infer runs a model file in place from its mapping; a truncation is reported, not silent",
+TEST_CASE("fennec-infer runs a model file in place from its mapping and reports a truncation, not silently",
           "[tools][cli][infer][in_place]") {
   tools_test::TempDir dir("infer_xip");
   const std::string path = dir.file("m.fnm");
