@@ -2,6 +2,7 @@
 // one block of weight rows at a time, no whole-model gradient buffer. It must train exactly as
 // the classic path does (same optimizer, no clipping), plan exactly, and refuse what it cannot do.
 #include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <vector>
 
@@ -184,5 +185,31 @@ TEST_CASE("fused update: refused configurations change nothing", "[fused]") {
     CHECK(ok.value().step(data.inputs(0), Targets::classes(bad)).status().code() == StatusCode::kInvalidArgument);
     CHECK(fennec_test::bytes_of(m.parameters()) == before);
     CHECK(ok.value().step_count() == 0);
+  }
+}
+
+TEST_CASE("fused update with a frozen prefix equals the classic path, frozen weights untouched", "[fused][frozen]") {
+  // Same tolerance and reason as the unfrozen comparison above.
+  const std::uint32_t frozen = GENERATE(1u, 2u);
+  const OptimizerConfig c = GENERATE(OptimizerConfig::adam(0.01), OptimizerConfig::momentum_sgd(0.05));
+  INFO("frozen " << frozen << ", optimizer " << optimizer_name(c.kind));
+  const ModelSpec spec = spec_for(Loss::kSoftmaxCrossEntropy);
+  const ModelOptions classic_opts = ModelOptions::training(kBatch, c, Isa::kRef).with_frozen_layers(frozen);
+  const ModelOptions fused_opts = ModelOptions::fused_training(kBatch, c, 3, Isa::kRef).with_frozen_layers(frozen);
+  // The gradient block spans the trainable layers only.
+  CHECK(plan(spec, fused_opts).gradients == arena_round_up(fused_gradient_floats(spec, 3, frozen) * sizeof(float)));
+  Trained classic(spec, classic_opts, 21);
+  Trained fused(spec, fused_opts, 21);
+  std::vector<float> before(fused.model.parameters().data, fused.model.parameters().data + fused.model.parameters().size);
+  const Batches data(4, 22);
+  for (std::size_t s = 0; s < 30; ++s) {
+    REQUIRE(classic.trainer.step(data.inputs(s % 4), data.targets(Loss::kSoftmaxCrossEntropy, s % 4)).is_ok());
+    REQUIRE(fused.trainer.step(data.inputs(s % 4), data.targets(Loss::kSoftmaxCrossEntropy, s % 4)).is_ok());
+  }
+  CHECK(parameter_difference(fused.model, classic.model) <= 1e-6);
+  for (std::uint32_t l = 0; l < frozen; ++l) {
+    const ConstMatrixView w = fused.model.const_weights(l);
+    const std::size_t at = static_cast<std::size_t>(w.data - fused.model.parameters().data);
+    CHECK(std::memcmp(w.data, before.data() + at, w.rows * w.cols * sizeof(float)) == 0);
   }
 }
