@@ -3,7 +3,9 @@
 # training firmware under qemu-system-arm (mps2-an386, semihosting), each in a 256 KiB RAM region
 # (a link error when over), streaming the Fashion-MNIST CI subset. fennec_m4_train (196-64-32-10,
 # Adam) checks its losses and test accuracy against the host's run of the same code; both check
-# their RAM budget (220 / 100 KiB) and make no heap call. Then the Fennec flash the training
+# their RAM budget (220 / 100 KiB) and make no heap call. fennec_m4_finetune is the second phase:
+# the host-trained model file in flash, all but the last layer frozen and read in place, the last
+# fine-tuned (phase=finetune line, checked against the host too). Then the Fennec flash the training
 # image links: reported with error messages, held to 16 KiB without them (FENNEC_STRIP_ERROR_STRINGS).
 set -euo pipefail
 t0=$(date +%s)
@@ -17,9 +19,11 @@ grep -q '100% tests passed' "$b/ctest.log"
 t2=$(date +%s)
 
 echo "--- footprint: training images (arm-none-eabi-size, -Os) ---"
-arm-none-eabi-size "$fw/fennec_m4_train.elf" "$fw/fennec_m4_train_small.elf"
+arm-none-eabi-size "$fw/fennec_m4_train.elf" "$fw/fennec_m4_train_small.elf" "$fw/fennec_m4_finetune.elf"
 echo "--- footprint: Fennec code the Adam training image links, with error messages ---"
 python3 platforms/cortex-m4/footprint.py "$fw/fennec_m4_train.map" | tail -n 1
+echo "--- footprint: Fennec code the fine-tuning image links (load_model_in_place, frozen layers) ---"
+python3 platforms/cortex-m4/footprint.py "$fw/fennec_m4_finetune.map" | tail -n 1
 s=build/cortex-m4-train-strip
 cmake --preset cortex-m4-train -B "$s" -DFENNEC_STRIP_ERROR_STRINGS=ON
 cmake --build "$s" -j2 --target fennec_m4_train

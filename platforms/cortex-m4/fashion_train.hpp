@@ -6,7 +6,9 @@
 // firmware's is semihosting SYS_READ); pixels stay uint8 in the record buffer and are converted
 // to floats in [0, 1] for the step that uses them.
 //
-// FASHION_TRAIN_SMALL selects the 196-32-10 variant trained with SGD + momentum.
+// FASHION_TRAIN_SMALL selects the 196-32-10 variant trained with SGD + momentum. finetune() is
+// the second phase: the host's phase-1 model (fashion_model_data.hpp) fine-tuned in its last
+// layer, the others frozen and read in place.
 #pragma once
 
 #include <cstddef>
@@ -14,6 +16,7 @@
 #include <cstring>
 
 #include "fennec/arena.hpp"
+#include "fennec/io.hpp"
 #include "fennec/model.hpp"
 #include "fennec/plan.hpp"
 #include "fennec/rng.hpp"
@@ -103,31 +106,24 @@ inline fennec::Status next_batch(Reader& in, Buffers& b) {
   return fennec::Status::ok();
 }
 
-// One epoch over the file's training records (whole batches), then the test records.
-inline fennec::Status run(unsigned char* arena_bytes, std::size_t arena_size, Reader& in, Buffers& b, Outcome& out) {
+// Reads and checks the file's header; the record counts go to `out`.
+inline fennec::Status read_header(Reader& in, Outcome& out) {
   std::uint8_t header[kHeaderBytes];
   FENNEC_ENSURE(in.read(in.context, header, sizeof header), fennec::StatusCode::kIoError,
                 "fashion data: no %zu-byte header", kHeaderBytes);
   FENNEC_ENSURE(std::memcmp(header, "FM14", 4) == 0 && read_u32(header + 4) == kRecordBytes,
                 fennec::StatusCode::kCorruptData, "fashion data: not a FM14 file of %zu-byte records",
                 kRecordBytes);
-  const std::uint32_t train = read_u32(header + 8), test = read_u32(header + 12);
-  out.train_records = train;
-  out.test_records = test;
+  out.train_records = read_u32(header + 8);
+  out.test_records = read_u32(header + 12);
+  return fennec::Status::ok();
+}
 
-  fennec::Arena arena(arena_bytes, arena_size);
-  fennec::Result<fennec::Model> bound = fennec::Model::bind(kSpec, kOptions, arena);
-  if (!bound.is_ok()) return bound.status();
-  fennec::Model& model = bound.value();  // not copied: a Model is kilobytes of stack
-  fennec::Rng rng(kSeed);
-  FENNEC_RETURN_IF_ERROR(model.init_parameters(rng));
-  fennec::Result<fennec::Trainer> created = fennec::Trainer::create(model);
-  if (!created.is_ok()) return created.status();
-  fennec::Trainer& trainer = created.value();
+// One epoch over the file's training records (whole batches), then the test records.
+inline fennec::Status train_and_test(fennec::Trainer& trainer, Reader& in, Buffers& b, Outcome& out) {
   const fennec::ConstMatrixView x(b.x, kBatch, kPixels);
   const fennec::Targets y = fennec::Targets::classes(b.y);
-
-  for (std::size_t s = 0; s < train / kBatch; ++s) {
+  for (std::size_t s = 0; s < out.train_records / kBatch; ++s) {
     FENNEC_RETURN_IF_ERROR(next_batch(in, b));
     fennec::Result<fennec::StepStats> st = trainer.step(x, y);
     if (!st.is_ok()) return st.status();
@@ -136,10 +132,10 @@ inline fennec::Status run(unsigned char* arena_bytes, std::size_t arena_size, Re
     out.steps = s + 1;
   }
   // Skip the training records past the last whole batch.
-  for (std::size_t i = 0; i < train % kBatch; ++i)
+  for (std::size_t i = 0; i < out.train_records % kBatch; ++i)
     FENNEC_ENSURE(in.read(in.context, b.records, kRecordBytes), fennec::StatusCode::kIoError,
                   "fashion data: short read");
-  for (std::size_t s = 0; s < test / kBatch; ++s) {
+  for (std::size_t s = 0; s < out.test_records / kBatch; ++s) {
     FENNEC_RETURN_IF_ERROR(next_batch(in, b));
     fennec::Result<fennec::EvalStats> e = trainer.evaluate(x, y);
     if (!e.is_ok()) return e.status();
@@ -147,6 +143,43 @@ inline fennec::Status run(unsigned char* arena_bytes, std::size_t arena_size, Re
     out.test_count += kBatch;
   }
   return fennec::Status::ok();
+}
+
+// Called with the trained model at the end of phase 1 (the host test saves it there).
+using OnTrained = fennec::Status (*)(const fennec::Model& model, void* context);
+
+// Phase 1: the model from He-normal weights (seed kSeed), every layer trained.
+inline fennec::Status run(unsigned char* arena_bytes, std::size_t arena_size, Reader& in, Buffers& b, Outcome& out,
+                          OnTrained on_trained = nullptr, void* context = nullptr) {
+  FENNEC_RETURN_IF_ERROR(read_header(in, out));
+  fennec::Arena arena(arena_bytes, arena_size);
+  fennec::Result<fennec::Model> bound = fennec::Model::bind(kSpec, kOptions, arena);
+  if (!bound.is_ok()) return bound.status();
+  fennec::Model& model = bound.value();  // not copied: a Model is kilobytes of stack
+  fennec::Rng rng(kSeed);
+  FENNEC_RETURN_IF_ERROR(model.init_parameters(rng));
+  fennec::Result<fennec::Trainer> created = fennec::Trainer::create(model);
+  if (!created.is_ok()) return created.status();
+  FENNEC_RETURN_IF_ERROR(train_and_test(created.value(), in, b, out));
+  return on_trained ? on_trained(model, context) : fennec::Status::ok();
+}
+
+// Phase 2, fine-tuning: a host-trained model file (4-byte aligned, e.g. in flash) bound in place
+// with every layer but the last frozen: the frozen layers' parameters are read from the file,
+// only the last layer's are copied into the arena and trained (fused update).
+inline constexpr fennec::ModelOptions kFinetuneOptions =
+    kOptions.with_frozen_layers(kSpec.num_layers - 1).with_external_parameters();
+inline constexpr fennec::MemoryPlan kFinetunePlan = fennec::plan(kSpec, kFinetuneOptions);
+
+inline fennec::Status finetune(const void* model_file, std::size_t file_bytes, unsigned char* arena_bytes,
+                               std::size_t arena_size, Reader& in, Buffers& b, Outcome& out) {
+  FENNEC_RETURN_IF_ERROR(read_header(in, out));
+  fennec::Arena arena(arena_bytes, arena_size);
+  fennec::Result<fennec::Model> bound = fennec::load_model_in_place(model_file, file_bytes, kFinetuneOptions, arena);
+  if (!bound.is_ok()) return bound.status();
+  fennec::Result<fennec::Trainer> created = fennec::Trainer::create(bound.value());
+  if (!created.is_ok()) return created.status();
+  return train_and_test(created.value(), in, b, out);
 }
 
 }  // namespace fashion_train
