@@ -92,6 +92,9 @@ struct KernelTable {
 
 // The scalar reference table: always compiled, the oracle for every other table.
 const KernelTable& ref_kernel_table();
+// The plain scalar loops of every kernel: the same table as ref_kernel_table() except on targets
+// whose reference GEMMs are specialised for the core (Cortex-M4F), where this is their oracle.
+const KernelTable& plain_ref_kernel_table();
 // The table for `isa` if this build has it (CPU support is the caller's concern), else null.
 const KernelTable* kernel_table_for(Isa isa);
 
