@@ -31,6 +31,9 @@ namespace fennec {
 namespace kernels {
 struct KernelTable;
 }
+namespace detail {
+struct FusedUpdate;
+}
 
 // Sees the gradient flowing back through the network during Model::backward: for each layer,
 // from the last to the first, dL/d(layer output) (batch x units) before the activation's
@@ -42,8 +45,9 @@ struct BackwardObserver {
 };
 
 // What Model::bind checks of `options`: mode and optimizer kind in range, 1 <= max_batch <= 2^20,
-// frozen_layers 0 for inference, and kUnsupported for Mode::kTraining in inference-only builds.
-// (frozen_layers < num_layers is checked against the spec by bind.)
+// fused_block_rows 0 for inference and <= 2^16, frozen_layers 0 for inference, and kUnsupported
+// for Mode::kTraining in inference-only builds. (frozen_layers < num_layers is checked against
+// the spec by bind.)
 Status validate(const ModelOptions& options);
 
 // The caller's parameters for ModelOptions::external_parameters: every layer's weights and bias
@@ -82,7 +86,9 @@ class Model {
   // final layer's output (logits for softmax CE / BCE) lives in the arena until the next call.
   Result<ConstMatrixView> forward(ConstMatrixView x);
 
-  // Training models only. Given the same x as the last forward() and dL/dlogits (batch x output),
+  // Classic training models only (fused_block_rows 0: a fused model has no gradient block; its
+  // Trainer runs backward and the update together). Given the same x as the last forward() and
+  // dL/dlogits (batch x output),
   // overwrite the gradient block with dL/dparameters. `dlogits` may be output_gradient(), which
   // backward then consumes (the buffer is reused for dY/dX, so its contents are overwritten);
   // a caller-owned dlogits is only read.
@@ -123,8 +129,8 @@ class Model {
   VectorView bias(std::size_t layer) const;
   ConstMatrixView const_weights(std::size_t layer) const;
   ConstVectorView const_bias(std::size_t layer) const;
-  MatrixView weight_gradient(std::size_t layer) const;  // trainable layers only
-  VectorView bias_gradient(std::size_t layer) const;    // trainable layers only
+  MatrixView weight_gradient(std::size_t layer) const;  // trainable layers, classic training only
+  VectorView bias_gradient(std::size_t layer) const;    // trainable layers, classic training only
 
   // The flat blocks (padding included; padding is always zero). parameters(): every layer the
   // arena holds (empty when it holds none); trainable_parameters(): its tail of the trainable
@@ -132,8 +138,10 @@ class Model {
   // frozen).
   VectorView parameters() const { return {params_, param_floats_}; }
   VectorView trainable_parameters() const {
-    return {grads_ ? params_ + trainable_offset_ : nullptr, grads_ ? trainable_floats_ : 0};
+    const bool training = options_.mode == Mode::kTraining && params_ != nullptr;
+    return {training ? params_ + trainable_offset_ : nullptr, training ? trainable_floats_ : 0};
   }
+  // Empty for inference and for the fused update (which keeps one block, not the model's).
   VectorView gradients() const { return {grads_, grads_ ? trainable_floats_ : 0}; }
   // slot < optimizer_state_slots(options().optimizer); empty view otherwise.
   VectorView optimizer_state(std::size_t slot) const;
@@ -142,6 +150,8 @@ class Model {
   const kernels::KernelTable& kernel_table() const { return *kernels_; }
 
  private:
+  friend struct detail::FusedUpdate;  // backward fused with the optimizer (core/fused_update.cpp)
+
   ModelSpec spec_{};
   ModelOptions options_{};
   MemoryPlan plan_{};
@@ -154,6 +164,7 @@ class Model {
   std::size_t param_floats_ = 0;
   float* params_ = nullptr;
   float* grads_ = nullptr;
+  float* grad_block_ = nullptr;  // fused update: one block of gradient rows
   float* state_[2] = {nullptr, nullptr};
   std::size_t frozen_ = 0;
   std::size_t first_arena_layer_ = 0;

@@ -55,6 +55,13 @@ struct ModelOptions {
   // `optimizer`'s: Model::bind replaces a config naming another kind (options written without
   // training()) by OptimizerConfig::defaults(optimizer). Ignored for inference.
   OptimizerConfig optimizer_config{};
+  // Training: 0 (the classic path) keeps a gradient block for the whole model, so any clipping
+  // works. > 0 is the fused update: backward takes each layer from the last, computes its dX
+  // from the old weights, then the weight gradient this many rows at a time, applying the
+  // optimizer to each block at once; the gradient memory is one block, not the model. Clipping
+  // there is by value only (global-norm clipping needs every gradient first; the trainer
+  // refuses it with kUnsupported). Must be 0 for inference.
+  std::uint32_t fused_block_rows = 0;
   // Training: layers [0, frozen_layers) are frozen. They run forward only: no gradient, no
   // optimizer state, and of their outputs only the last frozen layer's is kept (the input of the
   // first trainable layer); Trainer::step updates layers [frozen_layers, num_layers) alone and
@@ -91,6 +98,17 @@ struct ModelOptions {
                                          Isa isa = Isa::kAuto) {
     return training(max_batch, OptimizerConfig::defaults(optimizer), isa);
   }
+  // Training with the fused update (see fused_block_rows): no whole-model gradient buffer.
+  static constexpr ModelOptions fused_training(std::size_t max_batch, const OptimizerConfig& optimizer,
+                                               std::uint32_t block_rows = kDefaultFusedBlockRows,
+                                               Isa isa = Isa::kAuto) {
+    ModelOptions o = training(max_batch, optimizer, isa);
+    o.fused_block_rows = block_rows;
+    return o;
+  }
+  // Rows of a weight gradient block when fused_training() is not told: 8 rows of a 196-wide
+  // layer are 6 KiB.
+  static constexpr std::uint32_t kDefaultFusedBlockRows = 8;
   // The same options with layers [0, layers) frozen (training only; see frozen_layers).
   constexpr ModelOptions with_frozen_layers(std::uint32_t layers) const {
     ModelOptions o = *this;
@@ -114,10 +132,17 @@ inline constexpr std::size_t kGemmKc = 256;
 inline constexpr std::size_t kGemmMc = 192;
 inline constexpr std::size_t kGemmMaxTile = 32;
 
+// A build whose only kernel table is the scalar reference (Cortex-M and other targets without a
+// SIMD table: FENNEC_GEMM_NO_PACKING, set by the build) packs nothing, so it plans no scratch.
 constexpr std::size_t gemm_scratch_floats(std::size_t m, std::size_t n, std::size_t k) {
+#if defined(FENNEC_GEMM_NO_PACKING)
+  (void)m, (void)n, (void)k;
+  return 0;
+#else
   const std::size_t kc = k < kGemmKc ? k : kGemmKc;
   const std::size_t mc = m + kGemmMaxTile - 1 < kGemmMc ? m + kGemmMaxTile - 1 : kGemmMc;
   return m <= 1 ? 0 : mc * kc + kc * (n + kGemmMaxTile - 1);
+#endif
 }
 
 // Parameter tensors are padded to this many floats inside the parameter block so each
@@ -157,6 +182,25 @@ constexpr std::size_t max_layer_width(const ModelSpec& spec) {
   return w;
 }
 
+// Rows of layer i's weight gradient the fused update computes at once.
+constexpr std::size_t fused_rows(const ModelSpec& spec, std::size_t layer, std::size_t block_rows) {
+  return block_rows < spec.layers[layer].units ? block_rows : spec.layers[layer].units;
+}
+
+// Floats of the fused update's gradient block: the largest weight block (rows x fan_in) or
+// bias gradient (units) of the trainable layers [first, num_layers).
+constexpr std::size_t fused_gradient_floats(const ModelSpec& spec, std::size_t block_rows,
+                                            std::size_t first = 0) {
+  std::size_t n = 0;
+  for (std::size_t i = first; i < spec.num_layers; ++i) {
+    const std::size_t w = fused_rows(spec, i, block_rows) * spec.fan_in(i);
+    const std::size_t b = spec.layers[i].units;
+    n = w > n ? w : n;
+    n = b > n ? b : n;
+  }
+  return n;
+}
+
 // Layers the options freeze (0 for inference).
 constexpr std::size_t frozen_layer_count(const ModelOptions& options) {
   return options.mode == Mode::kTraining ? options.frozen_layers : 0;
@@ -193,7 +237,7 @@ constexpr bool keeps_layer_output(const ModelOptions& options, std::size_t i) {
 
 struct MemoryPlan {
   std::size_t parameters = 0;
-  std::size_t gradients = 0;
+  std::size_t gradients = 0;  // the whole model's, or the fused update's one block
   std::size_t optimizer_state = 0;
   std::size_t activations = 0;
   std::size_t scratch = 0;
@@ -211,14 +255,17 @@ constexpr MemoryPlan plan(const ModelSpec& spec, const ModelOptions& options) {
   MemoryPlan p;
   const std::size_t batch = options.max_batch;
   const bool training = options.mode == Mode::kTraining;
+  const bool fused = training && options.fused_block_rows > 0;
   const std::size_t frozen = frozen_layer_count(options);
   const std::size_t first_arena = first_arena_layer(spec, options);
   p.parameters = arena_round_up(parameter_block_floats(spec, first_arena) * sizeof(float));
   p.external_parameters = file_layout_floats(spec, first_arena) * sizeof(float);
   if (training) {
-    // Gradients and optimizer state cover the trainable layers, in the parameter block's layout.
+    // Gradients and optimizer state cover the trainable layers, in the parameter block's layout;
+    // the fused update keeps one block of gradient rows instead of the gradients.
     const std::size_t trainable_bytes = arena_round_up(parameter_block_floats(spec, frozen) * sizeof(float));
-    p.gradients = trainable_bytes;
+    p.gradients = fused ? arena_round_up(fused_gradient_floats(spec, options.fused_block_rows, frozen) * sizeof(float))
+                        : trainable_bytes;
     p.optimizer_state = optimizer_state_slots(options.optimizer) * trainable_bytes;
     for (std::size_t i = 0; i < spec.num_layers; ++i)
       if (keeps_layer_output(options, i))
@@ -233,7 +280,8 @@ constexpr MemoryPlan plan(const ModelSpec& spec, const ModelOptions& options) {
     const std::size_t units = spec.layers[i].units, fan_in = spec.fan_in(i);
     std::size_t s = gemm_scratch_floats(batch, units, fan_in);
     if (training && i >= frozen) {
-      const std::size_t dw = gemm_scratch_floats(units, fan_in, batch);
+      const std::size_t dw_rows = fused ? fused_rows(spec, i, options.fused_block_rows) : units;
+      const std::size_t dw = gemm_scratch_floats(dw_rows, fan_in, batch);
       s = dw > s ? dw : s;
       if (frozen == 0 || i > frozen) {
         const std::size_t dx = gemm_scratch_floats(batch, fan_in, units);

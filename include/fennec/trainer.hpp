@@ -2,6 +2,19 @@
 //
 // A step that fails (non-finite loss or gradient norm, bad shapes or targets) returns the
 // status and leaves weights, optimizer state and the step counter exactly as they were.
+//
+// Models bound with ModelOptions::fused_training (fused_block_rows > 0) run backward and the
+// update together, layer by layer from the last, one block of weight rows at a time, so no
+// whole-model gradient exists. What each path allows:
+//   clipping     classic: by value and by global norm     fused: by value only (create()
+//                refuses max_norm > 0 with kUnsupported: the global norm needs every gradient
+//                before any update)
+//   optimizers, losses, weight decay: all, on both paths, with the same results to rounding
+//   failures     classic: nothing changes. fused: a bad shape or target or a non-finite loss
+//                changes nothing; a gradient that overflows to NaN/Inf inside backward (a
+//                diverged model) is reported with kNonFinite after the layers above it were
+//                updated, and the step counter stays.
+//   grad_norm    both: the global norm before clipping.
 #pragma once
 
 #include <cstddef>
@@ -58,6 +71,8 @@ class Trainer {
   Model& model() const { return *model_; }
 
  private:
+  Result<StepStats> fused_step(ConstMatrixView x, StepStats stats);
+
   Model* model_ = nullptr;
   TrainerConfig config_{};
   std::uint64_t step_ = 0;

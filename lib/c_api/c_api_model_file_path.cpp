@@ -1,7 +1,10 @@
-// The C API's model-file calls on paths. Inference-only builds (bare metal) have no file
-// system: these calls report kUnsupported there.
+// The C API's model-file calls on paths. Builds without a file system (bare metal:
+// FENNEC_NO_FILE_SYSTEM, inference-only or not) report kUnsupported there.
 #include "c_api/handle.hpp"
-#if !defined(FENNEC_INFERENCE_ONLY)
+#if defined(FENNEC_INFERENCE_ONLY) && !defined(FENNEC_NO_FILE_SYSTEM)
+#define FENNEC_NO_FILE_SYSTEM 1
+#endif
+#if !defined(FENNEC_NO_FILE_SYSTEM)
 #include "fennec/io_file.hpp"
 #endif
 
@@ -11,7 +14,7 @@ using namespace fennec::c_api;
 
 namespace {
 
-#if !defined(FENNEC_INFERENCE_ONLY)
+#if !defined(FENNEC_NO_FILE_SYSTEM)
 // Streams the file (header, parameters, CRC at the end) into the model it binds.
 fennec::Result<fennec::Model> load_file(const void* path, const fennec::ModelSpec&,
                                         const fennec::ModelOptions& options, fennec::Arena& arena) {
@@ -30,7 +33,7 @@ extern "C" {
 
 fennec_status fennec_model_file_info_path(const char* path, fennec_network* network,
                                           fennec_error* error) {
-#if defined(FENNEC_INFERENCE_ONLY)
+#if defined(FENNEC_NO_FILE_SYSTEM)
   (void)path;
   (void)network;
   return report(error, no_files());
@@ -46,7 +49,7 @@ fennec_status fennec_model_file_info_path(const char* path, fennec_network* netw
 
 fennec_status fennec_load_path(const char* path, const fennec_options* options, void* buffer,
                                size_t buffer_bytes, fennec_model** model, fennec_error* error) {
-#if defined(FENNEC_INFERENCE_ONLY)
+#if defined(FENNEC_NO_FILE_SYSTEM)
   (void)path;
   (void)options;
   (void)buffer;
@@ -64,7 +67,7 @@ fennec_status fennec_load_path(const char* path, const fennec_options* options, 
 
 fennec_status fennec_save_path(fennec_model* model, const char* path) {
   if (!is_handle(model)) return FENNEC_INVALID_ARGUMENT;
-#if defined(FENNEC_INFERENCE_ONLY)
+#if defined(FENNEC_NO_FILE_SYSTEM)
   (void)path;
   return record(model, no_files());
 #else

@@ -5,6 +5,7 @@
 
 #include "core/check.hpp"
 #include "core/finite.hpp"
+#include "core/gemm_call.hpp"
 #include "kernels/kernel_table.hpp"
 
 namespace fennec {
@@ -12,6 +13,8 @@ namespace {
 
 // Largest batch accepted (keeps batch * width far from size_t overflow on 32-bit targets).
 constexpr std::size_t kMaxBatch = 1u << 20;
+// Largest fused gradient block (rows): keeps rows x fan_in far from overflow on 32-bit targets.
+constexpr std::uint32_t kMaxFusedBlockRows = 1u << 16;
 
 Status validate_options(const ModelOptions& o) {
   const int mode = static_cast<int>(o.mode);
@@ -23,6 +26,12 @@ Status validate_options(const ModelOptions& o) {
 #endif
   FENNEC_ENSURE(o.max_batch >= 1 && o.max_batch <= kMaxBatch, StatusCode::kInvalidArgument,
                 "max_batch must be in [1, %zu], got %zu", kMaxBatch, o.max_batch);
+  FENNEC_ENSURE(o.mode == Mode::kTraining || o.fused_block_rows == 0, StatusCode::kInvalidArgument,
+                "fused_block_rows is %u but the fused update is for training models (use 0)",
+                static_cast<unsigned>(o.fused_block_rows));
+  FENNEC_ENSURE(o.fused_block_rows <= kMaxFusedBlockRows, StatusCode::kInvalidArgument,
+                "fused_block_rows must be in [0, %u], got %u", static_cast<unsigned>(kMaxFusedBlockRows),
+                static_cast<unsigned>(o.fused_block_rows));
   const int opt = static_cast<int>(o.optimizer);
   FENNEC_ENSURE(opt >= 0 && opt < kOptimizerCount, StatusCode::kInvalidArgument,
                 "optimizer kind %d out of range", opt);
@@ -69,16 +78,9 @@ Status check_input(const Model& m, ConstMatrixView x, const char* who) {
   return Status::ok();
 }
 
-// Every GEMM the model runs goes through here: it hands the call the model's packing scratch,
-// whose size plan() derived from the same (m, n, k) bound the DCHECK verifies.
-void run_gemm(kernels::GemmFn fn, kernels::GemmArgs g, float* scratch, std::size_t scratch_floats) {
-  g.scratch = scratch;
-  g.scratch_floats = scratch_floats;
-  FENNEC_DCHECK(gemm_scratch_floats(g.m, g.n, g.k) <= scratch_floats);
-  fn(g);
-}
-
 }  // namespace
+
+using detail::run_gemm;
 
 Status validate(const ModelOptions& options) { return validate_options(options); }
 
@@ -145,10 +147,15 @@ Result<Model> Model::bind_impl(const ModelSpec& spec, const ModelOptions& option
   };
 
   if (m.param_floats_) m.params_ = take(m.param_floats_, "parameters");
+  const bool fused = training && options.fused_block_rows > 0;
   if (training) {
     m.trainable_floats_ = parameter_block_floats(spec, m.frozen_);
     m.trainable_offset_ = m.param_floats_ - m.trainable_floats_;
-    m.grads_ = take(m.trainable_floats_, "gradients");
+    if (fused) {
+      m.grad_block_ = take(m.plan_.gradients / sizeof(float), "gradient block");
+    } else {
+      m.grads_ = take(m.trainable_floats_, "gradients");
+    }
     for (std::size_t s = 0; s < optimizer_state_slots(options.optimizer); ++s)
       m.state_[s] = take(m.trainable_floats_, "optimizer state");
     for (std::size_t i = 0; i < spec.num_layers; ++i)
@@ -250,6 +257,9 @@ Status Model::backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView in
                        const BackwardObserver* observer) {
   FENNEC_ENSURE(options_.mode == Mode::kTraining, StatusCode::kFailedPrecondition,
                 "backward: model was bound for inference (no gradient memory)");
+  FENNEC_ENSURE(grads_ != nullptr, StatusCode::kFailedPrecondition,
+                "backward: model was bound for the fused update (no whole-model gradient memory); "
+                "Trainer::step runs its backward");
   FENNEC_RETURN_IF_ERROR(check_input(*this, x, "backward"));
   FENNEC_ENSURE(x.rows == last_batch_, StatusCode::kFailedPrecondition,
                 "backward: x has %zu rows but the last forward() ran %zu", x.rows, last_batch_);

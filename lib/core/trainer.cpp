@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/finite.hpp"
+#include "core/fused_update.hpp"
 #include "core/update.hpp"
 #include "kernels/kernel_table.hpp"
 
@@ -17,6 +18,11 @@ Result<Trainer> Trainer::create(Model& model, const TrainerConfig& config) {
   FENNEC_ENSURE(config.optimizer.kind == model.options().optimizer, StatusCode::kInvalidArgument,
                 "trainer: optimizer %s but the model's memory was planned for %s",
                 optimizer_name(config.optimizer.kind), optimizer_name(model.options().optimizer));
+  FENNEC_ENSURE(model.options().fused_block_rows == 0 || config.clip.max_norm == 0.f, StatusCode::kUnsupported,
+                "trainer: global-norm clipping (max_norm %g) needs every gradient before any update, "
+                "and this model was bound for the fused update (fused_block_rows %u): clip by value "
+                "(max_value) or bind with fused_block_rows 0",
+                static_cast<double>(config.clip.max_norm), static_cast<unsigned>(model.options().fused_block_rows));
   Trainer t;
   t.model_ = &model;
   t.config_ = config;
@@ -68,6 +74,7 @@ Result<StepStats> Trainer::step(ConstMatrixView x, const Targets& targets) {
   FENNEC_ENSURE(detail::is_finite_bits(stats.loss), StatusCode::kNonFinite,
                 "step %llu: loss is %g (NaN/Inf in targets or a diverged model); weights unchanged",
                 static_cast<unsigned long long>(step_ + 1), stats.loss);
+  if (m.options().fused_block_rows > 0) return fused_step(x, stats);
   FENNEC_RETURN_IF_ERROR(m.backward(x, dlogits));
 
   VectorView g = m.gradients();
@@ -90,6 +97,16 @@ Result<StepStats> Trainer::step(ConstMatrixView x, const Targets& targets) {
   VectorView s0 = m.optimizer_state(0), s1 = m.optimizer_state(1);
   detail::apply_update(k, config_.optimizer, g.size, m.trainable_parameters().data, g.data, s0.data, s1.data,
                        step_ + 1);
+  ++step_;
+  return stats;
+}
+
+Result<StepStats> Trainer::fused_step(ConstMatrixView x, StepStats stats) {
+  double norm2 = 0.0;
+  const Status s = detail::fused_backward_update(*model_, x, config_.optimizer, config_.clip.max_value,
+                                                 step_ + 1, norm2);
+  stats.grad_norm = std::sqrt(norm2);
+  if (!s.is_ok()) return s;
   ++step_;
   return stats;
 }

@@ -9,7 +9,11 @@ target_sources(fennec PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/json.cpp
   ${CMAKE_CURRENT_LIST_DIR}/safetensors.cpp)
 if(NOT FENNEC_INFERENCE_ONLY)
-  target_sources(fennec PRIVATE
-    ${CMAKE_CURRENT_LIST_DIR}/checkpoint.cpp
-    ${CMAKE_CURRENT_LIST_DIR}/file_io.cpp)
+  target_sources(fennec PRIVATE ${CMAKE_CURRENT_LIST_DIR}/checkpoint.cpp)
+endif()
+# Bare metal (the cortex-m4 presets, training library included) has no POSIX file system.
+if(CMAKE_SYSTEM_NAME STREQUAL "Generic")
+  target_compile_definitions(fennec PRIVATE FENNEC_NO_FILE_SYSTEM=1)
+elseif(NOT FENNEC_INFERENCE_ONLY)
+  target_sources(fennec PRIVATE ${CMAKE_CURRENT_LIST_DIR}/file_io.cpp)
 endif()

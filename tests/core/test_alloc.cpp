@@ -339,3 +339,40 @@ TEST_CASE("alloc: frozen layers and external parameters: bind, 50 steps, refusal
   CHECK(codes[7] == StatusCode::kFailedPrecondition);
   CHECK(failures == 0);
 }
+
+TEST_CASE("alloc: the fused update makes no heap allocation (bind, 50 steps)", "[alloc][fused]") {
+  const ModelSpec spec = ModelSpec(16)
+                             .dense(32, ActivationSpec::relu())
+                             .dense(4, ActivationSpec::identity())
+                             .with_loss(Loss::kSoftmaxCrossEntropy);
+  const std::size_t batch = 8;
+  const ModelOptions opts = ModelOptions::fused_training(batch, OptimizerConfig::adam(0.01), 5);
+  fennec_test::OwnedArena arena(plan(spec, opts).total());
+  std::vector<float> x(batch * 16);
+  std::vector<std::int32_t> y(batch);
+  Rng data(31);
+  for (float& v : x) v = static_cast<float>(data.normal());
+  for (std::int32_t& v : y) v = static_cast<std::int32_t>(data.below(4));
+  std::size_t failures = 0;
+
+  const std::uint64_t before = allocs();
+  // ---- nothing below may allocate (no Catch2 assertions until the count is taken) ----
+  Result<Model> m = Model::bind(spec, opts, arena.arena);
+  Rng rng(7);
+  const Status init = m.is_ok() ? m.value().init_parameters(rng) : m.status();
+  Result<Trainer> tr = m.is_ok() ? Trainer::create(m.value(), ClipConfig{0.f, 1.f}) : Result<Trainer>(m.status());
+  for (int i = 0; i < 50 && tr.is_ok(); ++i)
+    if (!tr.value().step(ConstMatrixView(x.data(), batch, 16), Targets::classes(y.data())).is_ok()) ++failures;
+  // The refused configuration formats its message without the heap too.
+  const Status refused = m.is_ok() ? Trainer::create(m.value(), ClipConfig{1.f, 0.f}).status() : m.status();
+  const std::uint64_t after = allocs();
+  // ---- counting ends ----
+
+  CHECK(after - before == 0);
+  REQUIRE(m.is_ok());
+  CHECK(init.is_ok());
+  REQUIRE(tr.is_ok());
+  CHECK(failures == 0);
+  CHECK(tr.value().step_count() == 50);
+  CHECK(refused.code() == StatusCode::kUnsupported);
+}

@@ -1,0 +1,112 @@
+// The fused update. Per trainable layer l, from the last, with dY = dL/d(output of l):
+//   dZ = dY * act'(Y)                        in place
+//   dX = dZ * W                              from the old weights, before any row of W changes
+//   for each block of rows [r0, r0 + rows):  dW = dZ[:, r0:r0+rows]^T * X, clipped by value, and
+//                                            the optimizer applied to W[r0:r0+rows] at once
+//   db = column sums of dZ                   clipped, and the optimizer applied to b
+// Each element sees the gradient and the update it gets on the classic path (a block's GEMM sums
+// over the batch as the whole layer's does), so the two paths agree to rounding.
+#include "core/fused_update.hpp"
+
+#include "core/finite.hpp"
+#include "core/gemm_call.hpp"
+#include "core/update.hpp"
+#include "kernels/kernel_table.hpp"
+
+namespace fennec::detail {
+
+struct FusedUpdate {
+  Model& m;
+  const kernels::KernelTable& k;
+  const OptimizerConfig& config;
+  float max_value;
+  std::uint64_t t;
+  std::size_t batch;
+  double norm2 = 0.0;
+
+  // dZ * W (batch x fan_in) into dx, from the weights as they are now.
+  void input_gradient(std::size_t l, const float* dz, float* dx) const {
+    kernels::GemmArgs g;
+    g.m = batch;
+    g.n = m.spec_.fan_in(l);
+    g.k = m.spec_.layers[l].units;
+    g.a = dz;
+    g.lda = g.k;
+    g.b = m.params_ + m.weight_offset_[l];
+    g.ldb = g.n;
+    g.c = dx;
+    g.ldc = g.n;
+    run_gemm(k.gemm_nn_f32, g, m.scratch_, m.scratch_floats_);
+  }
+
+  // Rows [r0, r0 + rows) of dW = dZ^T * X (rows x fan_in) into the gradient block.
+  void weight_gradient_rows(std::size_t l, const float* dz, ConstMatrixView in, std::size_t r0,
+                            std::size_t rows) const {
+    kernels::GemmArgs g;
+    g.m = rows;
+    g.n = in.cols;
+    g.k = batch;
+    g.a = dz + r0;
+    g.lda = m.spec_.layers[l].units;
+    g.b = in.data;
+    g.ldb = in.stride;
+    g.c = m.grad_block_;
+    g.ldc = in.cols;
+    run_gemm(k.gemm_tn_f32, g, m.scratch_, m.scratch_floats_);
+  }
+
+  // The gradient block's first n floats belong to the parameters at `offset`: measure, clip,
+  // then apply the optimizer to them.
+  Status apply_block(std::size_t l, std::size_t offset, std::size_t n) {
+    float* g = m.grad_block_;
+    const double s = k.sum_squares_f32(n, g);
+    FENNEC_ENSURE(is_finite_bits(s), StatusCode::kNonFinite,
+                  "step %llu: layer %zu's gradient is NaN or Inf (fused update: the layers after it "
+                  "were already updated)",
+                  static_cast<unsigned long long>(t), l);
+    norm2 += s;
+    if (max_value > 0.f) k.clamp_f32(n, g, -max_value, max_value);
+    // Optimizer state covers the trainable layers only: it starts at trainable_offset_.
+    const std::size_t at = offset - m.trainable_offset_;
+    apply_update(k, config, n, m.params_ + offset, g, m.state_[0] ? m.state_[0] + at : nullptr,
+                 m.state_[1] ? m.state_[1] + at : nullptr, t);
+    return Status::ok();
+  }
+
+  Status layer(std::size_t l, float* dz, float* dx, ConstMatrixView in) {
+    const LayerSpec& spec = m.spec_.layers[l];
+    const std::size_t units = spec.units, fan_in = in.cols;
+    k.act_bwd_f32(batch, units, m.outputs_[l], units, dz, units, spec.activation);
+    if (dx) input_gradient(l, dz, dx);
+    const std::size_t block = fused_rows(m.spec_, l, m.options_.fused_block_rows);
+    for (std::size_t r0 = 0; r0 < units; r0 += block) {
+      const std::size_t rows = units - r0 < block ? units - r0 : block;
+      weight_gradient_rows(l, dz, in, r0, rows);
+      FENNEC_RETURN_IF_ERROR(apply_block(l, m.weight_offset_[l] + r0 * fan_in, rows * fan_in));
+    }
+    k.col_sum_f32(batch, units, dz, units, m.grad_block_);
+    return apply_block(l, m.bias_offset_[l], units);
+  }
+
+  Status run(ConstMatrixView x) {
+    float* dz = m.buffers_[0];
+    // Frozen layers [0, frozen_) get no gradient, and the first trainable layer no dX.
+    for (std::size_t l = m.spec_.num_layers; l-- > m.frozen_;) {
+      float* dx = l == m.frozen_ ? nullptr : (dz == m.buffers_[0] ? m.buffers_[1] : m.buffers_[0]);
+      const ConstMatrixView in = l == 0 ? x : ConstMatrixView(m.outputs_[l - 1], batch, m.spec_.fan_in(l));
+      FENNEC_RETURN_IF_ERROR(layer(l, dz, dx, in));
+      dz = dx;
+    }
+    return Status::ok();
+  }
+};
+
+Status fused_backward_update(Model& m, ConstMatrixView x, const OptimizerConfig& c, float max_value,
+                             std::uint64_t t, double& grad_norm2) {
+  FusedUpdate u{m, m.kernel_table(), c, max_value, t, x.rows};
+  const Status s = u.run(x);
+  grad_norm2 = u.norm2;
+  return s;
+}
+
+}  // namespace fennec::detail
