@@ -19,39 +19,26 @@ struct Out {
   }
 };
 
-// Writes v in base 10 or 16 (upper case when `upper`) at the end of buf[0..24); returns the first digit.
+// Writes v in base 10 or 16 (upper case when `upper`) ending at `end`; returns the first digit.
 char* digits(char* end, std::uint64_t v, unsigned base, bool upper) {
-  const char* set = upper ? "0123456789ABCDEF" : "0123456789abcdef";
   char* p = end;
   do {
-    *--p = set[v % base];
+    const char d = "0123456789abcdef"[v % base];
+    *--p = upper && d > '9' ? static_cast<char>(d - 'a' + 'A') : d;
     v /= base;
   } while (v != 0);
   return p;
 }
 
-// Appends "%", the flags, width, precision, `length` and the conversion to spec.
-std::size_t rebuild(char* spec, const char* flags, std::size_t flag_count, int width, int precision,
-                    const char* length, char conversion) {
-  char* p = spec;
-  *p++ = '%';
-  for (std::size_t i = 0; i < flag_count; ++i) *p++ = flags[i];
-  char buf[24];
-  if (width > 0) {
-    for (const char* d = digits(buf + sizeof(buf), static_cast<unsigned>(width), 10, false); d != buf + sizeof(buf); ++d) *p++ = *d;
-  }
-  if (precision >= 0) {
-    *p++ = '.';
-    for (const char* d = digits(buf + sizeof(buf), static_cast<unsigned>(precision), 10, false); d != buf + sizeof(buf); ++d) *p++ = *d;
-  }
-  while (*length) *p++ = *length++;
-  *p++ = conversion;
-  *p = 0;
-  return static_cast<std::size_t>(p - spec);
+// spec = the conversion text [begin, end) as written, then `length` and `conversion`.
+void respell(char* spec, const char* begin, const char* end, const char* length, char conversion) {
+  while (begin != end) *spec++ = *begin++;
+  while (*length) *spec++ = *length++;
+  *spec++ = conversion;
+  *spec = 0;
 }
 
-// Appends what snprintf made of one conversion (at most sizeof(text) - 1 bytes of it kept, the
-// full length counted).
+// Appends what snprintf made of one conversion (what fits `room` kept, the full length counted).
 void append(Out& out, const char* text, int n, std::size_t room) {
   if (n <= 0) return;
   const std::size_t kept = static_cast<std::size_t>(n) < room ? static_cast<std::size_t>(n) : room - 1;
@@ -71,78 +58,70 @@ std::size_t format_message(char* data, std::size_t capacity, const char* format,
       out.put(p++, 1);
       continue;
     }
-    // Parse "%[flags][width][.precision][length]conversion"; '*' is resolved only once the
-    // whole conversion is known to be supported, so nothing is read for one that is not.
+    // "%[flags][width][.precision][length]conversion". '*' is taken for strings only (the
+    // library's "%.*s"); a conversion outside the subset reads no argument.
     const char* q = p + 1;
-    const char* flags = q;
-    while (*q == '-' || *q == '+' || *q == ' ' || *q == '#' || *q == '0') ++q;
-    const std::size_t flag_count = static_cast<std::size_t>(q - flags);
+    bool left = false;
+    for (; *q == '-' || *q == '+' || *q == ' ' || *q == '#' || *q == '0'; ++q) left = left || *q == '-';
     const bool star_width = *q == '*';
-    int width = 0;
     if (star_width) ++q;
-    while (*q >= '0' && *q <= '9') width = width < 100000 ? width * 10 + (*q++ - '0') : (++q, width);
-    bool has_precision = false, star_precision = false;
-    int precision = 0;
+    int width = 0;
+    while (*q >= '0' && *q <= '9') width = width < 100000 ? width * 10 + (*q++ - '0') : width;
+    const char* width_end = q;
+    int precision = -1;
+    bool star_precision = false;
     if (*q == '.') {
-      has_precision = true;
+      precision = 0;
       if (*++q == '*') star_precision = true, ++q;
-      while (*q >= '0' && *q <= '9') precision = precision < 100000 ? precision * 10 + (*q++ - '0') : (++q, precision);
+      while (*q >= '0' && *q <= '9') precision = precision < 100000 ? precision * 10 + (*q++ - '0') : precision;
     }
+    const char* length_begin = q;
     int longs = 0;  // 1: l, 2: ll, 3: z
     if (q[0] == 'l' && q[1] == 'l') longs = 2, q += 2;
     else if (q[0] == 'l') longs = 1, ++q;
     else if (q[0] == 'z') longs = 3, ++q;
     const char c = *q;
-    const bool integer = c == 'd' || c == 'i' || c == 'u' || c == 'x' || c == 'X';
-    const bool floating = c == 'e' || c == 'E' || c == 'f' || c == 'F' || c == 'g' || c == 'G';
-    const bool text_like = c == 's' || c == 'c' || c == '%';
-    if (!(integer || (floating && longs <= 1) || (text_like && longs == 0))) {
-      // Not in the subset: copied as written, and no argument is read for it.
+    const bool integer = c == 'd' || c == 'u' || c == 'x' || c == 'X';
+    const bool floating = c == 'e' || c == 'f' || c == 'g';
+    const bool star = star_width || star_precision;
+    if (!((integer && !star) || (floating && longs <= 1 && !star) || ((c == 'c' || c == 'p') && !longs && !star) ||
+          (c == 's' && !longs) || (c == '%' && q == p + 1))) {
       out.put(p++, 1);
       continue;
     }
+    const char* begin = p;
     p = q + 1;
-    char own_flags[8];  // the flags as written, plus '-' for a negative '*' width
-    std::size_t nf = flag_count < 6 ? flag_count : 6;
-    for (std::size_t i = 0; i < nf; ++i) own_flags[i] = flags[i];
-    if (star_width) {
-      width = va_arg(ap, int);
-      if (width < 0) {
-        width = width == INT32_MIN ? INT32_MAX : -width;
-        own_flags[nf++] = '-';
-      }
-    }
-    if (star_precision) {
-      precision = va_arg(ap, int);
-      if (precision < 0) has_precision = false;
-    }
-    const int prec = has_precision ? precision : -1;
-    char spec[48];
+    char spec[40];
     if (c == '%') {
       out.put("%", 1);
     } else if (c == 's') {
       // Copied here, not through a bounded snprintf: a long path must not be cut mid-message.
-      const char* s = va_arg(ap, const char*);
-      if (!s) s = "(null)";
+      if (star_width) {
+        width = va_arg(ap, int);
+        if (width < 0) left = true, width = width == INT32_MIN ? INT32_MAX : -width;
+      }
+      if (star_precision) precision = va_arg(ap, int);
+      const char* str = va_arg(ap, const char*);
+      if (!str) str = "(null)";
       std::size_t n = 0;
-      while (s[n] != 0 && (prec < 0 || n < static_cast<std::size_t>(prec))) ++n;
-      bool left = false;
-      for (std::size_t i = 0; i < nf; ++i) left = left || own_flags[i] == '-';
+      while (str[n] != 0 && (precision < 0 || n < static_cast<std::size_t>(precision))) ++n;
       const std::size_t pad = static_cast<std::size_t>(width) > n ? static_cast<std::size_t>(width) - n : 0;
       for (std::size_t i = 0; !left && i < pad; ++i) out.put(" ", 1);
-      out.put(s, n);
+      out.put(str, n);
       for (std::size_t i = 0; left && i < pad; ++i) out.put(" ", 1);
     } else if (floating) {
-      rebuild(spec, own_flags, nf, width, prec, "", c);
+      respell(spec, begin, length_begin, "", c);
       append(out, text, std::snprintf(text, sizeof(text), spec, va_arg(ap, double)), sizeof(text));
-    } else if (c == 'c' || longs == 0) {
-      rebuild(spec, own_flags, nf, width, prec, "", c);
+    } else if (c == 'p') {
+      respell(spec, begin, length_begin, "", c);
+      append(out, text, std::snprintf(text, sizeof(text), spec, va_arg(ap, void*)), sizeof(text));
+    } else if (longs == 0) {
+      respell(spec, begin, length_begin, "", c);
       append(out, text, std::snprintf(text, sizeof(text), spec, va_arg(ap, int)), sizeof(text));
     } else {
-      // l, ll and z: read by size, then printed through "%lu"/"%ld"-sized calls when the value
-      // fits a long, else as digits formatted by "%s" (so newlib-nano, which has no ll, and
-      // newlib, which has no z, print them as glibc does).
-      const bool is_signed = c == 'd' || c == 'i';
+      // l, ll and z: read at their size, printed as "%l" when the value fits a long, else as
+      // digits made here and padded by "%s" (newlib has no z, newlib-nano no ll).
+      const bool is_signed = c == 'd';
       std::uint64_t v = 0;
       if ((longs == 2 ? sizeof(long long) : longs == 3 ? sizeof(std::size_t) : sizeof(long)) == 8) {
         v = va_arg(ap, unsigned long long);
@@ -154,16 +133,15 @@ std::size_t format_message(char* data, std::size_t capacity, const char* format,
       if (sizeof(unsigned long) == 8 || (is_signed ? (static_cast<std::int64_t>(v) >= INT32_MIN &&
                                                       static_cast<std::int64_t>(v) <= INT32_MAX)
                                                    : v <= UINT32_MAX)) {
-        rebuild(spec, own_flags, nf, width, prec, "l", c);
+        respell(spec, begin, length_begin, "l", c);
         append(out, text, std::snprintf(text, sizeof(text), spec, static_cast<unsigned long>(v)), sizeof(text));
       } else {
-        // Beyond 32 bits on an ILP32 target: digits (and sign) made here, padded by "%s".
         char buf[24];
         const bool negative = is_signed && static_cast<std::int64_t>(v) < 0;
         char* d = digits(buf + sizeof(buf) - 1, negative ? 0 - v : v, c == 'x' || c == 'X' ? 16 : 10, c == 'X');
         buf[sizeof(buf) - 1] = 0;
         if (negative) *--d = '-';
-        rebuild(spec, own_flags, nf, width, -1, "", 's');
+        respell(spec, begin, width_end, "", 's');
         append(out, text, std::snprintf(text, sizeof(text), spec, d), sizeof(text));
       }
     }

@@ -9,8 +9,9 @@
 // a time in a form it knows (`%lu` for a size_t or a 64-bit value that fits a long; the digits of
 // a wider one made here and printed as a string). Strings are copied here.
 //
-// Supported: flags `-+ #0`, width and precision as digits or `*`, length `l ll z`, conversions
-// `d i u x X c s %` and `e E f F g G` (a double). Anything else is copied to the output as
+// Supported: flags `-+ #0`, width and precision as digits (`*` for strings only: the library's
+// "%.*s"), length `l ll z`, conversions
+// `d u x X c s p %` and `e f g` (a double): what Fennec's messages use. Anything else is copied to the output as
 // written and reads no argument, so an unsupported conversion shows in the message. The output is
 // always NUL-terminated when capacity > 0. On ILP32 targets a 64-bit value beyond 32 bits is
 // padded as text: `+`, `#` and `0` do not apply to it.

@@ -13,6 +13,15 @@
 #include "kernels/arch_tables.hpp"
 #include "kernels/kernel_table.hpp"
 
+// No SIMD table in this build (bare metal, FENNEC_SIMD=OFF): only `ref` can ever be chosen.
+#if !defined(FENNEC_HAVE_SSE2_TABLE) && !defined(FENNEC_HAVE_AVX2FMA_TABLE) && \
+    !defined(FENNEC_HAVE_AVX512_TABLE) && !defined(FENNEC_HAVE_NEON_TABLE) &&    \
+    !defined(FENNEC_HAVE_NEON64_TABLE)
+#define FENNEC_ONLY_REF_TABLE 1
+#else
+#define FENNEC_ONLY_REF_TABLE 0
+#endif
+
 namespace fennec {
 
 const char* isa_name(Isa isa) {
@@ -69,6 +78,7 @@ bool cpu_has(Isa isa) {
   }
 }
 
+#if !FENNEC_ONLY_REF_TABLE
 // Order used by the FENNEC_ISA cap: a cap admits every ISA of equal or lower rank.
 int isa_rank(Isa isa) {
   switch (isa) {
@@ -90,12 +100,18 @@ int env_cap_rank() {
   if (!cap.is_ok()) return 100;
   return isa_rank(cap.value());
 }
+#endif
 
 }  // namespace
 
 bool isa_supported(Isa isa) { return isa_compiled(isa) && cpu_has(isa); }
 
 Isa best_isa() {
+#if FENNEC_ONLY_REF_TABLE
+  // Only the reference is compiled (bare metal, FENNEC_SIMD=OFF): no cap can choose another, so
+  // the environment is not read, and a firmware links neither getenv nor the ISA parser.
+  return Isa::kRef;
+#else
   const int cap = env_cap_rank();
   Isa best = Isa::kRef;
   const Isa candidates[] = {Isa::kSse2, Isa::kAvx2Fma, Isa::kAvx512, Isa::kNeon, Isa::kNeon64};
@@ -103,6 +119,7 @@ Isa best_isa() {
     if (isa_rank(isa) <= cap && isa_rank(isa) > isa_rank(best) && isa_supported(isa)) best = isa;
   }
   return best;
+#endif
 }
 
 Result<Isa> resolve_isa(Isa requested) {

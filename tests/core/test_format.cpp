@@ -58,7 +58,7 @@ Formatted libc(std::size_t capacity, const char* format, ...) {
 TEST_CASE("format_message: integers of every length, flag, width and precision match printf", "[status][format]") {
   for (long long v : {0LL, 1LL, -1LL, 7LL, -42LL, 255LL, 65535LL, 2147483647LL, -2147483647LL - 1}) {
     const int i = static_cast<int>(v);
-    SAME("%d|%i|%5d|%-5d|%05d|%+d|% d|%.3d|%8.3d|%-8.3d|%.0d", i, i, i, i, i, i, i, i, i, i, i);
+    SAME("%d|%d|%5d|%-5d|%05d|%+d|% d|%.3d|%8.3d|%-8.3d|%.0d", i, i, i, i, i, i, i, i, i, i, i);
     SAME("%u|%x|%X|%#x|%#X|%08x|%-8x|%.5x|%#.3x|%.0u", static_cast<unsigned>(i),
          static_cast<unsigned>(i), static_cast<unsigned>(i), static_cast<unsigned>(i),
          static_cast<unsigned>(i), static_cast<unsigned>(i), static_cast<unsigned>(i),
@@ -71,14 +71,18 @@ TEST_CASE("format_message: integers of every length, flag, width and precision m
   }
   SAME("%llu %lld %llx", ULLONG_MAX, LLONG_MIN, ULLONG_MAX);
   SAME("%zu bytes for %llu parameters, %zu free", std::size_t{9437184}, 2359296ULL, std::size_t{1048576});
-  SAME("%*d|%-*d|%.*d|%*.*u", 6, 42, 6, 42, 4, 42, -6, 3, 7u);
+  SAME("%*s|%-*s|%.*s|%*.*s|%*s", 6, "ab", 6, "ab", 1, "ab", 5, 1, "xyz", -4, "q");
+  // '*' for numbers is outside the subset: copied, and the 5 is read by the %d after it.
+  CHECK(ours(256, "%*d %d", 5).text == "%*d 5");
 }
 
 TEST_CASE("format_message: strings, characters, floats and percent match printf", "[status][format]") {
   SAME("%s|%10s|%-10s|%.3s|%.*s|%c|%3c|%-3c|%%", "layer", "layer", "layer", "layer", 2, "layer", 'x', 'y', 'z');
   SAME("%s", static_cast<const char*>(nullptr));
+  int object = 0;
+  SAME("at %p, %20p", static_cast<void*>(&object), static_cast<void*>(&object));
   for (double d : {0.0, -0.0, 1.0, -2.5, 0.001, 1e-8, 3.14159265358979, 1e30, -1e-300, 123456789.0}) {
-    SAME("%g|%e|%f|%.9g|%10.3f|%-12.2e|%+g|%G|%E|%#g", d, d, d, d, d, d, d, d, d, d);
+    SAME("%g|%e|%f|%.9g|%10.3f|%-12.2e|%+g|%#g", d, d, d, d, d, d, d, d);
   }
   SAME("lr %g must be > 0 (eps %g)", -0.1, 1e-8);
 }
@@ -97,6 +101,6 @@ TEST_CASE("format_message: cut output keeps the full length and its NUL, and unk
   CHECK(untouched == 'q');
   // A conversion outside the subset appears as written and reads no argument: the %d after it
   // still gets the first argument.
-  CHECK(ours(256, "%q %Lf %n %o %jd %hd %d", 7).text == "%q %Lf %n %o %jd %hd 7");
+  CHECK(ours(256, "%q %Lf %n %o %jd %hd %i %G %d", 7).text == "%q %Lf %n %o %jd %hd %i %G 7");
   CHECK(ours(256, "tail %").text == "tail %");
 }

@@ -26,6 +26,10 @@ if(NOT CMAKE_CROSSCOMPILING)
   add_test(NAME golden_checksums_from_algorithms
            COMMAND ${Python3_EXECUTABLE} ${_core}/golden/make_golden.py --check ${PROJECT_SOURCE_DIR})
 
+  # Every printf conversion in the library's literals is one Status's formatter supports.
+  add_test(NAME format_conversions_in_the_supported_subset
+           COMMAND ${Python3_EXECUTABLE} ${_core}/check_format_subset.py ${PROJECT_SOURCE_DIR})
+
   # Result<T>::value() on an error traps when checked: the program must die by a signal (the
   # shell reports 128 + signal); returning, with any code, fails the test.
   add_executable(fennec_result_value_trap ${_core}/result_value_trap.cpp)

@@ -118,23 +118,31 @@ TEST_CASE("crash consistency: SIGKILL during checkpointing, resume, same final m
       std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
   const Bytes expected = read_file(straight + "/final.fnm");
 
-  // Kills at uniform random moments in [0, full/20): about 1/40 of the run per life on average,
-  // so at least 20 kills land before the work is done.
+  // Each life is killed at a random moment after it confirms a random 0-3 further steps: a
+  // random delay of up to two steps' time after that confirmation lands anywhere in the next
+  // steps and their saves. Tied to progress rather than to the clock alone, so a loaded machine
+  // (slower children than the timed run) still gets its 24 kills before the 120 steps are done.
   const std::string dir = make_dir("crash-killed");
   std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> delay(0, static_cast<int>(full_us / 20) + 1);
+  const double step_us = full_us / static_cast<double>(kSteps);
+  std::uniform_int_distribution<int> delay(0, static_cast<int>(2 * step_us) + 1);
+  std::uniform_int_distribution<int> more_steps(0, 3);
   int kills = 0, lives = 0, resumed_from_prev = 0, resumed_from_tmp = 0;
   std::uint64_t confirmed = 0, found = 0;
   for (;;) {
     Child c = start(dir);
     ++lives;
-    const bool kill_it = kills < 24;
-    if (kill_it) {
+    std::uint64_t seen = 0;
+    if (kills < 24) {
+      const std::uint64_t target = confirmed + static_cast<std::uint64_t>(more_steps(rng));
+      std::uint64_t v = 0;
+      while (seen < target && ::read(c.progress, &v, sizeof v) == sizeof v) seen = v;
       ::usleep(static_cast<useconds_t>(delay(rng)));
       ::kill(c.pid, SIGKILL);
     }
     REQUIRE(::waitpid(c.pid, &status, 0) == c.pid);
-    const std::uint64_t last = drain(c.progress);
+    const std::uint64_t rest = drain(c.progress);
+    const std::uint64_t last = rest > seen ? rest : seen;
     if (last > confirmed) confirmed = last;
     if (WIFSIGNALED(status)) {
       REQUIRE(WTERMSIG(status) == SIGKILL);
