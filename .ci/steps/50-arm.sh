@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ARM Linux (issue #4): cross-build for aarch64 (NEON64) and ARMv7 (NEON + VFPv4) and run the
+# ARM Linux: cross-build for aarch64 (NEON64) and ARMv7 (NEON + VFPv4) and run the
 # whole test suite under qemu-user, pinned to a Cortex-A53 / Cortex-A7 core model
 # (CMAKE_CROSSCOMPILING_EMULATOR in platforms/*.cmake). Build dirs: build/aarch64, build/armv7.
 # Each: its test count against the committed minimum and the table each kernel test ran.

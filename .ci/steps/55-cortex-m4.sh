@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cortex-M4F (issue #4): inference-only library at -Os, the example firmware run in
+# Cortex-M4F: inference-only library at -Os, the example firmware run in
 # qemu-system-arm (mps2-an386, semihosting; exit code = failures; every allocator wrapped and
 # counted), then the footprint report (fails when it finds no library object in a map).
 set -euo pipefail
@@ -22,7 +22,7 @@ arm-none-eabi-size -t "$b/lib/libfennec.a"
 echo "--- footprint: Fennec code the example links (from the linker map), budget 8 KiB ---"
 python3 platforms/cortex-m4/footprint.py "$fw/fennec_m4_sensor.map" --budget-text 8192
 grep -m1 -o 'arena [0-9]* bytes ([^)]*)' "$b/ctest.log" | sed 's/^/example /'
-# The same example taking its weights from a Fennec model file in flash (load_model, issue #6):
+# The same example taking its weights from a Fennec model file in flash (load_model):
 # no budget; the difference from the figure above is what the loader costs.
 echo "--- footprint: Fennec code the flash-model-file example links (load_model) ---"
 python3 platforms/cortex-m4/footprint.py "$fw/fennec_m4_flash_model.map" | tail -n 1

@@ -18,7 +18,8 @@ if(_fennec_proc MATCHES "^(x86_64|amd64|x64|x86-64)$" AND CMAKE_SIZEOF_VOID_P EQ
   # Unoptimized (Debug) per-arch objects would define arch-independent xsimd helpers
   # (xsimd::constants::*<float>, bit_cast, the avx2 registers of the avx512 batches...) as weak
   # symbols compiled with that arch's flags: the linker may then hand the AVX-512 copy to the SSE2
-  # path (notes/platforms.md, ODR trap; checked with nm: 200+ such symbols at -O0, none at -O2).
+  # path (an ODR trap: the linker may keep this object's AVX copy of a shared inline function for
+  # baseline callers; checked with nm: 200+ such symbols at -O0, none at -O2).
   # So these three files are always optimized.
   set(_x86_opt $<$<CONFIG:Debug>:-O2>)
   set_source_files_properties(${_fennec_arch_dir}/x86/sse2.cpp PROPERTIES COMPILE_OPTIONS "${_x86_opt}")
@@ -58,7 +59,7 @@ elseif(_fennec_proc MATCHES "^arm")
 endif()
 
 # Debian's xsimd 8.1 CMake package is broken (links a non-existent xtl, not found when cross
-# compiling): use the headers directly (notes/platforms.md). Looked for only when a table is
+# compiling): use the headers directly. Looked for only when a table is
 # compiled (a Cortex-M build needs no xsimd and must not see host headers).
 if(_fennec_arch_sources)
   find_path(XSIMD_INCLUDE_DIR xsimd/xsimd.hpp)

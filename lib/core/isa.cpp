@@ -4,7 +4,8 @@
 //
 // x86 CPU detection uses the compiler's __builtin_cpu_supports, which checks both CPUID and the
 // OS's XCR0 state: xsimd 8.1's own detection misreads sse2 and avx on several CPUs and has no
-// XCR0 check (notes/platforms.md). ARM tables are chosen at compile time: the one compiled runs.
+// XCR0 check, so it can report AVX on an OS that does not save the AVX registers. ARM tables
+// are chosen at compile time: the one compiled runs.
 #include "fennec/isa.hpp"
 
 #include <cstdlib>

@@ -1,4 +1,4 @@
-# File formats (issue #6): model files, checkpoints, safetensors.
+# File formats: model files, checkpoints, safetensors.
 # In-memory loaders and savers go into every build, FENNEC_INFERENCE_ONLY (Cortex-M) included:
 # they need no heap, no file system and no <cstdio> file I/O. File-system helpers and training
 # checkpoints (which need the trainer) are left out of inference-only builds.

@@ -4,7 +4,8 @@
 // -m flags. Everything here is therefore a template on Arch (so its symbols are mangled with the
 // arch and cannot be merged with another arch's copy by the linker) and force-inlined. Nothing
 // here may call a non-template inline function (std::min, std::exp(float), ...): the linker
-// could keep this TU's AVX copy for a baseline caller (see notes/platforms.md, ODR trap).
+// could keep this TU's AVX copy for a baseline caller (it keeps one copy of a weak symbol,
+// whichever object that copy comes from).
 #pragma once
 
 #include <cstddef>

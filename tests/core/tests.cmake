@@ -1,4 +1,4 @@
-# Core tests (issue #2). One binary for the module tests; the allocation test is its own binary
+# Core tests. One binary for the module tests; the allocation test is its own binary
 # because it replaces the global operator new/delete and the malloc family for the whole process.
 set(_core ${CMAKE_CURRENT_SOURCE_DIR}/core)
 fennec_add_test(fennec_core_tests SOURCES

@@ -1,4 +1,4 @@
-// The malformed-input corpus: one generated case per class of ../shared/notes/bad-inputs.md
+// The malformed-input corpus: one generated case per class of bad input a loader can meet
 // ("Bad inputs a weights-file loader must survive", numbered 1-26 below), for each loader,
 // plus truncation at every byte and byte flips of small valid files. Each case expects a
 // specific status; none may crash (run this binary under ASan/UBSan: the asan preset does).

@@ -1,4 +1,4 @@
-# io tests (issue #6): model files, safetensors, checkpoints, malformed-input corpus.
+# io tests: model files, safetensors, checkpoints, malformed-input corpus.
 # zlib (Debian zlib1g-dev) is only the CRC-32 oracle; the library never links it.
 set(_io ${CMAKE_CURRENT_SOURCE_DIR}/io)
 set(_io_sources ${_io}/test_model_file.cpp ${_io}/test_safetensors.cpp ${_io}/test_malformed.cpp

@@ -1,4 +1,4 @@
-# Kernel tests (issue #3): every SIMD table this build compiled and this CPU runs, against the
+# Kernel tests: every SIMD table this build compiled and this CPU runs, against the
 # scalar reference; dispatch and the active ISA; an end-to-end training run per table.
 # FENNEC_TEST_SCALE < 1 drops the largest GEMM shapes (for emulated runs; no other test binary
 # reads it); FENNEC_TEST_SEED replays a seed; FENNEC_EXPECT_ISA asserts the automatic choice (CI
