@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <type_traits>
 
 #include <xsimd/xsimd.hpp>
 
@@ -26,6 +27,16 @@ using Vf = xsimd::batch<float, Arch>;
 
 template <class Arch>
 inline constexpr std::size_t kLanes = Vf<Arch>::size;
+
+// Whether the arch's vector FMA can take its multiplier from one lane of a vector register
+// (AArch64 fmla by element). ARMv7 has this only for vmla, which rounds twice, and x86 not at all.
+template <class Arch>
+inline constexpr bool kFmaByLane =
+#if defined(__aarch64__)
+    std::is_same_v<Arch, xsimd::neon64>;
+#else
+    false;
+#endif
 
 // Loads the first n (< lanes) floats at p, the other lanes set to `fill`. Never reads past p+n.
 template <class Arch>
