@@ -324,12 +324,53 @@ struct EpilogueArgs {
   float act_alpha;
 };
 
+// A whole MR x NR tile with alpha 1 and beta 0 or 1 (every GEMM of an MLP step):
+// C = act(acc [+ C] [+ bias]) with the choices made at compile time, so a vector costs its
+// loads, adds and store and no tests (the general path below spent ~12 instructions a vector).
+template <int Kind, bool ReadC, bool Bias, class Arch, std::size_t MR, std::size_t NB>
+FENNEC_SIMD_INLINE void store_full_tile(Arch arch, Vf<Arch> (&c)[MR][NB], float* C, std::size_t ldc,
+                                        const float* bias, float act_alpha) {
+  using V = Vf<Arch>;
+  constexpr std::size_t L = kLanes<Arch>;
+  const V aa(act_alpha);
+  [[maybe_unused]] V bv[NB];
+  if constexpr (Bias) {
+#pragma GCC unroll 4
+    for (std::size_t j = 0; j < NB; ++j) bv[j] = V::load_unaligned(bias + j * L);
+  }
+#pragma GCC unroll 16
+  for (std::size_t i = 0; i < MR; ++i) {
+    float* crow = C + i * ldc;
+#pragma GCC unroll 4
+    for (std::size_t j = 0; j < NB; ++j) {
+      V r = c[i][j];
+      if constexpr (ReadC) r += V::load_unaligned(crow + j * L);
+      if constexpr (Bias) r += bv[j];
+      act_fwd<Kind>(arch, r, aa).store_unaligned(crow + j * L);
+    }
+  }
+}
+
 // C[0..mr, 0..nr) = act(alpha*acc + beta*C + bias); mr <= MR, nr <= NB*L.
 template <int Kind, class Arch, std::size_t MR, std::size_t NB>
 FENNEC_SIMD_INLINE void store_tile(Arch arch, Vf<Arch> (&c)[MR][NB], float* C, std::size_t ldc, std::size_t mr,
                                    std::size_t nr, const EpilogueArgs& e) {
   using V = Vf<Arch>;
   constexpr std::size_t L = kLanes<Arch>;
+  if (mr == MR && nr == NB * L && e.alpha == 1.f && (e.beta == 0.f || e.beta == 1.f)) {
+    if (e.beta == 1.f) {
+      if (e.bias)
+        store_full_tile<Kind, true, true>(arch, c, C, ldc, e.bias, e.act_alpha);
+      else
+        store_full_tile<Kind, true, false>(arch, c, C, ldc, e.bias, e.act_alpha);
+    } else {
+      if (e.bias)
+        store_full_tile<Kind, false, true>(arch, c, C, ldc, e.bias, e.act_alpha);
+      else
+        store_full_tile<Kind, false, false>(arch, c, C, ldc, e.bias, e.act_alpha);
+    }
+    return;
+  }
   const V av(e.alpha), bv(e.beta), act_alpha(e.act_alpha);
   const bool read_c = e.beta != 0.f;
   const bool beta_one = e.beta == 1.f;
