@@ -93,7 +93,9 @@ if [ -f "$a32/lib/CMakeFiles/fennec.dir/arch/arm/neon.cpp.o" ]; then
   { echo "loop:"; for i in $(seq 0 11); do echo "	$op q$((i + 4)), q$((i % 2)), q$((i % 2 + 2))"; done
     for i in $(seq 0 11); do echo "	$op q$((i + 4)), q$((i % 2 + 1)), q$((i % 2 + 2))"; done
     echo "	b loop"; } > "$tmp/a32-peak.s"
-  for cpu in cortex-a57 cortex-a9; do
+  # LLVM 14 has no Cortex-A7 model, and its Cortex-A9 model does not describe the NEON unit
+  # (it reports 48 vmla in 9 cycles): the ARMv7 loop is modelled on the A57 in AArch32 only.
+  for cpu in cortex-a57; do
     row "neon 6x8 ($op)" armv7a $cpu "$tmp/a32.s" "$f" "$tmp/a32-peak.s"
   done
 fi

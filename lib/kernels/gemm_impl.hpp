@@ -42,7 +42,9 @@ struct gemm_tn_f32 {
 
 // Register tile: MR rows x NB batches. Accumulators MR*NB plus the B loads plus the A values
 // must fit the register file:
-//   16 regs (SSE2, AVX2, ARMv7 NEON): 6 x 2 (12 accumulators, 2 B, 1 broadcast).
+//   16 regs (SSE2, AVX2): 6 x 2 (12 accumulators, 2 B, 1 broadcast).
+//   16 q regs (ARMv7 NEON): 6 x 2 with vmla by scalar (kMlaByLane): 12 accumulators, 2 B and the
+//   6 A values in 3 d registers; per k step 2-3 loads for 12 vmla.
 //   32 zmm (AVX-512): 8 x 2; the MLP batches (32, 64, 256) are multiples of 8, so no A panel is
 //   partly padding (12 rows wasted 11% at batch 32 and 64).
 //   32 regs (AArch64): 8 x 3 (8 x 12 floats): 24 accumulators, 3 B vectors and the 8 A values
@@ -285,16 +287,32 @@ __attribute__((noinline)) void micro_kernel(Arch, std::size_t kc, const float* a
       const V a0 = V::load_unaligned(ap);
       [[maybe_unused]] const V a1 = MR > 4 ? V::load_unaligned(ap + 4) : a0;
       [[maybe_unused]] const V a2 = MR > 8 ? V::load_unaligned(ap + 8) : a0;
-#define FENNEC_MK_LANE(i, av, lane)                                   \
-  if constexpr (MR > i) {                                             \
-    c##i##_0 = V(vfmaq_laneq_f32(c##i##_0, b0, av, lane));            \
-    c##i##_1 = V(vfmaq_laneq_f32(c##i##_1, b1, av, lane));            \
-    if constexpr (NB > 2) c##i##_2 = V(vfmaq_laneq_f32(c##i##_2, b2, av, lane)); \
-  }
-      FENNEC_MK_LANE(0, a0, 0) FENNEC_MK_LANE(1, a0, 1) FENNEC_MK_LANE(2, a0, 2) FENNEC_MK_LANE(3, a0, 3)
-      FENNEC_MK_LANE(4, a1, 0) FENNEC_MK_LANE(5, a1, 1) FENNEC_MK_LANE(6, a1, 2) FENNEC_MK_LANE(7, a1, 3)
-      FENNEC_MK_LANE(8, a2, 0) FENNEC_MK_LANE(9, a2, 1) FENNEC_MK_LANE(10, a2, 2) FENNEC_MK_LANE(11, a2, 3)
+      // Column by column: the last use of b0 comes a third of the way through the step, so the
+      // next step's load of b0 can issue among the remaining FMAs (an in-order core such as the
+      // Cortex-A53 cannot overwrite a register that a pending FMA still has to read).
+#define FENNEC_MK_LANE(i, av, lane, j)                                               \
+  if constexpr (MR > i && NB > j) c##i##_##j = V(vfmaq_laneq_f32(c##i##_##j, b##j, av, lane));
+#define FENNEC_MK_COLUMN(j)                                                                      \
+  FENNEC_MK_LANE(0, a0, 0, j) FENNEC_MK_LANE(1, a0, 1, j) FENNEC_MK_LANE(2, a0, 2, j) FENNEC_MK_LANE(3, a0, 3, j) \
+  FENNEC_MK_LANE(4, a1, 0, j) FENNEC_MK_LANE(5, a1, 1, j) FENNEC_MK_LANE(6, a1, 2, j) FENNEC_MK_LANE(7, a1, 3, j) \
+  FENNEC_MK_LANE(8, a2, 0, j) FENNEC_MK_LANE(9, a2, 1, j) FENNEC_MK_LANE(10, a2, 2, j) FENNEC_MK_LANE(11, a2, 3, j)
+      FENNEC_MK_COLUMN(0) FENNEC_MK_COLUMN(1) FENNEC_MK_COLUMN(2)
+#undef FENNEC_MK_COLUMN
 #undef FENNEC_MK_LANE
+    } else
+#endif
+#if defined(__arm__) && defined(__ARM_NEON)
+    if constexpr (kMlaByLane<Arch>) {
+      static_assert(L == 4 && MR == 6 && NB == 2, "the ARMv7 by-lane tile is 6 x 8");
+      // One vld3 brings the 6 A values into 3 d registers (de-interleaved: {a0 a3} {a1 a4}
+      // {a2 a5}); ARMv7 has no load-with-offset for NEON, so each extra load also cost an add.
+      const float32x2x3_t a = vld3_f32(ap);
+#define FENNEC_MK_MLA(i, av, lane)                              \
+  c##i##_0 = V(vmlaq_lane_f32(c##i##_0, b0, av, lane));         \
+  c##i##_1 = V(vmlaq_lane_f32(c##i##_1, b1, av, lane));
+      FENNEC_MK_MLA(0, a.val[0], 0) FENNEC_MK_MLA(1, a.val[1], 0) FENNEC_MK_MLA(2, a.val[2], 0)
+      FENNEC_MK_MLA(3, a.val[0], 1) FENNEC_MK_MLA(4, a.val[1], 1) FENNEC_MK_MLA(5, a.val[2], 1)
+#undef FENNEC_MK_MLA
     } else
 #endif
     {

@@ -38,6 +38,20 @@ inline constexpr bool kFmaByLane =
     false;
 #endif
 
+// Whether the micro-kernel multiplies by vector lanes with vmla (ARMv7 NEON): vmla.f32 by scalar
+// is a multiply and an add, each rounded (vfma has no by-scalar form). The Cortex-A8/A9 build
+// rounds twice anyway (no VFPv4: xsimd's fma is vmul + vadd), and the GEMM tests bound every
+// table by the reference's error bound, which covers both. Taking A by lane frees the broadcast
+// registers, so the 6 x 8 tile's 12 accumulators, 2 B vectors and 6 A values fit the 16 q
+// registers without spills.
+template <class Arch>
+inline constexpr bool kMlaByLane =
+#if defined(__arm__) && defined(__ARM_NEON)
+    std::is_same_v<Arch, xsimd::neon>;
+#else
+    false;
+#endif
+
 // Loads the first n (< lanes) floats at p, the other lanes set to `fill`. Never reads past p+n.
 template <class Arch>
 FENNEC_SIMD_INLINE Vf<Arch> load_partial(Arch, const float* p, std::size_t n, float fill) {
