@@ -10,5 +10,6 @@ $SUDO apt-get install -y --no-install-recommends \
   libxsimd-dev catch2 libbenchmark-dev libopenblas-dev libeigen3-dev zlib1g-dev \
   g++-aarch64-linux-gnu g++-arm-linux-gnueabihf gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-dev \
   binutils-arm-none-eabi qemu-user qemu-system-arm \
+  llvm `# llvm-mca: the cycle model of the NEON GEMM micro-kernels (bench/neon-mca.sh)` \
   clang libclang-rt-14-dev python3 python3-numpy librsvg2-bin dataset-fashion-mnist \
   ccache  # optional compiler cache for developers' rebuilds (docs/contributing.md); CI does not use it

@@ -46,6 +46,8 @@ FENNEC_SIMD_INLINE void bias_act_row(Arch arch, std::size_t n, float* y, const f
   using V = Vf<Arch>;
   constexpr std::size_t L = kLanes<Arch>;
   std::size_t j = 0;
+  // Two batches a trip: the loop's add/compare/branch are then a quarter of the work, not 40%.
+#pragma GCC unroll 2
   for (; j + L <= n; j += L) {
     V v = V::load_unaligned(y + j);
     if (bias) v += V::load_unaligned(bias + j);
@@ -81,6 +83,7 @@ void act_bwd_f32::operator()(Arch arch, std::size_t m, std::size_t n, const floa
       const float* yr = y + i * ldy;
       float* dr = dy + i * lddy;
       std::size_t j = 0;
+#pragma GCC unroll 2
       for (; j + L <= n; j += L)
         act_bwd<K>(arch, V::load_unaligned(yr + j), V::load_unaligned(dr + j), alpha).store_unaligned(dr + j);
       if (j < n) {

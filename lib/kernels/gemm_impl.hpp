@@ -40,58 +40,32 @@ struct gemm_tn_f32 {
   void operator()(Arch, const GemmArgs& g) const;
 };
 
-// Register tile: MR rows x NB batches. Accumulators MR*NB plus NB B loads plus a broadcast must
-// fit the register file: 16 regs (SSE2, AVX2, ARMv7 NEON) -> 6 x 2; 32 regs (AVX-512) -> 8 x 2
-// (12 x 2 fits too; see below); 32 regs (AArch64) -> 8 x 2.
+// Register tile: MR rows x NB batches. Accumulators MR*NB plus the B loads plus the A values
+// must fit the register file:
+//   16 regs (SSE2, AVX2): 6 x 2 (12 accumulators, 2 B, 1 broadcast).
+//   16 q regs (ARMv7 NEON): 6 x 2 with vmla by scalar (kMlaByLane): 12 accumulators, 2 B and the
+//   6 A values in 3 d registers; per k step 2-3 loads for 12 vmla.
+//   32 zmm (AVX-512): 8 x 2; the MLP batches (32, 64, 256) are multiples of 8, so no A panel is
+//   partly padding (12 rows wasted 11% at batch 32 and 64).
+//   32 regs (AArch64): 8 x 3 (8 x 12 floats): 24 accumulators, 3 B vectors and the 8 A values
+//   as 2 vectors used by lane (fmla by element), 29 registers. Per k step: 5 loads for 24 fmla,
+//   where 8 x 2 with broadcasts took 10 for 16.
 template <class Arch>
 struct GemmTile {
   static constexpr std::size_t kLanesV = kLanes<Arch>;
-#if defined(__aarch64__)
-  static constexpr std::size_t kMr = 8;
-#else
-  // AVX-512: 8 x 32 (16 zmm accumulators) rather than 12 x 32: the MLP batches (32, 64, 256)
-  // are multiples of 8, so no A panel is partly padding (12 wasted 11% at batch 32 and 64).
-  static constexpr std::size_t kMr = kLanesV >= 16 ? 8 : 6;
-#endif
-  static constexpr std::size_t kNb = 2;
+  static constexpr bool kByLane = kFmaByLane<Arch>;
+  static constexpr std::size_t kMr = kByLane || kLanesV >= 16 ? 8 : 6;
+  static constexpr std::size_t kNb = kByLane ? 3 : 2;
   static constexpr std::size_t kNr = kNb * kLanesV;
   // gemm_scratch_floats() pads m and n by kGemmMaxTile - 1: both tile sides must fit in that.
   static_assert(kNr <= kGemmMaxTile && kMr <= kGemmMaxTile, "tile exceeds the plan's padding");
   static_assert(kMr <= kGemmMc, "A block must hold one panel");
+  static_assert(!kByLane || kMr % kLanesV == 0, "by-lane A values come in whole vectors");
 };
 
 enum class GemmForm : int { kNT, kNN, kTN };
 
 // ---- packing -----------------------------------------------------------------------------
-
-// op(A) rows [i0, i0+mc), k range [p0, p0+kc) into MR-row panels: dst[panel][p][i].
-template <GemmForm F, class Arch>
-FENNEC_SIMD_INLINE void pack_a(Arch arch, const GemmArgs& g, std::size_t i0, std::size_t mc, std::size_t p0,
-                               std::size_t kc, float* dst) {
-  constexpr std::size_t MR = GemmTile<Arch>::kMr;
-  for (std::size_t ir = 0; ir < mc; ir += MR) {
-    const std::size_t rows = min_size(arch, MR, mc - ir);
-    float* d = dst + ir * kc;
-    if constexpr (F == GemmForm::kTN) {
-      // A is (k x m): op(A)(i, p) = a[p*lda + i], MR contiguous floats per p.
-      const float* src = g.a + p0 * g.lda + i0 + ir;
-      for (std::size_t p = 0; p < kc; ++p, src += g.lda, d += MR) {
-        for (std::size_t i = 0; i < rows; ++i) d[i] = src[i];
-        for (std::size_t i = rows; i < MR; ++i) d[i] = 0.f;
-      }
-    } else {
-      // A is (m x k): op(A)(i, p) = a[i*lda + p]; read each row contiguously.
-      for (std::size_t i = 0; i < MR; ++i) {
-        if (i < rows) {
-          const float* src = g.a + (i0 + ir + i) * g.lda + p0;
-          for (std::size_t p = 0; p < kc; ++p) d[p * MR + i] = src[p];
-        } else {
-          for (std::size_t p = 0; p < kc; ++p) d[p * MR + i] = 0.f;
-        }
-      }
-    }
-  }
-}
 
 #if defined(__AVX__)
 // dst[p*ld_dst + j] = src[j*ld_src + p] for an 8x8 block (rows j of B become columns).
@@ -130,7 +104,89 @@ FENNEC_SIMD_INLINE void transpose_block(Arch, const float* src, std::size_t ld_s
   _mm_storeu_ps(dst + 2 * ld_dst, r2);
   _mm_storeu_ps(dst + 3 * ld_dst, r3);
 }
+#else
+// Interleaves the low (high) halves of a and b: a0 b0 a1 b1 (a2 b2 a3 b3). xsimd 8.1 builds the
+// float zip from 64-bit halves on AArch64 too (two zips and two lane moves); zip1/zip2 on the
+// whole register are one instruction each.
+template <class Arch>
+FENNEC_SIMD_INLINE Vf<Arch> zip_lo4(const Vf<Arch>& a, const Vf<Arch>& b) {
+#if defined(__aarch64__)
+  if constexpr (std::is_same_v<Arch, xsimd::neon64>) return Vf<Arch>(vzip1q_f32(a, b));
 #endif
+  return xsimd::zip_lo(a, b);
+}
+template <class Arch>
+FENNEC_SIMD_INLINE Vf<Arch> zip_hi4(const Vf<Arch>& a, const Vf<Arch>& b) {
+#if defined(__aarch64__)
+  if constexpr (std::is_same_v<Arch, xsimd::neon64>) return Vf<Arch>(vzip2q_f32(a, b));
+#endif
+  return xsimd::zip_hi(a, b);
+}
+
+// dst[p*ld_dst + j] = src[j*ld_src + p] for a 4x4 block, by two rounds of zips.
+template <class Arch>
+FENNEC_SIMD_INLINE void transpose_block(Arch, const float* src, std::size_t ld_src, float* dst, std::size_t ld_dst) {
+  using V = Vf<Arch>;
+  static_assert(kLanes<Arch> == 4, "4x4 transpose");
+  const V r0 = V::load_unaligned(src), r1 = V::load_unaligned(src + ld_src);
+  const V r2 = V::load_unaligned(src + 2 * ld_src), r3 = V::load_unaligned(src + 3 * ld_src);
+  const V t0 = zip_lo4<Arch>(r0, r2), t1 = zip_hi4<Arch>(r0, r2);
+  const V t2 = zip_lo4<Arch>(r1, r3), t3 = zip_hi4<Arch>(r1, r3);
+  zip_lo4<Arch>(t0, t2).store_unaligned(dst);
+  zip_hi4<Arch>(t0, t2).store_unaligned(dst + ld_dst);
+  zip_lo4<Arch>(t1, t3).store_unaligned(dst + 2 * ld_dst);
+  zip_hi4<Arch>(t1, t3).store_unaligned(dst + 3 * ld_dst);
+}
+#endif
+
+// op(A) rows [i0, i0+mc), k range [p0, p0+kc) into MR-row panels: dst[panel][p][i].
+template <GemmForm F, class Arch>
+FENNEC_SIMD_INLINE void pack_a(Arch arch, const GemmArgs& g, std::size_t i0, std::size_t mc, std::size_t p0,
+                               std::size_t kc, float* dst) {
+  constexpr std::size_t MR = GemmTile<Arch>::kMr;
+  for (std::size_t ir = 0; ir < mc; ir += MR) {
+    const std::size_t rows = min_size(arch, MR, mc - ir);
+    float* d = dst + ir * kc;
+    if constexpr (F == GemmForm::kTN) {
+      // A is (k x m): op(A)(i, p) = a[p*lda + i], MR contiguous floats per p.
+      const float* src = g.a + p0 * g.lda + i0 + ir;
+      for (std::size_t p = 0; p < kc; ++p, src += g.lda, d += MR) {
+        for (std::size_t i = 0; i < rows; ++i) d[i] = src[i];
+        for (std::size_t i = rows; i < MR; ++i) d[i] = 0.f;
+      }
+    } else {
+      // A is (m x k): op(A)(i, p) = a[i*lda + p]; read each row contiguously.
+#if defined(__ARM_NEON)
+      // NEON: 4 rows x 4 k at a time through a register transpose (the scalar copy below
+      // cost 3-4 instructions a float; this is 1).
+      if (rows == MR) {
+        const std::size_t kc4 = kc / 4 * 4, lda = g.lda;
+        std::size_t i = 0;
+        for (; i + 4 <= MR; i += 4) {
+          const float* src = g.a + (i0 + ir + i) * lda + p0;
+          for (std::size_t p = 0; p < kc4; p += 4) transpose_block(arch, src + p, lda, d + p * MR + i, MR);
+          for (std::size_t q = 0; q < 4; ++q)
+            for (std::size_t p = kc4; p < kc; ++p) d[p * MR + i + q] = src[q * lda + p];
+        }
+        for (; i < MR; ++i) {
+          const float* src = g.a + (i0 + ir + i) * lda + p0;
+          for (std::size_t p = 0; p < kc; ++p) d[p * MR + i] = src[p];
+        }
+        continue;
+      }
+#endif
+      for (std::size_t i = 0; i < MR; ++i) {
+        if (i < rows) {
+          const float* src = g.a + (i0 + ir + i) * g.lda + p0;
+          for (std::size_t p = 0; p < kc; ++p) d[p * MR + i] = src[p];
+        } else {
+          for (std::size_t p = 0; p < kc; ++p) d[p * MR + i] = 0.f;
+        }
+      }
+    }
+  }
+}
+
 
 // op(B) k range [p0, p0+kc), all n columns into NR-column panels: dst[panel][p][j].
 template <GemmForm F, class Arch>
@@ -143,23 +199,26 @@ FENNEC_SIMD_INLINE void pack_b(Arch arch, const GemmArgs& g, std::size_t p0, std
     const std::size_t cols = min_size(arch, NR, n - jr);
     if constexpr (F == GemmForm::kNT) {
       // B is (n x k): op(B)(p, j) = b[j*ldb + p]; a transpose. Full panels go through 8x8
-      // (AVX) or 4x4 (SSE) register transposes; this pack is most of the NT forward's overhead.
-#if defined(__AVX__) || defined(__SSE2__)
+      // (AVX) or 4x4 (SSE, NEON) register transposes; this pack is most of the NT forward's
+      // overhead (on NEON the scalar copy was a quarter of the forward's instructions).
       if (cols == NR) {
 #if defined(__AVX__)
         constexpr std::size_t T = 8;
 #else
         constexpr std::size_t T = 4;
 #endif
+        // Locals, not g.b/g.ldb: the stores to dst may alias g as far as the compiler knows,
+        // which reloaded both for every block.
+        const std::size_t ldb = g.ldb;
+        const float* src = g.b + jr * ldb + p0;
         std::size_t p = 0;
         for (; p + T <= kc; p += T)
           for (std::size_t j0 = 0; j0 < NR; j0 += T)
-            transpose_block(arch, g.b + (jr + j0) * g.ldb + p0 + p, g.ldb, dst + p * NR + j0, NR);
+            transpose_block(arch, src + j0 * ldb + p, ldb, dst + p * NR + j0, NR);
         for (; p < kc; ++p)
-          for (std::size_t j = 0; j < NR; ++j) dst[p * NR + j] = g.b[(jr + j) * g.ldb + p0 + p];
+          for (std::size_t j = 0; j < NR; ++j) dst[p * NR + j] = src[j * ldb + p];
         continue;
       }
-#endif
       for (std::size_t j = 0; j < NR; ++j) {
         if (j < cols) {
           const float* src = g.b + (jr + j) * g.ldb + p0;
@@ -195,37 +254,86 @@ FENNEC_SIMD_INLINE void pack_b(Arch arch, const GemmArgs& g, std::size_t p0, std
 // replacement). The kernel is also kept out of line: inlined into the driver, GCC 12 still
 // spilled most of the 24 zmm accumulators (the AVX-512 GEMM ran at 35 GFLOP/s against 90 for
 // AVX2); on its own it allocates them all to registers. One call per MR x NR x kc tile.
-// Rows beyond MR are compiled out.
+// Rows beyond MR and batches beyond NB are compiled out.
+//
+// Broadcast form (x86, ARMv7): each A value is broadcast into a register, MR per k step.
+// By-lane form (AArch64): the MR A values are loaded as MR/L vectors and each fmla takes its
+// multiplier from a lane (vfmaq_laneq_f32, which xsimd 8.1 has no API for). Building the
+// broadcast from batch::get() instead spills: 8.1's get() is a store and reload.
 #define FENNEC_MK_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 template <class Arch, std::size_t MR, std::size_t NB>
 __attribute__((noinline)) void micro_kernel(Arch, std::size_t kc, const float* ap, const float* bp,
                                      Vf<Arch> (&c)[MR][NB]) {
   using V = Vf<Arch>;
   constexpr std::size_t L = kLanes<Arch>;
-  static_assert(NB == 2 && MR <= 12, "named accumulators cover up to 12 x 2");
-#define FENNEC_MK_DECL(i) V c##i##_0(0.f), c##i##_1(0.f);
+  static_assert((NB == 2 || NB == 3) && MR <= 12, "named accumulators cover up to 12 x 3");
+#define FENNEC_MK_DECL(i) [[maybe_unused]] V c##i##_0(0.f), c##i##_1(0.f), c##i##_2(0.f);
   FENNEC_MK_ROWS(FENNEC_MK_DECL)
 #undef FENNEC_MK_DECL
   // Unrolling the k loop removes the loop overhead that otherwise costs ~20% (notes/gemm).
+  // AArch64 unrolls 8: its k step is 27 instructions, so 4 still left 4% in the loop control.
+#if defined(__aarch64__)
+#pragma GCC unroll 8
+#else
 #pragma GCC unroll 4
+#endif
   for (std::size_t p = 0; p < kc; ++p) {
     const V b0 = V::load_unaligned(bp);
     const V b1 = V::load_unaligned(bp + L);
-#define FENNEC_MK_FMA(i)                         \
-  if constexpr (MR > i) {                        \
-    const V a(ap[i]);                            \
-    c##i##_0 = xsimd::fma(a, b0, c##i##_0);      \
-    c##i##_1 = xsimd::fma(a, b1, c##i##_1);      \
+    [[maybe_unused]] const V b2 = NB > 2 ? V::load_unaligned(bp + 2 * L) : b1;
+#if defined(__aarch64__)
+    if constexpr (kFmaByLane<Arch>) {
+      static_assert(L == 4 && MR % 4 == 0, "by-lane rows come in groups of 4");
+      const V a0 = V::load_unaligned(ap);
+      [[maybe_unused]] const V a1 = MR > 4 ? V::load_unaligned(ap + 4) : a0;
+      [[maybe_unused]] const V a2 = MR > 8 ? V::load_unaligned(ap + 8) : a0;
+      // Column by column: the last use of b0 comes a third of the way through the step, so the
+      // next step's load of b0 can issue among the remaining FMAs (an in-order core such as the
+      // Cortex-A53 cannot overwrite a register that a pending FMA still has to read).
+#define FENNEC_MK_LANE(i, av, lane, j)                                               \
+  if constexpr (MR > i && NB > j) c##i##_##j = V(vfmaq_laneq_f32(c##i##_##j, b##j, av, lane));
+#define FENNEC_MK_COLUMN(j)                                                                      \
+  FENNEC_MK_LANE(0, a0, 0, j) FENNEC_MK_LANE(1, a0, 1, j) FENNEC_MK_LANE(2, a0, 2, j) FENNEC_MK_LANE(3, a0, 3, j) \
+  FENNEC_MK_LANE(4, a1, 0, j) FENNEC_MK_LANE(5, a1, 1, j) FENNEC_MK_LANE(6, a1, 2, j) FENNEC_MK_LANE(7, a1, 3, j) \
+  FENNEC_MK_LANE(8, a2, 0, j) FENNEC_MK_LANE(9, a2, 1, j) FENNEC_MK_LANE(10, a2, 2, j) FENNEC_MK_LANE(11, a2, 3, j)
+      FENNEC_MK_COLUMN(0) FENNEC_MK_COLUMN(1) FENNEC_MK_COLUMN(2)
+#undef FENNEC_MK_COLUMN
+#undef FENNEC_MK_LANE
+    } else
+#endif
+#if defined(__arm__) && defined(__ARM_NEON)
+    if constexpr (kMlaByLane<Arch>) {
+      static_assert(L == 4 && MR == 6 && NB == 2, "the ARMv7 by-lane tile is 6 x 8");
+      // One vld3 brings the 6 A values into 3 d registers (de-interleaved: {a0 a3} {a1 a4}
+      // {a2 a5}); ARMv7 has no load-with-offset for NEON, so each extra load also cost an add.
+      const float32x2x3_t a = vld3_f32(ap);
+#define FENNEC_MK_MLA(i, av, lane)                              \
+  c##i##_0 = V(vmlaq_lane_f32(c##i##_0, b0, av, lane));         \
+  c##i##_1 = V(vmlaq_lane_f32(c##i##_1, b1, av, lane));
+      FENNEC_MK_MLA(0, a.val[0], 0) FENNEC_MK_MLA(1, a.val[1], 0) FENNEC_MK_MLA(2, a.val[2], 0)
+      FENNEC_MK_MLA(3, a.val[0], 1) FENNEC_MK_MLA(4, a.val[1], 1) FENNEC_MK_MLA(5, a.val[2], 1)
+#undef FENNEC_MK_MLA
+    } else
+#endif
+    {
+#define FENNEC_MK_FMA(i)                                         \
+  if constexpr (MR > i) {                                        \
+    const V a(ap[i]);                                            \
+    c##i##_0 = xsimd::fma(a, b0, c##i##_0);                      \
+    c##i##_1 = xsimd::fma(a, b1, c##i##_1);                      \
+    if constexpr (NB > 2) c##i##_2 = xsimd::fma(a, b2, c##i##_2); \
   }
-    FENNEC_MK_ROWS(FENNEC_MK_FMA)
+      FENNEC_MK_ROWS(FENNEC_MK_FMA)
 #undef FENNEC_MK_FMA
+    }
     ap += MR;
     bp += NB * L;
   }
-#define FENNEC_MK_OUT(i)  \
-  if constexpr (MR > i) { \
-    c[i][0] = c##i##_0;   \
-    c[i][1] = c##i##_1;   \
+#define FENNEC_MK_OUT(i)                      \
+  if constexpr (MR > i) {                     \
+    c[i][0] = c##i##_0;                       \
+    c[i][1] = c##i##_1;                       \
+    if constexpr (NB > 2) c[i][NB - 1] = c##i##_2; \
   }
   FENNEC_MK_ROWS(FENNEC_MK_OUT)
 #undef FENNEC_MK_OUT
@@ -239,12 +347,53 @@ struct EpilogueArgs {
   float act_alpha;
 };
 
+// A whole MR x NR tile with alpha 1 and beta 0 or 1 (every GEMM of an MLP step):
+// C = act(acc [+ C] [+ bias]) with the choices made at compile time, so a vector costs its
+// loads, adds and store and no tests (the general path below spent ~12 instructions a vector).
+template <int Kind, bool ReadC, bool Bias, class Arch, std::size_t MR, std::size_t NB>
+FENNEC_SIMD_INLINE void store_full_tile(Arch arch, Vf<Arch> (&c)[MR][NB], float* C, std::size_t ldc,
+                                        const float* bias, float act_alpha) {
+  using V = Vf<Arch>;
+  constexpr std::size_t L = kLanes<Arch>;
+  const V aa(act_alpha);
+  [[maybe_unused]] V bv[NB];
+  if constexpr (Bias) {
+#pragma GCC unroll 4
+    for (std::size_t j = 0; j < NB; ++j) bv[j] = V::load_unaligned(bias + j * L);
+  }
+#pragma GCC unroll 16
+  for (std::size_t i = 0; i < MR; ++i) {
+    float* crow = C + i * ldc;
+#pragma GCC unroll 4
+    for (std::size_t j = 0; j < NB; ++j) {
+      V r = c[i][j];
+      if constexpr (ReadC) r += V::load_unaligned(crow + j * L);
+      if constexpr (Bias) r += bv[j];
+      act_fwd<Kind>(arch, r, aa).store_unaligned(crow + j * L);
+    }
+  }
+}
+
 // C[0..mr, 0..nr) = act(alpha*acc + beta*C + bias); mr <= MR, nr <= NB*L.
 template <int Kind, class Arch, std::size_t MR, std::size_t NB>
 FENNEC_SIMD_INLINE void store_tile(Arch arch, Vf<Arch> (&c)[MR][NB], float* C, std::size_t ldc, std::size_t mr,
                                    std::size_t nr, const EpilogueArgs& e) {
   using V = Vf<Arch>;
   constexpr std::size_t L = kLanes<Arch>;
+  if (mr == MR && nr == NB * L && e.alpha == 1.f && (e.beta == 0.f || e.beta == 1.f)) {
+    if (e.beta == 1.f) {
+      if (e.bias)
+        store_full_tile<Kind, true, true>(arch, c, C, ldc, e.bias, e.act_alpha);
+      else
+        store_full_tile<Kind, true, false>(arch, c, C, ldc, e.bias, e.act_alpha);
+    } else {
+      if (e.bias)
+        store_full_tile<Kind, false, true>(arch, c, C, ldc, e.bias, e.act_alpha);
+      else
+        store_full_tile<Kind, false, false>(arch, c, C, ldc, e.bias, e.act_alpha);
+    }
+    return;
+  }
   const V av(e.alpha), bv(e.beta), act_alpha(e.act_alpha);
   const bool read_c = e.beta != 0.f;
   const bool beta_one = e.beta == 1.f;

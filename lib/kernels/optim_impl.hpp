@@ -37,7 +37,10 @@ struct OptimConsts {
 // 172 us, above the L3 bandwidth bound), so it is a hardware reciprocal estimate (rcpps 12 bits,
 // rcp14 on AVX-512) refined by one Newton step to ~1 ulp, then a multiply. The update term is
 // ~lr-sized, so an ulp of it is far below an ulp of w; the kernel tests bound the result at
-// 8 eps of w. ARM keeps operator/ (xsimd 8.1 already implements it as a refined reciprocal).
+// 8 eps of w. AArch64 has a vector divide (fdiv .4s, correctly rounded) that xsimd 8.1 does not
+// use for float: its operator/ is an estimate plus two Newton steps, 7 instructions, and at
+// times an out-of-line call (the Adam pass took 35 instructions per 4 floats instead of ~22).
+// ARMv7 NEON has no vector divide and keeps operator/.
 template <class Arch>
 FENNEC_SIMD_INLINE Vf<Arch> scaled_ratio(Arch, const Vf<Arch>& lr, const Vf<Arch>& num, const Vf<Arch>& den) {
 #if defined(__SSE2__)
@@ -45,8 +48,21 @@ FENNEC_SIMD_INLINE Vf<Arch> scaled_ratio(Arch, const Vf<Arch>& lr, const Vf<Arch
   const Vf<Arch> r1 = r0 * xsimd::fnma(den, r0, Vf<Arch>(2.f));
   return lr * num * r1;
 #else
+#if defined(__aarch64__)
+  if constexpr (std::is_same_v<Arch, xsimd::neon64>) return Vf<Arch>(vdivq_f32(lr * num, den));
+#endif
   return lr * num / den;
 #endif
+}
+
+// Square root. On AArch64 xsimd 8.1 computes it as a reciprocal-sqrt estimate refined by two
+// Newton steps (9 instructions); fsqrt .4s is one and correctly rounded.
+template <class Arch>
+FENNEC_SIMD_INLINE Vf<Arch> vector_sqrt(const Vf<Arch>& x) {
+#if defined(__aarch64__)
+  if constexpr (std::is_same_v<Arch, xsimd::neon64>) return Vf<Arch>(vsqrtq_f32(x));
+#endif
+  return xsimd::sqrt(x);
 }
 
 // One batch of the update. Kind and Decay are compile-time so the loop carries no branches.
@@ -71,16 +87,16 @@ FENNEC_SIMD_INLINE void optim_batch(Arch, const OptimConsts<Arch>& c, Vf<Arch>& 
     w = xsimd::fnma(c.lr, xsimd::fma(c.mu, s1, g), w);
   } else if constexpr (kind == OptimKind::kAdaGrad) {
     s1 = xsimd::fma(g, g, s1);
-    w = w - scaled_ratio(Arch{}, c.lr, g, xsimd::sqrt(s1) + c.eps);
+    w = w - scaled_ratio(Arch{}, c.lr, g, vector_sqrt<Arch>(s1) + c.eps);
   } else if constexpr (kind == OptimKind::kRmsProp) {
     s1 = xsimd::fma(c.rho, s1, c.one_minus_rho * (g * g));
-    w = w - scaled_ratio(Arch{}, c.lr, g, xsimd::sqrt(s1) + c.eps);
+    w = w - scaled_ratio(Arch{}, c.lr, g, vector_sqrt<Arch>(s1) + c.eps);
   } else {  // adam, adamw
     s1 = xsimd::fma(c.b1, s1, c.one_minus_b1 * g);
     s2 = xsimd::fma(c.b2, s2, c.one_minus_b2 * (g * g));
     const V mhat = s1 * c.ibc1;
     const V vhat = s2 * c.ibc2;
-    w = w - scaled_ratio(Arch{}, c.lr, mhat, xsimd::sqrt(vhat) + c.eps);
+    w = w - scaled_ratio(Arch{}, c.lr, mhat, vector_sqrt<Arch>(vhat) + c.eps);
   }
 }
 

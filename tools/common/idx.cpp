@@ -1,6 +1,8 @@
 #include "common/idx.hpp"
 
+#if FENNEC_TOOLS_HAVE_ZLIB
 #include <zlib.h>
+#endif
 
 #include <algorithm>
 #include <cerrno>
@@ -17,10 +19,12 @@ struct FileCloser {
 };
 using File = std::unique_ptr<std::FILE, FileCloser>;
 
+#if FENNEC_TOOLS_HAVE_ZLIB
 struct GzCloser {
   void operator()(gzFile_s* f) const { gzclose(f); }
 };
 using GzFile = std::unique_ptr<gzFile_s, GzCloser>;
+#endif
 
 std::uint32_t be32(const unsigned char* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
@@ -47,6 +51,7 @@ class PlainSource : public Source {
   std::FILE* f_;
 };
 
+#if FENNEC_TOOLS_HAVE_ZLIB
 class GzSource : public Source {
  public:
   GzSource(gzFile f, std::string path) : f_(f), path_(std::move(path)) {}
@@ -86,6 +91,7 @@ class GzSource : public Source {
   gzFile f_;
   std::string path_;
 };
+#endif
 
 std::string fmt_u64(std::uint64_t v) { return std::to_string(v); }
 
@@ -129,8 +135,9 @@ bool read_idx(const std::string& path, IdxArray& out, std::string& error) {
   }
   std::rewind(f.get());
 
-  GzFile gz;
   std::unique_ptr<Source> src;
+#if FENNEC_TOOLS_HAVE_ZLIB
+  GzFile gz;
   if (gzip) {
     gz.reset(gzopen(path.c_str(), "rb"));
     if (!gz) {
@@ -140,6 +147,13 @@ bool read_idx(const std::string& path, IdxArray& out, std::string& error) {
     gzbuffer(gz.get(), 1u << 16);
     src = std::make_unique<GzSource>(gz.get(), path);
   } else {
+#else
+  if (gzip) {
+    error = where + "gzip-compressed, and these tools were built without zlib: decompress it first "
+                    "(gunzip) or rebuild with zlib";
+    return false;
+  } else {
+#endif
     src = std::make_unique<PlainSource>(f.get());
   }
 
@@ -278,6 +292,7 @@ bool write_idx(const std::string& path, const std::vector<std::uint32_t>& dims,
   }
   bytes.insert(bytes.end(), data, data + n);
   if (gzip) {
+#if FENNEC_TOOLS_HAVE_ZLIB
     GzFile gz(gzopen(path.c_str(), "wb"));
     if (!gz || gzwrite(gz.get(), bytes.data(), static_cast<unsigned>(bytes.size())) !=
                    static_cast<int>(bytes.size())) {
@@ -289,6 +304,10 @@ bool write_idx(const std::string& path, const std::vector<std::uint32_t>& dims,
       return false;
     }
     return true;
+#else
+    error = path + ": cannot write a gzip file: these tools were built without zlib";
+    return false;
+#endif
   }
   File f(std::fopen(path.c_str(), "wb"));
   if (!f || std::fwrite(bytes.data(), 1, bytes.size(), f.get()) != bytes.size()) {
