@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Usage: .ci/assert-test-count.sh TARGET COUNT
 # Prints COUNT beside TARGET's committed minimum (.ci/min-tests.txt) and fails when COUNT is
 # lower, or when TARGET has no minimum (a new target must commit one).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Usage: .ci/check-no-heap-symbols.sh NM ARCHIVE. No heap in the library: fails when any object
 # of ARCHIVE references an allocator: the malloc family, newlib's reentrant _r forms, the
 # aligned allocators, strdup/strndup, or any operator new/delete (_Znw*, _Zna*, _Zdl*, _Zda*).

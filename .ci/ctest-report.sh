@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Usage: .ci/ctest-report.sh TARGET BUILD_DIR, after ctest ran there. Asserts the number of
 # tests ctest registered against TARGET's committed minimum (.ci/min-tests.txt), and prints the
 # SIMD kernel tables each kernel test ran (the "kernel tables run by" lines the kernel tests

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Prints the SIMD kernel tables this machine can run, as FENNEC_RUNNABLE_TABLES wants them (comma
 # list, best last), from /proc/cpuinfo and independently of the library's own CPU detection: the
 # kernel tests fail when the two disagree, or when a compiled table is neither run nor declared

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared helpers of the Fennec benchmarks: aligned buffers, the kernel tables to run, the
 // measured FMA peak and stream bandwidth (so every figure can be printed as a fraction of them).
 #pragma once

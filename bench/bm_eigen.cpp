@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Eigen baseline for bm_gemm.cpp. Compiled with -mavx2 -mfma (Eigen picks its kernels at compile
 // time) and called only when the CPU has both. Nothing from the STL is used here: inline
 // functions shared with baseline TUs could otherwise be merged with this TU's AVX copies.

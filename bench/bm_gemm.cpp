@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // GEMM on the MLP shapes, every table this CPU runs, OpenBLAS (1 thread) and Eigen side by side.
 //   forward  BM_gemm_nt_f32/<arch>/<batch>x<out>x<in>   Y  = X * W^T
 //   dX       BM_gemm_nn_f32/<arch>/<batch>x<in>x<out>   dX = dY * W

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Memory-bound kernels: the fused optimizer updates over the 784-512-256-10 MLP's 535,818
 // parameters (B/s and fraction of the L3-sized triad: the streams are 2.1 MB each), and the
 // forward/backward activation kernels on a 64x512 layer output.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fennec benchmarks: one binary, every kernel table this CPU runs, OpenBLAS and Eigen baselines
 // when found, the machine's FMA peak and stream bandwidth measured first so every figure is also
 // printed as a fraction of them. Names: BM_<kernel_id>/<arch_id>/<dims>, BM_train_step/<arch>/

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End to end on the 784-512-256-10 MLP (ReLU, ReLU, softmax cross-entropy):
 //   BM_train_step/<arch>/mlp784/<batch>  one Trainer::step with Adam (forward, loss, backward,
 //                                        global-norm clip, update), batch 64 and 256

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The machine's limits, measured in this binary: BM_fma_peak (12 independent FMA chains per
 // ISA: the single-core FLOP/s ceiling) and BM_triad (a[i] = b[i] + s*c[i], STREAM's 3 arrays of
 // traffic per element) over DRAM-sized and L3-sized arrays.

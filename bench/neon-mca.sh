@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # llvm-mca cycle model of the NEON GEMM micro-kernels' inner loops (a model, not a measurement:
 # llvm-mca schedules the loop body on LLVM's description of each core, with every load an L1
 # hit and no branch mispredicts).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Turn fennec_bench's JSON output into the markdown tables of bench/README.md.
 
 usage: OPENBLAS_NUM_THREADS=1 fennec_bench --benchmark_out=run.json --benchmark_out_format=json

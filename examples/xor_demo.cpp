@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Trains a small MLP on a synthetic two-spirals-like problem (points inside vs outside a ring)
 // and prints the loss per epoch and the arena bytes. Everything lives in one static buffer.
 #include <cmath>

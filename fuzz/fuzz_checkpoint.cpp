@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Checkpoints: in-memory and streaming validation must agree; a valid one is restored into a
 // model and trainer built from what it says, then trained one step.
 #include "fennec/checkpoint.hpp"

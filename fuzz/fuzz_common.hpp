@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared by the fuzz targets: a static arena (no heap in the code under test) and a reader that
 // serves the input in small chunks (the streaming path).
 #pragma once

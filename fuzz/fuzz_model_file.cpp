@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fennec model file: in-memory load (+ run), streaming load in 7-byte chunks; both must agree.
 // Each input runs twice: as given, and with its CRC recomputed.
 #include "fuzz_common.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // safetensors: validation, spec derivation (metadata activations and caller activations),
 // load into the arena, run.
 #include "fennec/safetensors.hpp"

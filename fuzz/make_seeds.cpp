@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Writes valid seed files for each fuzz target into <dir>/{model_file,safetensors,checkpoint}/.
 #include <cstdio>
 #include <string>

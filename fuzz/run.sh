@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for SECONDS (default 60),
 # seeded with valid files (fuzz_make_seeds, the safetensors fixtures of tests/io) and the inputs
 # of past findings (fuzz/regressions/<target>/).

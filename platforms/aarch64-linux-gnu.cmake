@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Cross toolchain: 64-bit ARM Linux (Raspberry Pi 3/4/5 with a 64-bit OS, Graviton, Ampere...).
 # Debian: apt-get install g++-aarch64-linux-gnu qemu-user
 #   cmake --preset aarch64  (or -DCMAKE_TOOLCHAIN_FILE=platforms/aarch64-linux-gnu.cmake)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Cross toolchain: 32-bit ARMv7-A Linux with NEON, hard-float (Raspberry Pi 2/3 on a 32-bit OS,
 # BeagleBone, i.MX6, Zynq-7000...).
 # Debian: apt-get install g++-arm-linux-gnueabihf qemu-user

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Cross toolchain: bare-metal Cortex-M4F (STM32F4, nRF52, Kinetis K...), hard-float, newlib-nano.
 # Debian: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-dev qemu-system-arm
 #   cmake --preset cortex-m4

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # README demo command: install dependencies, build, train on Fashion-MNIST for one epoch and
 # reproduce the chapter's weight-initialisation and optimizer figures.
 set -euo pipefail

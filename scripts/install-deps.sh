@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs every Debian 12 package Fennec's build, tests, tools, benchmarks and CI use.
 set -euo pipefail
 SUDO=""

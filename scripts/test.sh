@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # README test command: install dependencies, configure, build and run the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."

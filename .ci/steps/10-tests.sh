@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The README's test command, word for word (its dependency install is a no-op after step 00),
 # told which SIMD tables this machine runs (the kernel tests fail on a compiled table neither run
 # nor declared not runnable); then the test count against its minimum and the tables each

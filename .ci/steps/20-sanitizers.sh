@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer (the tables this
 # machine runs declared as in step 10), then its test count and the tables each kernel test ran.
 set -euo pipefail

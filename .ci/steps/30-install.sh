@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Install the package to a prefix and build a consumer project against it with find_package.
 set -euo pipefail
 prefix=$(mktemp -d)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # x86 dispatch: one x86-64 binary must run on any x86-64 CPU and pick the right table.
 #  1. The per-arch objects define only arch-templated weak symbols (no ODR/COMDAT merge can
 #     hand an AVX copy of a shared inline function to baseline code), and the baseline objects

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # ARM Linux: cross-build for aarch64 (NEON64) and ARMv7 (NEON + VFPv4) and run the
 # whole test suite under qemu-user, pinned to a Cortex-A53 / Cortex-A7 core model
 # (CMAKE_CROSSCOMPILING_EMULATOR in platforms/*.cmake). Build dirs: build/aarch64, build/armv7.

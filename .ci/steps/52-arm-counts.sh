@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Instruction counts on ARM Linux (bench/qemu): every kernel at the 784-512-256-10 shapes and the
 # end-to-end steps, counted under qemu-user with the project's TCG plugin, printed as a table and
 # gated: a case whose instructions per MAC (per element for memory-bound kernels) exceed the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Cortex-M4F: inference-only library at -Os, the example firmware run in
 # qemu-system-arm (mps2-an386, semihosting; exit code = failures; every allocator wrapped and
 # counted), then the footprint report (fails when it finds no library object in a map).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Cortex-M4F with FENNEC_STRIP_ERROR_STRINGS=ON (flash-tight targets): every firmware again under
 # qemu (the C firmware checks that messages are the codes' short names), then the footprint
 # against the build with messages (step 55).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Cortex-M4F kernel counts (platforms/cortex-m4/kernel_count.cpp under qemu-system-arm with the
 # bench/qemu plugin): dense forward, dW, dX, the Adam update and a whole training step's kernels
 # of 196-64-32-10 at batch 1 and 16, plain reference ("plain/") and Cortex-M4F GEMMs ("m4/"), with

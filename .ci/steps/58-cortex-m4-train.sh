@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Cortex-M4F training (cortex-m4-train preset: the training library for bare metal, -Os): the
 # training firmware under qemu-system-arm (mps2-an386, semihosting), each in a 256 KiB RAM region
 # (a link error when over), streaming the Fashion-MNIST CI subset. fennec_m4_train (196-64-32-10,

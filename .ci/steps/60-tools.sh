@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Tools on the real data set: a short fennec-train run on Fashion-MNIST (learns, allocates
 # nothing after setup) and the five initialisation figures plus the optimizer figure, each
 # checked to be well-formed XML. Uses the release build from step 10.

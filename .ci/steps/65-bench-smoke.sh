@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Benchmark smoke run: every benchmark of fennec_bench runs once at a tiny --benchmark_min_time,
 # so a benchmark that crashes, reports an error (SkipWithError) or silently stops registering
 # fails CI. Timings are not asserted (a shared CI machine). Uses the release build of step 10.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Per-call instruction counts of every case a counting program announces, under QEMU with the
 counting plugin, and the regression gate against a committed baseline.
 

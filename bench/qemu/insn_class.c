@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Instruction classes by mnemonic prefix. The disassembly comes from QEMU (its own decoder for
  * AArch64, capstone for 32-bit ARM and Thumb), lower case, mnemonic first. */
 #include "insn_class.h"

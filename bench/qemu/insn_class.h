@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Instruction classes and Cortex-M4 cycle estimates from a disassembled mnemonic, for the counting
  * plugin (and its host test). Host C, no QEMU dependency. */
 #ifndef FENNEC_INSN_CLASS_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The plugin's classifier on disassembly as QEMU prints it (AArch64 decoder and capstone). */
 #include <stdio.h>
 #include <string.h>

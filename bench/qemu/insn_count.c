@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* fennec_insn_count: a QEMU TCG plugin (API version 1) that counts executed guest instructions,
  * in total and by class (multiply-accumulate, load, store, multi-register load), optionally
  * inside one address range (a function from `nm -S`), optionally with a Cortex-M4 cycle

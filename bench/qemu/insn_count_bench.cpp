@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The kernels and end-to-end steps of the 784-512-256-10 MLP (ReLU, ReLU, softmax CE), each run
 // once to warm up, then R1 and R2 times between counting-plugin markers (insn_mark.h), so count.py can take one call's
 // instructions as the difference of the two runs, set-up excluded. Run it under qemu with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* A marker instruction for the counting plugin (insn_count.c): each execution makes the plugin
  * snapshot its counters. A register moved to itself, which no compiler emits. Usable from C and
  * C++ on AArch64, A32 and Thumb; a no-op on other targets (and outside the plugin). */

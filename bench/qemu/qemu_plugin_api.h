@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The part of QEMU's TCG plugin interface (API version 1, QEMU 4.2 to 7.2) that the counting
  * plugin uses, declared here because Debian's qemu packages ship no plugin header. Written from
  * the documented interface: the types mirror QEMU's ABI (the plugin is loaded into QEMU, so

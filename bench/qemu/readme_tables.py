@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The instruction-count tables of bench/README.md and platforms/README.md, from count.py's JSON.
 
   count.py --config build/aarch64/bench/qemu/count_config.json --json aarch64.json

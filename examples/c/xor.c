@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Fennec from C: train XOR, save the model file to a byte array, load it for inference.
  *
  * Everything lives in two static buffers: the C API allocates nothing. Each call returns a

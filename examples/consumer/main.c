@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Smoke test of the installed package from C: the C API header, XOR trained in a static buffer. */
 #include <stdio.h>
 #include <string.h>

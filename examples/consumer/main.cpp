@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Smoke test of the installed package: bind a model in a static arena, train XOR to 100%.
 #include <cstdint>
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Activation functions and their derivatives.
 //
 // Derivatives are expressed in terms of the activation's *output* y, so the backward pass needs

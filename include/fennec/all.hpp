@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fennec, everything: the core (fennec.hpp), the model file, safetensors, training checkpoints
 // and the file-system helpers. For hosted programs on a full (training) build; firmware includes
 // fennec.hpp and io.hpp instead (see fennec.hpp for which headers are freestanding-safe).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Arena: bump allocation over caller-owned bytes. Fennec's only source of memory.
 //
 // Every block is aligned to kArenaAlignment (64 bytes: one cache line, one AVX-512 register).

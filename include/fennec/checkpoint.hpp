@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Training checkpoints: everything needed to resume bit-exactly. Not in FENNEC_INFERENCE_ONLY builds.
 //
 // A checkpoint holds the network spec, the trainer configuration (optimizer hyper-parameters and

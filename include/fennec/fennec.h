@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Fennec C API: MLPs trained and run in a fixed block of caller memory, from C99.
  *
  * A thin layer over the C++ library, compiled into it (link fennec::fennec). It allocates

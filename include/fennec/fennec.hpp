@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fennec: MLPs trained and run in a fixed block of memory. Core umbrella header.
 //
 // Freestanding-safe (no heap, no file system, no <cstdio> I/O; builds for bare-metal Cortex-M):

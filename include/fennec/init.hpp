@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Weight initialisers. fan_in is a layer's input width, fan_out its output width.
 //
 //   zeros, constant(c), normal(mean, sigma), uniform(lo, hi)

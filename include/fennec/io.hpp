@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Byte streams, CRC-32 and the Fennec model file.
 //
 // Everything here works without a file system and without heap: a model stored as a `const`

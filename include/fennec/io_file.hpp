@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File-system helpers for model files, safetensors and checkpoints (POSIX: stdio, fsync, rename,
 // mmap). Not part of FENNEC_INFERENCE_ONLY builds: boards load from a byte array (io.hpp).
 //

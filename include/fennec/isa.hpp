@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Instruction sets Fennec's kernels are compiled for, and which one runs.
 //
 // x86-64 builds carry sse2, avx2fma and avx512 kernel tables and pick the best one the CPU

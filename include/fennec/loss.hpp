@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Losses: each computes the mean loss over a batch and dL/dlogits in one pass.
 //
 //   softmax_cross_entropy  mean over rows of -sum_j t_j log softmax(z)_j   (fused, max-shifted)

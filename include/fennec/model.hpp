@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Model: a ModelSpec bound to arena memory.
 //
 // Layout in the arena (in this order, each block 64-byte aligned; see plan.hpp):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Optimizers, weight decay and gradient clipping.
 //
 // Updates, per parameter w with gradient g (after clipping and L2 decay):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // MemoryPlan: the exact arena bytes a model needs, by category, before anything is allocated.
 //
 // plan() is a pure constexpr function of the spec and options, so a static buffer can be sized

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Inference helpers on a network's output: the predicted class of each row and class
 // probabilities from logits. Freestanding-safe (no heap, no I/O).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Portable random numbers: the same seed gives the same bits on every platform.
 //
 // Generator: xoshiro128** (32-bit state words, cheap on Cortex-M), seeded through splitmix64.

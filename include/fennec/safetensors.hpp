@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // safetensors import and export for MLPs shaped like a PyTorch nn.Sequential of nn.Linear layers
 // (with activation modules in between, which hold no tensors):
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ModelSpec: what the network is. A fixed-capacity value type, usable in constexpr context so
 // a static arena can be sized at compile time:
 //

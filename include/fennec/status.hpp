@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Status codes and Result<T>: how every fallible Fennec call reports failure.
 //
 // The library is built with -fno-exceptions, so errors travel as values. A Status carries a code

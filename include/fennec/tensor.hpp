@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Non-owning views of float data. Row-major; `stride` is the distance in floats between the
 // starts of consecutive rows (>= cols). Views never allocate or free.
 #pragma once

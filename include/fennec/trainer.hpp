@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Trainer: one step = forward -> loss -> backward -> clip -> optimizer update.
 //
 // A step that fails (non-finite loss or gradient norm, bad shapes or targets) returns the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Per-arch kernel tables, included from lib/CMakeLists.txt when FENNEC_SIMD is ON.
 #
 # x86-64: sse2 (baseline flags), avx2fma (-mavx2 -mfma), avx512 (-mavx512f/cd/dq/bw) are all

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The C API (include/fennec/fennec.h): compiled into the same library, in every build. Training
 # and file-system calls report FENNEC_UNSUPPORTED in inference-only builds.
 target_sources(fennec PRIVATE

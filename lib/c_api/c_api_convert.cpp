@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C API's plain structs to the C++ types and back, and how failures reach the caller.
 #include <cstring>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C API's model calls: sizing, binding, initialising, running and inspecting a model.
 #include <cstring>
 #include <new>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C API's model-file calls on byte arrays (flash, RAM): description, load and save.
 #include "c_api/handle.hpp"
 #include "fennec/io.hpp"

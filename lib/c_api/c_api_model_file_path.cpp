@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C API's model-file calls on paths. Builds without a file system (bare metal:
 // FENNEC_NO_FILE_SYSTEM, inference-only or not) report kUnsupported there.
 #include "c_api/handle.hpp"

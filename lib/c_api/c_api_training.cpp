@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C API's training calls: optimizer defaults, training options, steps and new
 // hyper-parameters. Inference-only builds have no trainer: these calls report kUnsupported.
 #include <cstring>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What a fennec_model handle is, and the conversions between the C API's plain structs and the
 // C++ types. Internal to the C API's sources.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // FENNEC_DCHECK: internal invariants, checked in debug and test builds (not NDEBUG, or
 // FENNEC_ENABLE_DCHECK defined), compiled out of release builds. A failed check is a Fennec bug,
 // not bad input (bad input gets a Status), so it stops the program with the location.

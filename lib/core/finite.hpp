@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Finite checks that survive -ffast-math: they test the exponent bits instead of relying on
 // isnan/isfinite, which -ffinite-math-only may fold to constants.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // format_message: the printf subset Status messages use, formatted the same way on every C
 // library.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The fused update. Per trainable layer l, from the last, with dY = dL/d(output of l):
 //   dZ = dY * act'(Y)                        in place
 //   dX = dZ * W                              from the old weights, before any row of W changes

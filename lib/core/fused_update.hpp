@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The fused update (ModelOptions::fused_block_rows > 0): backward and the optimizer step in one
 // pass over the layers, so no whole-model gradient buffer exists. Used by Trainer::step.
 #pragma once

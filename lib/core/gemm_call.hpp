@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every GEMM a model runs goes through run_gemm: it hands the call the model's packing scratch,
 // whose size plan() derived from the same (m, n, k) bound the DCHECK verifies.
 #pragma once

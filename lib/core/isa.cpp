@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ISA selection. Tables other than `ref` come from lib/arch/ and are declared in
 // kernels/arch_tables.hpp; this file only knows which exist (FENNEC_HAVE_*_TABLE, set by
 // lib/arch/arch.cmake). It is compiled with baseline flags and never calls into a table.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Built with -ffp-contract=off (lib/CMakeLists.txt): every operation here is a single correctly
 // rounded IEEE operation, so results are bit-identical on x86, ARM and Cortex-M.
 #include "fennec/rng.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The optimizer update shared by Trainer and optimizer_step(): picks the kernel for the
 // optimizer and fills its arguments (bias corrections computed here, in double).
 #pragma once

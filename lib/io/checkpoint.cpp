@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Training checkpoints (format in include/fennec/checkpoint.hpp).
 #include "fennec/checkpoint.hpp"
 

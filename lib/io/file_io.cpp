@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File-system helpers (include/fennec/io_file.hpp). POSIX; not in inference-only builds.
 #include "fennec/io_file.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // detect_file_kind: which of the formats Fennec reads (or text) a buffer starts with.
 #include <cstring>
 

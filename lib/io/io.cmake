@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # File formats: model files, checkpoints, safetensors.
 # In-memory loaders and savers go into every build, FENNEC_INFERENCE_ONLY (Cortex-M) included:
 # they need no heap, no file system and no <cstdio> file I/O. File-system helpers and training

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "io/io_util.hpp"
 
 namespace fennec {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Internal helpers shared by the io formats: little-endian codecs, checked arithmetic, CRC-tracking
 // input/output wrappers and the spec record shared by model files and checkpoints.
 #pragma once

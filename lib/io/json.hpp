@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A strict RFC 8259 JSON reader over a byte range that never allocates: the caller drives it
 // token by token. Strings are returned as raw slices (escapes not decoded) after validation;
 // json_decoded_equal / json_decode compare or decode them without a heap.

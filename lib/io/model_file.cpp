@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fennec model file (format in include/fennec/io.hpp). No heap, no file system.
 #include <cstring>
 

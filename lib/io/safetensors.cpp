@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // safetensors import/export (format and checks in include/fennec/safetensors.hpp).
 // No heap: the JSON header is parsed in place; per-tensor facts live in a fixed table on the stack.
 #include "fennec/safetensors.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The per-arch kernel tables this build compiled (lib/arch/*.cpp), as announced by the
 // FENNEC_HAVE_<ARCH>_TABLE definitions that lib/arch/arch.cmake puts on the fennec target.
 // Baseline code may take their addresses and read their pointers; it must call through them only

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // xsimd bodies of the elementwise and reduction kernels: bias_act_fwd_f32, act_bwd_f32,
 // col_sum_f32, sum_squares_f32, scale_f32, clamp_f32. Signatures and contracts are in
 // kernel_table.hpp. Tails are handled with partial batches (same arithmetic as the body).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // xsimd GEMM: C = alpha*op(A)*op(B) + beta*C, then C = act(C + bias) (GemmArgs, kernel_table.hpp).
 //
 // Goto-style blocking. For each k block (kc <= kGemmKc, balanced so K=784 gives 4 x 196):

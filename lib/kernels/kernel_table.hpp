@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // KernelTable: one function pointer per kernel in kernel_list.def, filled per ISA.
 //
 // Conventions shared by every kernel:

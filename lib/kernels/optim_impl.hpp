@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // xsimd bodies of the fused optimizer updates (sgd ... adamw): one pass over w, g and state.
 // Formulas are optim.hpp's; OptimStepArgs is documented in kernel_table.hpp. These kernels are
 // memory-bound: one load of each stream, one store of each written stream, no second pass.

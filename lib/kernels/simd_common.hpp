@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the xsimd kernel bodies (*_impl.hpp).
 //
 // Included only by per-arch translation units (lib/arch/*), which are compiled with that arch's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Builds a KernelTable for one xsimd Arch from kernel_list.def. Included only by the per-arch
 // translation units in lib/arch/, each of which defines one table as a constant-initialized
 // object (no code runs to build it, so nothing compiled with that arch's flags executes before

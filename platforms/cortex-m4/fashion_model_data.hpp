@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Written by tests/platform/test_m4_train.cpp (FENNEC_WRITE_M4_TRAIN_REFERENCE): the Fennec model
 // file of the host's phase-1 run of fashion_train.hpp on the CI subset, which the fine-tuning
 // image binds in place from flash.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The training run of the Cortex-M4 training firmware (train_main.cpp), shared with its host
 // reference test (tests/platform/test_m4_train.cpp) so that both run exactly this code: a
 // 196-64-32-10 MLP (ReLU, He normal, softmax cross-entropy), Adam, batch 16, the fused update

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Written by tests/platform/test_m4_train.cpp (FENNEC_WRITE_M4_TRAIN_REFERENCE): the host's
 // run of fashion_train.hpp on the CI subset (make_fashion14.py --train 8192 --test 2048).
 #pragma once

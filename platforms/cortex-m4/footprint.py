@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Attributes a GNU ld map file's linked input sections to their objects.
 
   footprint.py firmware.map [--lib libfennec.a] [--budget-text BYTES]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every allocator entry point of the firmware images, wrapped (-Wl,--wrap: the symbol list in
 // CMakeLists.txt) so a firmware counts the calls made by any object in the image: Fennec, the
 // firmware, newlib. Each wrapper counts, then does the real work (operator new/delete on the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # fennec_m4_kernel_count: the kernel-count firmware (kernel_count.cpp). Included from this
 # directory's CMakeLists.txt. It needs the training kernels, which the inference-only library of
 # the cortex-m4 preset leaves out, so it links its own build of the kernel sources alone: the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Kernel-count firmware for the Cortex-M4F (mps2-an386 under qemu-system-arm): the training
 // kernels of a 196-64-32-10 MLP (ReLU, softmax CE, Adam) at batch 1 and 16, for the plain scalar
 // reference ("plain/") and the Cortex-M4F GEMMs the reference table uses on this core ("m4/").

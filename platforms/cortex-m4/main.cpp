@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Example firmware: a 16-32-32-4 sensor classifier on a Cortex-M4F, inference only.
 //
 // Weights live in flash (const arrays from model_data.hpp, generated on the host by

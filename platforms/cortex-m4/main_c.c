@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Example firmware in C: the 16-32-32-4 sensor classifier on a Cortex-M4F through the C API
  * (fennec/fennec.h), inference only.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Write the Fashion-MNIST file the training firmware streams over semihosting.
 
 Each 28x28 image is reduced to 14x14 by a 2x2 mean pool (rounded: (a+b+c+d+2)//4), kept as

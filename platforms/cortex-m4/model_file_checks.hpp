@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Fennec model file on every target: the classifier of model_data.hpp stored as
 // kModelFile, a Fennec model file that gen_model.py writes in Python (struct + zlib.crc32), loaded
 // with fennec::load_model straight from the const array (flash on the Cortex-M4: no copy, no file

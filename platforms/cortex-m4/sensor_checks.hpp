@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The checks the Cortex-M4 example firmware runs, shared with the host/ARM Linux test
 // (tests/platform/test_sensor_model.cpp) so every target runs the same model on the same data.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Cortex-M4F startup for QEMU's mps2-an386 board: vector table, FPU enable, then newlib's _start
  * (which zeroes .bss, sets up semihosting argv/heap, runs constructors, calls main and exits with
  * main's return value through semihosting SYS_EXIT, so QEMU's exit code is the test result).

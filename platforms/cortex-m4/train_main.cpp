@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Training firmware: one epoch of a 196-64-32-10 MLP (Adam, batch 16, the fused update) on
 // Fashion-MNIST 14x14 on a Cortex-M4F, inside a 256 KiB RAM region (mps2_train.ld: over budget
 // is a link error). fennec_m4_train_small (FASHION_TRAIN_SMALL) trains 196-32-10 with SGD +

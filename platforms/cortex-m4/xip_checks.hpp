@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Execute in place: the sensor classifier run with its parameters left in flash. The model file
 // kModelFile (const, 4-byte aligned, in flash) is validated once by fennec::load_model_in_place
 // (header, size, CRC-32, alignment); the arena then holds only the two ping-pong activation

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Shared by the C API tests: aligned views of static buffers, the XOR and three-class data sets,
  * the networks trained on them, and reading parameters back out of a saved model file. */
 #ifndef FENNEC_TESTS_C_API_TEST_UTIL_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* A minimal check harness for C programs (the host C API tests and the Cortex-M4 C firmware):
  * each failed check prints its expression and location; the program returns the failure count. */
 #ifndef FENNEC_TESTS_C_CHECK_H

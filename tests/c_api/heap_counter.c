@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The C heap counter of heap_counter.h: glibc's allocation entry points replaced by counting
  * wrappers (the same technique as the C++ allocation tests). */
 #include "heap_counter.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Counts calls to the C heap (malloc, calloc, realloc, aligned_alloc, posix_memalign, memalign)
  * made by anything in the process while counting is on. On glibc without sanitizers the test
  * binary replaces those functions with counting wrappers over glibc's own (__libc_malloc...);

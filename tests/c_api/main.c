@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The C API test program, compiled as C99 with -Wall -Wextra -pedantic -Werror. `fennec_c_api_tests
  * GROUP` runs one group (train, errors, model_file, no_heap; all without an argument) and returns
  * the number of failed checks. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Error paths of the C API: each bad input gets its code and a message, and a failed call
  * changes nothing (no model is created; a live model's weights, optimizer state and step count
  * are as before, shown by a twin model that never saw the failed call). */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Model files through the C API: a trained model saved to bytes, its description read back to
  * size the buffer, loaded for inference (same outputs, bit for bit) and for more training; the
  * same through a path. */

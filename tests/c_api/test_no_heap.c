@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* No heap after setup: binding, initialising, training with every optimizer, running, evaluating,
  * saving to and loading from bytes and paths, changing hyper-parameters and every refused call
  * make zero calls to malloc and friends (counted by heap_counter.c). */

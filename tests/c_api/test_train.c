@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Training through the C API: XOR (class labels and dense BCE targets), a three-class classifier
  * with every optimizer, gradient clipping checked against the parameter update it produced, and a
  * learning-rate change mid-run. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # C API tests: a C99 program (-std=c99 -Wall -Wextra -pedantic -Werror, whatever FENNEC_WERROR
 # says) that trains XOR and a three-class classifier through include/fennec/fennec.h, walks the
 # error paths and counts heap calls after setup. One ctest entry per group.

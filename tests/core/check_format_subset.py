@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Every printf conversion in the library's string literals is one format_message supports.
 
 Status messages are formatted by lib/core/format.cpp, which knows a subset of printf (the one

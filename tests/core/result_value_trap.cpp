@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Result<T>::value() on an error stops the program when FENNEC_RESULT_CHECKED is on (debug
 // builds by default; forced on here so the check runs in every build type). CTest expects this
 // program to die by a signal; returning at all (0 if value() came back, 3 if the setup went

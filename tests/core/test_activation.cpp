@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Activations: values, output-based derivatives against finite differences, names, validation.
 #include <cmath>
 #include <cstring>

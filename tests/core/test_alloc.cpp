@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Zero heap allocations after bind. This binary replaces the global operator new/delete (all
 // forms) and, on glibc without sanitizers, malloc/calloc/realloc/free/aligned_alloc/
 // posix_memalign/memalign, counting every call. The counter is proven to work by deliberate

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Arena: 64-byte alignment, exact fit, exhaustion status, marks and rewind, peak, odd bases.
 #include <cstdint>
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // format_message against the C library's vsnprintf (glibc speaks all of C99 printf): every
 // conversion Status messages use, with flags, widths, precisions and lengths, must give the same
 // bytes and the same would-be length. On the embedded C libraries it is what makes "%zu" and

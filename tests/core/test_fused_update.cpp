@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The fused update (ModelOptions::fused_training): backward and the optimizer step together,
 // one block of weight rows at a time, no whole-model gradient buffer. It must train exactly as
 // the classic path does (same optimizer, no clipping), plan exactly, and refuse what it cannot do.

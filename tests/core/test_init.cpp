@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Initialisers: target standard deviations, sample mean/variance at fan_in 500, bounds,
 // determinism, strided views, validation.
 #include <cmath>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Losses: values against double references, gradients against finite differences in double,
 // numerical stability, target validation, count_correct.
 #include <cmath>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Model: bind validation, layout, init, forward against a double reference, and backward
 // (all parameters and dL/dx) against finite differences in double.
 #include <cmath>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Optimizers: each update rule for 3+ steps against hand-derived values (double reference of the
 // formulas in optim.hpp), Adam bias correction at t = 1, 2, 3, L2 and decoupled weight decay,
 // validation, and config helpers.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Partial training (ModelOptions::frozen_layers) and external parameters (ModelOptions::
 // external_parameters): the plan is exact and shrinks, frozen weights never change, the
 // trainable layers' gradients are the unfrozen model's, refusals change nothing.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // MemoryPlan: hand-derived sizes, constexpr use, and plan().total() == arena bytes bind consumes
 // (several specs, batches, modes, optimizers); exact fit binds, one byte less fails cleanly.
 #include <cstdint>

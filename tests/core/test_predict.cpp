@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Inference helpers: argmax, predict_classes (multi-class and single-logit), a softmax that stays
 // finite for logits far outside exp's range, and their shape checks.
 #include <cmath>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Rng: xoshiro128** core against an independent reference, seeding determinism, committed
 // checksums (same bits on every platform), uniform/below/normal statistics, portable_log.
 #include <cmath>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Status / Result: codes, names, formatted messages, truncation, propagation macros.
 #include <cstring>
 #include <iterator>

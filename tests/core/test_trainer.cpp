@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Trainer: learning (XOR and a non-linear synthetic problem, every optimizer), clipping,
 // consistency with Model + optimizer_step, and bad input: every error path asserts the status
 // code AND that weights, optimizer state and the step counter are bit-identical afterwards.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the core tests (header-only, test code only).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fennec/version.hpp is generated from project(VERSION): the macros, the constants and the string
 // must all say the same version.
 #include <cstdio>

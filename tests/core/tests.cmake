@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Core tests. One binary for the module tests; the allocation test is its own binary
 # because it replaces the global operator new/delete and the malloc family for the whole process.
 set(_core ${CMAKE_CURRENT_SOURCE_DIR}/core)

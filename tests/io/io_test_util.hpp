@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers for the io tests (test code: may allocate).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Checkpoints: resume equivalence (N steps straight == N/2 + checkpoint + restore into fresh
 // objects + N/2, bit for bit, for every optimizer; once through a real fresh process), the
 // crash-safe two-slot file protocol, and refusal of mismatched trainers.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Crash consistency of the checkpoint protocol: a child process trains and saves a checkpoint
 // after every step; the parent SIGKILLs it at seeded random moments (mostly inside a save, where
 // the child spends its time), checks after each kill that a valid checkpoint is found and that it

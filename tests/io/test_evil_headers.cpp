@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Valid-CRC evil headers: every header field of a model file and of a checkpoint set to zero, the
 // maximum, off by one, a sign or high bit, NaN/Inf/huge where it is a float, and counts that
 // disagree with each other; the CRC is recomputed so the field itself is what gets tested. Each

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The file layer under attack and under faults: planted symlinks, a destination that cannot be
 // renamed onto, models and checkpoints whose parameters are not finite, the PATH.tmp left by a
 // kill between the two renames, a full and a read-only file system (a tmpfs mounted by the test

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Execute in place: load_model_in_place over a model file in memory (flash on a board, a
 // read-only mapping on Linux), alone and with frozen layers; every bad input refused with a
 // typed status and the arena as it was.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The loaders and writers never touch the heap: this binary counts every operator new and (on
 // glibc without sanitizers) every malloc-family call, proves the counter works, prepares all
 // inputs, and then requires zero calls across: model file save/load (memory, stream, file),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The malformed-input corpus: one generated case per class of bad input a loader can meet
 // ("Bad inputs a weights-file loader must survive", numbered 1-26 below), for each loader,
 // plus truncation at every byte and byte flips of small valid files. Each case expects a

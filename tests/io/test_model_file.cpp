@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fennec model file: CRC, sizes, bit-exact round trips in every read mode (memory, stream in
 // small chunks, file), arena sizing, and the planned header->plan->bind->load sequence.
 #include <cstdlib>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // safetensors: the numpy-written fixture (F32, F16, BF16) against the outputs the script computed,
 // export -> import bit-exact (from memory and files), the metadata-driven round trip, and the
 // half/bfloat16 conversions over all 65536 bit patterns.

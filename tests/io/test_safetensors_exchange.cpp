@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PyTorch exchange beyond nn.Sequential float32: float64 state_dicts (model.double()) convert on
 // import, a prefix and an ordered list of layer names map custom modules and wrappers, and a
 // BatchNorm state_dict is refused as such.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // <fennec/all.hpp> alone brings in the model file, safetensors, checkpoints and the file helpers
 // (this file includes nothing else from Fennec), and model_arena_bytes sizes an arena for a model
 // file in one call: that capacity loads over a buffer at any alignment.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # io tests: model files, safetensors, checkpoints, malformed-input corpus.
 # zlib (Debian zlib1g-dev) is only the CRC-32 oracle; the library never links it.
 set(_io ${CMAKE_CURRENT_SOURCE_DIR}/io)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers for the kernel tests: the SIMD tables to test, seeded data, tolerance checks.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Dispatch: which tables exist and which one runs, the FENNEC_ISA cap, and an end-to-end
 // training run through every runnable table against the same run on the reference table.
 #include <cmath>

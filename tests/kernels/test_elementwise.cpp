@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Elementwise and reduction kernels of every SIMD table against the scalar reference:
 // bias_act_fwd_f32, act_bwd_f32, col_sum_f32, sum_squares_f32, scale_f32, clamp_f32.
 // Sizes {1, L-1, L, L+1, 2L+3, 3L, 64, 257} for the table's lane count L, pointer offsets

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // GEMM kernels (gemm_nt/nn/tn_f32): the scalar reference and every SIMD table against an oracle
 // computed in double inside this test, C = act(alpha A B + beta C0 + bias) (so the reference is
 // checked too, also in a FENNEC_SIMD=OFF build), and each SIMD table against the reference.

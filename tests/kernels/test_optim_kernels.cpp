@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fused optimizer updates of every SIMD table against the scalar reference: each optimizer,
 // with and without weight decay, three consecutive steps with the state carried over (so the
 // state each step reads is the kernel's own), sizes around the lane count, unaligned offsets.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Kernel tests: every SIMD table this build compiled and this CPU runs, against the
 # scalar reference; dispatch and the active ISA; an end-to-end training run per table.
 # FENNEC_TEST_SCALE < 1 drops the largest GEMM shapes (for emulated runs; no other test binary

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Same seed, same bits: checksums of Rng streams and weight initialisation that must be identical
 // on every platform (x86-64, aarch64, armv7, Cortex-M4). Shared by tests/platform (Catch2, Linux
 // targets) and the Cortex-M4 example firmware, so every target checks the same committed values.

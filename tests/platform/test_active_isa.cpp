@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // On ARM Linux builds the NEON kernel table must be the one that runs: a build that silently fell
 // back to the scalar reference (missing -mfpu=neon, arch.cmake not selecting the NEON file...)
 // would still pass every numerical test, only slower.

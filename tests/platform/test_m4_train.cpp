@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Cortex-M4 training firmware's run (platforms/cortex-m4/fashion_train.hpp) on the host:
 // same code, seed, batches and scalar reference table. Its first 10 losses and test accuracy are
 // the figures the firmware must reproduce, committed in fashion_train_reference.hpp, which the
@@ -36,6 +37,7 @@ void write_model_data(const char* path) {
   std::FILE* f = std::fopen(path, "w");
   REQUIRE(f != nullptr);
   std::fprintf(f,
+               "// SPDX-License-Identifier: Apache-2.0\n"
                "// Written by tests/platform/test_m4_train.cpp (FENNEC_WRITE_M4_TRAIN_REFERENCE): the Fennec model\n"
                "// file of the host's phase-1 run of fashion_train.hpp on the CI subset, which the fine-tuning\n"
                "// image binds in place from flash.\n#pragma once\n\nnamespace fashion_train {\n"
@@ -53,6 +55,7 @@ void write_reference(const char* path, const fashion_train::Outcome& o, const fa
   std::FILE* f = std::fopen(path, "w");
   REQUIRE(f != nullptr);
   std::fprintf(f,
+               "// SPDX-License-Identifier: Apache-2.0\n"
                "// Written by tests/platform/test_m4_train.cpp (FENNEC_WRITE_M4_TRAIN_REFERENCE): the host's\n"
                "// run of fashion_train.hpp on the CI subset (make_fashion14.py --train %u --test %u).\n"
                "#pragma once\n\n#include <cstddef>\n#include <cstdint>\n\nnamespace fashion_train::reference {\n"

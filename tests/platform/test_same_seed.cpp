@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Same seed, same weights: Rng streams and initialisers reproduce committed checksums bit for bit.
 // The same file-level values are checked by the Cortex-M4 firmware (same_seed.hpp), so x86-64,
 // aarch64 (qemu), armv7 (qemu) and Cortex-M4 (qemu-system-arm) all agree or a test fails.

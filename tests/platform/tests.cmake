@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Platform tests: same seed -> same bits everywhere, the NEON table is active on ARM,
 # and the Cortex-M4 example's classifier checked on this target, also loaded from the Fennec model
 # file gen_model.py writes. Included by tests/CMakeLists.txt.

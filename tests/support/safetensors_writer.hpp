@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Builds safetensors files with any tensor names, dtypes and order (what PyTorch's save_file
 // writes for a state_dict), for the tests of name mapping, dtypes and refusals.
 #pragma once

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Runs the README's plain-torch safetensors writer and its fennec-convert command.
 
 usage: check_readme_recipe.py README.md FENNEC_CONVERT FIXTURES_DIR WORK_DIR

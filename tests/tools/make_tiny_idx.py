@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Writes a tiny MNIST-layout data set for running fennec-train on an emulated target.
 
 make_tiny_idx.py DIR [--gzip]: DIR/{train,t10k}-{images-idx3,labels-idx1}-ubyte (".gz" added

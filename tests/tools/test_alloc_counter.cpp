@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The allocation counter fennec-train relies on actually sees allocations.
 #include <catch2/catch.hpp>
 

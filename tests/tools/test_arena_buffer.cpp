@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The tools' arena storage: a plan above the limit is refused with its size unless asked, and a
 // refused allocation is a sentence with the plan's figures, not std::bad_alloc.
 #include <catch2/catch.hpp>

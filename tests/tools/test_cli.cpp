@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The programs end to end: fennec-train learns a small generated IDX data set and refuses bad
 // data and flags with a message and an exit code; the studies run from the command line.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fennec-convert and fennec-infer with PyTorch-side files: name mapping flags, output extensions
 // it does not write, a checkpoint or a text file where a model is expected (said by kind), and
 // extracting the model of a training checkpoint.

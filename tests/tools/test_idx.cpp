@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // IDX reader: valid plain and gzip files, and every malformed-header class it must refuse.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fennec-infer from the command line on the inputs the attack used: a model with a NaN weight
 // (refused with a message: the tools load with check_finite) and a legal wide model whose plan at a
 // large --batch is above the arena limit (refused with the plan's size, not std::bad_alloc).

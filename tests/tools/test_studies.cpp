@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The studies reproduce the chapter's claims, and their SVG files are well-formed XML.
 #include <catch2/catch.hpp>
 

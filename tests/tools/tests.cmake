@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Tests for tools/: IDX reader, the studies' numbers, SVG well-formedness, and the command-line
 # programs end to end (run as child processes on generated data).
 # The suites below start the tools as child processes and link zlib (the .gz cases): native

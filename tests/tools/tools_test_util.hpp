@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the tools tests: a scratch directory and running a program.
 #pragma once
 

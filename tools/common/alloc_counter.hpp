@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Heap allocation counter: linking alloc_counter.cpp into a program replaces the global
 // operator new family (and, on glibc without sanitizers, malloc/calloc/realloc/aligned_alloc/
 // posix_memalign/memalign) with versions that count calls while counting is switched on.

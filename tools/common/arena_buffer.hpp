@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The arena storage fennec-infer and fennec-convert take for a model: sized from the plan,
 // allocated uninitialised (the model fills what it uses; a value-initialised std::vector would
 // zero gigabytes first), refused above a documented limit unless the user asks, and every failure

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Command-line parsing for Fennec's tools: --flag VALUE or --flag=VALUE, every value checked,
 // every error a sentence naming the flag and what was wrong. Errors are thrown as ArgError at
 // setup (before any training), caught in main and printed with the usage hint.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "common/idx.hpp"
 
 #if FENNEC_TOOLS_HAVE_ZLIB

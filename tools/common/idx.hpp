@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // IDX files (the MNIST family's format), plain or gzip-compressed.
 //
 // Layout: magic 00 00 TT NN (TT = element type, NN = number of dimensions), NN big-endian u32

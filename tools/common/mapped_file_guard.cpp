@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "common/mapped_file_guard.hpp"
 
 #include <csignal>

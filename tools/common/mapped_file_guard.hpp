@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A tool that runs a model in place from a memory-mapped file (fennec-infer) gets SIGBUS if
 // another process truncates the file while it is mapped: touching a page past the new end has no
 // data behind it, and POSIX delivers SIGBUS, which no library call can turn into a status. This

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An MNIST-family data set directory: train/test images (N x rows x cols, u8) and labels (N, u8),
 // as IDX files, plain or .gz. Images stay as bytes; callers convert one batch at a time.
 #pragma once

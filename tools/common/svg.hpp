@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Minimal SVG writer for the studies' figures: shapes, escaped text, axes with "nice" ticks.
 // Builds the document in memory (setup/report time only) and writes it in one go.
 #pragma once

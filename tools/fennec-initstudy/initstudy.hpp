@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The weight-initialisation experiment: N(0,1) inputs through `layers` dense layers of `width`
 // units; per layer the activations' statistics and histogram, optionally the gradients flowing
 // back from a unit upstream gradient (dL/d(last output) = 1): dL/d(layer output) and dL/dW, and

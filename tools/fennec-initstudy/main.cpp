@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fennec-initstudy: how weight initialisation shapes activations through a deep MLP (the
 // chapter's 10 layers x 500 units experiment). Prints per-layer statistics, writes SVG
 // histograms and CSV. --all runs the chapter's five cases.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fennec-optstudy: SGD, momentum, AdaGrad, RMSProp and Adam on a ravine, a saddle and the
 // Rosenbrock function, using Fennec's optimizer_step. Prints steps to the tolerance and final
 // values; writes an SVG of contours and trajectories.

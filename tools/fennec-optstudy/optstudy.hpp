@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The optimizer study: 2-D test functions minimised from a fixed start by Fennec's own
 // optimizers (fennec::optimizer_step on a 2-element parameter vector), each with the learning
 // rate that reaches the tolerance fastest on a log grid, so the comparison is fair to each.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fennec-train: train an MLP classifier on an MNIST-family data set (Fashion-MNIST by default).
 //
 // Setup (may allocate, may throw): parse flags, read the IDX files (images kept as bytes), plan

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fennec-convert IN OUT: Fennec model file <-> safetensors, and a training checkpoint -> its
 // model (format of IN from its bytes, of OUT from its extension: .fennec or .safetensors).
 #include <cstdio>

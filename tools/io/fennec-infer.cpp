@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fennec-infer --model FILE [--data DIR]: loads a Fennec model file or safetensors, prints the
 // network, the arena it needs and, with an MNIST-family directory, the test accuracy and the
 // per-sample latency (batch 1). Without --data the latency is measured on synthetic inputs.

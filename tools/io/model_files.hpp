@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared by fennec-infer and fennec-convert: read a model file of either format (detected from
 // its first bytes, not its name) into an arena. Tool code: may allocate and throw at setup.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The ARMv7 NEON kernel table: the xsimd kernel templates instantiated for xsimd::neon.
 // Built only when the compiler targets NEON (-mfpu=neon...); ARMv7 NEON flushes denormals to zero.
 // Only arch-templated code may live here (see simd_common.hpp); the table is constant-initialized.

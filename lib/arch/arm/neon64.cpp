@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The AArch64 NEON kernel table: the xsimd kernel templates instantiated for xsimd::neon64.
 // Built for every AArch64 target (Advanced SIMD is mandatory there).
 // Only arch-templated code may live here (see simd_common.hpp); the table is constant-initialized.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The AVX-512 kernel table: the xsimd kernel templates instantiated for xsimd::avx512bw.
 // Compiled with -mavx512f -mavx512cd -mavx512dq -mavx512bw (xsimd 8.1's avx512f hadd needs DQ);
 // selected only when the CPU has all four.

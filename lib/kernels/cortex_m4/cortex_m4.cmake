@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Cortex-M4F GEMMs (gemm_cortex_m4.cpp), used by the reference table of builds whose compiler
 # targets Armv7E-M with an FPU (-mcpu=cortex-m4 -mfpu=fpv4-sp-d16). FENNEC_CORTEX_M4_KERNELS=OFF
 # keeps the plain loops: smaller code (the inference example's Fennec code grows by the figure

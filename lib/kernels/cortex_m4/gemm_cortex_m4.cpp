@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Cortex-M4F GEMM micro-kernels (see gemm_cortex_m4.hpp). Instruction counts per multiply-add
 // in the inner loops, counted under qemu with bench/qemu's plugin:
 //   nt (dot products, 4 rows x 8 k):   5 vldm + 32 vfma + 2 loop = 39 per 32 MACs (1.22)

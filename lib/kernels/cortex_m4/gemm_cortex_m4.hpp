@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // GEMMs for the Cortex-M4F (single-precision FPU with fused multiply-add, 32 S registers, no
 // cache): the reference table's gemm_{nt,nn,tn}_f32 in Cortex-M4F builds (FENNEC_CORTEX_M4_KERNELS).
 // Same contract as kernel_table.hpp's GemmArgs (any m, n, k, strides, alpha, beta, bias, act);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Scalar reference kernels: the fallback on targets without SIMD and the oracle every SIMD
 // table is tested against. Written loop-blocked so they are usable, not just correct.
 #include <cmath>

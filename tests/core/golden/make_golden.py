@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Regenerates the committed same-seed checksums from the documented algorithms alone.
 
 The C++ tests pin the exact bits of Fennec's random streams and initialisers with FNV-1a 64
