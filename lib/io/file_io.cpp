@@ -194,45 +194,6 @@ Status write_atomically(const char* path, Producer produce, const void* context,
   return fsync_parent(path);
 }
 
-// Read-only memory map of a whole file (no heap). Empty files map to (nullptr, 0).
-class Mapping {
- public:
-  Mapping() = default;
-  Mapping(const Mapping&) = delete;
-  Mapping& operator=(const Mapping&) = delete;
-  ~Mapping() {
-    if (data_) ::munmap(data_, size_);
-  }
-  Status map(const char* path) {
-    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return io_error("cannot open", path);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      const Status s = io_error("cannot stat", path);
-      ::close(fd);
-      return s;
-    }
-    size_ = static_cast<std::size_t>(st.st_size);
-    if (size_ > 0) {
-      void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-      if (p == MAP_FAILED) {
-        const Status s = io_error("cannot map", path);
-        ::close(fd);
-        return s;
-      }
-      data_ = p;
-    }
-    ::close(fd);
-    return Status::ok();
-  }
-  const void* data() const { return data_; }
-  std::size_t size() const { return size_; }
-
- private:
-  void* data_ = nullptr;
-  std::size_t size_ = 0;
-};
-
 }  // namespace
 
 // ---- read-only mappings ----
@@ -348,8 +309,8 @@ Result<Model> load_safetensors_file(const char* path, const SafetensorsImport& i
 
 Result<Model> load_safetensors_file_mapped(const char* path, const SafetensorsImport& import,
                                            const ModelOptions& options, Arena& arena) {
-  Mapping m;
-  FENNEC_RETURN_IF_ERROR(m.map(path));
+  MappedFile m;
+  FENNEC_RETURN_IF_ERROR(m.open(path));
   return load_safetensors(m.data(), m.size(), import, options, arena);
 }
 
