@@ -24,11 +24,7 @@ add_executable(fennec_m4_kernel_count kernel_count.cpp startup.c)
 target_link_libraries(fennec_m4_kernel_count PRIVATE fennec_m4_train_kernels fennec_warnings m)
 target_include_directories(fennec_m4_kernel_count PRIVATE ${PROJECT_SOURCE_DIR}/bench/qemu)
 target_compile_options(fennec_m4_kernel_count PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>)
-target_link_options(fennec_m4_kernel_count PRIVATE
-  -T${CMAKE_CURRENT_SOURCE_DIR}/mps2.ld -Wl,--no-warn-rwx-segments
-  -Wl,-Map=${CMAKE_CURRENT_BINARY_DIR}/fennec_m4_kernel_count.map)
-set_target_properties(fennec_m4_kernel_count PROPERTIES
-  LINKER_LANGUAGE C SUFFIX .elf LINK_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/mps2.ld)
+fennec_m4_link_image(fennec_m4_kernel_count mps2.ld)
 # The GEMM checks against the plain reference (the counting itself is bench/qemu/count.py's,
 # CI step 57): the firmware's exit code is its failure count.
 add_test(NAME cortex_m4_kernel_checks COMMAND fennec_m4_kernel_count)
