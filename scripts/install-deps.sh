@@ -8,7 +8,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends \
   build-essential cmake ninja-build git ca-certificates pkg-config \
-  libxsimd-dev catch2 libbenchmark-dev libopenblas-dev libeigen3-dev zlib1g-dev \
+  libxsimd-dev catch2 libcli11-dev libbenchmark-dev libopenblas-dev libeigen3-dev zlib1g-dev \
   g++-aarch64-linux-gnu g++-arm-linux-gnueabihf gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-dev \
   binutils-arm-none-eabi qemu-user qemu-system-arm \
   llvm `# llvm-mca: the cycle model of the NEON GEMM micro-kernels (bench/neon-mca.sh)` \

@@ -10,38 +10,90 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <CLI/CLI.hpp>
+
 namespace fennec_tools {
 
-Args::Args(int argc, char** argv, const std::vector<Flag>& flags) {
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) {
-      throw ArgError("unexpected argument '" + arg + "' (flags start with --)");
+namespace {
+
+// CLI11 reports a value given to a plain flag (--no-progress=1) as a "disallowed flag override";
+// every other parse error it raises is reported with CLI11's own sentence.
+std::string translate_parse_error(const CLI::ParseError& e) {
+  const std::string what = e.what();
+  const std::string marker = " was given a disallowed flag override";
+  const std::size_t at = what.find(marker);
+  if (at != std::string::npos) return "--" + what.substr(0, at) + " takes no value";
+  return what;
+}
+
+}  // namespace
+
+Args::Args(int argc, char** argv, const std::vector<Flag>& flags, const Program& program,
+           const std::vector<Positional>& positionals) {
+  CLI::App app{program.summary, program.name};
+  // Unknown flags and stray words are collected, not thrown, so the message can name them the
+  // way the tools always have ("unknown flag --x", "unexpected argument 'x'").
+  app.allow_extras(true);
+  app.set_config("--config", "", "read flags from a TOML or INI file (name = value per line)");
+  if (!program.footer.empty()) app.footer(program.footer);
+  // std::map nodes never move, so CLI11 may keep pointers to these vectors while it parses.
+  std::map<std::string, std::vector<std::string>> given;
+  std::map<std::string, CLI::Option*> options;
+  for (const Flag& f : flags) {
+    if (f.name == "help") continue;  // CLI11's own -h, --help
+    CLI::Option* o = nullptr;
+    if (f.takes_value) {
+      // expected(0, 1): "--lr" at the end or before another flag is recorded with no value, and
+      // reported by the typed getters as "--lr needs a value"; TakeAll keeps repeats countable.
+      o = app.add_option("--" + f.name, given[f.name], f.help)
+              ->expected(0, 1)
+              ->allow_extra_args(false)
+              ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+              ->type_name(f.value_name.empty() ? "VALUE" : f.value_name);
+    } else {
+      o = app.add_flag("--" + f.name, f.help)->disable_flag_override();
     }
-    std::string name = arg.substr(2);
-    std::string value;
-    bool inline_value = false;
-    const std::size_t eq = name.find('=');
-    if (eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-      inline_value = true;
-    }
-    const Flag* flag = nullptr;
-    for (const Flag& f : flags)
-      if (f.name == name) flag = &f;
-    if (!flag) throw ArgError("unknown flag --" + name);
-    if (flag->takes_value && !inline_value) {
-      if (i + 1 >= argc || std::string(argv[i + 1]).compare(0, 2, "--") == 0) {
-        throw ArgError("--" + name + " needs a value");
-      }
-      value = argv[++i];
-    } else if (!flag->takes_value && inline_value) {
-      throw ArgError("--" + name + " takes no value");
-    }
-    if (values_.count(name)) throw ArgError("--" + name + " given twice");
-    values_[name] = value;
+    options[f.name] = o;
   }
+  // One CLI11 positional takes every word that is not a flag (CLI11 would give all of them to the
+  // first of several positionals); they are matched to `positionals` in order below.
+  std::vector<std::string> words;
+  if (!positionals.empty()) {
+    std::string names, descriptions;
+    for (const Positional& p : positionals) {
+      names += (names.empty() ? "" : "_") + p.name;
+      descriptions += (descriptions.empty() ? "" : "\n") + p.name + ": " + p.help;
+    }
+    app.add_option(names, words, descriptions)->expected(0, CLI::detail::expected_max_vector_size);
+  }
+  help_ = app.help();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    help_requested_ = true;
+    values_["help"] = "";
+    return;
+  } catch (const CLI::ParseError& e) {
+    throw ArgError(translate_parse_error(e));
+  }
+  for (const std::string& extra : app.remaining()) {
+    if (extra.size() > 1 && extra[0] == '-') {
+      const std::size_t eq = extra.find('=');
+      throw ArgError("unknown flag " + extra.substr(0, eq));
+    }
+    throw ArgError("unexpected argument '" + extra + "' (flags start with --)");
+  }
+  for (const auto& [name, option] : options) {
+    if (option->count() == 0) continue;
+    if (option->count() > 1) throw ArgError("--" + name + " given twice");
+    const std::vector<std::string>& v = given[name];
+    values_[name] = v.empty() ? std::string() : v.front();
+  }
+  if (words.size() > positionals.size())
+    throw ArgError("unexpected argument '" + words[positionals.size()] + "'");
+  for (std::size_t i = words.size(); i < positionals.size(); ++i)
+    if (positionals[i].required) throw ArgError("missing " + positionals[i].name);
+  positional_ = words;
 }
 
 std::string Args::str(const std::string& name, const std::string& fallback) const {
@@ -74,7 +126,9 @@ std::uint64_t parse_uint(const std::string& text, const std::string& what) {
 }
 
 double Args::real(const std::string& name, double fallback) const {
-  return has(name) ? parse_real(str(name, ""), "--" + name) : fallback;
+  if (!has(name)) return fallback;
+  if (str(name, "").empty()) throw ArgError("--" + name + " needs a value");
+  return parse_real(str(name, ""), "--" + name);
 }
 
 double Args::positive(const std::string& name, double fallback) const {
@@ -92,6 +146,7 @@ double Args::non_negative(const std::string& name, double fallback) const {
 std::uint64_t Args::integer(const std::string& name, std::uint64_t fallback, std::uint64_t lo,
                             std::uint64_t hi) const {
   if (!has(name)) return fallback;
+  if (str(name, "").empty()) throw ArgError("--" + name + " needs a value");
   const std::uint64_t v = parse_uint(str(name, ""), "--" + name);
   if (v < lo || v > hi) {
     throw ArgError("--" + name + " must lie in [" + std::to_string(lo) + ", " +
@@ -201,6 +256,15 @@ fennec::ActivationSpec parse_activation_spec(const std::string& text, const std:
   fennec::Result<fennec::ActivationSpec> r = fennec::parse_activation_spec(text.data(), text.size());
   if (!r.is_ok()) throw ArgError(what + ": " + r.status().message());
   return r.value();
+}
+
+fennec::Isa isa_flag(const Args& args, fennec::Isa fallback, const std::string& name) {
+  if (!args.has(name)) return fallback;
+  const std::string text = args.str(name, "");
+  if (text.empty()) throw ArgError("--" + name + " needs a value");
+  fennec::Result<fennec::Isa> isa = fennec::parse_isa(text.c_str());
+  if (!isa.is_ok()) throw ArgError("--" + name + ": " + isa.status().message());
+  return isa.value();
 }
 
 }  // namespace fennec_tools

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// Command-line parsing for Fennec's tools: --flag VALUE or --flag=VALUE, every value checked,
-// every error a sentence naming the flag and what was wrong. Errors are thrown as ArgError at
-// setup (before any training), caught in main and printed with the usage hint.
+// Command-line parsing for Fennec's tools, on CLI11 (header-only, Debian libcli11-dev): --flag VALUE,
+// --flag=VALUE, -h/--help generated from the flags' descriptions, positional arguments, and
+// --config FILE (TOML or INI: `lr = 0.01`). CLI11 does the syntax; the values keep Fennec's own
+// checks, so every error is a sentence naming the flag and the bad value. Errors are thrown as
+// ArgError at setup (before any data is read), caught in main and printed with the usage hint.
 #pragma once
 
 #include <cstdint>
@@ -18,18 +20,44 @@ struct ArgError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+struct ArgFlag {
+  std::string name;          // without the leading "--"; "help" is always there (-h, --help)
+  bool takes_value;
+  std::string help = "";     // one line for the generated --help
+  std::string value_name = "";  // e.g. "FILE", "N", "X" (default "VALUE")
+};
+struct ArgPositional {
+  std::string name;  // e.g. "IN"
+  std::string help = "";
+  bool required = true;
+};
+// What --help prints around the generated list of flags.
+struct ArgProgram {
+  std::string name;         // "fennec-train"
+  std::string summary = ""; // printed first
+  std::string footer = "";  // printed last: defaults, exit codes, examples
+};
+
 class Args {
  public:
-  struct Flag {
-    std::string name;   // without the leading "--"
-    bool takes_value;
-  };
+  using Flag = ArgFlag;
+  using Positional = ArgPositional;
+  using Program = ArgProgram;
 
-  // Throws ArgError for unknown flags, missing values, repeated flags and positional arguments.
-  Args(int argc, char** argv, const std::vector<Flag>& flags);
+  // Throws ArgError for unknown flags, missing values, repeated flags, a value given to a flag that
+  // takes none, and positional arguments beyond `positionals`. -h/--help stops parsing and sets
+  // help_requested() (and has("help")).
+  Args(int argc, char** argv, const std::vector<Flag>& flags, const Program& program = Program{},
+       const std::vector<Positional>& positionals = {});
 
   bool has(const std::string& name) const { return values_.count(name) != 0; }
+  // The flag's value; "" when it was given empty (--save=) or without a value (--lr at the end).
   std::string str(const std::string& name, const std::string& fallback) const;
+  bool help_requested() const { return help_requested_; }
+  // The generated help: usage line, positionals, every flag with its description, the footer.
+  const std::string& help() const { return help_; }
+  // Positional arguments in order (at most positionals.size()).
+  const std::vector<std::string>& positional() const { return positional_; }
 
   double real(const std::string& name, double fallback) const;             // finite
   double positive(const std::string& name, double fallback) const;         // > 0, finite
@@ -41,7 +69,14 @@ class Args {
 
  private:
   std::map<std::string, std::string> values_;
+  std::vector<std::string> positional_;
+  std::string help_;
+  bool help_requested_ = false;
 };
+
+// --NAME as an ISA (auto, ref, sse2, avx2, avx512, neon, neon64, ...), the same spelling for every
+// tool; `fallback` when the flag is absent. Throws ArgError with the library's list of names.
+fennec::Isa isa_flag(const Args& args, fennec::Isa fallback, const std::string& name = "isa");
 
 // Strict number parsing (whole string, finite). Throws ArgError naming `what`.
 double parse_real(const std::string& text, const std::string& what);

@@ -91,12 +91,7 @@ int main(int argc, char** argv) {
     if (cfg.layers * cfg.width * cfg.batch > (std::size_t{1} << 30)) {
       throw ArgError("--layers x --width x --batch above 2^30 values; choose a smaller study");
     }
-    if (a.has("isa")) {
-      const std::string name = a.str("isa", "");
-      fennec::Result<fennec::Isa> isa = fennec::parse_isa(name.c_str());
-      if (!isa.is_ok()) throw ArgError("--isa: unknown ISA '" + name + "'");
-      cfg.isa = isa.value();
-    }
+    cfg.isa = fennec_tools::isa_flag(a, cfg.isa);
     all = a.has("all");
     if (all) {
       for (const char* f : {"activation", "init", "svg", "csv"})

@@ -124,12 +124,7 @@ Config parse(int argc, char** argv) {
   c.epochs = static_cast<std::size_t>(a.integer("epochs", 5, 1, 100000));
   c.seed = a.integer("seed", 1, 0, UINT64_MAX);
   c.train_samples = static_cast<std::size_t>(a.integer("train-samples", 0, 1, UINT32_MAX));
-  if (a.has("isa")) {
-    const std::string isa = a.str("isa", "auto");
-    fennec::Result<fennec::Isa> r = fennec::parse_isa(isa.c_str());
-    if (!r.is_ok()) throw ArgError("--isa: unknown ISA '" + isa + "'");
-    c.isa = r.value();
-  }
+  c.isa = fennec_tools::isa_flag(a, c.isa);
   c.progress = !a.has("no-progress");
   return c;
 }

@@ -59,26 +59,17 @@ fennec::Model checkpoint_model(const std::vector<unsigned char>& bytes, const st
 
 int main(int argc, char** argv) {
   try {
-    std::vector<std::string> positional;
-    std::vector<char*> flags{argv[0]};
-    for (int i = 1; i < argc; ++i) {
-      const std::string a = argv[i];
-      if (a == "--help" || a == "-h") {
-        std::fputs(kUsage, stdout);
-        return 0;
-      }
-      if (a.rfind("--", 0) == 0) {
-        flags.push_back(argv[i]);
-        if (a.find('=') == std::string::npos && a != "--allow-large-arena" && i + 1 < argc)
-          flags.push_back(argv[++i]);
-      } else {
-        positional.push_back(a);
-      }
-    }
-    if (positional.size() != 2) throw fennec_tools::ArgError("expected IN and OUT");
-    fennec_tools::Args args(static_cast<int>(flags.size()), flags.data(),
+    fennec_tools::Args args(argc, argv,
                             {{"activations", true}, {"loss", true}, {"prefix", true}, {"layers", true},
-                             {"allow-large-arena", false}});
+                             {"allow-large-arena", false}},
+                            {"fennec-convert"},
+                            {{"IN", "the model to read", false}, {"OUT", "the file to write", false}});
+    if (args.help_requested()) {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    const std::vector<std::string>& positional = args.positional();
+    if (positional.size() != 2) throw fennec_tools::ArgError("expected IN and OUT");
     std::vector<fennec::ActivationSpec> acts;
     fennec::SafetensorsImport import;
     fennec_tools::parse_import_flags(args, acts, import);

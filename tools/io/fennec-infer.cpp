@@ -58,11 +58,7 @@ int main(int argc, char** argv) {
     fennec::ModelOptions options;
     options.mode = fennec::Mode::kInference;
     options.max_batch = batch;
-    if (args.has("isa")) {
-      fennec::Result<fennec::Isa> isa = fennec::parse_isa(args.str("isa", "").c_str());
-      if (!isa.is_ok()) throw fennec_tools::ArgError(std::string("--isa: ") + isa.status().message());
-      options.isa = isa.value();
-    }
+    options.isa = fennec_tools::isa_flag(args, options.isa);
 
     fennec::MappedFile mapped;
     const fennec::Status opened = mapped.open(path.c_str());
