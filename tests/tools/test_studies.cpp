@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "common/args.hpp"
 #include "fennec-initstudy/initstudy.hpp"
 #include "fennec-optstudy/optstudy.hpp"
 #include "tools/tools_test_util.hpp"
@@ -56,7 +57,7 @@ TEST_CASE("initstudy: tanh with N(0,1) saturates at +-1", "[tools][initstudy]") 
   }
 }
 
-TEST_CASE("initstudy: tanh with N(0,0.01) collapses towards 0", "[tools][initstudy]") {
+TEST_CASE("initstudy: tanh with N(0, 0.01^2) collapses towards 0", "[tools][initstudy]") {
   const InitStudyResult r = init_case(fennec::ActivationSpec::tanh(), fennec::Init::normal(0, 0.01f));
   // Each layer multiplies the spread by about 0.01 * sqrt(500) = 0.22.
   CHECK(r.layers[0].std > 0.1);
@@ -138,13 +139,13 @@ TEST_CASE("optstudy: every function, SVG well-formed", "[tools][optstudy][svg]")
   check_svg(dir.file("opt.svg"));
 }
 
-TEST_CASE("initstudy: gradients vanish through tanh with N(0,0.01) and hold through ReLU with He",
+TEST_CASE("initstudy: gradients vanish through tanh with N(0, 0.01^2) and hold through ReLU with He",
           "[tools][initstudy]") {
-  // Backward, each tanh layer with N(0, 0.01) weights scales the gradient by about
+  // Backward, each tanh layer with N(0, 0.01^2) weights scales the gradient by about
   // 0.01 * sqrt(500) = 0.22, so nine layers shrink it by ~1e-6; He keeps ReLU's gradient scale
   // (fan_out = fan_in) within a small factor.
   const InitStudyResult small = init_case(fennec::ActivationSpec::tanh(), fennec::Init::normal(0, 0.01f));
-  INFO("tanh N(0,0.01): layer 1 rms " << small.layers[0].out_grad_rms << ", layer 10 rms "
+  INFO("tanh N(0, 0.01^2): layer 1 rms " << small.layers[0].out_grad_rms << ", layer 10 rms "
                                       << small.layers[9].out_grad_rms);
   CHECK(small.layers[9].out_grad_rms == Approx(1.0));  // the unit upstream gradient itself
   CHECK(small.layers[0].out_grad_rms < 1e-4 * small.layers[9].out_grad_rms);
@@ -153,4 +154,116 @@ TEST_CASE("initstudy: gradients vanish through tanh with N(0,0.01) and hold thro
   INFO("relu He: layer 1 / layer 9 gradient rms " << ratio);
   CHECK(ratio > 0.1);
   CHECK(ratio < 10.0);
+}
+
+TEST_CASE("initstudy: ReLU with N(0, 0.01^2) dies out, forward and backward", "[tools][initstudy]") {
+  // Each ReLU layer keeps half the units and scales by 0.01 * sqrt(500) = 0.22 before that: the
+  // spread falls by about 0.16 a layer, the gradient the same way going back.
+  const InitStudyResult r = init_case(fennec::ActivationSpec::relu(), fennec::Init::normal(0, 0.01f));
+  for (std::size_t l = 1; l < 10; ++l) {
+    INFO("layer " << l + 1 << " std " << r.layers[l].std);
+    CHECK(r.layers[l].std < 0.3 * r.layers[l - 1].std);
+    CHECK(std::fabs(r.layers[l].zero_fraction - 0.5) < 0.1);
+  }
+  CHECK(r.layers[9].std < 1e-6 * r.layers[0].std);
+  CHECK(r.layers[0].out_grad_rms < 1e-5);
+}
+
+TEST_CASE("initstudy: sigmoid with Xavier keeps its activations but not its gradients", "[tools][initstudy]") {
+  // sigmoid' <= 1/4: with Xavier (gain 1) every layer going back scales the gradient by ~0.2,
+  // while the activations hold a steady spread around 0.5.
+  const InitStudyResult r = init_case(fennec::ActivationSpec::sigmoid(), fennec::Init::xavier_normal());
+  for (std::size_t l = 1; l < 10; ++l) {
+    INFO("layer " << l + 1 << " std " << r.layers[l].std << " mean " << r.layers[l].mean);
+    CHECK(r.layers[l].std > 0.05);
+    CHECK(r.layers[l].std < 0.2);
+    CHECK(std::fabs(r.layers[l].mean - 0.5) < 0.05);
+  }
+  INFO("layer 1 gradient rms " << r.layers[0].out_grad_rms);
+  CHECK(r.layers[0].out_grad_rms < 1e-4);
+}
+
+TEST_CASE("initstudy: --all's cases include ReLU with sigma 0.01 and a sigmoid case", "[tools][initstudy]") {
+  bool relu_small = false, sigmoid = false;
+  for (const InitCaseSpec& c : init_study_cases()) {
+    relu_small |= std::string(c.activation) == "relu" && std::string(c.init) == "normal:0.01";
+    sigmoid |= std::string(c.activation) == "sigmoid";
+    // Every case parses as the CLI would parse it.
+    CHECK_NOTHROW(parse_activation_spec(c.activation, "case"));
+    CHECK_NOTHROW(parse_init(c.init, "case"));
+  }
+  CHECK(relu_small);
+  CHECK(sigmoid);
+  CHECK(init_study_cases().size() == 7);
+}
+
+TEST_CASE("initstudy: labels write N(mean, variance) like N(0, 1/fan_in) beside them", "[tools][initstudy]") {
+  CHECK(init_label(fennec::Init::normal(0, 0.01f)) == "N(0, 0.01^2)");
+  CHECK(init_label(fennec::Init::normal(0, 1)) == "N(0, 1)");
+  CHECK(init_label(fennec::Init::normal(0, 0.5f)) == "N(0, 0.5^2)");
+  CHECK(init_label(fennec::Init::xavier_normal()) == "Xavier N(0, 1/fan_in)");
+  const InitStudyResult r = init_case(fennec::ActivationSpec::tanh(), fennec::Init::normal(0, 0.01f));
+  CHECK(r.title == "tanh, N(0, 0.01^2)");
+}
+
+TEST_CASE("initstudy: one y scale per figure, and a layer squeezed into a bar or two is zoomed",
+          "[tools][initstudy]") {
+  InitStudyConfig cfg;
+  const InitStudyResult r = init_case(fennec::ActivationSpec::tanh(), fennec::Init::normal(0, 0.01f), &cfg);
+  // Layers 1 and 2 (std 0.2, 0.05) spread over the shared [-1, 1]; from layer 3 on (std <= 0.01,
+  // below one shared bin of 0.05) each layer has its own range, and its histogram a real shape.
+  CHECK(r.hist_lo == -1);
+  CHECK(r.hist_hi == 1);
+  for (std::size_t l = 0; l < 10; ++l) {
+    const InitLayerStats& st = r.layers[l];
+    INFO("layer " << l + 1 << " std " << st.std << " range [" << st.hist_lo << ", " << st.hist_hi << ")");
+    CHECK(st.hist_zoomed == (l >= 2));
+    std::size_t filled = 0;
+    std::uint64_t counted = 0;
+    for (std::uint64_t c : st.hist) {
+      filled += c != 0;
+      counted += c;
+    }
+    CHECK(filled >= 10);
+    // The 0.1% tails on each side may fall outside; everything else is counted.
+    CHECK(static_cast<double>(counted) >= 0.99 * static_cast<double>(cfg.batch * cfg.width));
+    if (st.hist_zoomed) {
+      CHECK(st.hist_hi - st.hist_lo < 10 * st.std);
+      CHECK(st.hist_hi - st.hist_lo > 3 * st.std);
+    }
+  }
+  // The SVG marks every zoomed panel in its title.
+  tools_test::TempDir dir("initzoom");
+  std::string error;
+  REQUIRE(write_init_svg(cfg, r, dir.file("z.svg"), error));
+  const tools_test::Run marks = tools_test::run("grep -c 'x zoomed' " + tools_test::quote(dir.file("z.svg")));
+  CHECK(marks.output == "8\n");
+}
+
+TEST_CASE("initstudy: the overlay figure and table of every case", "[tools][initstudy][svg]") {
+  tools_test::TempDir dir("initsummary");
+  std::vector<InitCase> cases;
+  for (const InitCaseSpec& c : init_study_cases()) {
+    InitCase ic{c.id, {}, {}};
+    ic.cfg.layers = 4;
+    ic.cfg.width = 60;
+    ic.cfg.batch = 50;
+    ic.cfg.gradients = true;
+    ic.cfg.timing_runs = 0;
+    ic.cfg.activation = parse_activation_spec(c.activation, "case");
+    ic.cfg.init = parse_init(c.init, "case");
+    std::string error;
+    REQUIRE(run_init_study(ic.cfg, ic.result, error));
+    cases.push_back(std::move(ic));
+  }
+  std::string error;
+  REQUIRE(write_init_summary_svg(cases, dir.file("s.svg"), error));
+  check_svg(dir.file("s.svg"));
+  REQUIRE(write_init_summary_csv(cases, dir.file("s.csv"), error));
+  const tools_test::Run rows = tools_test::run("grep -c . " + tools_test::quote(dir.file("s.csv")));
+  CHECK(rows.output == std::to_string(1 + 4 * cases.size()) + "\n");
+  const tools_test::Run quoted = tools_test::run("grep -c 'tanh-normal0.01,tanh,\"N(0, 0.01^2)\",1,' " +
+                                                 tools_test::quote(dir.file("s.csv")));
+  CHECK(quoted.output == "1\n");
+  CHECK_FALSE(write_init_summary_svg(cases, dir.file("no/such/dir/s.svg"), error));
 }
