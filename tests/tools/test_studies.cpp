@@ -267,3 +267,78 @@ TEST_CASE("initstudy: the overlay figure and table of every case", "[tools][init
   CHECK(quoted.output == "1\n");
   CHECK_FALSE(write_init_summary_svg(cases, dir.file("no/such/dir/s.svg"), error));
 }
+
+TEST_CASE("optstudy: at the chapter's one learning rate SGD zig-zags across the ravine, momentum runs along it",
+          "[tools][optstudy]") {
+  const TestFunction* ravine = find_test_function("ravine");
+  REQUIRE(ravine);
+  const OptStudyConfig cfg = chapter_config();
+  REQUIRE(cfg.fixed_lr == kChapterLr);
+  const std::vector<OptRun> runs = study_function(*ravine, cfg);
+  REQUIRE(runs.size() == 5);
+  for (const OptRun& r : runs) {
+    CHECK(r.lr == static_cast<float>(kChapterLr));
+    CHECK((r.reached || r.steps == kChapterSteps));
+  }
+  const OptRun& sgd = runs[0];
+  const OptRun& momentum = runs[1];
+  REQUIRE(sgd.xs.size() == kChapterSteps + 1);
+  REQUIRE(momentum.xs.size() == kChapterSteps + 1);
+  // SGD: y <- (1 - 2 lr) y = -0.8 y, a crossing of the ravine's floor at every step, while x
+  // creeps by a factor (1 - lr/50) a step.
+  for (std::size_t t = 1; t <= 15; ++t) {
+    INFO("SGD step " << t << ": y " << sgd.ys[t - 1] << " -> " << sgd.ys[t]);
+    CHECK(sgd.ys[t] * sgd.ys[t - 1] < 0);
+  }
+  CHECK(sgd.xs[15] < -5.0);
+  // Momentum gathers speed along the floor: past the middle of the ravine by step 15.
+  INFO("x at step 15: SGD " << sgd.xs[15] << ", momentum " << momentum.xs[15]);
+  CHECK(momentum.xs[15] > -2.0);
+  CHECK(momentum.final_gap < 0.1 * sgd.final_gap);
+}
+
+TEST_CASE("optstudy: one panel per optimizer and function, trajectories as CSV", "[tools][optstudy][svg]") {
+  tools_test::TempDir dir("optmultiples");
+  OptStudyConfig cfg = chapter_config();
+  std::vector<const TestFunction*> fns;
+  std::vector<std::vector<OptRun>> runs;
+  for (const TestFunction& f : test_functions()) {
+    fns.push_back(&f);
+    runs.push_back(study_function(f, cfg));
+  }
+  std::string error;
+  REQUIRE(write_opt_svg(fns, cfg, runs, dir.file("m.svg"), error));
+  check_svg(dir.file("m.svg"));
+  // Each panel clips its own trajectory: 3 functions x 5 optimizers.
+  const tools_test::Run panels = tools_test::run("grep -c '<clipPath' " + tools_test::quote(dir.file("m.svg")));
+  CHECK(panels.output == "15\n");
+  REQUIRE(write_opt_csv(fns, runs, dir.file("m.csv"), error));
+  std::size_t points = 0;
+  for (const std::vector<OptRun>& rs : runs)
+    for (const OptRun& r : rs) points += r.xs.size();
+  const tools_test::Run rows = tools_test::run("grep -c . " + tools_test::quote(dir.file("m.csv")));
+  CHECK(rows.output == std::to_string(points + 1) + "\n");
+  const tools_test::Run start = tools_test::run("grep -c '^ravine,sgd,0.899999976,0,0,40,[^,]*,0,-7,2$' " +
+                                                tools_test::quote(dir.file("m.csv")));
+  CHECK(start.output == "1\n");
+  CHECK_FALSE(write_opt_csv(fns, runs, dir.file("no/such/dir/m.csv"), error));
+  CHECK(error.find("cannot create") != std::string::npos);
+}
+
+TEST_CASE("optstudy: --chapter from the command line", "[tools][optstudy][cli]") {
+  tools_test::TempDir dir("optchapter");
+  const tools_test::Run ok = tools_test::run(tools_test::program(FENNEC_OPTSTUDY_EXE) + " --chapter --svg " +
+                                             tools_test::quote(dir.file("c.svg")) + " --csv " +
+                                             tools_test::quote(dir.file("c.csv")));
+  INFO(ok.output);
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.output.find("at most 40 steps") != std::string::npos);
+  CHECK(ok.output.find("table: ") != std::string::npos);
+  const tools_test::Run bad = tools_test::run(tools_test::program(FENNEC_OPTSTUDY_EXE) + " --chapter --lr 0.1");
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.output.find("--chapter sets its own lr; drop --lr") != std::string::npos);
+  const tools_test::Run help = tools_test::run(tools_test::program(FENNEC_OPTSTUDY_EXE) + " --help");
+  CHECK(help.exit_code == 0);
+  CHECK(help.output.find("--csv FILE") != std::string::npos);
+  CHECK(help.output.find("every optimizer at lr 0.9 for 40 steps") != std::string::npos);
+}
