@@ -374,14 +374,15 @@ bool write_init_svg(const InitStudyConfig& cfg, const InitStudyResult& r, const 
              12, "middle", 0, "bold", st.hist_zoomed ? "#A33" : "#222");
     const std::string stats = "mean " + fmt("%.2g", st.mean) + "  std " + fmt("%.2g", st.std);
     svg.text(p.x + pw / 2, p.y - 8, stats, 10, "middle", 0, "normal", "#333");
-    double ty = p.y + 12;
-    if (r.hist_skips_zeros) {
-      svg.text(p.x + pw - 4, ty, "zeros " + fmt("%.0f%%", 100 * st.zero_fraction), 9, "end", 0, "normal", "#A33");
+    // Below the x axis, where no bar can be under the text.
+    double ty = p.y + ph + 27;
+    if (cfg.gradients) {
+      svg.text(p.x + pw / 2, ty, "dL/da rms " + fmt("%.2g", st.out_grad_rms) + ", dW std " + fmt("%.2g", st.grad_std),
+               9, "middle", 0, "normal", "#A33");
       ty += 11;
     }
-    if (cfg.gradients) {
-      svg.text(p.x + pw - 4, ty, "dL/da rms " + fmt("%.2g", st.out_grad_rms), 9, "end", 0, "normal", "#A33");
-      svg.text(p.x + pw - 4, ty + 11, "dW std " + fmt("%.2g", st.grad_std), 9, "end", 0, "normal", "#A33");
+    if (r.hist_skips_zeros) {
+      svg.text(p.x + pw / 2, ty, "exact zeros: " + fmt("%.0f%%", 100 * st.zero_fraction), 9, "middle", 0, "normal", "#A33");
     }
   }
   // Activation std (and, with gradients, the gradient flow) per layer, log scale.
