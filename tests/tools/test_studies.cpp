@@ -2,6 +2,7 @@
 // The studies reproduce the chapter's claims, and their SVG files are well-formed XML.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 
@@ -232,6 +233,17 @@ TEST_CASE("initstudy: one y scale per figure, and a layer squeezed into a bar or
       CHECK(st.hist_hi - st.hist_lo > 3 * st.std);
     }
   }
+  // One y scale for every panel, set by the fullest bin of any layer (layer 2's spike, 0.35 of
+  // its values), so layer 1's spread-out histogram is drawn at a third of the height it would
+  // get on a scale of its own.
+  const double total = static_cast<double>(cfg.batch * cfg.width);
+  auto peak = [&](std::size_t l) {
+    return static_cast<double>(*std::max_element(r.layers[l].hist.begin(), r.layers[l].hist.end())) / total;
+  };
+  double tallest = 0;
+  for (std::size_t l = 0; l < 10; ++l) tallest = std::max(tallest, peak(l));
+  CHECK(shared_histogram_top(cfg, r) == Approx(1.08 * tallest));
+  CHECK(shared_histogram_top(cfg, r) > 3 * 1.08 * peak(0));
   // The SVG marks every zoomed panel in its title.
   tools_test::TempDir dir("initzoom");
   std::string error;

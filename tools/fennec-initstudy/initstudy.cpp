@@ -325,6 +325,13 @@ std::string format_init_table(const InitStudyConfig& cfg, const InitStudyResult&
   return s;
 }
 
+double shared_histogram_top(const InitStudyConfig& cfg, const InitStudyResult& r) {
+  std::uint64_t peak = 1;
+  for (const InitLayerStats& st : r.layers)
+    for (std::uint64_t c : st.hist) peak = std::max(peak, c);
+  return std::max(1e-6, static_cast<double>(peak) / static_cast<double>(cfg.batch * cfg.width) * 1.08);
+}
+
 bool write_init_svg(const InitStudyConfig& cfg, const InitStudyResult& r, const std::string& path,
                     std::string& error) {
   const std::size_t n = r.layers.size();
@@ -351,12 +358,8 @@ bool write_init_svg(const InitStudyConfig& cfg, const InitStudyResult& r, const 
              12, "middle", 0, "normal", "#A33");
   }
 
-  // One y scale across the layers, so a shrinking or piling-up distribution reads at a glance.
   const double total = static_cast<double>(cfg.batch * cfg.width);
-  std::uint64_t peak = 1;
-  for (const InitLayerStats& st : r.layers)
-    for (std::uint64_t c : st.hist) peak = std::max(peak, c);
-  const double ymax = std::max(1e-6, static_cast<double>(peak) / total * 1.08);
+  const double ymax = shared_histogram_top(cfg, r);
   for (std::size_t l = 0; l < n; ++l) {
     const InitLayerStats& st = r.layers[l];
     const std::size_t cx = l % cols, cy = l / cols;

@@ -71,6 +71,11 @@ struct InitCase {
 // False with a message on invalid settings or a library error.
 bool run_init_study(const InitStudyConfig& cfg, InitStudyResult& out, std::string& error);
 
+// The top of the y axis (a fraction of the layer's values per bin) that every histogram panel of
+// write_init_svg shares: the fullest bin of any layer, plus headroom. One scale for all layers
+// lets a distribution that narrows or piles up read at a glance.
+double shared_histogram_top(const InitStudyConfig& cfg, const InitStudyResult& r);
+
 // Per-layer table as printed by the tool.
 std::string format_init_table(const InitStudyConfig& cfg, const InitStudyResult& r);
 bool write_init_svg(const InitStudyConfig& cfg, const InitStudyResult& r, const std::string& path,
