@@ -372,13 +372,14 @@ TEST_CASE("fennec-initstudy and fennec-optstudy from the command line", "[tools]
                        quote(dir.file("i.svg")) + " --csv " + quote(dir.file("i.csv")));
   INFO(init.output);
   CHECK(init.exit_code == 0);
-  CHECK(init.output.find("tanh, N(0, 0.01): 3 layers x 40 units, batch 50") != std::string::npos);
+  CHECK(init.output.find("tanh, N(0, 0.01^2): 3 layers x 40 units, batch 50") != std::string::npos);
   CHECK(init.output.find("forward pass (3 x 40, batch 50)") != std::string::npos);
   const Run all = run(program(FENNEC_INITSTUDY_EXE) + " --all --layers 2 --width 20 --batch 30 --runs 0 --out " +
                       quote(dir.file("figs")));
   INFO(all.output);
   CHECK(all.exit_code == 0);
-  for (const char* f : {"tanh-normal0.01", "tanh-normal1", "tanh-xavier", "relu-xavier", "relu-he"}) {
+  for (const char* f : {"tanh-normal0.01", "tanh-normal1", "tanh-xavier", "relu-normal0.01", "relu-xavier",
+                        "relu-he", "sigmoid-xavier", "summary"}) {
     CHECK(all.output.find(std::string("initstudy-") + f + ".svg") != std::string::npos);
   }
   const Run bad = run(program(FENNEC_INITSTUDY_EXE) + " --all --init he");

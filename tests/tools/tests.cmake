@@ -35,6 +35,13 @@ if(FENNEC_BUILD_TOOLS AND NOT CMAKE_CROSSCOMPILING)
              COMMAND ${FENNEC_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/check_readme_recipe.py
                      ${PROJECT_SOURCE_DIR}/README.md $<TARGET_FILE:fennec-convert>
                      ${PROJECT_SOURCE_DIR}/tests/io/fixtures ${CMAKE_CURRENT_BINARY_DIR}/readme_recipe)
+    # scripts/plot.py redraws every figure from the tables the tools write; skipped (exit 77,
+    # with a message) where python3-matplotlib is not installed.
+    add_test(NAME tools_plot_py
+             COMMAND ${FENNEC_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/check_plot_py.py
+                     ${PROJECT_SOURCE_DIR}/scripts/plot.py $<TARGET_FILE:fennec-initstudy>
+                     $<TARGET_FILE:fennec-optstudy> ${CMAKE_CURRENT_BINARY_DIR}/plot_py)
+    set_tests_properties(tools_plot_py PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
   endif()
 endif()
 

@@ -217,7 +217,13 @@ std::string init_label(const fennec::Init& init) {
   char buf[64];
   switch (init.kind) {
     case fennec::InitKind::kNormal:
-      std::snprintf(buf, sizeof buf, "N(0, %g)", static_cast<double>(init.b));
+      // N(mean, variance), as in "N(0, 1/fan_in)" beside it: the Init holds sigma, so the label
+      // squares it ("N(0, 0.01^2)"); sigma = 1 is the variance 1 and reads "N(0, 1)".
+      if (init.b == 1.0f) {
+        std::snprintf(buf, sizeof buf, "N(%g, 1)", static_cast<double>(init.a));
+      } else {
+        std::snprintf(buf, sizeof buf, "N(%g, %g^2)", static_cast<double>(init.a), static_cast<double>(init.b));
+      }
       return buf;
     case fennec::InitKind::kUniform:
       std::snprintf(buf, sizeof buf, "U(%g, %g)", static_cast<double>(init.a),

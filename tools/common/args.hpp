@@ -85,7 +85,7 @@ std::uint64_t parse_uint(const std::string& text, const std::string& what);
 // he | he_uniform | xavier | xavier_uniform | glorot | glorot_uniform | zeros | normal:SIGMA |
 // uniform:A (U(-A, A)).
 fennec::Init parse_init(const std::string& text, const std::string& what);
-std::string init_label(const fennec::Init& init);  // "N(0, 0.01)", "Xavier", "He", ...
+std::string init_label(const fennec::Init& init);  // "N(0, 0.01^2)" (a variance), "Xavier N(0, 1/fan_in)", ...
 // A file the program will write at the end (--save, --checkpoint): checked at setup, so a typo
 // does not cost a whole run. Throws ArgError unless `path` is not a directory and its directory
 // exists and is writable.

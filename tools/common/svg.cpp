@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/svg.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
 
 namespace fennec_tools {
 namespace {
@@ -93,6 +95,48 @@ void Svg::polyline(const std::vector<double>& xs, const std::vector<double>& ys,
   body_ += "\"/>\n";
 }
 
+void Svg::dashed_polyline(const std::vector<double>& xs, const std::vector<double>& ys,
+                          const std::string& stroke, double width, const std::string& dash) {
+  if (xs.empty() || xs.size() != ys.size()) return;
+  body_ += "<polyline fill=\"none\" stroke=\"" + xml_escape(stroke) + "\" stroke-width=\"" +
+           num(width) + "\" stroke-linejoin=\"round\"";
+  if (!dash.empty()) body_ += " stroke-dasharray=\"" + xml_escape(dash) + "\"";
+  body_ += " points=\"";
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    if (i) body_ += ' ';
+    body_ += num(xs[i]) + "," + num(ys[i]);
+  }
+  body_ += "\"/>\n";
+}
+
+void Svg::marker(double cx, double cy, std::size_t shape, double r, const std::string& fill) {
+  const std::string f = xml_escape(fill);
+  auto polygon = [&](std::initializer_list<double> pts) {
+    body_ += "<polygon fill=\"" + f + "\" points=\"";
+    bool x = true;
+    for (double v : pts) {
+      body_ += num(x ? cx + v * r : cy + v * r);
+      body_ += x ? "," : " ";
+      x = !x;
+    }
+    body_ += "\"/>\n";
+  };
+  auto bars = [&](double a, double b, double c, double d) {
+    // Two strokes through the centre: a plus (axis-aligned) or a cross (diagonal).
+    line(cx - a * r, cy - b * r, cx + a * r, cy + b * r, fill, 0.7 * r);
+    line(cx - c * r, cy - d * r, cx + c * r, cy + d * r, fill, 0.7 * r);
+  };
+  switch (shape % 7) {
+    case 0: circle(cx, cy, r, fill); break;
+    case 1: polygon({-0.85, -0.85, 0.85, -0.85, 0.85, 0.85, -0.85, 0.85}); break;
+    case 2: polygon({0, -1.15, 1.05, 0.75, -1.05, 0.75}); break;
+    case 3: polygon({0, -1.2, 1.0, 0, 0, 1.2, -1.0, 0}); break;
+    case 4: polygon({0, 1.15, 1.05, -0.75, -1.05, -0.75}); break;
+    case 5: bars(1.1, 0, 0, 1.1); break;
+    default: bars(0.85, 0.85, 0.85, -0.85); break;
+  }
+}
+
 void Svg::circle(double cx, double cy, double r, const std::string& fill, const std::string& stroke) {
   body_ += "<circle cx=\"" + num(cx) + "\" cy=\"" + num(cy) + "\" r=\"" + num(r) + "\" fill=\"" +
            xml_escape(fill) + "\"";
@@ -156,6 +200,38 @@ void Panel::axes(Svg& svg, int x_ticks, int y_ticks, const std::string& xlabel,
   }
   if (!xlabel.empty()) svg.text(x + w / 2, y + h + 2 * font + 10, xlabel, font, "middle");
   if (!ylabel.empty()) svg.text(x - 3.6 * font - 6, y + h / 2, ylabel, font, "middle", -90);
+}
+
+void Panel::log_y_axes(Svg& svg, int x_ticks, const std::string& xlabel, const std::string& ylabel,
+                       double font) const {
+  svg.rect(x, y, w, h, "none", "#444", 1);
+  const int first = static_cast<int>(std::ceil(ylo - 1e-9)), last = static_cast<int>(std::floor(yhi + 1e-9));
+  const int step = std::max(1, static_cast<int>(std::ceil((last - first) / 6.0)));
+  for (int e = first; e <= last; e += step) {
+    const double p = py(e);
+    if (e != first && e != last) svg.line(x, p, x + w, p, "#e2e2e2", 1);
+    svg.line(x - 4, p, x, p, "#444", 1);
+    svg.text(x - 6, p + font * 0.35, e == 0 ? "1" : e == 1 ? "10" : "1e" + std::to_string(e), font, "end");
+  }
+  for (double t : nice_ticks(xlo, xhi, x_ticks)) {
+    const double p = px(t);
+    svg.line(p, y + h, p, y + h + 4, "#444", 1);
+    svg.text(p, y + h + 5 + font, tick_label(t), font, "middle");
+  }
+  if (!xlabel.empty()) svg.text(x + w / 2, y + h + 2 * font + 10, xlabel, font, "middle");
+  if (!ylabel.empty()) svg.text(x - 3.6 * font - 6, y + h / 2, ylabel, font, "middle", -90);
+}
+
+const char* series_dash(std::size_t i) {
+  static const char* const kDashes[] = {"", "7 3", "2 2.5", "9 3 2 3", "4 4", "12 3", "2 2 6 2"};
+  return kDashes[i % (sizeof kDashes / sizeof kDashes[0])];
+}
+
+double series_key(Svg& svg, double x, double y, std::size_t i, const std::string& label, double font) {
+  svg.line(x, y - font * 0.35, x + 30, y - font * 0.35, series_colour(i), 2, series_dash(i));
+  svg.marker(x + 15, y - font * 0.35, i, 3.5, series_colour(i));
+  svg.text(x + 36, y, label, font);
+  return x + 36 + 0.6 * font * static_cast<double>(label.size());
 }
 
 const char* series_colour(std::size_t i) {

@@ -40,6 +40,12 @@ class Svg {
   // SVG path data ("M x y L x y ...") stroked, not filled.
   void path(const std::string& d, const std::string& stroke, double width = 1,
             const std::string& extra_attributes = "");
+  // A polyline with a dash pattern ("" is solid; SVG stroke-dasharray syntax, e.g. "6 3").
+  void dashed_polyline(const std::vector<double>& xs, const std::vector<double>& ys,
+                       const std::string& stroke, double width, const std::string& dash);
+  // A filled marker of about radius r centred on (cx, cy); `shape` picks one of seven outlines
+  // (circle, square, triangle, diamond, inverted triangle, plus, cross), modulo seven.
+  void marker(double cx, double cy, std::size_t shape, double r, const std::string& fill);
   // Trusted markup from this program (clip paths, groups). Never pass user text here.
   void raw(const std::string& markup) { body_ += markup; }
 
@@ -62,9 +68,20 @@ struct Panel {
   // Frame, ticks with labels on both axes (about x_ticks / y_ticks intervals), axis titles.
   void axes(Svg& svg, int x_ticks, int y_ticks, const std::string& xlabel,
             const std::string& ylabel, double font = 10) const;
+  // For a panel whose y range is in log10 units: frame, a grid line and a "1e-3" label at every
+  // decade (every second or more when there are many), axis titles; x ticks as in axes().
+  void log_y_axes(Svg& svg, int x_ticks, const std::string& xlabel, const std::string& ylabel,
+                  double font = 10) const;
 };
 
 // Distinct colours for series (colour-blind friendly Okabe-Ito order).
 const char* series_colour(std::size_t i);
+// Series i's dash pattern: colour, dash and marker (shape i) together keep every line of an
+// overlay distinguishable without colour vision, and in grey print.
+const char* series_dash(std::size_t i);
+// A legend entry for series i at (x, y): a short line in its colour and dash with its marker,
+// then the label. Returns the x just past the label (an estimate: 0.6 em per character).
+double series_key(Svg& svg, double x, double y, std::size_t i, const std::string& label,
+                  double font = 11);
 
 }  // namespace fennec_tools

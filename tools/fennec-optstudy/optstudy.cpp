@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "common/svg.hpp"
 
@@ -193,49 +195,67 @@ std::string format_opt_table(const TestFunction& fn, const OptStudyConfig& cfg,
   return s;
 }
 
+OptStudyConfig chapter_config() {
+  OptStudyConfig cfg;
+  cfg.fixed_lr = kChapterLr;
+  cfg.max_steps = kChapterSteps;
+  return cfg;
+}
+
 bool write_opt_svg(const std::vector<const TestFunction*>& fns, const OptStudyConfig& cfg,
                    const std::vector<std::vector<OptRun>>& runs, const std::string& path,
                    std::string& error) {
-  const double pw = 400, ph = 320, left = 60, gap = 70, top = 80, legend_h = 20.0 * (cfg.optimizers.size() + 1);
-  const double width = left + fns.size() * (pw + gap);
-  const double height = top + ph + 60 + legend_h;
+  const std::size_t cols = fns.size();
+  std::size_t rows = 0;
+  for (const std::vector<OptRun>& r : runs) rows = std::max(rows, r.size());
+  const double pw = cols == 1 ? 560 : 330, ph = cols == 1 ? 210 : 220;
+  const double left = 60, gapx = 56, gapy = 64, top = 128;
+  const double width = left + static_cast<double>(cols) * (pw + gapx);
+  const double height = top + static_cast<double>(rows) * (ph + gapy) + 10;
   Svg svg(width, height);
-  svg.text(width / 2, 28, "Optimizers on 2-D test functions (Fennec's optimizer_step)", 18, "middle", 0, "bold");
+  const bool fixed = cfg.fixed_lr > 0;
+  svg.text(width / 2, 28,
+           fixed ? "Optimizers at one learning rate (Fennec's optimizer_step)"
+                 : "Optimizers on 2-D test functions (Fennec's optimizer_step)",
+           18, "middle", 0, "bold");
   svg.text(width / 2, 50,
-           "each optimizer with its fastest learning rate on a log grid; stops when f - f* <= " +
-               fmt("%g", cfg.tolerance) + " or after " + std::to_string(cfg.max_steps) + " steps",
+           fixed ? "every optimizer with lr " + fmt("%g", cfg.fixed_lr) + " for " + std::to_string(cfg.max_steps) +
+                       " steps; a marker at every step"
+                 : "each optimizer with its fastest learning rate on a log grid; stops when f - f* <= " +
+                       fmt("%g", cfg.tolerance) + " or after " + std::to_string(cfg.max_steps) + " steps",
            12, "middle", 0, "normal", "#555");
-  for (std::size_t k = 0; k < fns.size(); ++k) {
+  svg.text(width / 2, 68, "one panel per optimizer and function; white circle: start, cross: minimum", 12,
+           "middle", 0, "normal", "#555");
+  for (std::size_t k = 0; k < cols; ++k) {
     const TestFunction& fn = *fns[k];
-    Panel p{left + k * (pw + gap), top, pw, ph, fn.view_x0, fn.view_x1, fn.view_y0, fn.view_y1};
-    // Contours: levels geometric in f - f* so both the ravine floor and the walls show.
-    const std::size_t nx = 161, ny = 161;
+    const double cx = left + static_cast<double>(k) * (pw + gapx);
+    svg.text(cx + pw / 2, top - 32, std::string(fn.id) + ":  " + fn.formula, 14, "middle", 0, "bold");
+    // Contours: levels geometric in f - f* so both the ravine floor and the walls show. The same
+    // for every row, so sampled once per column.
+    const std::size_t nx = 121, ny = 121;
     std::vector<double> grid(nx * ny);
     double top_gap = 0;
     for (std::size_t j = 0; j < ny; ++j)
       for (std::size_t i = 0; i < nx; ++i) {
-        const double x = p.xlo + (p.xhi - p.xlo) * static_cast<double>(i) / (nx - 1);
-        const double y = p.ylo + (p.yhi - p.ylo) * static_cast<double>(j) / (ny - 1);
+        const double x = fn.view_x0 + (fn.view_x1 - fn.view_x0) * static_cast<double>(i) / (nx - 1);
+        const double y = fn.view_y0 + (fn.view_y1 - fn.view_y0) * static_cast<double>(j) / (ny - 1);
         grid[j * nx + i] = fn.f(x, y) - fn.min_value;
         top_gap = std::max(top_gap, grid[j * nx + i]);
       }
-    const int levels = 14;
-    for (int l = 0; l < levels; ++l) {
-      const double e = std::log10(top_gap) - 3.5 + 3.5 * l / (levels - 1.0);
-      const std::string d = contour_path(grid, nx, ny, p, std::pow(10.0, e) * 0.98);
-      if (!d.empty()) svg.path(d, "#b8b8b8", 0.8);
-    }
-    const std::string clip = "clip" + std::to_string(k);
-    svg.raw("<clipPath id=\"" + clip + "\"><rect x=\"" + svg_num(p.x) + "\" y=\"" + svg_num(p.y) +
-            "\" width=\"" + svg_num(p.w) + "\" height=\"" + svg_num(p.h) + "\"/></clipPath>\n");
-    svg.raw("<g clip-path=\"url(#" + clip + ")\">\n");
-    // Drawn last-to-first with shrinking widths: where trajectories coincide (Rosenbrock's
-    // valley floor) they show as nested stripes instead of hiding each other.
-    const std::size_t nr = runs[k].size();
-    for (std::size_t rr = nr; rr-- > 0;) {
-      const std::size_t r = rr;
-      const double lw = 1.3 + 0.9 * static_cast<double>(r);
+    for (std::size_t r = 0; r < runs[k].size(); ++r) {
       const OptRun& run = runs[k][r];
+      const Panel p{cx, top + static_cast<double>(r) * (ph + gapy), pw, ph,
+                    fn.view_x0, fn.view_x1, fn.view_y0, fn.view_y1};
+      const int levels = 12;
+      for (int l = 0; l < levels; ++l) {
+        const double e = std::log10(top_gap) - 3.5 + 3.5 * l / (levels - 1.0);
+        const std::string d = contour_path(grid, nx, ny, p, std::pow(10.0, e) * 0.98);
+        if (!d.empty()) svg.path(d, "#c4c4c4", 0.8);
+      }
+      const std::string clip = "clip" + std::to_string(k) + "_" + std::to_string(r);
+      svg.raw("<clipPath id=\"" + clip + "\"><rect x=\"" + svg_num(p.x) + "\" y=\"" + svg_num(p.y) +
+              "\" width=\"" + svg_num(p.w) + "\" height=\"" + svg_num(p.h) + "\"/></clipPath>\n");
+      svg.raw("<g clip-path=\"url(#" + clip + ")\">\n");
       // At most ~1500 points per trajectory; the first 300 steps are kept exactly.
       const std::size_t n = run.xs.size();
       const std::size_t stride = n > 1500 ? (n - 300) / 1200 + 1 : 1;
@@ -246,30 +266,52 @@ bool write_opt_svg(const std::vector<const TestFunction*>& fns, const OptStudyCo
       }
       xs.push_back(p.px(run.xs.back()));
       ys.push_back(p.py(run.ys.back()));
-      svg.polyline(xs, ys, series_colour(r), lw, 0.95);
-      svg.circle(xs.back(), ys.back(), 3, series_colour(r));
-    }
-    svg.raw("</g>\n");
-    svg.circle(p.px(fn.start_x), p.py(fn.start_y), 4.5, "white", "#000");
-    svg.text(p.px(fn.start_x) + 6, p.py(fn.start_y) - 6, "start", 10);
-    const double mx = p.px(fn.min_x), my = p.py(fn.min_y);
-    svg.line(mx - 5, my - 5, mx + 5, my + 5, "#000", 2);
-    svg.line(mx - 5, my + 5, mx + 5, my - 5, "#000", 2);
-    p.axes(svg, 8, 6, "x", k == 0 ? "y" : "", 10);
-    svg.text(p.x + pw / 2, p.y - 10, std::string(fn.id) + ":  " + fn.formula, 13, "middle", 0, "bold");
-    // Legend below the panel.
-    double ly = p.y + ph + 44;
-    for (std::size_t r = 0; r < runs[k].size(); ++r) {
-      const OptRun& run = runs[k][r];
-      svg.line(p.x, ly - 4, p.x + 24, ly - 4, series_colour(r), 3);
+      const char* colour = series_colour(r);
+      svg.polyline(xs, ys, colour, 1.8);
+      if (n <= 160) {
+        for (std::size_t i = 1; i < xs.size(); ++i) svg.marker(xs[i], ys[i], r, 2.6, colour);
+      }
+      svg.circle(xs.back(), ys.back(), 3.5, colour);
+      svg.raw("</g>\n");
+      svg.circle(p.px(fn.start_x), p.py(fn.start_y), 4.5, "white", "#000");
+      const double mx = p.px(fn.min_x), my = p.py(fn.min_y);
+      svg.line(mx - 5, my - 5, mx + 5, my + 5, "#000", 2);
+      svg.line(mx - 5, my + 5, mx + 5, my - 5, "#000", 2);
+      p.axes(svg, cols == 1 ? 8 : 6, 4, r + 1 == runs[k].size() ? "x" : "", k == 0 ? "y" : "", 9);
       const std::string steps = run.reached ? std::to_string(run.steps) + " steps"
                                 : run.diverged ? "diverged"
-                                               : "not reached in " + std::to_string(run.steps) + " steps";
-      svg.text(p.x + 30, ly, std::string(pretty(run.kind)) + " (lr " + fmt("%.3g", run.lr) + "): " + steps, 11);
-      ly += 20;
+                                : fixed ? "f - f* = " + fmt("%.2g", run.final_gap) + " after " + std::to_string(run.steps) + " steps"
+                                        : "not reached in " + std::to_string(run.steps) + " steps";
+      svg.text(p.x, p.y - 8, pretty(run.kind), 13, "start", 0, "bold", colour);
+      svg.text(p.x + pw, p.y - 8, "lr " + fmt("%.3g", run.lr) + ": " + steps, 11, "end", 0, "normal", "#333");
     }
   }
   return svg.write(path, error);
+}
+
+bool write_opt_csv(const std::vector<const TestFunction*>& fns, const std::vector<std::vector<OptRun>>& runs,
+                   const std::string& path, std::string& error) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) {
+    error = path + ": cannot create: " + std::strerror(errno);
+    return false;
+  }
+  std::fprintf(f, "function,optimizer,lr,reached,diverged,steps,final_gap,step,x,y\n");
+  for (std::size_t k = 0; k < fns.size() && k < runs.size(); ++k) {
+    for (const OptRun& run : runs[k]) {
+      for (std::size_t i = 0; i < run.xs.size(); ++i) {
+        std::fprintf(f, "%s,%s,%.9g,%d,%d,%zu,%.9g,%zu,%.9g,%.9g\n", fns[k]->id, fennec::optimizer_name(run.kind),
+                     static_cast<double>(run.lr), run.reached ? 1 : 0, run.diverged ? 1 : 0, run.steps,
+                     run.final_gap, i, run.xs[i], run.ys[i]);
+      }
+    }
+  }
+  const bool ok = !std::ferror(f);
+  if (std::fclose(f) != 0 || !ok) {
+    error = path + ": write failed";
+    return false;
+  }
+  return true;
 }
 
 }  // namespace fennec_tools

@@ -24,7 +24,7 @@ struct TestFunction {
   double view_x0, view_x1, view_y0, view_y1;
 };
 
-// ravine f = x^2/20 + y^2; saddle f = x^2 + y^4/4 - y^2/2 (saddle at 0, minima at (0, +-1));
+// ravine f = x^2/100 + y^2; saddle f = x^2 + y^4/4 - y^2/2 (saddle at 0, minima at (0, +-1));
 // rosenbrock f = (1-x)^2 + 100 (y-x^2)^2.
 const std::vector<TestFunction>& test_functions();
 const TestFunction* find_test_function(const std::string& id);
@@ -39,6 +39,14 @@ struct OptStudyConfig {
   int lr_lo_exp8 = -40, lr_hi_exp8 = 0;
   double fixed_lr = 0;
 };
+
+// The chapter's own setting: the ravine, every optimizer with the same fixed learning rate and
+// the same step budget, so the figure shows how each one moves rather than how well it was tuned
+// (at this rate SGD overshoots the steep y direction at every step and zig-zags across the
+// ravine, while momentum builds up speed along the flat x direction).
+constexpr double kChapterLr = 0.9;
+constexpr std::size_t kChapterSteps = 40;
+OptStudyConfig chapter_config();
 
 struct OptRun {
   fennec::OptimizerKind kind = fennec::OptimizerKind::kSgd;
@@ -59,9 +67,15 @@ std::vector<OptRun> study_function(const TestFunction& fn, const OptStudyConfig&
 
 std::string format_opt_table(const TestFunction& fn, const OptStudyConfig& cfg,
                              const std::vector<OptRun>& runs);
-// One panel per function: contour lines and one trajectory per optimizer, with a legend.
+// Small multiples: one row per optimizer, one column per function, each panel with the
+// function's contours and that optimizer's trajectory alone (markers at every step when the
+// trajectory is short), so no path hides another.
 bool write_opt_svg(const std::vector<const TestFunction*>& fns, const OptStudyConfig& cfg,
                    const std::vector<std::vector<OptRun>>& runs, const std::string& path,
                    std::string& error);
+// Every trajectory as rows: function,optimizer,lr,reached,diverged,steps,final_gap,step,x,y
+// (step 0 is the start; the trajectory stops 20 steps after it settles, as in the figure).
+bool write_opt_csv(const std::vector<const TestFunction*>& fns, const std::vector<std::vector<OptRun>>& runs,
+                   const std::string& path, std::string& error);
 
 }  // namespace fennec_tools
