@@ -10,7 +10,7 @@
 
 #include "common/arena_buffer.hpp"
 #include "common/args.hpp"
-#include "io/model_files.hpp"
+#include "common/model_files.hpp"
 
 namespace {
 

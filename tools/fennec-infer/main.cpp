@@ -19,7 +19,7 @@
 #include "common/args.hpp"
 #include "common/mapped_file_guard.hpp"
 #include "common/mnist.hpp"
-#include "io/model_files.hpp"
+#include "common/model_files.hpp"
 
 namespace {
 
