@@ -7,6 +7,8 @@
 if(FENNEC_BUILD_TOOLS AND NOT CMAKE_CROSSCOMPILING)
   fennec_add_test(test_tools
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_idx.cpp
+            ${CMAKE_CURRENT_LIST_DIR}/test_npy.cpp
+            ${CMAKE_CURRENT_LIST_DIR}/test_csv_samples.cpp
             ${CMAKE_CURRENT_LIST_DIR}/test_studies.cpp
             ${CMAKE_CURRENT_LIST_DIR}/test_cli.cpp
             ${CMAKE_CURRENT_LIST_DIR}/test_arena_buffer.cpp
