@@ -304,3 +304,37 @@ TEST_CASE("fennec-infer refuses command lines that cannot give a result, before 
                            "--class-names", "--output", "--warmup", "--repeat", "Exit status: 0 done"})
     CHECK(has(h.output, flag));
 }
+
+TEST_CASE("fennec-infer on a single-output sigmoid-BCE model: two classes, the thresholded logit",
+          "[tools][cli][infer][report]") {
+  // This shape used to crash the accuracy pass (dense targets were read from class labels).
+  tools_test::TempDir dir("infer-bce");
+  const fennec::ModelSpec spec =
+      fennec::ModelSpec(3).dense(1, fennec::ActivationSpec::identity()).with_loss(fennec::Loss::kSigmoidBce);
+  const fennec::ModelOptions o = fennec::ModelOptions::inference(4);
+  std::vector<unsigned char> storage(fennec::plan(spec, o).total() + fennec::kArenaAlignment);
+  fennec::Arena arena(storage.data(), storage.size());
+  fennec::Model m = fennec::Model::bind(spec, o, arena).value();
+  fennec::Rng rng(5);
+  REQUIRE(m.init_parameters(rng).is_ok());
+  REQUIRE(fennec::save_model_file(m, dir.file("b.fennec").c_str()).is_ok());
+  const float x[4 * 3] = {1, 2, 3, -1, -2, -3, 0.5f, 0, -0.5f, 3, -3, 1};
+  const fennec::ConstMatrixView z = m.forward(fennec::ConstMatrixView(x, 4, 3)).value();
+  std::uint8_t y[4];
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < 4; ++i) {
+    y[i] = static_cast<std::uint8_t>(i % 2);
+    correct += (z.row(i)[0] > 0.f) == (y[i] == 1);
+  }
+  std::string error;
+  REQUIRE(fennec_tools::write_npy(dir.file("x.npy"), fennec_tools::NpyType::kF32, {4, 3}, x, error));
+  REQUIRE(fennec_tools::write_npy(dir.file("y.npy"), fennec_tools::NpyType::kU8, {4}, y, error));
+  const Run r = run(kInfer + " --model " + quote(dir.file("b.fennec")) + " --inputs " + quote(dir.file("x.npy")) +
+                    " --labels " + quote(dir.file("y.npy")) + " --confusion --output " + quote(dir.file("p.csv")));
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(has(r.output, "test accuracy: " ));
+  CHECK(has(r.output, "(" + std::to_string(correct) + " / 4)\n"));
+  CHECK(has(r.output, "accuracy of class 1: "));
+  CHECK(has(read_text(dir.file("p.csv")), "sample,label,predicted,prob_0\n"));
+}
