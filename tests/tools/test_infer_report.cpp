@@ -17,6 +17,7 @@
 
 #include <fennec/all.hpp>
 
+#include "common/idx.hpp"
 #include "common/npy.hpp"
 #include "fennec-infer/confusion_plot.hpp"
 #include "fennec-infer/evaluation.hpp"
@@ -337,4 +338,35 @@ TEST_CASE("fennec-infer on a single-output sigmoid-BCE model: two classes, the t
   CHECK(has(r.output, "(" + std::to_string(correct) + " / 4)\n"));
   CHECK(has(r.output, "accuracy of class 1: "));
   CHECK(has(read_text(dir.file("p.csv")), "sample,label,predicted,prob_0\n"));
+}
+
+TEST_CASE("fennec-infer: an IDX directory and the same images as uint8 .npy give the same report",
+          "[tools][cli][infer][report]") {
+  Fixture fx;
+  std::vector<std::uint8_t> images(Fixture::kSamples * Fixture::kIn), labels(Fixture::kSamples);
+  for (std::size_t i = 0; i < images.size(); ++i) images[i] = static_cast<std::uint8_t>((i * 37 + 11) % 256);
+  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::uint8_t>(fx.y[i]);
+  const std::uint32_t n = Fixture::kSamples;
+  std::string error;
+  for (const char* split : {"train", "t10k"}) {
+    REQUIRE(fennec_tools::write_idx(fx.dir.file(std::string(split) + "-images-idx3-ubyte"), {n, 2, 3}, images.data(),
+                                    false, error));
+    REQUIRE(fennec_tools::write_idx(fx.dir.file(std::string(split) + "-labels-idx1-ubyte"), {n}, labels.data(), false,
+                                    error));
+  }
+  REQUIRE(fennec_tools::write_npy(fx.dir.file("xu8.npy"), fennec_tools::NpyType::kU8, {n, 2, 3}, images.data(), error));
+  REQUIRE(fennec_tools::write_npy(fx.dir.file("yu8.npy"), fennec_tools::NpyType::kU8, {n}, labels.data(), error));
+  const std::string m = kInfer + " --model " + quote(fx.model) + " --confusion --top-k 3 --repeat 1";
+  const Run idx = run(m + " --data " + quote(fx.dir.str()));
+  const Run npy = run(m + " --inputs " + quote(fx.dir.file("xu8.npy")) + " --labels " + quote(fx.dir.file("yu8.npy")));
+  INFO(idx.output << "\n" << npy.output);
+  REQUIRE(idx.exit_code == 0);
+  REQUIRE(npy.exit_code == 0);
+  // Everything from the accuracy line to the last confusion row.
+  auto report = [](const std::string& out) {
+    const std::size_t a = out.find("test accuracy: "), b = out.find("latency (");
+    return a == std::string::npos || b == std::string::npos ? std::string() : out.substr(a, b - a);
+  };
+  CHECK_FALSE(report(idx.output).empty());
+  CHECK(report(idx.output) == report(npy.output));
 }

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "common/arena_buffer.hpp"
@@ -261,9 +262,10 @@ int main(int argc, char** argv) {
       }
       if (args.has("plot")) {
         std::string error;
-        const std::string slash_name = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+        const std::size_t slash = path.find_last_of('/');
+        const std::string model_name = slash == std::string::npos ? path : path.substr(slash + 1);
         const std::string source = choice.dir.empty() ? choice.inputs : choice.dir;
-        if (!fennec_tools::confusion_svg(eval, names, "Confusion matrix: " + slash_name + " on " + source)
+        if (!fennec_tools::confusion_svg(eval, names, "Confusion matrix: " + model_name + " on " + source)
                  .write(plot, error))
           throw std::runtime_error(error);
         std::printf("confusion plot: %s\n", plot.c_str());

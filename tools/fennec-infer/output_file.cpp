@@ -53,7 +53,8 @@ void OutputFile::write(fennec::ConstMatrixView outputs, const std::int32_t* labe
         std::memcpy(&u, outputs.row(i) + j, 4);
         for (int b = 0; b < 4; ++b) bytes[(i * outputs_ + j) * 4 + b] = static_cast<unsigned char>(u >> (8 * b));
       }
-    std::fwrite(bytes.data(), 1, bytes.size(), f_);
+    std::fwrite(bytes.data(), 1, bytes.size(), f_);  // a failure is reported by close()
+    next_ += outputs.rows;
     return;
   }
   probs_.resize(outputs.rows * outputs_);
