@@ -5,15 +5,11 @@
 #include <utility>
 
 #include "common/csv_samples.hpp"
+#include "common/file_names.hpp"
 #include "common/npy.hpp"
 
 namespace fennec_tools {
 namespace {
-
-bool ends_with(const std::string& s, const char* suffix) {
-  const std::size_t n = std::char_traits<char>::length(suffix);
-  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
-}
 
 std::string shape_text(const std::vector<std::uint64_t>& shape) {
   std::string s = "(";

@@ -10,9 +10,12 @@
 
 #include "common/arena_buffer.hpp"
 #include "common/args.hpp"
+#include "common/file_names.hpp"
 #include "common/model_files.hpp"
 
 namespace {
+
+using fennec_tools::ends_with;
 
 const fennec_tools::Args::Program kProgram{
     "fennec-convert",
@@ -31,10 +34,6 @@ const fennec_tools::Args::Program kProgram{
     "Linear layers in order (fc1.weight, fc1.bias, ...).\n"
     "Exit status: 0 written, 1 error (input refused or output not written, with the reason), 2 bad\n"
     "command line.\n"};
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // The model of a training checkpoint, bound for inference in `storage`.
 fennec::Model checkpoint_model(const std::vector<unsigned char>& bytes, const std::string& path,

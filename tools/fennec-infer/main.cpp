@@ -22,6 +22,7 @@
 #include "common/arena_buffer.hpp"
 #include "common/args.hpp"
 #include "common/csv_samples.hpp"
+#include "common/file_names.hpp"
 #include "common/mapped_file_guard.hpp"
 #include "common/mnist.hpp"
 #include "common/model_files.hpp"
@@ -33,6 +34,7 @@
 namespace {
 
 using fennec_tools::ArgError;
+using fennec_tools::ends_with;
 using Clock = std::chrono::steady_clock;
 
 const fennec_tools::Args::Program kProgram{
@@ -83,11 +85,6 @@ std::vector<fennec_tools::Args::Flag> flags() {
       {"loss", true, "safetensors: softmax_cross_entropy | mse | sigmoid_bce", "NAME"},
       {"allow-large-arena", false, "take an arena above 4 GiB (refused by default, with the plan's size)"},
   };
-}
-
-bool ends_with(const std::string& s, const char* suffix) {
-  const std::size_t n = std::char_traits<char>::length(suffix);
-  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
 }
 
 // Which data the run uses, checked before anything is loaded.

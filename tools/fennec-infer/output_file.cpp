@@ -9,17 +9,9 @@
 #include <fennec/predict.hpp>
 
 #include "common/args.hpp"
+#include "common/file_names.hpp"
 
 namespace fennec_tools {
-namespace {
-
-bool ends_with(const std::string& s, const char* suffix) {
-  const std::size_t n = std::strlen(suffix);
-  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
-}
-
-}  // namespace
-
 void OutputFile::check_path(const std::string& path) {
   if (!ends_with(path, ".f32") && !ends_with(path, ".csv"))
     throw ArgError("--output " + path + ": the name must end in .f32 (raw float32 logits) or .csv "
