@@ -18,11 +18,22 @@ cc=${FUZZ_CC:-$(command -v clang-14 || command -v clang)}
 CC=$cc CXX=$cxx cmake -S fuzz -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
 cmake --build "$build" -j 2
 seeds="$build/seeds"
-mkdir -p "$seeds"/{model_file,safetensors,checkpoint}
+mkdir -p "$seeds"/{model_file,safetensors,checkpoint,data_readers}
 "$build"/fuzz_make_seeds "$seeds"
 cp tests/io/fixtures/*.safetensors "$seeds/safetensors/"
+# .npy (float32 2x3, uint8 labels) and CSV seeds for the data readers.
+npy_seed() {  # DESCR SHAPE DATA-BYTES-AS-PRINTF
+  local h="{'descr': '$1', 'fortran_order': False, 'shape': $2, }"
+  while [ $(( (10 + ${#h} + 1) % 64 )) -ne 0 ]; do h="$h "; done
+  printf '\x93NUMPY\x01\x00'; printf "\\x$(printf %02x $(( ${#h} + 1 )))\\x00"; printf '%s\n' "$h"; printf "$3"
+}
+npy_seed '<f4' '(2, 3)' '\x00\x00\x80\x3f\x00\x00\x00\x40\x00\x00\x40\x40\x00\x00\x80\x40\x00\x00\xa0\x40\x00\x00\xc0\x40' \
+  > "$seeds/data_readers/x.npy"
+npy_seed '|u1' '(3,)' '\x00\x01\x02' > "$seeds/data_readers/y.npy"
+printf 'a,b,label\n0.5,-1e-3,2\n1,2,0\n' > "$seeds/data_readers/d.csv"
+printf '\xef\xbb\xbf"x", y ,label\r\n1,2,3\r\n\r\n4,5,6' > "$seeds/data_readers/crlf.csv"
 status=0
-for target in model_file safetensors checkpoint; do
+for target in model_file safetensors checkpoint data_readers; do
   corpus="$build/corpus/$target"
   mkdir -p "$corpus"
   echo "--- fuzz_$target for ${seconds}s"

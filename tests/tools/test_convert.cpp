@@ -124,7 +124,7 @@ TEST_CASE("fennec-convert extracts the model of a training checkpoint, and a che
   CHECK(parameters_of(dir.file("from_ckpt.fennec")) == parameters_of(dir.file("direct.fennec")));
 
   // fennec-infer wants a model: it names what it got and how to get the model.
-  const Run infer = run(kInfer + " --model " + quote(ckpt) + " --samples 1");
+  const Run infer = run(kInfer + " --model " + quote(ckpt) + " --synthetic 1");
   CHECK(infer.exit_code == 1);
   CHECK(infer.output.find("is a Fennec training checkpoint; expected a Fennec model file or a safetensors "
                           "file (fennec-convert ") != std::string::npos);

@@ -62,7 +62,7 @@ TEST_CASE("fennec-infer refuses NaN weights and an arena above the limit, with m
   const std::string good = dir.file("m.fnm"), bad = dir.file("nan.fnm");
   save_model(fennec::ModelSpec(4).dense(3, fennec::ActivationSpec::relu()).dense(2, fennec::ActivationSpec::identity()),
              good);
-  REQUIRE(run(kInfer + " --model " + quote(good) + " --samples 3").exit_code == 0);
+  REQUIRE(run(kInfer + " --model " + quote(good) + " --synthetic 3").exit_code == 0);
 
   // A NaN in the first weight, CRC recomputed: a valid file the tool must not run.
   std::vector<unsigned char> b = read_all(good);
@@ -72,7 +72,7 @@ TEST_CASE("fennec-infer refuses NaN weights and an arena above the limit, with m
   const std::uint32_t crc = fennec::crc32(b.data(), b.size() - 4);
   for (int i = 0; i < 4; ++i) b[b.size() - 4 + i] = static_cast<unsigned char>(crc >> (8 * i));
   write_all(bad, b);
-  const Run r = run(kInfer + " --model " + quote(bad) + " --samples 3");
+  const Run r = run(kInfer + " --model " + quote(bad) + " --synthetic 3");
   INFO(r.output);
   CHECK(r.exit_code == 1);
   CHECK(r.output.find("NaN") != std::string::npos);
@@ -81,7 +81,7 @@ TEST_CASE("fennec-infer refuses NaN weights and an arena above the limit, with m
   const std::string wide = dir.file("wide.fnm");
   save_model(fennec::ModelSpec(1).dense(65536, fennec::ActivationSpec::relu()).dense(2, fennec::ActivationSpec::identity()),
              wide);
-  const Run w = run(kInfer + " --model " + quote(wide) + " --batch 10000 --samples 1");
+  const Run w = run(kInfer + " --model " + quote(wide) + " --batch 10000 --synthetic 1");
   INFO(w.output);
   CHECK(w.exit_code == 1);
   CHECK(w.output.find("plan needs 524") != std::string::npos);
@@ -99,7 +99,7 @@ TEST_CASE("fennec-infer runs a model file in place from its mapping and reports 
                                      .dense(256, fennec::ActivationSpec::relu())
                                      .dense(10, fennec::ActivationSpec::identity());
   save_model(spec, path);
-  const Run ok = run(kInfer + " --model " + quote(path) + " --samples 3");
+  const Run ok = run(kInfer + " --model " + quote(path) + " --synthetic 3");
   INFO(ok.output);
   REQUIRE(ok.exit_code == 0);
   // No parameter bytes in the arena: all of them are read from the mapped file.
@@ -115,7 +115,7 @@ TEST_CASE("fennec-infer runs a model file in place from its mapping and reports 
     std::FILE* f = std::fopen(script.c_str(), "w");
     REQUIRE(f);
     std::fprintf(f,
-                 "%s --model %s --samples 1000000 > %s 2>&1 &\n"
+                 "%s --model %s --synthetic 1000000 > %s 2>&1 &\n"
                  "pid=$!; i=0\n"
                  "while ! grep -q '^arena:' %s && [ $i -lt 3000 ]; do sleep 0.01; i=$((i+1)); done\n"
                  ": > %s\n"

@@ -7,12 +7,15 @@
 if(FENNEC_BUILD_TOOLS AND NOT CMAKE_CROSSCOMPILING)
   fennec_add_test(test_tools
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_idx.cpp
+            ${CMAKE_CURRENT_LIST_DIR}/test_npy.cpp
+            ${CMAKE_CURRENT_LIST_DIR}/test_csv_samples.cpp
             ${CMAKE_CURRENT_LIST_DIR}/test_studies.cpp
             ${CMAKE_CURRENT_LIST_DIR}/test_cli.cpp
             ${CMAKE_CURRENT_LIST_DIR}/test_arena_buffer.cpp
             ${CMAKE_CURRENT_LIST_DIR}/test_infer_cli.cpp
+            ${CMAKE_CURRENT_LIST_DIR}/test_infer_report.cpp
             ${CMAKE_CURRENT_LIST_DIR}/test_convert.cpp
-    LIBS fennec_initstudy_lib fennec_optstudy_lib fennec_tools_common)
+    LIBS fennec_initstudy_lib fennec_optstudy_lib fennec_infer_lib fennec_tools_common)
   target_compile_definitions(test_tools PRIVATE
     FENNEC_TRAIN_EXE="$<TARGET_FILE:fennec-train>"
     FENNEC_INITSTUDY_EXE="$<TARGET_FILE:fennec-initstudy>"

@@ -10,31 +10,30 @@
 
 #include "common/arena_buffer.hpp"
 #include "common/args.hpp"
-#include "io/model_files.hpp"
+#include "common/file_names.hpp"
+#include "common/model_files.hpp"
 
 namespace {
 
-const char* kUsage =
-    "usage: fennec-convert IN OUT [--activations LIST] [--loss NAME] [--prefix P] [--layers LIST]\n"
-    "  IN: a Fennec model file, a Fennec training checkpoint (its model is extracted) or a\n"
-    "      safetensors file (nn.Sequential of nn.Linear: 0.weight, 0.bias, 2.weight, ...; F32,\n"
-    "      F16, BF16 or F64; F64 values are rounded to the nearest float32, Fennec's precision:\n"
-    "      about 7 significant digits).\n"
-    "  OUT: *.fennec writes a Fennec model file, *.safetensors safetensors (F32); other\n"
-    "      extensions are refused.\n"
-    "  --activations  one per Linear layer for safetensors input, e.g. relu,relu,identity\n"
-    "                 (default: the file's fennec.activations metadata)\n"
-    "  --loss         softmax_cross_entropy | mse | sigmoid_bce (safetensors input; default: the\n"
-    "                 file's fennec.loss metadata, else softmax_cross_entropy)\n"
-    "  --prefix P     safetensors names start with P, e.g. --prefix layers. for a module that\n"
-    "                 holds its nn.Sequential as self.layers (layers.0.weight, ...)\n"
-    "  --layers LIST  the Linear layers by name, in order, for a custom module, e.g.\n"
-    "                 --layers fc1,fc2,fc3 (fc1.weight, fc1.bias, fc2.weight, ...)\n"
-    "  --allow-large-arena  take an arena above 4 GiB (refused by default, with the plan's size)\n";
+using fennec_tools::ends_with;
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
+const fennec_tools::Args::Program kProgram{
+    "fennec-convert",
+    "Converts a model between the Fennec model file and safetensors, or extracts the model of a "
+    "Fennec training checkpoint. The format of IN is told from its bytes, that of OUT from its "
+    "extension.",
+    "IN: a Fennec model file, a Fennec training checkpoint (its model is extracted) or a safetensors\n"
+    "    file (nn.Sequential of nn.Linear: 0.weight, 0.bias, 2.weight, ...; F32, F16, BF16 or F64;\n"
+    "    F64 values are rounded to the nearest float32, Fennec's precision: about 7 significant\n"
+    "    digits).\n"
+    "OUT: *.fennec writes a Fennec model file, *.safetensors safetensors (F32); other extensions are\n"
+    "    refused.\n"
+    "Safetensors input: --activations defaults to the file's fennec.activations metadata, --loss to\n"
+    "its fennec.loss metadata, else softmax_cross_entropy. --prefix layers. reads a module holding its\n"
+    "nn.Sequential as self.layers (layers.0.weight, ...); --layers fc1,fc2,fc3 a custom module's\n"
+    "Linear layers in order (fc1.weight, fc1.bias, ...).\n"
+    "Exit status: 0 written, 1 error (input refused or output not written, with the reason), 2 bad\n"
+    "command line.\n"};
 
 // The model of a training checkpoint, bound for inference in `storage`.
 fennec::Model checkpoint_model(const std::vector<unsigned char>& bytes, const std::string& path,
@@ -60,12 +59,17 @@ fennec::Model checkpoint_model(const std::vector<unsigned char>& bytes, const st
 int main(int argc, char** argv) {
   try {
     fennec_tools::Args args(argc, argv,
-                            {{"activations", true}, {"loss", true}, {"prefix", true}, {"layers", true},
-                             {"allow-large-arena", false}},
-                            {"fennec-convert"},
+                            {{"activations", true, "one per Linear layer for safetensors input, e.g. relu,relu,identity",
+                              "LIST"},
+                             {"loss", true, "softmax_cross_entropy | mse | sigmoid_bce (safetensors input)", "NAME"},
+                             {"prefix", true, "safetensors names start with P, e.g. layers.", "P"},
+                             {"layers", true, "the Linear layers by name, in order, e.g. fc1,fc2,fc3", "LIST"},
+                             {"allow-large-arena", false,
+                              "take an arena above 4 GiB (refused by default, with the plan's size)"}},
+                            kProgram,
                             {{"IN", "the model to read", false}, {"OUT", "the file to write", false}});
     if (args.help_requested()) {
-      std::fputs(kUsage, stdout);
+      std::fputs(args.help().c_str(), stdout);
       return 0;
     }
     const std::vector<std::string>& positional = args.positional();
@@ -106,7 +110,7 @@ int main(int argc, char** argv) {
                 model.spec().num_parameters());
     return 0;
   } catch (const fennec_tools::ArgError& e) {
-    std::fprintf(stderr, "fennec-convert: %s\n%s", e.what(), kUsage);
+    std::fprintf(stderr, "fennec-convert: %s\nRun 'fennec-convert --help' for the flags.\n", e.what());
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "fennec-convert: error: %s\n", e.what());
