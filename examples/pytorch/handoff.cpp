@@ -234,6 +234,8 @@ bool parse_number(const char* text, double& out) {
   return errno == 0 && end != text && *end == '\0';
 }
 
+bool is_whole(double v) { return v >= 0 && v < 4294967296.0 && v == static_cast<double>(static_cast<std::uint32_t>(v)); }
+
 int run_finetune(int argc, char** argv) {
   if (argc < 8) return usage("finetune takes MODEL.fennec TRAIN_IMAGES TRAIN_LABELS TEST_IMAGES TEST_LABELS OUT.safetensors");
   const std::string model_path = argv[2], out_path = argv[7];
@@ -250,10 +252,11 @@ int run_finetune(int argc, char** argv) {
   if (!info) return fail(model_path, info.status());
   const fennec::ModelSpec& net = info->spec;
   if (frozen < 0) frozen = static_cast<double>(net.num_layers - 1);
-  if (frozen >= static_cast<double>(net.num_layers) || frozen != static_cast<std::uint32_t>(frozen))
-    return usage("--frozen " + std::to_string(frozen) + ": a whole number below the model's " +
-                 std::to_string(net.num_layers) + " layers (at least one layer trains)");
-  if (epochs < 1 || batch < 1 || !(lr > 0)) return usage("--epochs and --batch at least 1, --lr above 0");
+  if (frozen >= static_cast<double>(net.num_layers) || !is_whole(frozen))
+    return usage("--frozen: a whole number below the model's " + std::to_string(net.num_layers) +
+                 " layers (at least one layer trains)");
+  if (epochs < 1 || batch < 1 || !is_whole(epochs) || !is_whole(batch) || !is_whole(seed) || seed < 0 || !(lr > 0))
+    return usage("--epochs and --batch: whole numbers from 1, --seed a whole number from 0, --lr above 0");
 
   const fennec::ModelOptions options =
       fennec::ModelOptions::training(static_cast<std::size_t>(batch), fennec::OptimizerConfig::adam(static_cast<float>(lr)))

@@ -8,7 +8,8 @@ the device side needs:
   OUT/pytorch_test_logits.f32 the trained model's logits on the 10,000 test images (10000 x 10
                               float32, little-endian, row-major): the hand-off check compares
                               Fennec's logits with these
-  OUT/pytorch_summary.json    test accuracy, correct count, steps, wall times, process count
+  OUT/pytorch_summary.json    test accuracy, correct count, steps, process count, wall times
+                              and rank 0's CPU time in the training loop
 
 Each process trains on its DistributedSampler shard with one thread; the global batch is split
 evenly between the processes, so 1 and 2 processes take the same steps on the same data order
@@ -24,14 +25,20 @@ import socket
 import sys
 import time
 
-import numpy as np
-import torch
-import torch.distributed as dist
-import torch.multiprocessing as mp
-import torch.nn.functional as F
-from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, TensorDataset
-from torch.utils.data.distributed import DistributedSampler
+# One thread per process: torch.set_num_threads(1) bounds PyTorch's own pool, but Debian's torch
+# calls the system BLAS (OpenBLAS), which starts a thread per core unless told before it loads.
+# The spawned workers import torch afresh and inherit these.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.distributed as dist  # noqa: E402
+import torch.multiprocessing as mp  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from torch.nn.parallel import DistributedDataParallel  # noqa: E402
+from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
+from torch.utils.data.distributed import DistributedSampler  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fashion_mnist  # noqa: E402
@@ -70,7 +77,7 @@ def worker(rank, args, port):
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
 
     dist.barrier()
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     step, epoch = 0, 0
     while epoch < args.epochs and (not args.max_steps or step < args.max_steps):
         sampler.set_epoch(epoch)
@@ -91,7 +98,7 @@ def worker(rank, args, port):
             print(f"epoch {epoch}: {batches} steps, mean loss (rank 0 shard) {total / max(batches, 1):.4f}, "
                   f"{time.perf_counter() - t0:.1f} s", flush=True)
     dist.barrier()
-    train_seconds = time.perf_counter() - t0
+    train_seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - cpu0
 
     if rank == 0:
         test_images, test_labels = fashion_mnist.load_split(args.data, "t10k")
@@ -102,11 +109,13 @@ def worker(rank, args, port):
         save_safetensors(net.state_dict(), os.path.join(args.out, "model.safetensors"), FENNEC_METADATA)
         logits.numpy().astype("<f4").tofile(os.path.join(args.out, "pytorch_test_logits.f32"))
         summary = {"processes": args.procs, "steps": step, "epochs": epoch, "global_batch": args.global_batch,
-                   "train_seconds": round(train_seconds, 2), "test_correct": correct,
+                   "train_seconds": round(train_seconds, 2),
+                   "rank0_cpu_seconds": round(cpu_seconds, 2), "test_correct": correct,
                    "test_count": int(test_labels.shape[0]), "test_accuracy": correct / test_labels.shape[0]}
         with open(os.path.join(args.out, "pytorch_summary.json"), "w") as f:
             json.dump(summary, f, indent=1)
-        print(f"PyTorch DDP ({args.procs} processes): {step} steps in {train_seconds:.1f} s, "
+        print(f"PyTorch DDP ({args.procs} processes): {step} steps in {train_seconds:.1f} s "
+              f"(rank 0 CPU time {cpu_seconds:.1f} s), "
               f"test accuracy {correct / test_labels.shape[0]:.4f} ({correct}/{test_labels.shape[0]})", flush=True)
     dist.barrier()
     dist.destroy_process_group()

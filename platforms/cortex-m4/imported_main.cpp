@@ -51,8 +51,8 @@ constexpr float kTolerance = 1e-4f;
 constexpr fennec::ModelOptions kOptions = fennec::ModelOptions::inference(1).with_external_parameters();
 constexpr std::size_t kMaxInputs = 1024;
 constexpr std::size_t kMaxOutputs = 64;
-// Batch-1 activations of any model up to 4096 units wide (two ping-pong rows); the exact need
-// is asked of the file (model_arena_bytes) and printed.
+// Batch-1 activations (two ping-pong rows of the widest layer: room for about 4,000 units); the
+// exact need is asked of the file (model_arena_bytes) and printed.
 alignas(fennec::kArenaAlignment) unsigned char g_arena[32 * 1024];
 float g_input[kMaxInputs];
 
@@ -81,9 +81,10 @@ void run(Report& report) {
   const std::size_t count = u32_at(g_imported_checks + 4), inputs = u32_at(g_imported_checks + 8),
                     outputs = u32_at(g_imported_checks + 12);
   if (inputs > kMaxInputs || outputs > kMaxOutputs || check_bytes != 16 + count * (inputs + 4 * outputs)) {
-    std::printf("FAIL check file: %u bytes for %u images of %u inputs and %u outputs\n",
+    std::printf("FAIL check file: %u bytes for %u images of %u inputs and %u outputs (this firmware "
+                "takes up to %u inputs and %u outputs)\n",
                 static_cast<unsigned>(check_bytes), static_cast<unsigned>(count), static_cast<unsigned>(inputs),
-                static_cast<unsigned>(outputs));
+                static_cast<unsigned>(outputs), static_cast<unsigned>(kMaxInputs), static_cast<unsigned>(kMaxOutputs));
     report.check(false);
     return;
   }
