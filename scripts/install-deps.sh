@@ -14,4 +14,5 @@ $SUDO apt-get install -y --no-install-recommends \
   llvm `# llvm-mca: the cycle model of the NEON GEMM micro-kernels (bench/neon-mca.sh)` \
   clang libclang-rt-14-dev python3 python3-numpy librsvg2-bin dataset-fashion-mnist \
   python3-matplotlib `# scripts/plot.py: redraws the figures from the CSV tables of the tools (optional for users)` \
+  python3-torch `# examples/pytorch: DistributedDataParallel training and the exchange checks` \
   ccache  # optional compiler cache for developers' rebuilds (docs/contributing.md); CI does not use it
