@@ -38,8 +38,9 @@ data=$out/data
 
 echo "=== build: fennec-convert and the hand-off program ($build) ==="
 if [ ! -f "$build/CMakeCache.txt" ]; then (cd "$root" && cmake --preset release -B "$build"); fi
-cmake --build "$build" -j2 --target fennec-convert fennec_pytorch_handoff
-convert=$build/tools/io/fennec-convert
+cmake --build "$build" -j2 --target fennec-convert fennec-infer fennec_pytorch_handoff
+convert=$build/tools/fennec-convert
+infer=$build/tools/fennec-infer
 handoff=$build/examples/fennec_pytorch_handoff
 
 echo "=== data: Fashion-MNIST test set and the brightness-shifted set, as plain IDX ==="
@@ -58,6 +59,11 @@ echo "=== 2. hand-off: safetensors -> Fennec model file; Fennec's test logits ag
 "$convert" "$out/model.safetensors" "$out/model.fennec"
 "$handoff" logits "$out/model.fennec" "$data/test-images.idx" "$data/test-labels.idx" "$out/fennec_test_logits.f32"
 "$py" "$here/check_handoff.py" "$out/pytorch_test_logits.f32" "$out/fennec_test_logits.f32" "$data/test-labels.idx"
+echo "--- the same model through fennec-infer (the Debian Fashion-MNIST files, test split) ---"
+"$infer" --model "$out/model.fennec" --data /usr/share/datasets/fashion-mnist \
+  --output "$out/fennec_infer_logits.f32" | tee "$out/fennec_infer.txt"
+"$py" "$here/check_handoff.py" "$out/pytorch_test_logits.f32" "$out/fennec_infer_logits.f32" \
+  "$data/test-labels.idx" --names PyTorch fennec-infer
 
 echo "=== 3a. on the device: fine-tune with the hidden layers frozen on the shifted set ==="
 "$handoff" finetune "$out/model.fennec" "$data/shifted-train-images.idx" "$data/shifted-train-labels.idx" \
