@@ -1,132 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
-// Zero heap allocations after bind. This binary replaces the global operator new/delete (all
-// forms) and, on glibc without sanitizers, malloc/calloc/realloc/free/aligned_alloc/
-// posix_memalign/memalign, counting every call. The counter is proven to work by deliberate
+// Zero heap allocations after bind. This binary links the shared allocation counter
+// (common/alloc_counter.cpp: every form of operator new/delete and, on glibc without sanitizers,
+// the malloc family, each call counted). The counter is proven to work by deliberate
 // allocations; then Model::bind (every optimizer's training layout, inference, refused binds) and
 // 100 training steps and 100 inferences (plus init, trainer creation and evaluation) must make
 // zero calls.
 //
 // Under ASan/TSan the sanitizer owns malloc, so only operator new/delete are counted there.
 #include <algorithm>
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <new>
 #include <vector>
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define FENNEC_TEST_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define FENNEC_TEST_SANITIZED 1
-#endif
-#endif
-
-#if defined(__GLIBC__) && !defined(FENNEC_TEST_SANITIZED)
-#define FENNEC_TEST_COUNT_MALLOC 1
-extern "C" {
-void* __libc_malloc(std::size_t);
-void* __libc_calloc(std::size_t, std::size_t);
-void* __libc_realloc(void*, std::size_t);
-void __libc_free(void*);
-void* __libc_memalign(std::size_t, std::size_t);
-}
-#endif
-
-namespace {
-std::atomic<std::uint64_t> g_allocs{0};
-std::atomic<std::uint64_t> g_frees{0};
-}  // namespace
-
-#ifdef FENNEC_TEST_COUNT_MALLOC
-extern "C" {
-void* malloc(std::size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_malloc(n);
-}
-void* calloc(std::size_t a, std::size_t b) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_calloc(a, b);
-}
-void* realloc(void* p, std::size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_realloc(p, n);
-}
-void free(void* p) {
-  if (p) g_frees.fetch_add(1, std::memory_order_relaxed);
-  __libc_free(p);
-}
-void* memalign(std::size_t a, std::size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_memalign(a, n);
-}
-void* aligned_alloc(std::size_t a, std::size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_memalign(a, n);
-}
-int posix_memalign(void** out, std::size_t a, std::size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  void* p = __libc_memalign(a, n);
-  if (!p) return 12;  // ENOMEM
-  *out = p;
-  return 0;
-}
-}  // extern "C"
-#define RAW_ALLOC(n) __libc_malloc(n)
-#define RAW_ALIGNED(a, n) __libc_memalign(a, n)
-#define RAW_FREE(p) __libc_free(p)
-#else
-#define RAW_ALLOC(n) std::malloc(n)
-#define RAW_ALIGNED(a, n) std::aligned_alloc(a, ((n) + (a) - 1) / (a) * (a))
-#define RAW_FREE(p) std::free(p)
-#endif
-
-namespace {
-void* counted_new(std::size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  void* p = RAW_ALLOC(n ? n : 1);
-  if (!p) throw std::bad_alloc();
-  return p;
-}
-void* counted_new_aligned(std::size_t n, std::align_val_t a) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  const std::size_t al = static_cast<std::size_t>(a) < sizeof(void*) ? sizeof(void*) : static_cast<std::size_t>(a);
-  void* p = RAW_ALIGNED(al, n ? n : 1);
-  if (!p) throw std::bad_alloc();
-  return p;
-}
-void counted_delete(void* p) {
-  if (p) g_frees.fetch_add(1, std::memory_order_relaxed);
-  RAW_FREE(p);
-}
-}  // namespace
-
-void* operator new(std::size_t n) { return counted_new(n); }
-void* operator new[](std::size_t n) { return counted_new(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  try { return counted_new(n); } catch (...) { return nullptr; }
-}
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-  try { return counted_new(n); } catch (...) { return nullptr; }
-}
-void* operator new(std::size_t n, std::align_val_t a) { return counted_new_aligned(n, a); }
-void* operator new[](std::size_t n, std::align_val_t a) { return counted_new_aligned(n, a); }
-void operator delete(void* p) noexcept { counted_delete(p); }
-void operator delete[](void* p) noexcept { counted_delete(p); }
-void operator delete(void* p, std::size_t) noexcept { counted_delete(p); }
-void operator delete[](void* p, std::size_t) noexcept { counted_delete(p); }
-void operator delete(void* p, std::align_val_t) noexcept { counted_delete(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { counted_delete(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { counted_delete(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { counted_delete(p); }
-
+#include "common/alloc_counter.hpp"
 #include "test_util.hpp"
 
 using namespace fennec;
 
 namespace {
-std::uint64_t allocs() { return g_allocs.load(std::memory_order_relaxed); }
+std::uint64_t allocs() { return fennec_tools::heap_calls(); }
 // Escapes a pointer so the compiler cannot elide the allocation that produced it.
 void* volatile g_sink = nullptr;
 }  // namespace
@@ -144,14 +37,14 @@ TEST_CASE("alloc: the counter sees deliberate allocations", "[alloc]") {
   }
   const std::uint64_t a2 = allocs();
   CHECK(a2 - a1 == 1);
-#ifdef FENNEC_TEST_COUNT_MALLOC
-  void* m = std::malloc(64);
-  g_sink = m;
-  std::free(m);
-  CHECK(allocs() - a2 == 1);
-#else
-  WARN("malloc family not replaced in this build (sanitizer or non-glibc): counting new/delete only");
-#endif
+  if (fennec_tools::alloc_counting_covers_malloc()) {
+    void* m = std::malloc(64);
+    g_sink = m;
+    std::free(m);
+    CHECK(allocs() - a2 == 1);
+  } else {
+    WARN("malloc family not replaced in this build (sanitizer or non-glibc): counting new/delete only");
+  }
 }
 
 TEST_CASE("alloc: Model::bind allocates nothing (every optimizer, inference, refused binds)", "[alloc]") {

@@ -1,95 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// The loaders and writers never touch the heap: this binary counts every operator new and (on
-// glibc without sanitizers) every malloc-family call, proves the counter works, prepares all
-// inputs, and then requires zero calls across: model file save/load (memory, stream, file),
-// safetensors export/import (memory, mmap'ed file), checkpoint save/validate/restore (memory
-// and the two-slot file protocol), and the rejection of malformed inputs.
-#include <atomic>
-#include <cstddef>
+// The loaders and writers never touch the heap: this binary links the shared allocation counter
+// (common/alloc_counter.cpp: every operator new and, on glibc without sanitizers, every
+// malloc-family call), proves the counter works, prepares all inputs, and then requires zero
+// calls across: model file save/load (memory, stream, file), safetensors export/import (memory,
+// mmap'ed file), checkpoint save/validate/restore (memory and the two-slot file protocol), and
+// the rejection of malformed inputs.
 #include <cstdint>
 #include <cstdlib>
-#include <new>
-
-#if defined(__SANITIZE_ADDRESS__)
-#define IO_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define IO_SANITIZED 1
-#endif
-#endif
-
-namespace {
-std::atomic<std::uint64_t> g_calls{0};
-}
-
-#if defined(__GLIBC__) && !defined(IO_SANITIZED)
-extern "C" {
-void* __libc_malloc(std::size_t);
-void* __libc_calloc(std::size_t, std::size_t);
-void* __libc_realloc(void*, std::size_t);
-void __libc_free(void*);
-void* __libc_memalign(std::size_t, std::size_t);
-void* malloc(std::size_t n) { ++g_calls; return __libc_malloc(n); }
-void* calloc(std::size_t a, std::size_t b) { ++g_calls; return __libc_calloc(a, b); }
-void* realloc(void* p, std::size_t n) { ++g_calls; return __libc_realloc(p, n); }
-void free(void* p) { __libc_free(p); }
-void* memalign(std::size_t a, std::size_t n) { ++g_calls; return __libc_memalign(a, n); }
-void* aligned_alloc(std::size_t a, std::size_t n) { ++g_calls; return __libc_memalign(a, n); }
-int posix_memalign(void** out, std::size_t a, std::size_t n) {
-  ++g_calls;
-  *out = __libc_memalign(a, n);
-  return *out ? 0 : 12;
-}
-}
-#define IO_RAW_ALLOC(n) __libc_malloc(n)
-#define IO_RAW_ALIGNED(a, n) __libc_memalign(a, n)
-#define IO_RAW_FREE(p) __libc_free(p)
-#else
-#define IO_RAW_ALLOC(n) std::malloc(n)
-#define IO_RAW_ALIGNED(a, n) std::aligned_alloc(a, n)
-#define IO_RAW_FREE(p) std::free(p)
-#endif
-
-namespace {
-// Out of line on purpose: once a replacement operator delete is inlined into a test that used
-// `new`, GCC's -Wmismatched-new-delete pairs that `new` with the free() in here (a false
-// positive: both operators are this file's, and they match).
-[[gnu::noinline]] void raw_free(void* p) noexcept { IO_RAW_FREE(p); }
-}  // namespace
-
-void* operator new(std::size_t n) {
-  ++g_calls;
-  void* p = IO_RAW_ALLOC(n ? n : 1);
-  if (!p) throw std::bad_alloc();
-  return p;
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  ++g_calls;
-  return IO_RAW_ALLOC(n ? n : 1);
-}
-void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return operator new(n, t); }
-void* operator new(std::size_t n, std::align_val_t a) {
-  ++g_calls;
-  const std::size_t al = static_cast<std::size_t>(a) < sizeof(void*) ? sizeof(void*) : static_cast<std::size_t>(a);
-  void* p = IO_RAW_ALIGNED(al, ((n ? n : 1) + al - 1) / al * al);
-  if (!p) throw std::bad_alloc();
-  return p;
-}
-void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
-void operator delete(void* p) noexcept { raw_free(p); }
-void operator delete[](void* p) noexcept { raw_free(p); }
-void operator delete(void* p, std::size_t) noexcept { raw_free(p); }
-void operator delete[](void* p, std::size_t) noexcept { raw_free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { raw_free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { raw_free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { raw_free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { raw_free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { raw_free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { raw_free(p); }
-
 #include <vector>
 
+#include "common/alloc_counter.hpp"
 #include "fennec/checkpoint.hpp"
 #include "fennec/io_file.hpp"
 #include "fennec/safetensors.hpp"
@@ -100,22 +20,23 @@ using namespace io_test;
 
 namespace {
 void* volatile g_sink = nullptr;
+std::uint64_t heap_calls() { return fennec_tools::heap_calls(); }
 }
 
 TEST_CASE("io alloc: the counter sees deliberate allocations", "[io][alloc]") {
-  const std::uint64_t a = g_calls;
+  const std::uint64_t a = heap_calls();
   int* p = new int(3);
   g_sink = p;
   delete p;
-  CHECK(g_calls - a == 1);
-#if defined(__GLIBC__) && !defined(IO_SANITIZED)
-  void* q = std::malloc(10);
-  g_sink = q;
-  std::free(q);
-  CHECK(g_calls - a == 2);
-#else
-  WARN("malloc not counted in this build (sanitizer or non-glibc): operator new only");
-#endif
+  CHECK(heap_calls() - a == 1);
+  if (fennec_tools::alloc_counting_covers_malloc()) {
+    void* q = std::malloc(10);
+    g_sink = q;
+    std::free(q);
+    CHECK(heap_calls() - a == 2);
+  } else {
+    WARN("malloc not counted in this build (sanitizer or non-glibc): operator new only");
+  }
 }
 
 TEST_CASE("io alloc: loaders and writers make zero heap calls", "[io][alloc]") {
@@ -144,7 +65,7 @@ TEST_CASE("io alloc: loaders and writers make zero heap calls", "[io][alloc]") {
   MemoryWriter tw(tuned_buf.data(), tuned_buf.size());
   ByteWriter w4 = tw.writer();
 
-  const std::uint64_t before = g_calls;
+  const std::uint64_t before = heap_calls();
   // ---- measured: no heap from here ----
   MemoryWriter mw(model_buf.data(), model_buf.size());
   ByteWriter w = mw.writer();
@@ -214,7 +135,7 @@ TEST_CASE("io alloc: loaders and writers make zero heap calls", "[io][alloc]") {
     REQUIRE(!load_safetensors(st_buf.data(), i % sw.size(), imp, io, arena.arena).is_ok());
     REQUIRE(!read_checkpoint_info(ck_buf.data(), i).is_ok());
   }
-  const std::uint64_t calls = g_calls - before;
+  const std::uint64_t calls = heap_calls() - before;
   // ---- end of measured region ----
   CHECK(calls == 0);
   CHECK(pos_out == 17);

@@ -11,9 +11,9 @@ if(NOT FENNEC_INFERENCE_ONLY)
 endif()
 fennec_add_test(fennec_io_tests SOURCES ${_io_sources})
 target_compile_definitions(fennec_io_tests PRIVATE FENNEC_IO_FIXTURES="${_io}/fixtures")
-# Zero heap calls in the io paths: its own binary, since it replaces operator new and malloc.
+# Zero heap calls in the io paths: its own binary, since the counter replaces operator new and malloc.
 if(NOT FENNEC_INFERENCE_ONLY)
-  fennec_add_test(fennec_io_alloc_test SOURCES ${_io}/test_io_alloc.cpp)
+  fennec_add_test(fennec_io_alloc_test ALLOC_COUNTER SOURCES ${_io}/test_io_alloc.cpp)
 endif()
 find_package(ZLIB QUIET)
 if(ZLIB_FOUND)

@@ -25,9 +25,8 @@ if(FENNEC_BUILD_TOOLS AND NOT CMAKE_CROSSCOMPILING)
   add_dependencies(test_tools fennec-train fennec-initstudy fennec-optstudy fennec-convert fennec-infer)
 
   # The allocation counter replaces global operator new (and malloc on glibc): its own binary.
-  fennec_add_test(test_tools_alloc
+  fennec_add_test(test_tools_alloc ALLOC_COUNTER
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_alloc_counter.cpp
-            ${PROJECT_SOURCE_DIR}/tools/common/alloc_counter.cpp
     LIBS fennec_tools_common)
 
   # The README's plain-torch safetensors writer and fennec-convert command, run as documented

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <new>
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define FENNEC_TOOLS_SANITIZED 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer) || \
@@ -21,23 +21,16 @@
 #endif
 
 namespace {
-std::atomic<bool> g_counting{false};
 std::atomic<std::uint64_t> g_count{0};
+std::atomic<std::uint64_t> g_start{0};
 
-inline void note() {
-  if (g_counting.load(std::memory_order_relaxed)) g_count.fetch_add(1, std::memory_order_relaxed);
-}
+inline void note() { g_count.fetch_add(1, std::memory_order_relaxed); }
 }  // namespace
 
 namespace fennec_tools {
-void alloc_counting_start() {
-  g_count.store(0);
-  g_counting.store(true);
-}
-std::uint64_t alloc_counting_stop() {
-  g_counting.store(false);
-  return g_count.load();
-}
+std::uint64_t heap_calls() { return g_count.load(std::memory_order_relaxed); }
+void alloc_counting_start() { g_start.store(heap_calls()); }
+std::uint64_t alloc_counting_stop() { return heap_calls() - g_start.load(); }
 bool alloc_counting_covers_malloc() {
 #if defined(FENNEC_TOOLS_COUNT_MALLOC)
   return true;
