@@ -7,7 +7,7 @@
 namespace {
 void one(const std::uint8_t* data, std::size_t size) {
   fennec::Result<fennec::CheckpointInfo> info = fennec::read_checkpoint_info(data, size);
-  fuzz::Chunked src{data, size, 5};
+  fennec_test::ChunkedReader src{data, size, 5};
   fennec::ByteReader r = src.reader();
   fennec::Result<fennec::CheckpointInfo> streamed = fennec::validate_checkpoint(r);
   if (streamed.is_ok() != info.is_ok()) __builtin_trap();

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Shared by the fuzz targets: a static arena (no heap in the code under test) and a reader that
-// serves the input in small chunks (the streaming path).
+// Shared by the fuzz targets: a static arena (no heap in the code under test); the reader that
+// serves the input in small chunks (the streaming path) is the io tests' ChunkedReader.
 #pragma once
 
 #include <cstddef>
@@ -9,6 +9,7 @@
 
 #include "fennec/fennec.hpp"
 #include "fennec/io.hpp"
+#include "support/chunked_reader.hpp"
 
 namespace fuzz {
 
@@ -20,28 +21,6 @@ inline fennec::Arena& arena() {
   a = fennec::Arena(buffer, kArenaBytes);
   return a;
 }
-
-struct Chunked {
-  const std::uint8_t* data;
-  std::size_t size;
-  std::size_t chunk;
-  std::size_t pos = 0;
-  fennec::ByteReader reader() {
-    fennec::ByteReader r;
-    r.context = this;
-    r.read = [](void* self, void* out, std::size_t n, std::size_t* got) {
-      Chunked& c = *static_cast<Chunked*>(self);
-      std::size_t k = c.size - c.pos;
-      if (k > n) k = n;
-      if (k > c.chunk) k = c.chunk;
-      if (k) std::memcpy(out, c.data + c.pos, k);
-      c.pos += k;
-      *got = k;
-      return fennec::Status::ok();
-    };
-    return r;
-  }
-};
 
 // Runs the model once on a fixed input (load and run are separate phases: ORT#28730).
 inline void run_once(fennec::Model& m) {

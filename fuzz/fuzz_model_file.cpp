@@ -16,7 +16,7 @@ void one(const std::uint8_t* data, std::size_t size) {
   } else if (a.used() != 0) {
     __builtin_trap();  // a failed load must rewind the arena
   }
-  fuzz::Chunked src{data, size, 7};
+  fennec_test::ChunkedReader src{data, size, 7};
   fennec::ByteReader r = src.reader();
   fennec::Arena& b = fuzz::arena();
   fennec::Result<fennec::Model> s = fennec::load_model(r, fuzz::inference(), b, lo);

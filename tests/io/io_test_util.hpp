@@ -13,6 +13,7 @@
 
 #include "core/test_util.hpp"
 #include "fennec/io.hpp"
+#include "support/chunked_reader.hpp"
 
 namespace io_test {
 
@@ -84,23 +85,8 @@ struct VectorSink {
 };
 
 // Serves `bytes` `chunk` bytes at a time (callback/stream read mode).
-struct ChunkSource {
-  const Bytes* bytes;
-  std::size_t chunk;
-  std::size_t pos = 0;
-  fennec::ByteReader reader() {
-    fennec::ByteReader r;
-    r.context = this;
-    r.read = [](void* self, void* data, std::size_t n, std::size_t* got) {
-      auto* s = static_cast<ChunkSource*>(self);
-      std::size_t k = std::min({n, s->chunk, s->bytes->size() - s->pos});
-      if (k) std::memcpy(data, s->bytes->data() + s->pos, k);
-      s->pos += k;
-      *got = k;
-      return fennec::Status::ok();
-    };
-    return r;
-  }
+struct ChunkSource : fennec_test::ChunkedReader {
+  ChunkSource(const Bytes* bytes, std::size_t chunk) : ChunkedReader{bytes->data(), bytes->size(), chunk} {}
 };
 
 inline Bytes save(const fennec::Model& m) {
