@@ -11,7 +11,7 @@
 // the one CI holds to 8 KiB); fennec_m4_flash_model (FENNEC_M4_FLASH_MODEL=1) is the same example
 // taking its weights from a Fennec model file in flash with fennec::load_model instead (CI
 // reports its footprint: the difference is the loader); fennec_m4_selftest (FENNEC_M4_SELFTEST=1)
-// also checks the same-seed Rng/init checksums of tests/platform/same_seed.hpp, which links the
+// also checks the same-seed Rng/init checksums of tests/portable/same_seed.hpp, which links the
 // Rng, initialisers and soft doubles, and the model file in full (model_file_checks.hpp: load,
 // save_model byte for byte, corrupted copies refused). fennec_m4_xip (FENNEC_M4_XIP=1) runs the
 // example with its parameters left in flash (xip_checks.hpp: fennec::load_model_in_place; the

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The firmware harness's Report interface (check, check_near; see
-// platforms/cortex-m4/sensor_checks.hpp) on top of Catch2, so the host runs the very same checks
+// tests/portable/sensor_checks.hpp) on top of Catch2, so the host runs the very same checks
 // as the Cortex-M4 images and every failure is reported with its case.
 #pragma once
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The Cortex-M4 training firmware's run (platforms/cortex-m4/fashion_train.hpp) on the host:
+// The Cortex-M4 training firmware's run (tests/portable/fashion_train.hpp) on the host:
 // same code, seed, batches and scalar reference table. Its first 10 losses and test accuracy are
 // the figures the firmware must reproduce, committed in fashion_train_reference.hpp, which the
 // firmware compiles in and checks itself against (losses to 1e-5 relative, accuracy to 0.5

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The Fennec model file that platforms/cortex-m4/gen_model.py writes in Python (kModelFile in
+// The Fennec model file that tests/portable/gen_model.py writes in Python (kModelFile in
 // model_data.hpp, the array the Cortex-M4 self-test loads from flash), read on this target by the
 // C++ loader: the same checks as the firmware (model_file_checks.hpp: load_model into a
 // plan-sized arena, the oracle's logits within the same tolerances, save_model reproduces the

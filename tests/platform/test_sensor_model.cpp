@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The Cortex-M4 example's classifier (platforms/cortex-m4/) run on this target with its kernel
-// table: the same weights, inputs, expected logits and tolerances as the firmware; also executing
-// in place from the model file (xip_checks.hpp).
+// The Cortex-M4 example's classifier (tests/portable/, which the firmware runs too) run on this
+// target with its kernel table: the same weights, inputs, expected logits and tolerances as the
+// firmware; also executing in place from the model file (xip_checks.hpp).
 #include <catch2/catch.hpp>
 
 #include "catch_report.hpp"

@@ -3,7 +3,7 @@
 """Regenerates the committed same-seed checksums from the documented algorithms alone.
 
 The C++ tests pin the exact bits of Fennec's random streams and initialisers with FNV-1a 64
-checksums (tests/core/test_rng.cpp, tests/platform/same_seed.hpp and test_same_seed.cpp). Those
+checksums (tests/core/test_rng.cpp, tests/portable/same_seed.hpp and test_same_seed.cpp). Those
 numbers were first recorded from the library itself; this script derives them again without it,
 from the algorithms as include/fennec/rng.hpp, init.hpp and plan.hpp document them:
 
@@ -195,7 +195,7 @@ def rng_seed42():
     return {"kU32Checksum": u.h, "kNormalChecksum": n.h, "kUniformChecksum": f.h}
 
 
-# --- the checksums of tests/platform/same_seed.hpp and test_same_seed.cpp ------------------
+# --- the checksums of tests/portable/same_seed.hpp and test_same_seed.cpp ------------------
 
 K_SEED = 0x5EEDF00DCAFE
 
@@ -293,8 +293,8 @@ def committed(root):
     out["tests/core/test_rng.cpp"] = {
         m.group(1): int(m.group(2))
         for m in re.finditer(r"constexpr std::uint64_t (k\w+Checksum) = (\d+)ULL;", text)}
-    text = read("tests/platform/same_seed.hpp")
-    out["tests/platform/same_seed.hpp"] = {
+    text = read("tests/portable/same_seed.hpp")
+    out["tests/portable/same_seed.hpp"] = {
         m.group(1): int(m.group(2), 16)
         for m in re.finditer(r'\{"([^"]+)",\s*\w+,\s*0x([0-9a-fA-F]+)ULL\}', text)}
     text = read("tests/platform/test_same_seed.cpp")
@@ -307,7 +307,7 @@ def committed(root):
 def main(argv):
     computed = {
         "tests/core/test_rng.cpp": rng_seed42(),
-        "tests/platform/same_seed.hpp": same_seed(),
+        "tests/portable/same_seed.hpp": same_seed(),
         "tests/platform/test_same_seed.cpp": {"kModelInitHash": hash_model_init()},
     }
     for path, values in computed.items():
