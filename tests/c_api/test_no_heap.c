@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 /* No heap after setup: binding, initialising, training with every optimizer, running, evaluating,
  * saving to and loading from bytes and paths, changing hyper-parameters and every refused call
- * make zero calls to malloc and friends (counted by heap_counter.c). */
+ * make zero calls to malloc and friends (counted by the allocation counter fennec-train uses too,
+ * common/alloc_counter.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "c_api_test_util.h"
 #include "c_check.h"
-#include "heap_counter.h"
+#include "common/alloc_counter.h"
 
 static unsigned char g_buffer[TEST_BUFFER_BYTES / 4 + FENNEC_ARENA_ALIGNMENT];
 static unsigned char g_buffer2[TEST_BUFFER_BYTES / 4 + FENNEC_ARENA_ALIGNMENT];

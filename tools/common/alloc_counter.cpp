@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/alloc_counter.hpp"
 
+#include "common/alloc_counter.h"
+
 #include <atomic>
 #include <cstdlib>
 #include <new>
@@ -39,6 +41,12 @@ bool alloc_counting_covers_malloc() {
 #endif
 }
 }  // namespace fennec_tools
+
+extern "C" {
+int heap_counter_available(void) { return fennec_tools::alloc_counting_covers_malloc() ? 1 : 0; }
+void heap_counter_start(void) { fennec_tools::alloc_counting_start(); }
+unsigned long heap_counter_stop(void) { return static_cast<unsigned long>(fennec_tools::alloc_counting_stop()); }
+}
 
 #if defined(FENNEC_TOOLS_COUNT_MALLOC)
 extern "C" {
