@@ -57,6 +57,7 @@ struct ScheduleConfig {
 // kInvalidArgument naming the field for a value outside the ranges above (fields the kind does
 // not use are not checked).
 Status validate(const ScheduleConfig& c);
+// Same kind, warm-up and the parameters that kind uses.
 bool same_schedule(const ScheduleConfig& a, const ScheduleConfig& b);
 
 class LrSchedule {

@@ -82,9 +82,18 @@ Status validate(const ScheduleConfig& c) {
 }
 
 bool same_schedule(const ScheduleConfig& a, const ScheduleConfig& b) {
-  return a.kind == b.kind && a.warmup_steps == b.warmup_steps && a.step_size == b.step_size &&
-         a.gamma == b.gamma && a.decay_steps == b.decay_steps && a.min_lr == b.min_lr &&
-         a.patience == b.patience && a.mode == b.mode && a.min_delta == b.min_delta;
+  if (a.kind != b.kind || a.warmup_steps != b.warmup_steps) return false;
+  // Only the fields the kind reads (as validate checks).
+  switch (a.kind) {
+    case ScheduleKind::kConstant: return true;
+    case ScheduleKind::kStep:
+    case ScheduleKind::kExponential: return a.step_size == b.step_size && a.gamma == b.gamma;
+    case ScheduleKind::kCosine: return a.decay_steps == b.decay_steps && a.min_lr == b.min_lr;
+    case ScheduleKind::kPlateau:
+      return a.gamma == b.gamma && a.min_lr == b.min_lr && a.patience == b.patience && a.mode == b.mode &&
+             a.min_delta == b.min_delta;
+  }
+  return false;
 }
 
 Result<LrSchedule> LrSchedule::create(const ScheduleConfig& config, double base_lr) {
