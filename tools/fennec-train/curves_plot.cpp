@@ -83,10 +83,12 @@ void draw_lr(Svg& svg, const Panel& p, const std::vector<EpochRecord>& rs, doubl
     svg.line(p.x + p.w, y, p.x + p.w + 4, y, "#777", 1);
     svg.text(p.x + p.w + 6, y + 3.5, fennec_tools::tick_label(t), 10, "start", 0, "normal", "#555");
   }
-  svg.text(p.x + p.w + 48, p.y + p.h / 2, "learning rate (dashed)", 11, "middle", 90, "normal", "#555");
+  svg.text(p.x + p.w + 48, p.y + p.h / 2, "learning rate (dotted)", 11, "middle", 90, "normal", "#555");
 }
 
 void legend(Svg& svg, double x, double y, const std::vector<Series>& series) {
+  // On a white box, so the lines under it do not run through the labels.
+  svg.rect(x - 6, y - 14, 118, 16.0 * static_cast<double>(series.size() + 1) + 6, "white", "#bbb", 1);
   for (const Series& s : series) {
     svg.line(x, y - 4, x + 22, y - 4, s.colour, 2, s.dash);
     svg.circle(x + 11, y - 4, 3, s.colour);

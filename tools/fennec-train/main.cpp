@@ -29,6 +29,7 @@
 #include "common/alloc_counter.hpp"
 #include "common/args.hpp"
 #include "common/batches.hpp"
+#include "common/svg.hpp"
 #include "fennec-train/curves_plot.hpp"
 #include "fennec-train/data.hpp"
 #include "fennec-train/interrupt.hpp"
@@ -285,9 +286,12 @@ int main(int argc, char** argv) {
     }
   }
   if (!o.plot.empty() && !records.empty()) {
-    if (write_curves_svg(records, "fennec-train: " + fennec_tools::init_label(o.init) + ", " +
-                                      fennec::optimizer_name(o.optimizer.kind),
-                         o.plot, error))
+    std::string title = "fennec-train: " + std::to_string(spec.input);
+    for (std::size_t i = 0; i < spec.num_layers; ++i) title += "-" + std::to_string(spec.layers[i].units);
+    title += std::string(" ") + fennec::activation_name(o.activation.kind) + ", " +
+             fennec::optimizer_name(o.optimizer.kind) + " lr " + fennec_tools::tick_label(o.optimizer.lr) +
+             ", schedule " + fennec::schedule_name(tcfg.schedule.kind) + ", batch " + std::to_string(o.batch);
+    if (write_curves_svg(records, title, o.plot, error))
       std::printf("learning curves: %s\n", o.plot.c_str());
     else
       std::fprintf(stderr, "fennec-train: warning: --plot: %s\n", error.c_str());

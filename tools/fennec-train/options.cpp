@@ -44,8 +44,8 @@ const char* const kFooter =
     "accuracy, wall time, samples/s); appended to on --resume. --plot FILE.svg: loss and accuracy per\n"
     "epoch, train and validation, with the learning rate on a second axis.\n"
     "Exit codes: 0 done; 1 bad data or a file error; 2 bad flag or value; 3 a step failed (NaN/Inf,\n"
-    "weights as before it); 4 heap allocation during training; 130 interrupted (SIGINT/SIGTERM)\n"
-    "after a step, checkpoint and model written.";
+    "weights as before it); 4 heap allocation during training; 5 interrupted (SIGINT/SIGTERM) after a\n"
+    "step, checkpoint and model written (a second Ctrl-C kills it: the shell then reports 130).";
 
 std::vector<Args::Flag> flags() {
   return {

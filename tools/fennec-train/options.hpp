@@ -18,7 +18,9 @@ inline constexpr int kExitError = 1;        // bad data, a file that cannot be r
 inline constexpr int kExitUsage = 2;        // a bad flag or value
 inline constexpr int kExitDiverged = 3;     // a step failed (NaN/Inf loss or gradient)
 inline constexpr int kExitHeap = 4;         // training allocated on the heap (a Fennec bug)
-inline constexpr int kExitInterrupted = 130;  // SIGINT/SIGTERM: stopped after a step, state saved
+// SIGINT/SIGTERM: stopped after a step with the state saved, resumable. Not 130/143: a shell
+// reports those for a program killed by the signal (as a second Ctrl-C does), which saved nothing.
+inline constexpr int kExitInterrupted = 5;
 
 enum class LogFormat { kNone, kCsv, kJsonl };
 
