@@ -49,7 +49,7 @@ TEST_CASE("early stopping: accuracy (max) with min_delta, patience 2", "[early_s
   CHECK(e.tracker().state().best == 0.82);
 }
 
-TEST_CASE("early stopping: never stops while improving; bad input is refused", "[early_stopping]") {
+TEST_CASE("early stopping: never stops while improving, and bad input is refused", "[early_stopping]") {
   EarlyStopping e = EarlyStopping::create(1, MetricMode::kMin).value();
   std::vector<int> best;
   CHECK(run(e, {5, 4, 3, 2, 1}, best) == 0);

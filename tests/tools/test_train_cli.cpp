@@ -186,7 +186,7 @@ TEST_CASE("fennec-train --val-split: a fixed split for a seed", "[tools][cli][va
   CHECK(a.output.find("test loss ") != std::string::npos);
 }
 
-TEST_CASE("fennec-train --patience: stops where the validation losses say; --save-best", "[tools][cli][early_stopping]") {
+TEST_CASE("fennec-train --patience stops where the validation losses say, --save-best keeps the best", "[tools][cli][early_stopping]") {
   tools_test::TempDir dir("train-patience");
   // Random labels on random images: whatever the training set teaches does not carry over, so the
   // validation loss rises after a few epochs.
