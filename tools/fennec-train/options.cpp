@@ -42,7 +42,7 @@ const char* const kFooter =
     "model (--save) are written, and the program says how to resume; a second Ctrl-C exits at once.\n"
     "--log FILE.csv or FILE.jsonl: one row per epoch (epoch, step, lr, train/val/test loss and\n"
     "accuracy, wall time, samples/s); appended to on --resume. --plot FILE.svg: loss and accuracy per\n"
-    "epoch, train and validation, with the learning rate on a second axis.\n"
+    "epoch, train and validation, with the learning rate on a second axis (the epochs this run trained).\n"
     "Exit codes: 0 done; 1 bad data or a file error; 2 bad flag or value; 3 a step failed (NaN/Inf,\n"
     "weights as before it); 4 heap allocation during training; 5 interrupted (SIGINT/SIGTERM) after a\n"
     "step, checkpoint and model written (a second Ctrl-C kills it: the shell then reports 130).";
@@ -127,8 +127,11 @@ void parse_schedule(const Args& a, Options& c) {
   s.decay_steps = a.integer("lr-decay-steps", 1, 1, UINT64_MAX);
   s.min_lr = a.non_negative("lr-min", 0.0);
   if (s.min_lr >= c.optimizer.lr && (k == K::kCosine || k == K::kPlateau))
-    throw ArgError("--lr-min " + a.str("lr-min", "") + " must lie below the learning rate " +
-                   std::to_string(c.optimizer.lr));
+  {
+    char lr[32];
+    std::snprintf(lr, sizeof lr, "%g", c.optimizer.lr);
+    throw ArgError("--lr-min " + a.str("lr-min", "") + " must lie below the learning rate " + lr);
+  }
   s.patience = a.integer("lr-patience", 2, 1, 1000000);
   s.mode = fennec::MetricMode::kMin;
   s.warmup_steps = a.integer("warmup-steps", 0, 0, UINT64_MAX);
@@ -141,7 +144,9 @@ void parse_schedule(const Args& a, Options& c) {
 bool parse_options(int argc, char** argv, Options& c) {
   const Args a(argc, argv, flags(), Args::Program{"fennec-train", kSummary, kFooter});
   if (a.help_requested()) {
-    std::fputs(a.help().c_str(), stdout);
+    const std::string& help = a.help();
+    std::fputs(help.c_str(), stdout);
+    if (!help.empty() && help.back() != '\n') std::fputc('\n', stdout);
     return false;
   }
   c.save = output_file(a, "save");

@@ -17,7 +17,7 @@ void show_progress(std::size_t epoch, std::size_t epochs, std::size_t batch, std
   // The batches left at the epoch's pace so far (rows per batch roughly constant).
   const double per_batch = batch ? elapsed_s / static_cast<double>(batch) : 0;
   const double eta = per_batch * static_cast<double>(batches - batch);
-  std::printf("\r\033[Kepoch %zu/%zu [%s] batch %zu/%zu  %.0f samples/s  ETA %.0fs  loss %.4f", epoch,
+  std::printf("\r\033[Kepoch %zu/%zu [%s] batch %zu/%zu  %.0f samples/s  ETA %.1fs  loss %.4f", epoch,
               epochs, bar, batch, batches, rate, eta, running_loss);
   std::fflush(stdout);
 }
