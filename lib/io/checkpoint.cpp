@@ -85,7 +85,14 @@ Status decode_schedule(const unsigned char* r, CheckpointInfo* ci) {
   ci->schedule_state.tracker.best_epoch = load_u64(r + 88);
   ci->schedule_state.tracker.epochs = load_u64(r + 96);
   ci->schedule_state.tracker.epochs_since_best = load_u64(r + 104);
-  Result<LrSchedule> schedule = LrSchedule::create(c, ci->trainer.optimizer.lr);
+  // A Trainer keeps its base rate in float, so a stored one is a float value; checked as
+  // Trainer::create would check it, so a trainer created from CheckpointInfo::trainer accepts it.
+  const double base = ci->trainer.optimizer.lr;
+  FENNEC_ENSURE(static_cast<double>(static_cast<float>(base)) == base, StatusCode::kCorruptData,
+                "stored base learning rate %g is not a float value", base);
+  const Status vo = validate(ci->trainer.optimizer);
+  FENNEC_ENSURE(vo.is_ok(), StatusCode::kCorruptData, "stored base learning rate: %s", vo.message());
+  Result<LrSchedule> schedule = LrSchedule::create(c, base);
   FENNEC_ENSURE(schedule.is_ok(), StatusCode::kCorruptData, "stored schedule: %s", schedule.status().message());
   const Status ss = schedule->set_state(ci->schedule_state);
   FENNEC_ENSURE(ss.is_ok(), StatusCode::kCorruptData, "stored schedule state: %s", ss.message());

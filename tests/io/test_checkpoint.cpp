@@ -469,3 +469,59 @@ TEST_CASE("checkpoint: a trainer on another schedule is refused and nothing chan
   CHECK(c.code() == StatusCode::kCorruptData);
   CHECK(std::string(c.message()).find("stored schedule: step schedule: gamma 0") != std::string::npos);
 }
+
+// A version-1 file written from the documented layout by a script (no library code): it must
+// keep loading, and a constant-rate trainer must write the very same bytes back.
+TEST_CASE("checkpoint: the version-1 fixture loads and is written back byte for byte", "[io][checkpoint]") {
+  const Bytes file = read_file(std::string(FENNEC_IO_FIXTURES) + "/checkpoint_v1_adam.ckpt");
+  REQUIRE(file.size() == 508);
+  Result<CheckpointInfo> info = read_checkpoint_info(file.data(), file.size());
+  REQUIRE(info.is_ok());
+  CHECK(info->version == 1);
+  CHECK(info->step == 7);
+  CHECK(info->user_bytes == 8);
+  CHECK(info->trainer.optimizer.kind == OptimizerKind::kAdam);
+  CHECK(static_cast<float>(info->trainer.optimizer.lr) == 0.002f);
+  CHECK(info->learning_rate == info->trainer.optimizer.lr);
+  CHECK(info->trainer.optimizer.beta2 == 0.999);
+  CHECK(info->trainer.schedule.kind == ScheduleKind::kConstant);
+  REQUIRE(info->spec.num_layers == 2);
+  CHECK(info->spec.layers[0].activation.kind == Activation::kTanh);
+  const ModelOptions o = training(OptimizerKind::kAdam, 2);
+  fennec_test::OwnedArena arena(plan(info->spec, o).total());
+  Model model = Model::bind(info->spec, o, arena.arena).value();
+  Trainer trainer = Trainer::create(model, info->trainer).value();
+  Rng rng(99);
+  std::uint64_t user = 0;
+  REQUIRE(restore_checkpoint(file.data(), file.size(), trainer, rng, &user, sizeof user).is_ok());
+  CHECK(user == 42);
+  CHECK(trainer.step_count() == 7);
+  CHECK(rng.state().s[0] == 1);
+  CHECK(rng.state().s[3] == 4);
+  CHECK(rng.state().has_spare == 1);
+  CHECK(rng.state().spare == 0.25);
+  // File order (W_0 row-major, b_0, W_1, b_1) mapped onto the model's padded layout, which the
+  // optimizer state shares.
+  const float* base = model.parameters().data;
+  std::vector<std::size_t> offsets;
+  for (std::size_t l = 0; l < model.num_layers(); ++l) {
+    const MatrixView wl = model.weights(l);
+    for (std::size_t r = 0; r < wl.rows; ++r)
+      for (std::size_t c = 0; c < wl.cols; ++c) offsets.push_back(static_cast<std::size_t>(&wl(r, c) - base));
+    const VectorView bl = model.bias(l);
+    for (std::size_t k = 0; k < bl.size; ++k) offsets.push_back(static_cast<std::size_t>(&bl[k] - base));
+  }
+  REQUIRE(offsets.size() == 26);
+  const float* m = model.optimizer_state(0).data;
+  const float* v = model.optimizer_state(1).data;
+  for (std::size_t i = 0; i < offsets.size(); ++i) {
+    INFO("parameter " << i);
+    CHECK(base[offsets[i]] == (static_cast<float>(i) - 13.f) / 32.f);
+    CHECK(m[offsets[i]] == static_cast<float>(i) / 1024.f);
+    CHECK(v[offsets[i]] == static_cast<float>(i + 1) / 4096.f);
+  }
+  VectorSink sink;
+  ByteWriter w = sink.writer();
+  REQUIRE(save_checkpoint(trainer, rng, &user, sizeof user, w).is_ok());
+  CHECK(sink.bytes == file);
+}
