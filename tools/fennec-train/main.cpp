@@ -89,6 +89,19 @@ bool schedule_for(const Options& o, std::size_t batches, fennec::ScheduleConfig&
   return true;
 }
 
+void print_schedule(const fennec::ScheduleConfig& c) {
+  using K = fennec::ScheduleKind;
+  const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
+  if (c.kind == K::kConstant && c.warmup_steps == 0) return;
+  std::printf("schedule: %s", fennec::schedule_name(c.kind));
+  if (c.kind == K::kStep || c.kind == K::kExponential)
+    std::printf(", x%g per %llu steps", c.gamma, u(c.step_size));
+  if (c.kind == K::kCosine) std::printf(" to %g over %llu steps", c.min_lr, u(c.decay_steps));
+  if (c.kind == K::kPlateau)
+    std::printf(", x%g after %llu epochs without a better validation loss, floor %g", c.gamma, u(c.patience), c.min_lr);
+  std::printf(", warm-up %llu steps\n", u(c.warmup_steps));
+}
+
 void identity(std::uint32_t* items, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) items[i] = static_cast<std::uint32_t>(i);
 }
@@ -239,9 +252,7 @@ int main(int argc, char** argv) {
   std::printf(" %s, init %s, %s lr %g, batch %zu, %zu parameters, isa %s\n", fennec::activation_name(o.activation.kind),
               fennec_tools::init_label(o.init).c_str(), fennec::optimizer_name(o.optimizer.kind),
               static_cast<double>(o.optimizer.lr), o.batch, spec.num_parameters(), fennec::isa_name(model.isa()));
-  if (tcfg.schedule.kind != fennec::ScheduleKind::kConstant || tcfg.schedule.warmup_steps)
-    std::printf("schedule: %s, warm-up %llu steps\n", fennec::schedule_name(tcfg.schedule.kind),
-                static_cast<unsigned long long>(tcfg.schedule.warmup_steps));
+  print_schedule(tcfg.schedule);
   std::fflush(stdout);
 
   // ---- training: nothing in train() allocates -------------------------------------------------
