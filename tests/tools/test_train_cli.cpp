@@ -184,6 +184,38 @@ TEST_CASE("fennec-train --val-split: a fixed split for a seed", "[tools][cli][va
   // The test set only at the end.
   CHECK(epoch_lines(a.output).find("test") == std::string::npos);
   CHECK(a.output.find("test loss ") != std::string::npos);
+
+  // Resuming keeps the split, the best validation loss and its epoch (the position record).
+  const std::string c = dir.file("c.ck"), best = dir.file("best.fen");
+  const std::string base_any = kTrain + " --data " + quote(dir.str()) + " --hidden 16 --batch 20 --no-progress";
+  const std::string with = base_any + " --val-split 0.25 --patience 50 --save-best " + quote(best);
+  const Run straight = run(with + " --seed 7 --epochs 6");
+  REQUIRE(straight.exit_code == 0);
+  REQUIRE(run(with + " --seed 7 --epochs 3 --checkpoint " + quote(c)).exit_code == 0);
+  // --seed is taken from the checkpoint, the split's too.
+  const Run resumed = run(with + " --seed 99 --epochs 6 --checkpoint " + quote(c) + " --resume");
+  INFO(resumed.output);
+  REQUIRE(resumed.exit_code == 0);
+  const std::size_t at = straight.output.find("best model: ");
+  REQUIRE(at != std::string::npos);
+  CHECK(resumed.output.find(straight.output.substr(at, straight.output.find('\n', at) - at)) != std::string::npos);
+  const std::string all = epoch_lines(straight.output), tail = epoch_lines(resumed.output);
+  REQUIRE(!tail.empty());
+  CHECK(all.compare(all.size() - tail.size(), tail.size(), tail) == 0);
+  // Another split is refused.
+  const Run other_split = run(base_any + " --epochs 6 --val-split 0.3 --checkpoint " + quote(c) + " --resume");
+  CHECK(other_split.exit_code == 1);
+  CHECK(other_split.output.find("holding out 50 validation images, not 60 (pass the same --val-split)") !=
+        std::string::npos);
+
+  // --val DIR: the held-out set from another directory's t10k files.
+  tools_test::TempDir val("train-split-val");
+  make_dataset(val, false, 40, 30);
+  const Run v = run(base + " --val " + quote(val.str()));
+  INFO(v.output);
+  REQUIRE(v.exit_code == 0);
+  CHECK(v.output.find("validation: 30 images from " + val.file("t10k-images-idx3-ubyte")) != std::string::npos);
+  CHECK(epoch_lines(v.output).find("val acc ") != std::string::npos);
 }
 
 TEST_CASE("fennec-train --patience stops where the validation losses say, --save-best keeps the best", "[tools][cli][early_stopping]") {
