@@ -92,9 +92,9 @@ std::uint64_t checkpoint_size(const Trainer& trainer, std::size_t user_bytes);
 // In-memory checkpoint: validation (CRC included).
 [[nodiscard]] Result<CheckpointInfo> read_checkpoint_info(const void* data, std::size_t size);
 // In-memory checkpoint: validates everything, then restores. The trainer's model must have the
-// stored network and optimizer and the trainer the stored config, except the learning rate,
-// which is restored (schedules), and the schedule's state; `user_capacity` must hold the blob. Nothing is modified on
-// failure.
+// stored network and optimizer and the trainer the stored config and schedule, except the
+// learning rate (version 2: the base rate and the latest step's rate) and the schedule's state,
+// which are restored; `user_capacity` must hold the blob. Nothing is modified on failure.
 [[nodiscard]] Status restore_checkpoint(const void* data, std::size_t size, Trainer& trainer,
                                         Rng& rng, void* user, std::size_t user_capacity);
 

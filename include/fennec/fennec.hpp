@@ -5,8 +5,8 @@
 // everything this header includes, plus io.hpp (model file from a byte array) and
 // safetensors.hpp (import/export through byte streams). Declared here but compiled only into
 // training builds (not FENNEC_INFERENCE_ONLY): the optimizer, Trainer, learning-rate schedule
-// and early-stopping functions, and checkpoint.hpp. Hosted only (POSIX files): io_file.hpp. <fennec/all.hpp> includes everything,
-// file I/O and checkpoints too.
+// and early-stopping functions, and checkpoint.hpp. Hosted only (POSIX files): io_file.hpp.
+// <fennec/all.hpp> includes everything, file I/O and checkpoints too.
 #pragma once
 
 #include "fennec/activation.hpp"

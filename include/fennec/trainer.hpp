@@ -2,7 +2,9 @@
 // Trainer: one step = forward -> loss -> backward -> clip -> optimizer update.
 //
 // A step that fails (non-finite loss or gradient norm, bad shapes or targets) returns the
-// status and leaves weights, optimizer state and the step counter exactly as they were.
+// status and leaves weights, optimizer state, the step counter and the rate exactly as they were.
+// The learning-rate schedule (TrainerConfig::schedule, schedule.hpp) gives each step its rate
+// from the step number; reduce-on-plateau also takes one metric per epoch (observe_metric).
 //
 // Models bound with ModelOptions::fused_training (fused_block_rows > 0) run backward and the
 // update together, layer by layer from the last, one block of weight rows at a time, so no
