@@ -162,6 +162,15 @@ TEST_CASE("fennec-train --log: one CSV or JSON Lines row per epoch", "[tools][cl
   CHECK(objs[2].find("\"test_acc\": null") == std::string::npos);
   CHECK(objs[2].find("\"test_acc\": ") != std::string::npos);
   CHECK(objs[2].back() == '}');
+  // The step schedule's default period is one epoch (8 steps): the last step of epoch e runs at
+  // 0.005 * 0.5^(e-1).
+  const std::string slog = dir.file("s.csv");
+  REQUIRE(run(base + " --lr-schedule step --lr-gamma 0.5 --log " + quote(slog)).exit_code == 0);
+  const std::vector<std::string> srows = lines_of(slurp(slog));
+  REQUIRE(srows.size() == 4);
+  for (int e = 1; e <= 3; ++e)
+    CHECK(static_cast<float>(std::atof(split(srows[static_cast<std::size_t>(e)], ',')[2].c_str())) ==
+          static_cast<float>(static_cast<double>(0.005f) * std::pow(0.5, e - 1)));
   // Without a validation set the val fields are null.
   const Run n = run(kTrain + " --data " + quote(dir.str()) + " --hidden 16 --batch 20 --epochs 1 --no-progress --log " +
                     quote(jsonl));
@@ -264,6 +273,32 @@ TEST_CASE("fennec-train --patience stops where the validation losses say, --save
   CHECK(r.output.find("best model: " + best + " " + expect) != std::string::npos);
   CHECK(!slurp(best).empty());
   CHECK(r.output.find("test loss ") != std::string::npos);
+
+  // Reduce-on-plateau on the same data: the logged rates follow the rule replayed on the logged
+  // validation losses (x0.5 after each epoch that does not beat the best; the count restarts).
+  const std::string plog = dir.file("p.csv");
+  const Run p = run(kTrain + " --data " + quote(dir.str()) + " --hidden 64 --batch 10 --epochs 12 --lr 0.02 "
+                             "--val-split 0.3 --lr-schedule plateau --lr-patience 1 --lr-gamma 0.5 --no-progress --log " +
+                    quote(plog));
+  INFO(p.output);
+  REQUIRE(p.exit_code == 0);
+  const std::vector<std::string> prow = lines_of(slurp(plog));
+  REQUIRE(prow.size() == 13);
+  double scale = 1, pbest = INFINITY;
+  int reductions = 0;
+  for (std::size_t i = 1; i < prow.size(); ++i) {
+    const std::vector<std::string> f = split(prow[i], ',');
+    INFO("epoch " << i);
+    CHECK(static_cast<float>(std::atof(f[2].c_str())) == static_cast<float>(0.02f * scale));
+    const double v = std::atof(f[5].c_str());
+    if (v < pbest) {
+      pbest = v;
+    } else {
+      scale *= 0.5;
+      ++reductions;
+    }
+  }
+  CHECK(reductions >= 2);
 }
 
 TEST_CASE("fennec-train: the new flags' bad values are refused naming the flag", "[tools][cli]") {
