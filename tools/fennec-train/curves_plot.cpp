@@ -133,7 +133,8 @@ bool write_curves_svg(const std::vector<EpochRecord>& rs, const std::string& tit
       if (has_values(rs, s.field)) shown.push_back(s);
     Panel p{70.0 + k * 490.0, 50, 330, 310, x_lo, x_hi, 0, 1};
     value_range(rs, shown, p.ylo, p.yhi);
-    p.axes(svg, std::min<int>(8, static_cast<int>(x_hi - x_lo) + 1), 6, "epoch", panels[k]);
+    // At most one tick interval per epoch, so the epoch axis never shows fractions.
+    p.axes(svg, std::max(1, std::min(8, static_cast<int>(x_hi - x_lo))), 6, "epoch", panels[k]);
     for (const Series& s : shown) draw(svg, p, rs, s);
     draw_lr(svg, p, rs, lr_hi);
     svg.text(p.x + p.w / 2, p.y - 8, panels[k], 12, "middle", 0, "bold");
