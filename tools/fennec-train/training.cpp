@@ -208,7 +208,7 @@ void train(Session& s) {
     s.signal = interrupt_signal();
     if (s.signal) return;
   }
-  s.stopped_early = stop;
+  s.stopped_early = stop && s.last_epoch < o.epochs;  // patience ran out before the last epoch
   if (!o.eval_test_every_epoch || s.last_epoch == 0) s.final_test = evaluate(s, s.test);
 }
 
