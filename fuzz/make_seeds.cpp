@@ -63,6 +63,8 @@ int main(int argc, char** argv) {
     if (!m.is_ok() || !m->init_parameters(rng).is_ok()) return 1;
     TrainerConfig c;
     c.optimizer = OptimizerConfig::defaults(kinds[k]);
+    // The second checkpoint seed is a version-2 file: a schedule that changes the rate adds its record.
+    if (k == 1) c.schedule = ScheduleConfig::plateau(2, 0.5).with_warmup(4);
     Result<Trainer> t = Trainer::create(m.value(), c);
     if (!t.is_ok()) return 1;
     const std::string n = std::to_string(k);

@@ -8,10 +8,12 @@
 // spec and optimizer, create a Trainer with the stored config, restore_checkpoint, continue:
 // the weights then match a run that never stopped, bit for bit (same build, same ISA).
 //
-// Format, version 1, little-endian, no padding:
+// Format, versions 1 and 2, little-endian, no padding. A trainer whose learning-rate schedule
+// changes the rate (schedule.hpp: any kind but constant, or a warm-up) writes version 2; every
+// other trainer writes version 1, exactly as before version 2 existed. Both are read.
 //   0    8   magic "FENNECCK"
 //   8    4   u32 version (1)
-//   12   4   u32 header_bytes = 136 + 24 * num_layers
+//   12   4   u32 header_bytes = 136 + 24 * num_layers (+ 112 in version 2)
 //   16   24  spec fixed part: u32 input, u32 num_layers, u32 loss, u32 flags (0), u64 param count
 //   40   4   u32 optimizer kind          44  4  u32 state slots (must match the kind)
 //   48   36  f32 lr, momentum, rho, beta1, beta2, eps, weight_decay, clip max_norm, clip max_value
@@ -25,6 +27,11 @@
 //   124  4   u32 reserved (0)
 //   128  8   u64 user blob bytes
 //   136  24*L layer records (as in the model file)
+//   version 2 only, 112 bytes, the schedule record (f64 fields stored as their exact bits):
+//     0 u32 kind, 4 u32 metric mode, 8 u64 warmup_steps, 16 u64 step_size, 24 u64 decay_steps,
+//     32 u64 patience, 40 f64 gamma, 48 f64 min_lr, 56 f64 min_delta, 64 f64 base rate (the lr
+//     field above is then the latest step's rate), 72 f64 plateau scale, 80 f64 metric best,
+//     88 u64 best epoch, 96 u64 epochs seen, 104 u64 epochs since the best
 //   then the user blob, the parameters (f32, model-file order), state slot 0, state slot 1,
 //   and a u32 CRC-32 of every byte before it; nothing after.
 //
@@ -44,13 +51,19 @@
 namespace fennec {
 
 inline constexpr char kCheckpointMagic[8] = {'F', 'E', 'N', 'N', 'E', 'C', 'C', 'K'};
-inline constexpr std::uint32_t kCheckpointVersion = 1;
+inline constexpr std::uint32_t kCheckpointVersion = 2;  // the newest this library reads
 inline constexpr std::size_t kCheckpointFixedHeader = 136;
+inline constexpr std::size_t kCheckpointScheduleRecord = 112;
 inline constexpr std::uint64_t kCheckpointMaxUserBytes = 64ull << 20;
 
 struct CheckpointInfo {
   ModelSpec spec{};
+  // What to create the resuming Trainer with: optimizer.lr is the schedule's base rate, and
+  // schedule the stored schedule (constant in version 1).
   TrainerConfig trainer{};
+  std::uint32_t version = 0;
+  double learning_rate = 0;           // the rate of the latest step (version 1: = optimizer.lr)
+  LrSchedule::State schedule_state{};  // plateau scale and metric tracker (version 2)
   std::uint64_t step = 0;
   Rng::State rng{};
   std::uint64_t user_bytes = 0;
@@ -79,9 +92,9 @@ std::uint64_t checkpoint_size(const Trainer& trainer, std::size_t user_bytes);
 // In-memory checkpoint: validation (CRC included).
 [[nodiscard]] Result<CheckpointInfo> read_checkpoint_info(const void* data, std::size_t size);
 // In-memory checkpoint: validates everything, then restores. The trainer's model must have the
-// stored network and optimizer and the trainer the stored config, except the learning rate,
-// which is restored (schedules); `user_capacity` must hold the blob. Nothing is modified on
-// failure.
+// stored network and optimizer and the trainer the stored config and schedule, except the
+// learning rate (version 2: the base rate and the latest step's rate) and the schedule's state,
+// which are restored; `user_capacity` must hold the blob. Nothing is modified on failure.
 [[nodiscard]] Status restore_checkpoint(const void* data, std::size_t size, Trainer& trainer,
                                         Rng& rng, void* user, std::size_t user_capacity);
 

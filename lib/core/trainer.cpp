@@ -24,10 +24,13 @@ Result<Trainer> Trainer::create(Model& model, const TrainerConfig& config) {
                 "and this model was bound for the fused update (fused_block_rows %u): clip by value "
                 "(max_value) or bind with fused_block_rows 0",
                 static_cast<double>(config.clip.max_norm), static_cast<unsigned>(model.options().fused_block_rows));
+  Result<LrSchedule> schedule = LrSchedule::create(config.schedule, static_cast<float>(config.optimizer.lr));
+  if (!schedule.is_ok()) return schedule.status();
   Trainer t;
   t.model_ = &model;
   t.config_ = config;
   t.config_.optimizer.lr = static_cast<float>(config.optimizer.lr);
+  t.schedule_ = schedule.value();
   return t;
 }
 
@@ -51,7 +54,22 @@ Status Trainer::set_learning_rate(double lr) {
   OptimizerConfig c = config_.optimizer;
   c.lr = static_cast<float>(lr);
   FENNEC_RETURN_IF_ERROR(validate(c));
+  LrSchedule schedule = schedule_;
+  FENNEC_RETURN_IF_ERROR(schedule.set_base_lr(c.lr));
   config_.optimizer = c;
+  schedule_ = schedule;
+  return Status::ok();
+}
+
+Status Trainer::restore_schedule(double base_lr, double latest_lr, const LrSchedule::State& state) {
+  OptimizerConfig c = config_.optimizer;
+  c.lr = static_cast<float>(latest_lr);
+  FENNEC_RETURN_IF_ERROR(validate(c));
+  LrSchedule schedule = schedule_;
+  FENNEC_RETURN_IF_ERROR(schedule.set_base_lr(static_cast<float>(base_lr)));
+  FENNEC_RETURN_IF_ERROR(schedule.set_state(state));
+  config_.optimizer = c;
+  schedule_ = schedule;
   return Status::ok();
 }
 
@@ -75,7 +93,10 @@ Result<StepStats> Trainer::step(ConstMatrixView x, const Targets& targets) {
   FENNEC_ENSURE(detail::is_finite_bits(stats.loss), StatusCode::kNonFinite,
                 "step %llu: loss is %g (NaN/Inf in targets or a diverged model); weights unchanged",
                 static_cast<unsigned long long>(step_ + 1), stats.loss);
-  if (m.options().fused_block_rows > 0) return fused_step(x, stats);
+  // The schedule's rate for this step, kept only when the step succeeds.
+  OptimizerConfig optimizer = config_.optimizer;
+  if (schedule_.varies()) optimizer.lr = static_cast<float>(schedule_.rate(step_ + 1));
+  if (m.options().fused_block_rows > 0) return fused_step(x, optimizer, stats);
   FENNEC_RETURN_IF_ERROR(m.backward(x, dlogits));
 
   VectorView g = m.gradients();
@@ -96,18 +117,20 @@ Result<StepStats> Trainer::step(ConstMatrixView x, const Targets& targets) {
   }
 
   VectorView s0 = m.optimizer_state(0), s1 = m.optimizer_state(1);
-  detail::apply_update(k, config_.optimizer, g.size, m.trainable_parameters().data, g.data, s0.data, s1.data,
+  detail::apply_update(k, optimizer, g.size, m.trainable_parameters().data, g.data, s0.data, s1.data,
                        step_ + 1);
+  config_.optimizer.lr = optimizer.lr;
   ++step_;
   return stats;
 }
 
-Result<StepStats> Trainer::fused_step(ConstMatrixView x, StepStats stats) {
+Result<StepStats> Trainer::fused_step(ConstMatrixView x, const OptimizerConfig& optimizer, StepStats stats) {
   double norm2 = 0.0;
-  const Status s = detail::fused_backward_update(*model_, x, config_.optimizer, config_.clip.max_value,
+  const Status s = detail::fused_backward_update(*model_, x, optimizer, config_.clip.max_value,
                                                  step_ + 1, norm2);
   stats.grad_norm = std::sqrt(norm2);
   if (!s.is_ok()) return s;
+  config_.optimizer.lr = optimizer.lr;
   ++step_;
   return stats;
 }

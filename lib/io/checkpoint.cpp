@@ -21,7 +21,83 @@ constexpr std::size_t kUser = 128;
 static_assert(kPreamble + kSpecFixedBytes == kOptim, "layout");
 static_assert(kUser + 8 == kCheckpointFixedHeader, "layout");
 
-constexpr std::size_t kMaxHeader = kCheckpointFixedHeader + kModelFileLayerRecord * kMaxLayers;
+constexpr std::size_t kMaxHeader =
+    kCheckpointFixedHeader + kModelFileLayerRecord * kMaxLayers + kCheckpointScheduleRecord;
+
+// A trainer whose schedule changes the rate needs version 2 (the schedule record); every other
+// trainer writes version 1, byte for byte what earlier releases wrote.
+std::uint32_t format_version(const Trainer& trainer) { return trainer.schedule().varies() ? 2 : 1; }
+
+std::uint64_t f64_bits(double v) {
+  std::uint64_t u;
+  std::memcpy(&u, &v, 8);
+  return u;
+}
+
+double bits_f64(std::uint64_t u) {
+  double v;
+  std::memcpy(&v, &u, 8);
+  return v;
+}
+
+// The version-2 schedule record (layout in checkpoint.hpp).
+void encode_schedule(const Trainer& trainer, unsigned char* r) {
+  const ScheduleConfig& c = trainer.config().schedule;
+  const LrSchedule::State& st = trainer.schedule().state();
+  std::memset(r, 0, kCheckpointScheduleRecord);
+  store_u32(r + 0, static_cast<std::uint32_t>(c.kind));
+  store_u32(r + 4, static_cast<std::uint32_t>(c.mode));
+  store_u64(r + 8, c.warmup_steps);
+  store_u64(r + 16, c.step_size);
+  store_u64(r + 24, c.decay_steps);
+  store_u64(r + 32, c.patience);
+  store_u64(r + 40, f64_bits(c.gamma));
+  store_u64(r + 48, f64_bits(c.min_lr));
+  store_u64(r + 56, f64_bits(c.min_delta));
+  store_u64(r + 64, f64_bits(trainer.schedule().base_lr()));
+  store_u64(r + 72, f64_bits(st.scale));
+  store_u64(r + 80, f64_bits(st.tracker.best));
+  store_u64(r + 88, st.tracker.best_epoch);
+  store_u64(r + 96, st.tracker.epochs);
+  store_u64(r + 104, st.tracker.epochs_since_best);
+}
+
+// Decodes and validates the record: the config, the base rate and the state must be what a
+// Trainer can hold (kCorruptData otherwise).
+Status decode_schedule(const unsigned char* r, CheckpointInfo* ci) {
+  ScheduleConfig& c = ci->trainer.schedule;
+  const std::uint32_t kind = load_u32(r + 0), mode = load_u32(r + 4);
+  FENNEC_ENSURE(kind < kScheduleCount && mode <= 1, StatusCode::kCorruptData,
+                "schedule kind %lu or metric mode %lu out of range", static_cast<unsigned long>(kind),
+                static_cast<unsigned long>(mode));
+  c.kind = static_cast<ScheduleKind>(kind);
+  c.mode = static_cast<MetricMode>(mode);
+  c.warmup_steps = load_u64(r + 8);
+  c.step_size = load_u64(r + 16);
+  c.decay_steps = load_u64(r + 24);
+  c.patience = load_u64(r + 32);
+  c.gamma = bits_f64(load_u64(r + 40));
+  c.min_lr = bits_f64(load_u64(r + 48));
+  c.min_delta = bits_f64(load_u64(r + 56));
+  ci->trainer.optimizer.lr = bits_f64(load_u64(r + 64));
+  ci->schedule_state.scale = bits_f64(load_u64(r + 72));
+  ci->schedule_state.tracker.best = bits_f64(load_u64(r + 80));
+  ci->schedule_state.tracker.best_epoch = load_u64(r + 88);
+  ci->schedule_state.tracker.epochs = load_u64(r + 96);
+  ci->schedule_state.tracker.epochs_since_best = load_u64(r + 104);
+  // A Trainer keeps its base rate in float, so a stored one is a float value; checked as
+  // Trainer::create would check it, so a trainer created from CheckpointInfo::trainer accepts it.
+  const double base = ci->trainer.optimizer.lr;
+  FENNEC_ENSURE(static_cast<double>(static_cast<float>(base)) == base, StatusCode::kCorruptData,
+                "stored base learning rate %g is not a float value", base);
+  const Status vo = validate(ci->trainer.optimizer);
+  FENNEC_ENSURE(vo.is_ok(), StatusCode::kCorruptData, "stored base learning rate: %s", vo.message());
+  Result<LrSchedule> schedule = LrSchedule::create(c, base);
+  FENNEC_ENSURE(schedule.is_ok(), StatusCode::kCorruptData, "stored schedule: %s", schedule.status().message());
+  const Status ss = schedule->set_state(ci->schedule_state);
+  FENNEC_ENSURE(ss.is_ok(), StatusCode::kCorruptData, "stored schedule state: %s", ss.message());
+  return Status::ok();
+}
 
 // The nine f32 fields of the header, in order: lr, momentum, rho, beta1, beta2, eps,
 // weight_decay, clip max_norm, clip max_value. The optimizer's hyper-parameters are double in
@@ -70,12 +146,17 @@ std::size_t encode_header(const Trainer& trainer, const Rng& rng, std::uint64_t 
   const Model& model = trainer.model();
   std::memset(h, 0, kCheckpointFixedHeader);
   std::memcpy(h, kCheckpointMagic, 8);
-  store_u32(h + 8, kCheckpointVersion);
+  const std::uint32_t version = format_version(trainer);
+  store_u32(h + 8, version);
   unsigned char spec[kSpecMaxBytes];
   const std::size_t spec_bytes = encode_spec(model.spec(), spec);
   std::memcpy(h + kPreamble, spec, kSpecFixedBytes);
   std::memcpy(h + kCheckpointFixedHeader, spec + kSpecFixedBytes, spec_bytes - kSpecFixedBytes);
-  const std::size_t n = kCheckpointFixedHeader + (spec_bytes - kSpecFixedBytes);
+  std::size_t n = kCheckpointFixedHeader + (spec_bytes - kSpecFixedBytes);
+  if (version >= 2) {
+    encode_schedule(trainer, h + n);
+    n += kCheckpointScheduleRecord;
+  }
   store_u32(h + 12, static_cast<std::uint32_t>(n));
   TrainerConfig c = trainer.config();
   store_u32(h + kOptim, static_cast<std::uint32_t>(c.optimizer.kind));
@@ -144,8 +225,9 @@ Status parse(ByteReader& reader, CheckpointInfo* info, const Target& target) {
   SpecFixed f;
   FENNEC_RETURN_IF_ERROR(decode_spec_fixed(h + kPreamble, &f));
   const std::uint32_t header_bytes = load_u32(h + 12);
-  const std::uint64_t expected_header =
-      kCheckpointFixedHeader + kModelFileLayerRecord * std::uint64_t{f.num_layers};
+  const std::uint64_t expected_header = kCheckpointFixedHeader +
+                                        kModelFileLayerRecord * std::uint64_t{f.num_layers} +
+                                        (version >= 2 ? kCheckpointScheduleRecord : 0);
   FENNEC_ENSURE(header_bytes == expected_header, StatusCode::kCorruptData,
                 "header length %lu, expected %llu for %lu layers",
                 static_cast<unsigned long>(header_bytes),
@@ -191,6 +273,13 @@ Status parse(ByteReader& reader, CheckpointInfo* info, const Target& target) {
   FENNEC_RETURN_IF_ERROR(in.read(h + kCheckpointFixedHeader, kModelFileLayerRecord * f.num_layers,
                                  "layer records"));
   FENNEC_RETURN_IF_ERROR(decode_spec_layers(f, h + kCheckpointFixedHeader, &ci.spec));
+  ci.version = version;
+  ci.learning_rate = ci.trainer.optimizer.lr;
+  if (version >= 2) {
+    unsigned char* record = h + kCheckpointFixedHeader + kModelFileLayerRecord * f.num_layers;
+    FENNEC_RETURN_IF_ERROR(in.read(record, kCheckpointScheduleRecord, "schedule record"));
+    FENNEC_RETURN_IF_ERROR(decode_schedule(record, &ci));
+  }
   ci.parameter_count = f.param_count;
   std::uint64_t total = 0;
   FENNEC_ENSURE(mul_u64(f.param_count, 4 * (1 + std::uint64_t{slots}), &total) &&
@@ -200,6 +289,7 @@ Status parse(ByteReader& reader, CheckpointInfo* info, const Target& target) {
   ci.file_bytes = total;
 
   Model* model = nullptr;
+  Trainer staged;  // the trainer as it will be after the restore, checked before any write
   if (target.trainer) {
     Trainer& t = *target.trainer;
     model = &t.model();
@@ -209,6 +299,23 @@ Status parse(ByteReader& reader, CheckpointInfo* info, const Target& target) {
     FENNEC_ENSURE(same_config_but_lr(ci.trainer, t.config()), StatusCode::kFailedPrecondition,
                   "the checkpoint was written with a different optimizer or clipping config "
                   "(create the Trainer from CheckpointInfo::trainer)");
+    FENNEC_ENSURE(same_schedule(ci.trainer.schedule, t.config().schedule), StatusCode::kFailedPrecondition,
+                  "the checkpoint was written with the %s schedule (warm-up %llu steps), the trainer "
+                  "has %s (warm-up %llu) or other parameters (create the Trainer from "
+                  "CheckpointInfo::trainer)",
+                  schedule_name(ci.trainer.schedule.kind),
+                  static_cast<unsigned long long>(ci.trainer.schedule.warmup_steps),
+                  schedule_name(t.config().schedule.kind),
+                  static_cast<unsigned long long>(t.config().schedule.warmup_steps));
+    staged = t;
+    FENNEC_RETURN_IF_ERROR(staged.set_step_count(ci.step));
+    if (version >= 2) {
+      FENNEC_RETURN_IF_ERROR(staged.restore_schedule(ci.trainer.optimizer.lr, ci.learning_rate, ci.schedule_state));
+    } else if (static_cast<float>(t.config().optimizer.lr) != config_field(ci.trainer, 0)) {
+      // A caller's own schedule may have changed the rate; the trainer's value stays when it is
+      // the stored one (f32 precision), so a resumed run computes exactly what an unbroken one does.
+      FENNEC_RETURN_IF_ERROR(staged.set_learning_rate(ci.trainer.optimizer.lr));
+    }
     FENNEC_ENSURE(ci.user_bytes <= target.user_capacity, StatusCode::kOutOfMemory,
                   "user blob of %llu bytes does not fit the %zu-byte buffer",
                   static_cast<unsigned long long>(ci.user_bytes), target.user_capacity);
@@ -236,11 +343,7 @@ Status parse(ByteReader& reader, CheckpointInfo* info, const Target& target) {
     return s;
   }
   if (target.trainer) {
-    FENNEC_RETURN_IF_ERROR(target.trainer->set_step_count(ci.step));
-    // A schedule may have changed the rate; the trainer's own double value stays when it is the
-    // stored one (f32 precision), so a resumed run computes exactly what an unbroken one does.
-    if (static_cast<float>(target.trainer->config().optimizer.lr) != config_field(ci.trainer, 0))
-      FENNEC_RETURN_IF_ERROR(target.trainer->set_learning_rate(ci.trainer.optimizer.lr));
+    *target.trainer = staged;
     target.rng->set_state(ci.rng);
   }
   if (info) *info = ci;
@@ -253,7 +356,8 @@ std::uint64_t checkpoint_size(const Trainer& trainer, std::size_t user_bytes) {
   std::uint64_t params = 0;
   parameter_count(trainer.model().spec(), &params);
   const std::uint64_t slots = optimizer_state_slots(trainer.config().optimizer.kind);
-  return kCheckpointFixedHeader + kModelFileLayerRecord * trainer.model().num_layers() +
+  const std::uint64_t schedule = format_version(trainer) >= 2 ? kCheckpointScheduleRecord : 0;
+  return kCheckpointFixedHeader + kModelFileLayerRecord * trainer.model().num_layers() + schedule +
          user_bytes + 4 * params * (1 + slots) + 4;
 }
 

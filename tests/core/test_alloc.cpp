@@ -270,3 +270,54 @@ TEST_CASE("alloc: the fused update makes no heap allocation (bind, 50 steps)", "
   CHECK(tr.value().step_count() == 50);
   CHECK(refused.code() == StatusCode::kUnsupported);
 }
+
+TEST_CASE("alloc: learning-rate schedules and early stopping make no heap allocation", "[alloc][schedule]") {
+  const ModelSpec spec = ModelSpec(16).dense(32, ActivationSpec::relu()).dense(4, ActivationSpec::identity());
+  const std::size_t batch = 8;
+  const ModelOptions opts = ModelOptions::training(batch, OptimizerConfig::adam(0.01));
+  fennec_test::OwnedArena arena(plan(spec, opts).total());
+  std::vector<float> x(batch * 16);
+  std::vector<std::int32_t> y(batch);
+  Rng data(32);
+  for (float& v : x) v = static_cast<float>(data.normal());
+  for (std::int32_t& v : y) v = static_cast<std::int32_t>(data.below(4));
+  const ScheduleConfig schedules[] = {ScheduleConfig::step(3, 0.5).with_warmup(2), ScheduleConfig::exponential(4, 0.9),
+                                      ScheduleConfig::cosine(20, 1e-4).with_warmup(5),
+                                      ScheduleConfig::plateau(1, 0.5, MetricMode::kMin, 1e-5)};
+  std::size_t failures = 0, steps = 0;
+
+  const std::uint64_t before = allocs();
+  // ---- nothing below may allocate (no Catch2 assertions until the count is taken) ----
+  Result<Model> m = Model::bind(spec, opts, arena.arena);
+  Rng rng(7);
+  if (!m.is_ok() || !m.value().init_parameters(rng).is_ok()) ++failures;
+  for (const ScheduleConfig& sc : schedules) {
+    if (!m.is_ok()) break;
+    TrainerConfig tc;
+    tc.optimizer = OptimizerConfig::adam(0.01);
+    tc.schedule = sc;
+    Result<Trainer> tr = Trainer::create(m.value(), tc);
+    Result<EarlyStopping> stop = EarlyStopping::create(3, MetricMode::kMin);
+    if (!tr.is_ok() || !stop.is_ok()) {
+      ++failures;
+      continue;
+    }
+    for (int i = 0; i < 30; ++i) {
+      if (!tr.value().step(ConstMatrixView(x.data(), batch, 16), Targets::classes(y.data())).is_ok()) ++failures;
+      ++steps;
+      if (i % 5 == 4) {
+        const double metric = 1.0 + (i % 10);  // alternately worse: plateau reduces, patience counts
+        if (!tr.value().observe_metric(metric).is_ok() || !stop.value().update(metric).is_ok()) ++failures;
+      }
+    }
+  }
+  // Refusals format their messages without the heap too.
+  const Status refused = LrSchedule::create(ScheduleConfig::cosine(0), 0.1).status();
+  const std::uint64_t after = allocs();
+  // ---- counting ends ----
+
+  CHECK(after - before == 0);
+  CHECK(failures == 0);
+  CHECK(steps == 120);
+  CHECK(refused.code() == StatusCode::kInvalidArgument);
+}

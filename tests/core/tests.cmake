@@ -15,6 +15,8 @@ fennec_add_test(fennec_core_tests SOURCES
   ${_core}/test_model.cpp
   ${_core}/test_optim.cpp
   ${_core}/test_trainer.cpp
+  ${_core}/test_schedule.cpp
+  ${_core}/test_early_stopping.cpp
   ${_core}/test_fused_update.cpp
   ${_core}/test_partial_training.cpp
   ${_core}/test_version.cpp)

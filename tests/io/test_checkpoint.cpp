@@ -361,3 +361,167 @@ TEST_CASE("checkpoint: f32-stored decay rates read back as the decimals that wer
   CHECK(o.momentum == 0.9);
   CHECK(o.lr == static_cast<float>(0.003));  // the trainer's own float rate, exactly
 }
+
+namespace {
+
+// A run on a learning-rate schedule: the trainer computes every rate; every 4th step an
+// "epoch" ends and reports a scripted metric (reduce-on-plateau reacts to it).
+struct ScheduledRun {
+  OwnedModel m;
+  Trainer trainer;
+  Rng data_rng{4321};
+  std::uint64_t batches = 0;
+  ScheduledRun(const ScheduleConfig& schedule, OptimizerKind k) : m(small_spec(), training(k, kBatch), 77) {
+    TrainerConfig c = config_for(k);
+    c.schedule = schedule;
+    Result<Trainer> t = Trainer::create(m.model, c);
+    REQUIRE(t.is_ok());
+    trainer = t.value();
+  }
+  void steps(int n) {
+    for (int i = 0; i < n; ++i) {
+      Data d;
+      d.draw(data_rng);
+      REQUIRE(trainer.step(ConstMatrixView(d.x, kBatch, 5), Targets::classes(d.y)).is_ok());
+      if (++batches % 4 == 0) REQUIRE(trainer.observe_metric(batches < 8 ? 1.0 / batches : 1.0).is_ok());
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("checkpoint: a schedule's state is stored (version 2) and resume stays bit-exact",
+          "[io][checkpoint][schedule]") {
+  ScheduleConfig plateau = ScheduleConfig::plateau(2, 0.5, MetricMode::kMin, 1e-5);
+  plateau.warmup_steps = 3;
+  const ScheduleConfig schedules[] = {ScheduleConfig::cosine(20, 1e-4).with_warmup(5),
+                                      ScheduleConfig::step(4, 0.5), ScheduleConfig::exponential(3, 0.9),
+                                      plateau};
+  for (const ScheduleConfig& sc : schedules) {
+    INFO(schedule_name(sc.kind));
+    constexpr int N = 26;  // checkpoint after 13 steps, between two metric reports
+    ScheduledRun straight(sc, OptimizerKind::kAdam);
+    straight.steps(N);
+    ScheduledRun first(sc, OptimizerKind::kAdam);
+    first.steps(N / 2);
+    VectorSink sink;
+    ByteWriter w = sink.writer();
+    REQUIRE(save_checkpoint(first.trainer, first.data_rng, &first.batches, sizeof first.batches, w).is_ok());
+    CHECK(sink.bytes.size() == checkpoint_size(first.trainer, sizeof first.batches));
+    Result<CheckpointInfo> info = read_checkpoint_info(sink.bytes.data(), sink.bytes.size());
+    REQUIRE(info.is_ok());
+    CHECK(info->version == 2);
+    CHECK(same_schedule(info->trainer.schedule, sc));
+    CHECK(info->trainer.optimizer.lr == first.trainer.schedule().base_lr());
+    CHECK(static_cast<float>(info->learning_rate) == static_cast<float>(first.trainer.learning_rate()));
+    if (sc.kind == ScheduleKind::kPlateau) {
+      // Epoch metrics 1/4, 1/8... then 1.0 twice: one reduction so far.
+      CHECK(info->schedule_state.scale == 0.5);
+      CHECK(info->schedule_state.tracker.epochs == 3);
+    }
+    Resumed r(info.value());
+    REQUIRE(restore_checkpoint(sink.bytes.data(), sink.bytes.size(), r.trainer, r.data_rng, &r.batches,
+                               sizeof r.batches)
+                .is_ok());
+    CHECK(r.trainer.learning_rate() == first.trainer.learning_rate());
+    CHECK(r.trainer.schedule().state().scale == first.trainer.schedule().state().scale);
+    for (int i = 0; i < N / 2; ++i) {
+      Data d;
+      d.draw(r.data_rng);
+      REQUIRE(r.trainer.step(ConstMatrixView(d.x, kBatch, 5), Targets::classes(d.y)).is_ok());
+      if (++r.batches % 4 == 0) REQUIRE(r.trainer.observe_metric(r.batches < 8 ? 1.0 / r.batches : 1.0).is_ok());
+    }
+    CHECK(r.trainer.learning_rate() == straight.trainer.learning_rate());
+    require_same(r.model, straight.m.model, OptimizerKind::kAdam);
+  }
+}
+
+TEST_CASE("checkpoint: a trainer on another schedule is refused and nothing changes", "[io][checkpoint][schedule]") {
+  ScheduledRun cosine(ScheduleConfig::cosine(20).with_warmup(5), OptimizerKind::kAdam);
+  cosine.steps(3);
+  VectorSink sink;
+  ByteWriter w = sink.writer();
+  REQUIRE(save_checkpoint(cosine.trainer, cosine.data_rng, &cosine.batches, sizeof cosine.batches, w).is_ok());
+  Run constant(OptimizerKind::kAdam);  // a version-1 trainer (constant schedule)
+  const Bytes before = param_bytes(constant.m.model);
+  std::uint64_t pos = 0;
+  const Status s = restore_checkpoint(sink.bytes.data(), sink.bytes.size(), constant.trainer, constant.data_rng,
+                                      &pos, sizeof pos);
+  CHECK(s.code() == StatusCode::kFailedPrecondition);
+  CHECK(std::string(s.message()).find("cosine schedule (warm-up 5 steps)") != std::string::npos);
+  CHECK(param_bytes(constant.m.model) == before);
+  CHECK(constant.trainer.step_count() == 0);
+  // And the other way round: a version-1 checkpoint into a scheduled trainer.
+  const Bytes v1 = constant.checkpoint();
+  CHECK(read_checkpoint_info(v1.data(), v1.size())->version == 1);
+  ScheduledRun other(ScheduleConfig::cosine(20).with_warmup(5), OptimizerKind::kAdam);
+  CHECK(restore_checkpoint(v1.data(), v1.size(), other.trainer, other.data_rng, &pos, sizeof pos).code() ==
+        StatusCode::kFailedPrecondition);
+  CHECK(other.trainer.step_count() == 0);
+  // A corrupt schedule record (valid CRC): gamma 0 is refused as corrupt data.
+  Bytes bad = sink.bytes;
+  const std::size_t record = kCheckpointFixedHeader + kModelFileLayerRecord * cosine.m.model.num_layers();
+  const std::uint32_t kind_step = static_cast<std::uint32_t>(ScheduleKind::kStep);
+  std::memcpy(&bad[record], &kind_step, 4);
+  std::memset(&bad[record + 40], 0, 8);
+  fix_crc(bad);
+  const Status c = read_checkpoint_info(bad.data(), bad.size()).status();
+  CHECK(c.code() == StatusCode::kCorruptData);
+  CHECK(std::string(c.message()).find("stored schedule: step schedule: gamma 0") != std::string::npos);
+}
+
+// A version-1 file written from the documented layout by a script (no library code): it must
+// keep loading, and a constant-rate trainer must write the very same bytes back.
+TEST_CASE("checkpoint: the version-1 fixture loads and is written back byte for byte", "[io][checkpoint]") {
+  const Bytes file = read_file(std::string(FENNEC_IO_FIXTURES) + "/checkpoint_v1_adam.ckpt");
+  REQUIRE(file.size() == 508);
+  Result<CheckpointInfo> info = read_checkpoint_info(file.data(), file.size());
+  REQUIRE(info.is_ok());
+  CHECK(info->version == 1);
+  CHECK(info->step == 7);
+  CHECK(info->user_bytes == 8);
+  CHECK(info->trainer.optimizer.kind == OptimizerKind::kAdam);
+  CHECK(static_cast<float>(info->trainer.optimizer.lr) == 0.002f);
+  CHECK(info->learning_rate == info->trainer.optimizer.lr);
+  CHECK(info->trainer.optimizer.beta2 == 0.999);
+  CHECK(info->trainer.schedule.kind == ScheduleKind::kConstant);
+  REQUIRE(info->spec.num_layers == 2);
+  CHECK(info->spec.layers[0].activation.kind == Activation::kTanh);
+  const ModelOptions o = training(OptimizerKind::kAdam, 2);
+  fennec_test::OwnedArena arena(plan(info->spec, o).total());
+  Model model = Model::bind(info->spec, o, arena.arena).value();
+  Trainer trainer = Trainer::create(model, info->trainer).value();
+  Rng rng(99);
+  std::uint64_t user = 0;
+  REQUIRE(restore_checkpoint(file.data(), file.size(), trainer, rng, &user, sizeof user).is_ok());
+  CHECK(user == 42);
+  CHECK(trainer.step_count() == 7);
+  CHECK(rng.state().s[0] == 1);
+  CHECK(rng.state().s[3] == 4);
+  CHECK(rng.state().has_spare == 1);
+  CHECK(rng.state().spare == 0.25);
+  // File order (W_0 row-major, b_0, W_1, b_1) mapped onto the model's padded layout, which the
+  // optimizer state shares.
+  const float* base = model.parameters().data;
+  std::vector<std::size_t> offsets;
+  for (std::size_t l = 0; l < model.num_layers(); ++l) {
+    const MatrixView wl = model.weights(l);
+    for (std::size_t r = 0; r < wl.rows; ++r)
+      for (std::size_t c = 0; c < wl.cols; ++c) offsets.push_back(static_cast<std::size_t>(&wl(r, c) - base));
+    const VectorView bl = model.bias(l);
+    for (std::size_t k = 0; k < bl.size; ++k) offsets.push_back(static_cast<std::size_t>(&bl[k] - base));
+  }
+  REQUIRE(offsets.size() == 26);
+  const float* m = model.optimizer_state(0).data;
+  const float* v = model.optimizer_state(1).data;
+  for (std::size_t i = 0; i < offsets.size(); ++i) {
+    INFO("parameter " << i);
+    CHECK(base[offsets[i]] == (static_cast<float>(i) - 13.f) / 32.f);
+    CHECK(m[offsets[i]] == static_cast<float>(i) / 1024.f);
+    CHECK(v[offsets[i]] == static_cast<float>(i + 1) / 4096.f);
+  }
+  VectorSink sink;
+  ByteWriter w = sink.writer();
+  REQUIRE(save_checkpoint(trainer, rng, &user, sizeof user, w).is_ok());
+  CHECK(sink.bytes == file);
+}

@@ -45,6 +45,12 @@ TEST_CASE("io alloc: loaders and writers make zero heap calls", "[io][alloc]") {
   Result<Trainer> t = Trainer::create(src.model, TrainerConfig{OptimizerConfig::adam(), ClipConfig{}});
   REQUIRE(t.is_ok());
   Trainer trainer = t.value();
+  // A second trainer of the same model on a schedule: its checkpoints are version 2.
+  TrainerConfig scheduled_config{OptimizerConfig::adam(), ClipConfig{}};
+  scheduled_config.schedule = ScheduleConfig::plateau(2, 0.5).with_warmup(3);
+  Result<Trainer> st = Trainer::create(src.model, scheduled_config);
+  REQUIRE(st.is_ok());
+  Trainer scheduled = st.value();
   Rng rng(5);
   const std::size_t model_bytes = static_cast<std::size_t>(model_file_size(small_spec()));
   std::vector<unsigned char> model_buf(model_bytes), st_buf(4096), ck_buf(1 << 16), bad(model_bytes);
@@ -98,6 +104,14 @@ TEST_CASE("io alloc: loaders and writers make zero heap calls", "[io][alloc]") {
   REQUIRE(save_checkpoint_file(ck_path.c_str(), trainer, rng, &pos, sizeof(pos)).is_ok());
   REQUIRE(read_checkpoint_file_info(ck_path.c_str()).is_ok());
   REQUIRE(restore_checkpoint_file(ck_path.c_str(), trainer, rng, &pos_out, sizeof(pos_out)).is_ok());
+  REQUIRE(scheduled.observe_metric(0.5).is_ok());
+  MemoryWriter cw2(ck_buf.data(), ck_buf.size());
+  ByteWriter w5 = cw2.writer();
+  REQUIRE(save_checkpoint(scheduled, rng, &pos, sizeof(pos), w5).is_ok());
+  REQUIRE(read_checkpoint_info(ck_buf.data(), cw2.size())->version == 2);
+  REQUIRE(restore_checkpoint(ck_buf.data(), cw2.size(), scheduled, rng, &pos_out, sizeof(pos_out)).is_ok());
+  REQUIRE(save_checkpoint_file(ck_path.c_str(), scheduled, rng, &pos, sizeof(pos)).is_ok());
+  REQUIRE(restore_checkpoint_file(ck_path.c_str(), scheduled, rng, &pos_out, sizeof(pos_out)).is_ok());
 
   // In place (external parameters): inference over the buffer and over a read-only mapping,
   // fine-tuning with frozen layers read from it, and a refused misaligned copy.
