@@ -208,14 +208,18 @@ def plot_metrics(plt, path, rows, out):
     epochs = [number(r, "epoch", path) for r in rows]
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(11, 4.2))
     fig.suptitle("Training curves", fontweight="bold")
-    for i, k in enumerate(k for k in keys if "loss" in k):
+    # A column with no value in any row (test_* unless --eval-test-every-epoch) gets no legend entry.
+    def filled(k):
+        return any(r[k] for r in rows)
+    for i, k in enumerate(k for k in keys if "loss" in k and filled(k)):
         loss_ax.plot(epochs, [number(r, k, path) if r[k] else math.nan for r in rows], label=k, **style(i))
-    for i, k in enumerate(k for k in keys if "acc" in k):
+    for i, k in enumerate(k for k in keys if "acc" in k and filled(k)):
         acc_ax.plot(epochs, [number(r, k, path) if r[k] else math.nan for r in rows], label=k, **style(i))
     loss_ax.set_title("loss")
     acc_ax.set_title("accuracy")
     for ax in (loss_ax, acc_ax):
         ax.set_xlabel("epoch")
+        ax.xaxis.get_major_locator().set_params(integer=True)  # epochs are whole numbers
         ax.legend(fontsize=8, loc="upper left")
     if "lr" in keys:
         lr_ax = loss_ax.twinx()
