@@ -12,6 +12,7 @@ if(FENNEC_BUILD_TOOLS AND NOT CMAKE_CROSSCOMPILING)
             ${CMAKE_CURRENT_LIST_DIR}/test_studies.cpp
             ${CMAKE_CURRENT_LIST_DIR}/test_cli.cpp
             ${CMAKE_CURRENT_LIST_DIR}/test_train_cli.cpp
+            ${CMAKE_CURRENT_LIST_DIR}/test_train_inputs.cpp
             ${CMAKE_CURRENT_LIST_DIR}/test_batches.cpp
             ${CMAKE_CURRENT_LIST_DIR}/test_arena_buffer.cpp
             ${CMAKE_CURRENT_LIST_DIR}/test_infer_cli.cpp

@@ -17,17 +17,6 @@ void map_order(std::uint32_t* order, std::size_t n, const std::uint32_t* items) 
   for (std::size_t i = 0; i < n; ++i) order[i] = items[order[i]];
 }
 
-void make_batch(const IdxArray& images, const IdxArray& labels, const std::uint32_t* indices,
-                std::size_t rows, std::size_t pixels, float* x, std::int32_t* y) {
-  constexpr float kScale = 1.0f / 255.0f;
-  for (std::size_t r = 0; r < rows; ++r) {
-    const std::uint8_t* src = images.data.data() + std::size_t{indices[r]} * pixels;
-    float* dst = x + r * pixels;
-    for (std::size_t j = 0; j < pixels; ++j) dst[j] = static_cast<float>(src[j]) * kScale;
-    y[r] = labels.data[indices[r]];
-  }
-}
-
 void split_items(std::size_t n, std::size_t n_val, std::uint64_t seed, std::uint32_t* fit,
                  std::uint32_t* val) {
   // The permutation is built in `fit` and `val` together: fit holds positions 0..n-n_val-1 and val

@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// Batches from a byte-image data set (IDX arrays): the epoch's data order, one batch of floats,
-// and the fixed validation split. Nothing here allocates: every array is the caller's (the tools
-// place them in their arena), so a training loop built on these stays heap-free.
+// Which samples go into which batch: the epoch's data order and the fixed validation split (the
+// batch of floats itself is SampleSet::batch). Nothing here allocates: every array is the
+// caller's (the tools place them in their arena), so a training loop built on these stays
+// heap-free.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
 #include <fennec/rng.hpp>
-
-#include "common/idx.hpp"
 
 namespace fennec_tools {
 
@@ -24,10 +23,6 @@ void shuffle_order(std::uint32_t* order, std::size_t n, fennec::Rng& rng);
 // order[i] = items[order[i]] for i < n: an order over positions 0..n-1 made an order over a
 // subset of the data set (the training part of a split).
 void map_order(std::uint32_t* order, std::size_t n, const std::uint32_t* items);
-
-// x (rows x pixels) = the images at `indices` scaled to [0, 1], y = their labels.
-void make_batch(const IdxArray& images, const IdxArray& labels, const std::uint32_t* indices,
-                std::size_t rows, std::size_t pixels, float* x, std::int32_t* y);
 
 // The fixed validation split of n items: a Fisher-Yates permutation from Rng(seed) whose last
 // `n_val` items are the validation set, the rest the training set, each list in ascending order

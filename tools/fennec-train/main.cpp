@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// fennec-train: train an MLP classifier on an MNIST-family data set (Fashion-MNIST by default).
+// fennec-train: train an MLP classifier on an MNIST-family data set (Fashion-MNIST by default),
+// or on samples from .npy or CSV files.
 //
-// Setup (may allocate, may throw): parse and validate every flag, read the IDX files (images kept
-// as bytes), plan the model, take one buffer for the arena, bind, initialise (or restore a
+// Setup (may allocate, may throw): parse and validate every flag, read the data into SampleSets
+// (IDX and uint8 .npy images kept as bytes), plan the model, take one buffer for the arena, bind, initialise (or restore a
 // checkpoint), split off the validation set, open the log. Training (training.cpp, must not
 // allocate): shuffled batches converted to floats in the arena, Trainer::step, validation,
 // checkpoints, the log. The allocation counter proves the second part allocates nothing. The
@@ -29,6 +30,7 @@
 #include "common/alloc_counter.hpp"
 #include "common/args.hpp"
 #include "common/batches.hpp"
+#include "common/sample_set.hpp"
 #include "common/svg.hpp"
 #include "fennec-train/curves_plot.hpp"
 #include "fennec-train/data.hpp"
@@ -55,17 +57,17 @@ double peak_rss_mib() {
   return static_cast<double>(ru.ru_maxrss) / 1024.0;  // Linux: KiB
 }
 
-// How many images --val-split holds out of n (at least one, leaving at least one to train on);
-// 0 without it. Exits with a message naming the flag when the fraction leaves either side empty.
-bool validation_count(const Options& o, std::size_t n, std::size_t& n_val) {
+// How many samples --val-split holds out of n (at least one, leaving at least one to train on);
+// 0 without it. False with a message naming the flag when the fraction leaves either side empty.
+bool validation_count(const Options& o, std::size_t n, const char* noun, std::size_t& n_val) {
   n_val = 0;
   if (o.val_split <= 0) return true;
   n_val = static_cast<std::size_t>(std::llround(o.val_split * static_cast<double>(n)));
   if (n_val >= 1 && n_val < n) return true;
   std::fprintf(stderr,
-               "fennec-train: error: --val-split %g of %zu training images holds out %zu: it must leave at "
-               "least one image on each side\n",
-               o.val_split, n, n_val);
+               "fennec-train: error: --val-split %g of %zu training %s holds out %zu: it must leave at "
+               "least one on each side\n",
+               o.val_split, n, noun, n_val);
   return false;
 }
 
@@ -121,36 +123,40 @@ int main(int argc, char** argv) {
   const Clock::time_point t_load = Clock::now();
   TrainData data;
   std::string error;
-  if (!load_train_data(o.data, o.val_dir, data, error)) {
+  if (!load_train_data(o, data, error)) {
     std::fprintf(stderr, "fennec-train: error: %s\n", error.c_str());
     return kExitError;
   }
-  const fennec_tools::MnistSet& set = data.set;
-  std::size_t n_train = set.train_count();
+  std::size_t n_train = data.train.count;
   if (o.train_samples) {
     if (o.train_samples > n_train) {
-      std::fprintf(stderr, "fennec-train: error: --train-samples %zu exceeds the %zu training images\n",
-                   o.train_samples, n_train);
+      std::fprintf(stderr, "fennec-train: error: --train-samples %zu exceeds the %zu training %s\n",
+                   o.train_samples, n_train, data.noun);
       return kExitUsage;
     }
     n_train = o.train_samples;
   }
   std::size_t n_split = 0;
-  if (!validation_count(o, n_train, n_split)) return kExitUsage;
+  if (!validation_count(o, n_train, data.noun, n_split)) return kExitUsage;
   const std::size_t n_fit = n_train - n_split;
-  const std::size_t n_val = o.val_dir.empty() ? n_split : data.val_images.count();
-  const std::size_t n_test = set.test_count();
-  const std::size_t pixels = set.pixels();
-  std::printf("data: %s: %zu train, %zu test images of %zux%zu, %zu classes (%.2f s)\n", o.data.c_str(), n_train,
-              n_test, set.rows, set.cols, set.classes, std::chrono::duration<double>(Clock::now() - t_load).count());
-  if (n_split) std::printf("validation: %zu of the %zu training images held out (--val-split %g)\n", n_split, n_train, o.val_split);
-  if (!o.val_dir.empty()) std::printf("validation: %zu images from %s\n", n_val, data.val_images_path.c_str());
+  const std::size_t n_val = o.val_dir.empty() ? n_split : data.val.count;
+  const std::size_t n_test = data.test.count;
+  const std::size_t width = data.train.width;
+  const std::size_t classes = data.train.classes;
+  std::printf("data: %s: %zu train, %zu test %s, %zu classes (%.2f s)\n",
+              (o.train_inputs.empty() ? o.data : o.train_inputs).c_str(), n_train, n_test, data.shape.c_str(), classes,
+              std::chrono::duration<double>(Clock::now() - t_load).count());
+  if (!o.test_inputs.empty()) std::printf("test: %zu samples from %s\n", n_test, o.test_inputs.c_str());
+  if (n_split)
+    std::printf("validation: %zu of the %zu training %s held out (--val-split %g)\n", n_split, n_train, data.noun,
+                o.val_split);
+  if (!o.val_dir.empty()) std::printf("validation: %zu images from %s\n", n_val, data.val_path.c_str());
   const std::size_t batches = fennec_tools::batch_count(n_fit, o.batch);
 
   // ---- setup: model -------------------------------------------------------------------------
-  fennec::ModelSpec spec(static_cast<std::uint32_t>(pixels));
+  fennec::ModelSpec spec(static_cast<std::uint32_t>(width));
   for (std::uint32_t h : o.hidden) spec.dense(h, o.activation, o.init);
-  spec.dense(static_cast<std::uint32_t>(set.classes), fennec::ActivationSpec::identity(), o.init);
+  spec.dense(static_cast<std::uint32_t>(classes), fennec::ActivationSpec::identity(), o.init);
   spec.with_loss(fennec::Loss::kSoftmaxCrossEntropy);
   fennec::Status s = fennec::validate(spec);
   if (!s.is_ok()) return fail("model", s);
@@ -163,10 +169,10 @@ int main(int argc, char** argv) {
 
   // One buffer: the model, one batch of floats and labels, the epoch order and the three item lists.
   const std::size_t capacity =
-      mplan.total() + fennec::arena_round_up(o.batch * pixels * sizeof(float)) +
+      mplan.total() + fennec::arena_round_up(o.batch * width * sizeof(float)) +
       fennec::arena_round_up(o.batch * sizeof(std::int32_t)) +
       fennec::arena_round_up((2 * n_fit + 1) * sizeof(std::uint32_t)) +
-      fennec::arena_round_up((n_val + 1) * sizeof(std::uint32_t)) + fennec::arena_round_up(n_test * sizeof(std::uint32_t));
+      fennec::arena_round_up((n_val + 1) * sizeof(std::uint32_t)) + fennec::arena_round_up((n_test + 1) * sizeof(std::uint32_t));
   void* buffer = ::operator new(capacity, std::align_val_t{fennec::kArenaAlignment}, std::nothrow);
   if (!buffer) {
     std::fprintf(stderr, "fennec-train: error: cannot allocate a %zu-byte arena\n", capacity);
@@ -200,11 +206,11 @@ int main(int argc, char** argv) {
     if (rc != kExitOk) return rc;
   }
 
-  fennec::Result<float*> xr = arena.allocate_array<float>(o.batch * pixels, "batch inputs");
+  fennec::Result<float*> xr = arena.allocate_array<float>(o.batch * width, "batch inputs");
   fennec::Result<std::int32_t*> yr = arena.allocate_array<std::int32_t>(o.batch, "batch labels");
   fennec::Result<std::uint32_t*> orr = arena.allocate_array<std::uint32_t>(2 * n_fit + 1, "order and training items");
   fennec::Result<std::uint32_t*> vr = arena.allocate_array<std::uint32_t>(n_val + 1, "validation items");
-  fennec::Result<std::uint32_t*> tr = arena.allocate_array<std::uint32_t>(n_test, "test items");
+  fennec::Result<std::uint32_t*> tr = arena.allocate_array<std::uint32_t>(n_test + 1, "test items");
   for (const fennec::Status& as : {xr.status(), yr.status(), orr.status(), vr.status(), tr.status()})
     if (!as.is_ok()) return fail("arena", as);
   std::uint32_t* const fit_items = orr.value() + n_fit;
@@ -231,13 +237,10 @@ int main(int argc, char** argv) {
   records.reserve(o.epochs);
 
   Session session(o, trainer, rng);
-  session.train = {&set.train_images, &set.train_labels, fit_items, n_fit};
-  if (!o.val_dir.empty())
-    session.val = {&data.val_images, &data.val_labels, vr.value(), n_val};
-  else
-    session.val = {&set.train_images, &set.train_labels, vr.value(), n_split};
-  session.test = {&set.test_images, &set.test_labels, tr.value(), n_test};
-  session.pixels = pixels;
+  session.train = {&data.train, fit_items, n_fit};
+  session.val = {o.val_dir.empty() ? &data.train : &data.val, vr.value(), n_val};
+  session.test = {&data.test, tr.value(), n_test};
+  session.width = width;
   session.x = xr.value();
   session.y = yr.value();
   session.order = orr.value();
@@ -276,8 +279,8 @@ int main(int argc, char** argv) {
                 b.best, static_cast<unsigned long long>(b.best_epoch));
   }
   if (exit_code == kExitOk && !session.signal && std::isfinite(session.final_test.loss))
-    std::printf("test loss %.4f  test acc %.4f  (%zu images, after epoch %llu)\n", session.final_test.loss,
-                session.final_test.accuracy, n_test, static_cast<unsigned long long>(session.last_epoch));
+    std::printf("test loss %.4f  test acc %.4f  (%zu %s, after epoch %llu)\n", session.final_test.loss,
+                session.final_test.accuracy, n_test, data.noun, static_cast<unsigned long long>(session.last_epoch));
   if (!o.save_best.empty() && session.stopping.tracker().has_best())
     std::printf("best model: %s (validation loss %.4f, epoch %llu)\n", o.save_best.c_str(),
                 session.stopping.tracker().state().best,

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/args.hpp"
+#include "common/csv_samples.hpp"
 
 namespace fennec_train {
 
@@ -19,8 +20,14 @@ const char* const kSummary =
     "usage: fennec-train [--data DIR] [--hidden 512,256] [--optimizer adam] [--lr X] [--epochs N] ...\n"
     "                    [--val-split F | --val DIR] [--lr-schedule step|exp|cosine|plateau] [--patience N]\n"
     "                    [--checkpoint FILE [--checkpoint-every N] [--resume]] [--save FILE]\n"
+    "       fennec-train --train-inputs X.npy --train-labels y.npy [--test-inputs X.npy --test-labels y.npy] ...\n"
+    "       fennec-train --train-inputs X.csv [--test-inputs X.csv] [--label-column NAME] ...\n"
     "Trains an MLP classifier (softmax cross-entropy) on the IDX files in DIR (train-images-idx3-ubyte,\n"
-    "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each plain or .gz).";
+    "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each plain or .gz), or\n"
+    "on NumPy .npy or CSV files. .npy inputs: float32 (used as stored) or uint8 (scaled by 1/255, as IDX\n"
+    "pixels are), shape (N, ...), with integer labels of shape (N,) in a second .npy. CSV: a header row,\n"
+    "one sample per row, every column a feature except the label column (--label-column, default\n"
+    "'label'). The model's input width is the data's feature count, its outputs 1 + the largest label.";
 
 const char* const kFooter =
     "Validation: --val-split F holds out a fixed fraction of the training images (the same ones for a\n"
@@ -50,6 +57,11 @@ const char* const kFooter =
 std::vector<Args::Flag> flags() {
   return {
       {"data", true, std::string("data set directory (default ") + kDefaultData + ")", "DIR"},
+      {"train-inputs", true, "training samples from X.npy or X.csv instead of --data", "FILE"},
+      {"train-labels", true, "labels of --train-inputs X.npy (integers, shape (N,))", "FILE"},
+      {"test-inputs", true, "test samples from X.npy or X.csv (with --train-inputs; default: no test set)", "FILE"},
+      {"test-labels", true, "labels of --test-inputs X.npy", "FILE"},
+      {"label-column", true, "CSV inputs: the column holding the class (default label)", "NAME"},
       {"hidden", true, "hidden layer widths, or none (default 512,256)", "W,W"},
       {"activation", true, "relu | leaky_relu[:ALPHA] | tanh | sigmoid (default relu)", "NAME"},
       {"init", true, "he | xavier | glorot | normal:SIGMA | uniform:A | zeros ... (default he)", "NAME"},
@@ -95,6 +107,45 @@ std::string output_file(const Args& a, const std::string& name) {
   if (a.has(name) && v.empty()) throw ArgError("--" + name + " needs a file name");
   if (!v.empty()) fennec_tools::check_output_path(v, "--" + name);
   return v;
+}
+
+// --train-inputs or --test-inputs (`which`: "train" or "test") with its labels: a .npy with a
+// labels .npy, or a .csv (labels in a column). Empty when not given.
+void input_files(const Args& a, const std::string& which, std::string& inputs, std::string& labels) {
+  const std::string in_flag = which + "-inputs", labels_flag = which + "-labels";
+  if (a.has(labels_flag) && !a.has(in_flag)) throw ArgError("--" + labels_flag + " goes with --" + in_flag + " X.npy");
+  if (!a.has(in_flag)) return;
+  inputs = a.str(in_flag, "");
+  labels = a.str(labels_flag, "");
+  if (ends_with(inputs, ".npy")) {
+    if (labels.empty())
+      throw ArgError("--" + in_flag + " " + inputs + " needs --" + labels_flag + " y.npy (the labels of its samples)");
+  } else if (ends_with(inputs, ".csv")) {
+    if (a.has(labels_flag))
+      throw ArgError("--" + labels_flag + ": a CSV file holds its labels in a column (--label-column NAME), not in a "
+                     "second file");
+  } else {
+    throw ArgError("--" + in_flag + " '" + inputs + "': expected a .npy or a .csv file (an IDX directory is --data DIR)");
+  }
+}
+
+// Where the data comes from: --data DIR, or the .npy / CSV files.
+void parse_data(const Args& a, Options& c) {
+  if (a.has("train-inputs") && a.has("data")) throw ArgError("--data and --train-inputs are alternatives: give one");
+  if (a.has("test-inputs") && !a.has("train-inputs"))
+    throw ArgError("--test-inputs goes with --train-inputs (--data DIR holds its own test set)");
+  input_files(a, "train", c.train_inputs, c.train_labels);
+  input_files(a, "test", c.test_inputs, c.test_labels);
+  if (a.has("label-column") && !ends_with(c.train_inputs, ".csv") && !ends_with(c.test_inputs, ".csv"))
+    throw ArgError("--label-column goes with CSV inputs (--train-inputs X.csv)");
+  c.label_column = a.str("label-column", fennec_tools::kDefaultLabelColumn);
+  if (c.label_column.empty()) throw ArgError("--label-column needs a column name");
+  if (c.train_inputs.empty()) {
+    c.data = a.str("data", kDefaultData);
+    if (c.data.empty()) throw ArgError("--data needs a directory");
+  } else if (a.has("val")) {
+    throw ArgError("--val DIR is an IDX directory; with --train-inputs hold out a validation set with --val-split F");
+  }
 }
 
 void needs_validation(const Args& a, const Options& c, const std::string& name) {
@@ -157,8 +208,7 @@ bool parse_options(int argc, char** argv, Options& c) {
   if (a.has("checkpoint-every") && c.checkpoint.empty())
     throw ArgError("--checkpoint-every needs --checkpoint FILE");
   c.checkpoint_every = static_cast<std::size_t>(a.integer("checkpoint-every", 0, 1, UINT64_MAX));
-  c.data = a.str("data", kDefaultData);
-  if (c.data.empty()) throw ArgError("--data needs a directory");
+  parse_data(a, c);
   c.hidden = a.widths("hidden", "512,256");
   c.activation = fennec_tools::parse_activation_spec(a.str("activation", "relu"), "--activation");
   c.init = fennec_tools::parse_init(a.str("init", "he"), "--init");
@@ -188,6 +238,8 @@ bool parse_options(int argc, char** argv, Options& c) {
   c.val_dir = a.str("val", "");
   if (a.has("val") && c.val_dir.empty()) throw ArgError("--val needs a directory");
   c.eval_test_every_epoch = a.has("eval-test-every-epoch");
+  if (c.eval_test_every_epoch && !c.train_inputs.empty() && c.test_inputs.empty())
+    throw ArgError("--eval-test-every-epoch needs a test set: give --test-inputs");
   parse_schedule(a, c);
   needs_validation(a, c, "patience");
   needs_validation(a, c, "save-best");

@@ -25,7 +25,10 @@ inline constexpr int kExitInterrupted = 5;
 enum class LogFormat { kNone, kCsv, kJsonl };
 
 struct Options {
-  std::string data;
+  std::string data;  // an IDX directory, or:
+  // .npy or CSV files (train_inputs not empty): .npy inputs with .npy labels, or a CSV table
+  // with its labels in the column label_column. No test set when test_inputs is empty.
+  std::string train_inputs, train_labels, test_inputs, test_labels, label_column;
   std::vector<std::uint32_t> hidden;
   fennec::ActivationSpec activation = fennec::ActivationSpec::relu();
   fennec::Init init = fennec::Init::he_normal();

@@ -24,7 +24,7 @@ void error_line(const Session& s) {
 }
 
 // Mean loss and accuracy over `set`; NaN when it is empty. exit_code set on failure.
-Evaluation evaluate(Session& s, const ImageSet& set) {
+Evaluation evaluate(Session& s, const SampleView& set) {
   Evaluation e;
   if (set.count == 0) return e;
   const std::size_t batch = s.options.batch;
@@ -32,9 +32,9 @@ Evaluation evaluate(Session& s, const ImageSet& set) {
   std::size_t correct = 0;
   for (std::size_t start = 0; start < set.count; start += batch) {
     const std::size_t rows = start + batch <= set.count ? batch : set.count - start;
-    fennec_tools::make_batch(*set.images, *set.labels, set.items + start, rows, s.pixels, s.x, s.y);
+    set.set->batch(set.items + start, rows, s.x, s.y);
     fennec::Result<fennec::EvalStats> ev =
-        s.trainer.evaluate(fennec::ConstMatrixView(s.x, rows, s.pixels), fennec::Targets::classes(s.y));
+        s.trainer.evaluate(fennec::ConstMatrixView(s.x, rows, s.width), fennec::Targets::classes(s.y));
     if (!ev.is_ok()) {
       error_line(s);
       std::fprintf(stderr, "fennec-train: error: evaluating: %s\n", ev.status().message());
@@ -82,9 +82,9 @@ bool run_epoch(Session& s, std::size_t epoch, const Position& resumed, EpochReco
   for (std::size_t b = first; b < batches; ++b) {
     const std::size_t start = b * o.batch;
     const std::size_t rows = start + o.batch <= s.train.count ? o.batch : s.train.count - start;
-    fennec_tools::make_batch(*s.train.images, *s.train.labels, s.order + start, rows, s.pixels, s.x, s.y);
+    s.train.set->batch(s.order + start, rows, s.x, s.y);
     const fennec::Targets targets = fennec::Targets::classes(s.y);
-    fennec::Result<fennec::StepStats> st = s.trainer.step(fennec::ConstMatrixView(s.x, rows, s.pixels), targets);
+    fennec::Result<fennec::StepStats> st = s.trainer.step(fennec::ConstMatrixView(s.x, rows, s.width), targets);
     if (!st.is_ok()) {
       error_line(s);
       std::fprintf(stderr,

@@ -28,9 +28,9 @@ struct Session {
   const Options& options;
   fennec::Trainer& trainer;
   fennec::Rng& rng;       // the data order: its state at an epoch's start decides the epoch
-  ImageSet train, val, test;  // val.count == 0: no validation
-  std::size_t pixels = 0;
-  float* x = nullptr;           // one batch of inputs (batch x pixels)
+  SampleView train, val, test;  // val.count == 0: no validation; test.count == 0: no test set
+  std::size_t width = 0;        // features per sample
+  float* x = nullptr;           // one batch of inputs (batch x width)
   std::int32_t* y = nullptr;    // and labels
   std::uint32_t* order = nullptr;  // train.count entries: the epoch's order
   Position pos;                 // where training stands (resumed from, or the start)
