@@ -86,7 +86,7 @@ using OptimStepFn = void (*)(const OptimStepArgs&);
 
 struct KernelTable {
   Isa isa = Isa::kRef;
-#define FENNEC_KERNEL(id, Fn) Fn id = nullptr;
+#define FENNEC_KERNEL(id, Fn, training_only) Fn id = nullptr;
 #include "kernel_list.def"
 #undef FENNEC_KERNEL
 };

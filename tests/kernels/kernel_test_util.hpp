@@ -120,6 +120,28 @@ inline std::vector<SimdTable> simd_tables() {
 
 inline const KernelTable& ref() { return fennec::kernels::ref_kernel_table(); }
 
+#if defined(FENNEC_INFERENCE_ONLY)
+inline constexpr bool kInferenceOnlyBuild = true;
+#else
+inline constexpr bool kInferenceOnlyBuild = false;
+#endif
+
+// A table a registry checker runs, and the table it is checked against: every SIMD table
+// against the reference, the reference against the plain reference loops.
+struct TableUnderTest {
+  Isa isa;
+  const KernelTable* table;
+  const KernelTable* oracle;
+  std::size_t lanes;  // drives the tail sizes swept
+  const char* name;
+};
+
+inline TableUnderTest simd_under_test(const SimdTable& st) { return {st.isa, st.table, &ref(), st.lanes, st.name}; }
+
+inline TableUnderTest reference_under_test() {
+  return {Isa::kRef, &ref(), &fennec::kernels::plain_ref_kernel_table(), lanes_of(Isa::kRef), "ref"};
+}
+
 // FENNEC_TEST_SEED overrides the fixed default so a failure can be replayed; every test INFOs it.
 inline std::uint32_t test_seed() {
   const char* s = std::getenv("FENNEC_TEST_SEED");

@@ -53,7 +53,7 @@ TEST_CASE("every compiled kernel table is complete and labelled", "[kernels][dis
     CHECK(isa_compiled(isa) == (t != nullptr));
     if (!t) continue;
     CHECK(t->isa == isa);
-#define FENNEC_KERNEL(id, Fn) CHECK(t->id != nullptr);
+#define FENNEC_KERNEL(id, Fn, training_only) CHECK(t->id != nullptr);
 #include "kernels/kernel_list.def"
 #undef FENNEC_KERNEL
     if (isa != Isa::kRef) CHECK(t->gemm_nt_f32 != ref().gemm_nt_f32);
