@@ -36,7 +36,6 @@ int main(int argc, char** argv) {
   std::printf("baselines: openblas %s, eigen %s\n", openblas_available() ? "yes (1 thread)" : "not found",
               eigen_available() ? "yes" : "not found");
   register_peak();
-  register_gemm();
   register_kernels();
   register_model();
   benchmark::RunSpecifiedBenchmarks();
