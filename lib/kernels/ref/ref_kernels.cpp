@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstddef>
 
+#include "kernels/arch_tables.hpp"
 #include "kernels/kernel_table.hpp"
 #if defined(FENNEC_CORTEX_M4_KERNELS)
 #include "kernels/cortex_m4/gemm_cortex_m4.hpp"
@@ -271,24 +272,30 @@ constexpr KernelTable make_ref_table(bool plain) {
   return t;
 }
 
-constexpr KernelTable kRefTable = make_ref_table(false);
 #if defined(FENNEC_CORTEX_M4_KERNELS)
 constexpr KernelTable kPlainRefTable = make_ref_table(true);
 #endif
 
+}  // namespace
+
+// isa_list.def's table for `ref` (declared extern in arch_tables.hpp).
+constexpr KernelTable reference_kernel_table = make_ref_table(false);
+
+namespace {
+
 // Every row the build carries has a reference implementation.
 #define FENNEC_KERNEL(id, Fn, training_only) \
-  static_assert(((training_only) && kInferenceOnlyBuild) || kRefTable.id != nullptr, "ref kernel missing: " #id);
+  static_assert(((training_only) && kInferenceOnlyBuild) || reference_kernel_table.id != nullptr, "ref kernel missing: " #id);
 #include "kernels/kernel_list.def"
 #undef FENNEC_KERNEL
 
 }  // namespace
 
-const KernelTable& ref_kernel_table() { return kRefTable; }
+const KernelTable& ref_kernel_table() { return reference_kernel_table; }
 #if defined(FENNEC_CORTEX_M4_KERNELS)
 const KernelTable& plain_ref_kernel_table() { return kPlainRefTable; }
 #else
-const KernelTable& plain_ref_kernel_table() { return kRefTable; }
+const KernelTable& plain_ref_kernel_table() { return reference_kernel_table; }
 #endif
 
 }  // namespace fennec::kernels
