@@ -11,7 +11,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "fennec/plan.hpp"
+#include "fennec/detail/gemm_blocking.hpp"
 #include "kernel_runners.hpp"
 
 #if defined(FENNEC_BENCH_OPENBLAS)

@@ -17,7 +17,7 @@
 
 #include <cstddef>
 
-#include "fennec/plan.hpp"
+#include "fennec/detail/gemm_blocking.hpp"
 #include "kernels/elementwise_impl.hpp"
 #include "kernels/kernel_table.hpp"
 #include "kernels/simd_common.hpp"

@@ -24,7 +24,7 @@
 #include <limits>
 #include <sstream>
 
-#include "fennec/plan.hpp"
+#include "fennec/detail/gemm_blocking.hpp"
 #include "kernel_checkers.hpp"
 
 using namespace fennec_ktest;
