@@ -94,22 +94,24 @@ FENNEC_SIMD_INLINE void transpose8x8_avx(Arch, const float* src, std::size_t ld_
   _mm256_storeu_ps(dst + 7 * ld_dst, _mm256_permute2f128_ps(u3, u7, 0x31));
 }
 
-// dst[p*ld_dst + j] = src[j*ld_src + p] for a 4x4 block.
-template <class Arch>
-FENNEC_SIMD_INLINE void transpose4x4_sse(Arch, const float* src, std::size_t ld_src, float* dst, std::size_t ld_dst) {
-  __m128 r0 = _mm_loadu_ps(src), r1 = _mm_loadu_ps(src + ld_src);
-  __m128 r2 = _mm_loadu_ps(src + 2 * ld_src), r3 = _mm_loadu_ps(src + 3 * ld_src);
-  _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-  _mm_storeu_ps(dst, r0);
-  _mm_storeu_ps(dst + ld_dst, r1);
-  _mm_storeu_ps(dst + 2 * ld_dst, r2);
-  _mm_storeu_ps(dst + 3 * ld_dst, r3);
-}
+// dst[p*ld_dst + j] = src[j*ld_src + p] for a 4x4 block, as a statement in the caller's body:
+// as a function of its own (one more inline layer) it changed GCC's inlining of the SSE2 GEMM
+// driver around it, where the macro leaves the generated code as it was.
+#define FENNEC_TRANSPOSE4X4_SSE(src, ld_src, dst, ld_dst)                                     \
+  do {                                                                                        \
+    __m128 r0 = _mm_loadu_ps(src), r1 = _mm_loadu_ps((src) + (ld_src));                       \
+    __m128 r2 = _mm_loadu_ps((src) + 2 * (ld_src)), r3 = _mm_loadu_ps((src) + 3 * (ld_src));  \
+    _MM_TRANSPOSE4_PS(r0, r1, r2, r3);                                                        \
+    _mm_storeu_ps(dst, r0);                                                                   \
+    _mm_storeu_ps((dst) + (ld_dst), r1);                                                      \
+    _mm_storeu_ps((dst) + 2 * (ld_dst), r2);                                                  \
+    _mm_storeu_ps((dst) + 3 * (ld_dst), r3);                                                  \
+  } while (0)
 #else
 template <class Arch>
 void transpose8x8_avx(Arch, const float* src, std::size_t ld_src, float* dst, std::size_t ld_dst);
-template <class Arch>
-void transpose4x4_sse(Arch, const float* src, std::size_t ld_src, float* dst, std::size_t ld_dst);
+// Never expanded for an Arch of this family: only in branches discarded for every Arch here.
+#define FENNEC_TRANSPOSE4X4_SSE(src, ld_src, dst, ld_dst) static_assert(!ArchTraits<Arch>::kSse, "SSE on a non-x86 target")
 #endif
 
 #if defined(__arm__) && defined(__ARM_NEON)

@@ -84,32 +84,26 @@ FENNEC_SIMD_INLINE Vf<Arch> zip_hi4(const Vf<Arch>& a, const Vf<Arch>& b) {
   }
 }
 
-// dst[p*ld_dst + j] = src[j*ld_src + p] for a 4x4 block, by two rounds of zips.
-template <class Arch>
-FENNEC_SIMD_INLINE void transpose4x4_zip(Arch, const float* src, std::size_t ld_src, float* dst, std::size_t ld_dst) {
-  using V = Vf<Arch>;
-  static_assert(kLanes<Arch> == 4, "4x4 transpose");
-  const V r0 = V::load_unaligned(src), r1 = V::load_unaligned(src + ld_src);
-  const V r2 = V::load_unaligned(src + 2 * ld_src), r3 = V::load_unaligned(src + 3 * ld_src);
-  const V t0 = zip_lo4<Arch>(r0, r2), t1 = zip_hi4<Arch>(r0, r2);
-  const V t2 = zip_lo4<Arch>(r1, r3), t3 = zip_hi4<Arch>(r1, r3);
-  zip_lo4<Arch>(t0, t2).store_unaligned(dst);
-  zip_hi4<Arch>(t0, t2).store_unaligned(dst + ld_dst);
-  zip_lo4<Arch>(t1, t3).store_unaligned(dst + 2 * ld_dst);
-  zip_hi4<Arch>(t1, t3).store_unaligned(dst + 3 * ld_dst);
-}
-
 // dst[p*ld_dst + j] = src[j*ld_src + p] for a square block of ArchTraits<Arch>::kTransposeBlock:
-// 8x8 by AVX shuffles, 4x4 by SSE shuffles, or 4x4 by two rounds of zips (NEON).
+// 8x8 by AVX shuffles, 4x4 by SSE shuffles, or 4x4 by two rounds of zips (NEON, below).
 template <class Arch>
 FENNEC_SIMD_INLINE void transpose_block(Arch arch, const float* src, std::size_t ld_src, float* dst,
                                         std::size_t ld_dst) {
   if constexpr (ArchTraits<Arch>::kAvx) {
     transpose8x8_avx(arch, src, ld_src, dst, ld_dst);
   } else if constexpr (ArchTraits<Arch>::kSse) {
-    transpose4x4_sse(arch, src, ld_src, dst, ld_dst);
+    FENNEC_TRANSPOSE4X4_SSE(src, ld_src, dst, ld_dst);
   } else {
-    transpose4x4_zip(arch, src, ld_src, dst, ld_dst);
+    using V = Vf<Arch>;
+    static_assert(kLanes<Arch> == 4, "4x4 transpose");
+    const V r0 = V::load_unaligned(src), r1 = V::load_unaligned(src + ld_src);
+    const V r2 = V::load_unaligned(src + 2 * ld_src), r3 = V::load_unaligned(src + 3 * ld_src);
+    const V t0 = zip_lo4<Arch>(r0, r2), t1 = zip_hi4<Arch>(r0, r2);
+    const V t2 = zip_lo4<Arch>(r1, r3), t3 = zip_hi4<Arch>(r1, r3);
+    zip_lo4<Arch>(t0, t2).store_unaligned(dst);
+    zip_hi4<Arch>(t0, t2).store_unaligned(dst + ld_dst);
+    zip_lo4<Arch>(t1, t3).store_unaligned(dst + 2 * ld_dst);
+    zip_hi4<Arch>(t1, t3).store_unaligned(dst + 3 * ld_dst);
   }
 }
 
