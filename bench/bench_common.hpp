@@ -81,7 +81,7 @@ inline void byte_counters(benchmark::State& st, double bytes_per_iter, bool fits
 }
 
 void register_peak();
-void register_gemm();
+// Every kernel of kernel_list.def through its signature's runner (bm_registry.cpp).
 void register_kernels();
 void register_model();
 

@@ -4,10 +4,15 @@
 //   dX       BM_gemm_nn_f32/<arch>/<batch>x<in>x<out>   dX = dY * W
 //   dW       BM_gemm_tn_f32/<arch>/<out>x<in>x<batch>   dW = dY^T * X
 // for layers 784x512, 512x256, 256x10, 512x512 (in x out) at batch 1, 32, 64, 256, plus square
-// 512 and 1024 (nt, nn). Dims are always m x n x k. Counters: FLOP/s and fraction of the FMA
+// 512 and 1024 (nt, nn). The scalar reference runs the layers at batch 32 only (it is 10-30x
+// slower; one shape per layer shows where it stands). Dims are always m x n x k. Counters: FLOP/s and fraction of the FMA
 // peak measured at start-up. Batch 1 forward also runs OpenBLAS sgemv (arch openblas_gemv).
-#include "bench_common.hpp"
-#include "fennec/plan.hpp"
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "fennec/detail/gemm_blocking.hpp"
+#include "kernel_runners.hpp"
 
 #if defined(FENNEC_BENCH_OPENBLAS)
 #include <cblas.h>
@@ -45,6 +50,15 @@ namespace {
 enum Form { kNT = 0, kNN = 1, kTN = 2 };
 const char* const kFormId[] = {"gemm_nt_f32", "gemm_nn_f32", "gemm_tn_f32"};
 
+bool form_of(const std::string& id, Form* f) {
+  for (Form x : {kNT, kNN, kTN})
+    if (id == kFormId[x]) {
+      *f = x;
+      return true;
+    }
+  return false;
+}
+
 struct Operands {
   Buffer a, b, c;
   std::size_t lda, ldb, ldc;
@@ -53,7 +67,7 @@ struct Operands {
         lda(f == kTN ? m : k), ldb(f == kNT ? k : n), ldc(n) {}
 };
 
-void bm_fennec(benchmark::State& st, const fennec::kernels::KernelTable* t, Form f, std::size_t m, std::size_t n,
+void bm_fennec(benchmark::State& st, fennec::kernels::GemmFn fn, Form f, std::size_t m, std::size_t n,
                std::size_t k) {
   Operands o(f, m, n, k);
   Buffer scratch(fennec::gemm_scratch_floats(m, n, k));
@@ -69,7 +83,6 @@ void bm_fennec(benchmark::State& st, const fennec::kernels::KernelTable* t, Form
   g.ldc = o.ldc;
   g.scratch = scratch.size() ? scratch.data() : nullptr;
   g.scratch_floats = scratch.size();
-  const fennec::kernels::GemmFn fn = f == kNT ? t->gemm_nt_f32 : f == kNN ? t->gemm_nn_f32 : t->gemm_tn_f32;
   for (auto _ : st) {
     fn(g);
     benchmark::ClobberMemory();
@@ -112,13 +125,15 @@ void bm_eigen(benchmark::State& st, Form f, std::size_t m, std::size_t n, std::s
 }
 #endif
 
-void add(Form f, std::size_t m, std::size_t n, std::size_t k) {
+void add(const std::vector<Table>& tables, fennec::kernels::GemmFn KernelTable::*fn, Form f, std::size_t m,
+         std::size_t n, std::size_t k, bool with_ref) {
   const std::string dims = std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k);
   const std::string base = std::string("BM_") + kFormId[f] + "/";
-  for (const Table& t : tables(false)) {
-    const fennec::kernels::KernelTable* table = t.table;
+  for (const Table& t : tables) {
+    if (t.isa == fennec::Isa::kRef && !with_ref) continue;
+    const fennec::kernels::GemmFn gemm = t.table->*fn;
     benchmark::RegisterBenchmark((base + t.name + "/" + dims).c_str(),
-                                 [=](benchmark::State& st) { bm_fennec(st, table, f, m, n, k); });
+                                 [=](benchmark::State& st) { bm_fennec(st, gemm, f, m, n, k); });
   }
 #if defined(FENNEC_BENCH_OPENBLAS)
   benchmark::RegisterBenchmark((base + "openblas/" + dims).c_str(),
@@ -136,21 +151,25 @@ void add(Form f, std::size_t m, std::size_t n, std::size_t k) {
 
 }  // namespace
 
-void register_gemm() {
+void add_benchmarks(const char* id, fennec::kernels::GemmFn KernelTable::*fn, const std::vector<Table>& tables) {
+  Form f{};
+  if (!form_of(id, &f)) {
+    std::fprintf(stderr, "fennec bench: GEMM id %s names no operand layout (nt, nn, tn)\n", id);
+    std::abort();
+  }
   struct Layer {
     std::size_t in, out;
   };
   const Layer layers[] = {{784, 512}, {512, 256}, {256, 10}, {512, 512}};
   for (const Layer& l : layers)
     for (std::size_t batch : {1, 32, 64, 256}) {
-      add(kNT, batch, l.out, l.in);
-      add(kNN, batch, l.in, l.out);
-      add(kTN, l.out, l.in, batch);
+      const bool with_ref = batch == 32;
+      if (f == kNT) add(tables, fn, f, batch, l.out, l.in, with_ref);
+      if (f == kNN) add(tables, fn, f, batch, l.in, l.out, with_ref);
+      if (f == kTN) add(tables, fn, f, l.out, l.in, batch, with_ref);
     }
-  for (std::size_t s : {512, 1024}) {
-    add(kNT, s, s, s);
-    add(kNN, s, s, s);
-  }
+  if (f != kTN)
+    for (std::size_t s : {512, 1024}) add(tables, fn, f, s, s, s, false);
 }
 
 }  // namespace fennec_bench

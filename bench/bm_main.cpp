@@ -7,18 +7,20 @@
 #include <cstdio>
 
 #include "bench_common.hpp"
+#include "kernels/isa_registry.hpp"
 
 namespace fennec_bench {
 
 std::vector<Table> tables(bool with_ref) {
   std::vector<Table> out;
   if (with_ref) out.push_back({fennec::Isa::kRef, &fennec::kernels::ref_kernel_table(), "ref"});
-  for (fennec::Isa isa : {fennec::Isa::kSse2, fennec::Isa::kNeon, fennec::Isa::kNeon64, fennec::Isa::kAvx2Fma,
-                          fennec::Isa::kAvx512}) {
-    // FENNEC_ISA caps the list as it caps the automatic choice (FENNEC_ISA=sse2: baseline only).
-    if (fennec::isa_supported(isa) && static_cast<int>(isa) <= static_cast<int>(fennec::best_isa()))
-      out.push_back({isa, fennec::kernels::kernel_table_for(isa), fennec::isa_name(isa)});
-  }
+  // The other ISAs of isa_list.def in rank order (the registry's order among equal ranks).
+  // FENNEC_ISA caps the list as it caps the automatic choice (FENNEC_ISA=sse2: baseline only).
+  const fennec::kernels::IsaInfo* best = fennec::kernels::isa_info(fennec::best_isa());
+  for (int rank = 1; rank <= best->rank; ++rank)
+    for (const fennec::kernels::IsaInfo& info : fennec::kernels::kIsas)
+      if (info.rank == rank && fennec::isa_supported(info.isa))
+        out.push_back({info.isa, fennec::kernels::kernel_table_for(info.isa), info.id});
   return out;
 }
 
@@ -36,7 +38,6 @@ int main(int argc, char** argv) {
   std::printf("baselines: openblas %s, eigen %s\n", openblas_available() ? "yes (1 thread)" : "not found",
               eigen_available() ? "yes" : "not found");
   register_peak();
-  register_gemm();
   register_kernels();
   register_model();
   benchmark::RunSpecifiedBenchmarks();

@@ -6,7 +6,7 @@
 #
 #   bench/neon-mca.sh [AARCH64_BUILD_DIR [ARMV7_BUILD_DIR]]   (defaults build/aarch64 build/armv7)
 #
-# Needs the objects of `cmake --build --preset aarch64` / `armv7` (lib/arch/arm/neon*.cpp.o) and
+# Needs the objects of `cmake --build --preset aarch64` / `armv7` (lib/arch/CMakeFiles/fennec_arch_neon*.dir/arm/neon*.cpp.o) and
 # Debian's `llvm` (llvm-mca). For each micro_kernel it takes the hottest loop of the object code
 # (the backward branch whose body is densest in FMA instructions), feeds it to llvm-mca per core model,
 # and prints one markdown row: FMAs per iteration, cycles per iteration, and the share of the FMA
@@ -77,8 +77,8 @@ print('| %s | %s | %d | %.1f | %.1f | %.0f%% |' % ('$1', '$3', fmas, c, fmas * p
 
 echo "| kernel | core model | FMAs per iteration | cycles per iteration | at FMA peak | of FMA peak |"
 echo "|---|---|---|---|---|---|"
-if [ -f "$a64/lib/CMakeFiles/fennec.dir/arch/arm/neon64.cpp.o" ]; then
-  f=$(extract_loop aarch64-linux-gnu-objdump "$a64/lib/CMakeFiles/fennec.dir/arch/arm/neon64.cpp.o" \
+if [ -f "$a64/lib/arch/CMakeFiles/fennec_arch_neon64.dir/arm/neon64.cpp.o" ]; then
+  f=$(extract_loop aarch64-linux-gnu-objdump "$a64/lib/arch/CMakeFiles/fennec_arch_neon64.dir/arm/neon64.cpp.o" \
       'micro_kernel.*neon64' "$tmp/a64.s")
   { echo "loop:"; for i in $(seq 0 23); do echo "	fmla v$((i + 8)).4s, v$((i % 3 + 2)).4s, v$((i % 2)).s[$((i % 4))]"; done
     echo "	b loop"; } > "$tmp/a64-peak.s"
@@ -86,8 +86,8 @@ if [ -f "$a64/lib/CMakeFiles/fennec.dir/arch/arm/neon64.cpp.o" ]; then
     row "neon64 8x12 (fmla by element)" aarch64 $cpu "$tmp/a64.s" "$f" "$tmp/a64-peak.s"
   done
 fi
-if [ -f "$a32/lib/CMakeFiles/fennec.dir/arch/arm/neon.cpp.o" ]; then
-  f=$(extract_loop arm-linux-gnueabihf-objdump "$a32/lib/CMakeFiles/fennec.dir/arch/arm/neon.cpp.o" \
+if [ -f "$a32/lib/arch/CMakeFiles/fennec_arch_neon.dir/arm/neon.cpp.o" ]; then
+  f=$(extract_loop arm-linux-gnueabihf-objdump "$a32/lib/arch/CMakeFiles/fennec_arch_neon.dir/arm/neon.cpp.o" \
       'micro_kernel.*neon' "$tmp/a32.s")
   op=vfma.f32
   grep -q vfma "$tmp/a32.s" || op=vmla.f32

@@ -96,7 +96,7 @@ def main():
     mem = OrderedDict()
     for n, r in rows.items():
         kid, arch, rest = split(n)
-        if kid.endswith("_step_f32") or kid in ("BM_sum_squares_f32", "BM_bias_act_fwd_f32", "BM_act_bwd_f32"):
+        if "B/s" in r and not kid.startswith("BM_triad"):
             mem.setdefault(f"{kid}/{rest}", {})[arch] = r
     for k, v in mem.items():
         cells = []

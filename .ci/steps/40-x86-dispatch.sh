@@ -21,7 +21,7 @@ objdir="$b/lib/CMakeFiles/fennec.dir"
 fail=0
 for pair in "sse2:xsimd::sse2" "avx2fma:xsimd::fma3<xsimd::avx2>" "avx512:xsimd::avx512bw"; do
   name=${pair%%:*}; arch=${pair#*:}
-  obj="$objdir/arch/x86/$name.cpp.o"
+  obj="$b/lib/arch/CMakeFiles/fennec_arch_$name.dir/x86/$name.cpp.o"  # fennec_add_arch_table()
   [ -f "$obj" ] || { echo "missing $obj" >&2; fail=1; continue; }
   # Weak (W/V) and unique (u) symbols are the ones the linker may merge across objects.
   weak=$(nm -C "$obj" | awk '$2 ~ /^[WVu]$/' || true)
@@ -35,8 +35,9 @@ for pair in "sse2:xsimd::sse2" "avx2fma:xsimd::fma3<xsimd::avx2>" "avx512:xsimd:
     echo "$name.cpp.o: $total weak symbols, all templated on $arch"
   fi
 done
-avx2_fma=$(objdump -d --no-show-raw-insn "$objdir/arch/x86/avx2fma.cpp.o" | grep -c 'vfmadd...ps.*%ymm' || true)
-avx512_fma=$(objdump -d --no-show-raw-insn "$objdir/arch/x86/avx512.cpp.o" | grep -c 'vfmadd...ps.*%zmm' || true)
+archdir="$b/lib/arch/CMakeFiles"
+avx2_fma=$(objdump -d --no-show-raw-insn "$archdir/fennec_arch_avx2fma.dir/x86/avx2fma.cpp.o" | grep -c 'vfmadd...ps.*%ymm' || true)
+avx512_fma=$(objdump -d --no-show-raw-insn "$archdir/fennec_arch_avx512.dir/x86/avx512.cpp.o" | grep -c 'vfmadd...ps.*%zmm' || true)
 echo "avx2fma.cpp.o: $avx2_fma ymm FMAs; avx512.cpp.o: $avx512_fma zmm FMAs"
 [ "$avx2_fma" -gt 0 ] && [ "$avx512_fma" -gt 0 ] || { echo "per-arch objects lack their FMAs" >&2; fail=1; }
 for obj in $(find "$objdir" -name '*.o' ! -path '*/arch/*'); do

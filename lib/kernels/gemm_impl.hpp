@@ -17,14 +17,10 @@
 
 #include <cstddef>
 
-#include "fennec/plan.hpp"
+#include "fennec/detail/gemm_blocking.hpp"
 #include "kernels/elementwise_impl.hpp"
 #include "kernels/kernel_table.hpp"
 #include "kernels/simd_common.hpp"
-
-#if defined(__SSE2__)
-#include <immintrin.h>
-#endif
 
 namespace fennec::kernels::simd {
 
@@ -68,77 +64,48 @@ enum class GemmForm : int { kNT, kNN, kTN };
 
 // ---- packing -----------------------------------------------------------------------------
 
-#if defined(__AVX__)
-// dst[p*ld_dst + j] = src[j*ld_src + p] for an 8x8 block (rows j of B become columns).
-template <class Arch>
-FENNEC_SIMD_INLINE void transpose_block(Arch, const float* src, std::size_t ld_src, float* dst, std::size_t ld_dst) {
-  const __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ld_src);
-  const __m256 r2 = _mm256_loadu_ps(src + 2 * ld_src), r3 = _mm256_loadu_ps(src + 3 * ld_src);
-  const __m256 r4 = _mm256_loadu_ps(src + 4 * ld_src), r5 = _mm256_loadu_ps(src + 5 * ld_src);
-  const __m256 r6 = _mm256_loadu_ps(src + 6 * ld_src), r7 = _mm256_loadu_ps(src + 7 * ld_src);
-  const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-  const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-  const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
-  const __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-  _mm256_storeu_ps(dst, _mm256_permute2f128_ps(u0, u4, 0x20));
-  _mm256_storeu_ps(dst + ld_dst, _mm256_permute2f128_ps(u1, u5, 0x20));
-  _mm256_storeu_ps(dst + 2 * ld_dst, _mm256_permute2f128_ps(u2, u6, 0x20));
-  _mm256_storeu_ps(dst + 3 * ld_dst, _mm256_permute2f128_ps(u3, u7, 0x20));
-  _mm256_storeu_ps(dst + 4 * ld_dst, _mm256_permute2f128_ps(u0, u4, 0x31));
-  _mm256_storeu_ps(dst + 5 * ld_dst, _mm256_permute2f128_ps(u1, u5, 0x31));
-  _mm256_storeu_ps(dst + 6 * ld_dst, _mm256_permute2f128_ps(u2, u6, 0x31));
-  _mm256_storeu_ps(dst + 7 * ld_dst, _mm256_permute2f128_ps(u3, u7, 0x31));
-}
-#elif defined(__SSE2__)
-// dst[p*ld_dst + j] = src[j*ld_src + p] for a 4x4 block.
-template <class Arch>
-FENNEC_SIMD_INLINE void transpose_block(Arch, const float* src, std::size_t ld_src, float* dst, std::size_t ld_dst) {
-  __m128 r0 = _mm_loadu_ps(src), r1 = _mm_loadu_ps(src + ld_src);
-  __m128 r2 = _mm_loadu_ps(src + 2 * ld_src), r3 = _mm_loadu_ps(src + 3 * ld_src);
-  _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-  _mm_storeu_ps(dst, r0);
-  _mm_storeu_ps(dst + ld_dst, r1);
-  _mm_storeu_ps(dst + 2 * ld_dst, r2);
-  _mm_storeu_ps(dst + 3 * ld_dst, r3);
-}
-#else
 // Interleaves the low (high) halves of a and b: a0 b0 a1 b1 (a2 b2 a3 b3). xsimd 8.1 builds the
 // float zip from 64-bit halves on AArch64 too (two zips and two lane moves); zip1/zip2 on the
 // whole register are one instruction each.
 template <class Arch>
 FENNEC_SIMD_INLINE Vf<Arch> zip_lo4(const Vf<Arch>& a, const Vf<Arch>& b) {
-#if defined(__aarch64__)
-  if constexpr (std::is_same_v<Arch, xsimd::neon64>) return Vf<Arch>(vzip1q_f32(a, b));
-#endif
-  return xsimd::zip_lo(a, b);
+  if constexpr (ArchTraits<Arch>::kNeon64) {
+    return Vf<Arch>(vzip1q_f32(a, b));
+  } else {
+    return xsimd::zip_lo(a, b);
+  }
 }
 template <class Arch>
 FENNEC_SIMD_INLINE Vf<Arch> zip_hi4(const Vf<Arch>& a, const Vf<Arch>& b) {
-#if defined(__aarch64__)
-  if constexpr (std::is_same_v<Arch, xsimd::neon64>) return Vf<Arch>(vzip2q_f32(a, b));
-#endif
-  return xsimd::zip_hi(a, b);
+  if constexpr (ArchTraits<Arch>::kNeon64) {
+    return Vf<Arch>(vzip2q_f32(a, b));
+  } else {
+    return xsimd::zip_hi(a, b);
+  }
 }
 
-// dst[p*ld_dst + j] = src[j*ld_src + p] for a 4x4 block, by two rounds of zips.
+// dst[p*ld_dst + j] = src[j*ld_src + p] for a square block of ArchTraits<Arch>::kTransposeBlock:
+// 8x8 by AVX shuffles, 4x4 by SSE shuffles, or 4x4 by two rounds of zips (NEON, below).
 template <class Arch>
-FENNEC_SIMD_INLINE void transpose_block(Arch, const float* src, std::size_t ld_src, float* dst, std::size_t ld_dst) {
-  using V = Vf<Arch>;
-  static_assert(kLanes<Arch> == 4, "4x4 transpose");
-  const V r0 = V::load_unaligned(src), r1 = V::load_unaligned(src + ld_src);
-  const V r2 = V::load_unaligned(src + 2 * ld_src), r3 = V::load_unaligned(src + 3 * ld_src);
-  const V t0 = zip_lo4<Arch>(r0, r2), t1 = zip_hi4<Arch>(r0, r2);
-  const V t2 = zip_lo4<Arch>(r1, r3), t3 = zip_hi4<Arch>(r1, r3);
-  zip_lo4<Arch>(t0, t2).store_unaligned(dst);
-  zip_hi4<Arch>(t0, t2).store_unaligned(dst + ld_dst);
-  zip_lo4<Arch>(t1, t3).store_unaligned(dst + 2 * ld_dst);
-  zip_hi4<Arch>(t1, t3).store_unaligned(dst + 3 * ld_dst);
+FENNEC_SIMD_INLINE void transpose_block(Arch arch, const float* src, std::size_t ld_src, float* dst,
+                                        std::size_t ld_dst) {
+  if constexpr (ArchTraits<Arch>::kAvx) {
+    transpose8x8_avx(arch, src, ld_src, dst, ld_dst);
+  } else if constexpr (ArchTraits<Arch>::kSse) {
+    FENNEC_TRANSPOSE4X4_SSE(src, ld_src, dst, ld_dst);
+  } else {
+    using V = Vf<Arch>;
+    static_assert(kLanes<Arch> == 4, "4x4 transpose");
+    const V r0 = V::load_unaligned(src), r1 = V::load_unaligned(src + ld_src);
+    const V r2 = V::load_unaligned(src + 2 * ld_src), r3 = V::load_unaligned(src + 3 * ld_src);
+    const V t0 = zip_lo4<Arch>(r0, r2), t1 = zip_hi4<Arch>(r0, r2);
+    const V t2 = zip_lo4<Arch>(r1, r3), t3 = zip_hi4<Arch>(r1, r3);
+    zip_lo4<Arch>(t0, t2).store_unaligned(dst);
+    zip_hi4<Arch>(t0, t2).store_unaligned(dst + ld_dst);
+    zip_lo4<Arch>(t1, t3).store_unaligned(dst + 2 * ld_dst);
+    zip_hi4<Arch>(t1, t3).store_unaligned(dst + 3 * ld_dst);
+  }
 }
-#endif
 
 // op(A) rows [i0, i0+mc), k range [p0, p0+kc) into MR-row panels: dst[panel][p][i].
 template <GemmForm F, class Arch>
@@ -157,25 +124,25 @@ FENNEC_SIMD_INLINE void pack_a(Arch arch, const GemmArgs& g, std::size_t i0, std
       }
     } else {
       // A is (m x k): op(A)(i, p) = a[i*lda + p]; read each row contiguously.
-#if defined(__ARM_NEON)
       // NEON: 4 rows x 4 k at a time through a register transpose (the scalar copy below
       // cost 3-4 instructions a float; this is 1).
-      if (rows == MR) {
-        const std::size_t kc4 = kc / 4 * 4, lda = g.lda;
-        std::size_t i = 0;
-        for (; i + 4 <= MR; i += 4) {
-          const float* src = g.a + (i0 + ir + i) * lda + p0;
-          for (std::size_t p = 0; p < kc4; p += 4) transpose_block(arch, src + p, lda, d + p * MR + i, MR);
-          for (std::size_t q = 0; q < 4; ++q)
-            for (std::size_t p = kc4; p < kc; ++p) d[p * MR + i + q] = src[q * lda + p];
+      if constexpr (ArchTraits<Arch>::kNeon) {
+        if (rows == MR) {
+          const std::size_t kc4 = kc / 4 * 4, lda = g.lda;
+          std::size_t i = 0;
+          for (; i + 4 <= MR; i += 4) {
+            const float* src = g.a + (i0 + ir + i) * lda + p0;
+            for (std::size_t p = 0; p < kc4; p += 4) transpose_block(arch, src + p, lda, d + p * MR + i, MR);
+            for (std::size_t q = 0; q < 4; ++q)
+              for (std::size_t p = kc4; p < kc; ++p) d[p * MR + i + q] = src[q * lda + p];
+          }
+          for (; i < MR; ++i) {
+            const float* src = g.a + (i0 + ir + i) * lda + p0;
+            for (std::size_t p = 0; p < kc; ++p) d[p * MR + i] = src[p];
+          }
+          continue;
         }
-        for (; i < MR; ++i) {
-          const float* src = g.a + (i0 + ir + i) * lda + p0;
-          for (std::size_t p = 0; p < kc; ++p) d[p * MR + i] = src[p];
-        }
-        continue;
       }
-#endif
       for (std::size_t i = 0; i < MR; ++i) {
         if (i < rows) {
           const float* src = g.a + (i0 + ir + i) * g.lda + p0;
@@ -203,11 +170,7 @@ FENNEC_SIMD_INLINE void pack_b(Arch arch, const GemmArgs& g, std::size_t p0, std
       // (AVX) or 4x4 (SSE, NEON) register transposes; this pack is most of the NT forward's
       // overhead (on NEON the scalar copy was a quarter of the forward's instructions).
       if (cols == NR) {
-#if defined(__AVX__)
-        constexpr std::size_t T = 8;
-#else
-        constexpr std::size_t T = 4;
-#endif
+        constexpr std::size_t T = ArchTraits<Arch>::kTransposeBlock;
         // Locals, not g.b/g.ldb: the stores to dst may alias g as far as the compiler knows,
         // which reloaded both for every block.
         const std::size_t ldb = g.ldb;
@@ -273,16 +236,11 @@ __attribute__((noinline)) void micro_kernel(Arch, std::size_t kc, const float* a
 #undef FENNEC_MK_DECL
   // Unrolling the k loop removes the loop overhead that otherwise costs ~20% (notes/gemm).
   // AArch64 unrolls 8: its k step is 27 instructions, so 4 still left 4% in the loop control.
-#if defined(__aarch64__)
-#pragma GCC unroll 8
-#else
-#pragma GCC unroll 4
-#endif
+  FENNEC_GEMM_K_UNROLL
   for (std::size_t p = 0; p < kc; ++p) {
     const V b0 = V::load_unaligned(bp);
     const V b1 = V::load_unaligned(bp + L);
     [[maybe_unused]] const V b2 = NB > 2 ? V::load_unaligned(bp + 2 * L) : b1;
-#if defined(__aarch64__)
     if constexpr (kFmaByLane<Arch>) {
       static_assert(L == 4 && MR % 4 == 0, "by-lane rows come in groups of 4");
       const V a0 = V::load_unaligned(ap);
@@ -300,23 +258,18 @@ __attribute__((noinline)) void micro_kernel(Arch, std::size_t kc, const float* a
       FENNEC_MK_COLUMN(0) FENNEC_MK_COLUMN(1) FENNEC_MK_COLUMN(2)
 #undef FENNEC_MK_COLUMN
 #undef FENNEC_MK_LANE
-    } else
-#endif
-#if defined(__arm__) && defined(__ARM_NEON)
-    if constexpr (kMlaByLane<Arch>) {
+    } else if constexpr (kMlaByLane<Arch>) {
       static_assert(L == 4 && MR == 6 && NB == 2, "the ARMv7 by-lane tile is 6 x 8");
       // One vld3 brings the 6 A values into 3 d registers (de-interleaved: {a0 a3} {a1 a4}
       // {a2 a5}); ARMv7 has no load-with-offset for NEON, so each extra load also cost an add.
-      const float32x2x3_t a = vld3_f32(ap);
+      const auto a = load_deinterleaved3(Arch{}, ap);
 #define FENNEC_MK_MLA(i, av, lane)                              \
   c##i##_0 = V(vmlaq_lane_f32(c##i##_0, b0, av, lane));         \
   c##i##_1 = V(vmlaq_lane_f32(c##i##_1, b1, av, lane));
       FENNEC_MK_MLA(0, a.val[0], 0) FENNEC_MK_MLA(1, a.val[1], 0) FENNEC_MK_MLA(2, a.val[2], 0)
       FENNEC_MK_MLA(3, a.val[0], 1) FENNEC_MK_MLA(4, a.val[1], 1) FENNEC_MK_MLA(5, a.val[2], 1)
 #undef FENNEC_MK_MLA
-    } else
-#endif
-    {
+    } else {
 #define FENNEC_MK_FMA(i)                                         \
   if constexpr (MR > i) {                                        \
     const V a(ap[i]);                                            \

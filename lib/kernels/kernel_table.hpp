@@ -21,7 +21,8 @@ namespace fennec::kernels {
 //   gemm_nn: A is (m x k), B is (k x n):  C = A * B     (dX = dY * W)
 //   gemm_tn: A is (k x m), B is (k x n):  C = A^T * B   (dW = dY^T * X)
 // beta == 0 means C is not read (it may hold NaN). scratch holds at least
-// gemm_scratch_floats(m, n, k) floats (plan.hpp); it is null when that is 0 (m == 1).
+// gemm_scratch_floats(m, n, k) floats (fennec/detail/gemm_blocking.hpp); it is null when that is
+// 0 (m == 1).
 struct GemmArgs {
   std::size_t m = 0, n = 0, k = 0;
   float alpha = 1.f;
@@ -86,7 +87,7 @@ using OptimStepFn = void (*)(const OptimStepArgs&);
 
 struct KernelTable {
   Isa isa = Isa::kRef;
-#define FENNEC_KERNEL(id, Fn) Fn id = nullptr;
+#define FENNEC_KERNEL(id, Fn, training_only) Fn id = nullptr;
 #include "kernel_list.def"
 #undef FENNEC_KERNEL
 };

@@ -44,26 +44,26 @@ struct OptimConsts {
 // ARMv7 NEON has no vector divide and keeps operator/.
 template <class Arch>
 FENNEC_SIMD_INLINE Vf<Arch> scaled_ratio(Arch, const Vf<Arch>& lr, const Vf<Arch>& num, const Vf<Arch>& den) {
-#if defined(__SSE2__)
-  const Vf<Arch> r0 = xsimd::reciprocal(den);
-  const Vf<Arch> r1 = r0 * xsimd::fnma(den, r0, Vf<Arch>(2.f));
-  return lr * num * r1;
-#else
-#if defined(__aarch64__)
-  if constexpr (std::is_same_v<Arch, xsimd::neon64>) return Vf<Arch>(vdivq_f32(lr * num, den));
-#endif
-  return lr * num / den;
-#endif
+  if constexpr (ArchTraits<Arch>::kX86) {
+    const Vf<Arch> r0 = xsimd::reciprocal(den);
+    const Vf<Arch> r1 = r0 * xsimd::fnma(den, r0, Vf<Arch>(2.f));
+    return lr * num * r1;
+  } else if constexpr (ArchTraits<Arch>::kNeon64) {
+    return Vf<Arch>(vdivq_f32(lr * num, den));
+  } else {
+    return lr * num / den;
+  }
 }
 
 // Square root. On AArch64 xsimd 8.1 computes it as a reciprocal-sqrt estimate refined by two
 // Newton steps (9 instructions); fsqrt .4s is one and correctly rounded.
 template <class Arch>
 FENNEC_SIMD_INLINE Vf<Arch> vector_sqrt(const Vf<Arch>& x) {
-#if defined(__aarch64__)
-  if constexpr (std::is_same_v<Arch, xsimd::neon64>) return Vf<Arch>(vsqrtq_f32(x));
-#endif
-  return xsimd::sqrt(x);
+  if constexpr (ArchTraits<Arch>::kNeon64) {
+    return Vf<Arch>(vsqrtq_f32(x));
+  } else {
+    return xsimd::sqrt(x);
+  }
 }
 
 // One batch of the update. Kind and Decay are compile-time so the loop carries no branches.

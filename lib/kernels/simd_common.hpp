@@ -15,12 +15,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "fennec/activation.hpp"
-
-#if defined(__GNUC__)
-#define FENNEC_SIMD_INLINE inline __attribute__((always_inline))
-#else
-#define FENNEC_SIMD_INLINE inline
-#endif
+#include "kernels/arch_traits.hpp"
 
 namespace fennec::kernels::simd {
 
@@ -29,30 +24,6 @@ using Vf = xsimd::batch<float, Arch>;
 
 template <class Arch>
 inline constexpr std::size_t kLanes = Vf<Arch>::size;
-
-// Whether the arch's vector FMA can take its multiplier from one lane of a vector register
-// (AArch64 fmla by element). ARMv7 has this only for vmla, which rounds twice, and x86 not at all.
-template <class Arch>
-inline constexpr bool kFmaByLane =
-#if defined(__aarch64__)
-    std::is_same_v<Arch, xsimd::neon64>;
-#else
-    false;
-#endif
-
-// Whether the micro-kernel multiplies by vector lanes with vmla (ARMv7 NEON): vmla.f32 by scalar
-// is a multiply and an add, each rounded (vfma has no by-scalar form). The Cortex-A8/A9 build
-// rounds twice anyway (no VFPv4: xsimd's fma is vmul + vadd), and the GEMM tests bound every
-// table by the reference's error bound, which covers both. Taking A by lane frees the broadcast
-// registers, so the 6 x 8 tile's 12 accumulators, 2 B vectors and 6 A values fit the 16 q
-// registers without spills.
-template <class Arch>
-inline constexpr bool kMlaByLane =
-#if defined(__arm__) && defined(__ARM_NEON)
-    std::is_same_v<Arch, xsimd::neon>;
-#else
-    false;
-#endif
 
 // Loads the first n (< lanes) floats at p, the other lanes set to `fill`. Never reads past p+n.
 template <class Arch>

@@ -14,6 +14,7 @@
 #include <catch2/catch.hpp>
 
 #include "fennec/isa.hpp"
+#include "kernels/isa_registry.hpp"
 #include "kernels/kernel_table.hpp"
 
 namespace fennec_ktest {
@@ -28,19 +29,13 @@ struct SimdTable {
   const char* name;
 };
 
-inline std::size_t lanes_of(Isa isa) {
-  switch (isa) {
-    case Isa::kAvx2Fma: return 8;
-    case Isa::kAvx512: return 16;
-    default: return 4;  // sse2, neon, neon64
-  }
-}
+inline std::size_t lanes_of(Isa isa) { return fennec::kernels::isa_info(isa)->lanes; }
 
 // The tables a CI step declared this machine can run (FENNEC_RUNNABLE_TABLES, a comma list of
 // ISA names derived from /proc/cpuinfo by .ci/runnable-tables.sh), and whether it declared any.
 struct RunnableDeclaration {
   bool given = false;
-  bool runnable[static_cast<int>(Isa::kNeon64) + 1] = {};  // indexed by Isa
+  bool runnable[fennec::kernels::kIsaCount] = {};  // indexed by Isa
 };
 
 inline RunnableDeclaration runnable_declaration() {
@@ -88,8 +83,9 @@ inline std::vector<SimdTable> simd_tables() {
   const bool in_ci = std::getenv("FENNEC_CI") != nullptr;
   std::vector<SimdTable> out;
   std::string ran, not_run;
-  for (Isa isa : {Isa::kSse2, Isa::kAvx2Fma, Isa::kAvx512, Isa::kNeon, Isa::kNeon64}) {
-    if (!fennec::isa_compiled(isa)) continue;
+  for (const fennec::kernels::IsaInfo& info : fennec::kernels::kIsas) {
+    const Isa isa = info.isa;
+    if (isa == Isa::kRef || !fennec::isa_compiled(isa)) continue;
     const char* name = fennec::isa_name(isa);
     const bool supported = fennec::isa_supported(isa);
     if (declared.given && declared.runnable[static_cast<int>(isa)] != supported) {
@@ -119,6 +115,28 @@ inline std::vector<SimdTable> simd_tables() {
 }
 
 inline const KernelTable& ref() { return fennec::kernels::ref_kernel_table(); }
+
+#if defined(FENNEC_INFERENCE_ONLY)
+inline constexpr bool kInferenceOnlyBuild = true;
+#else
+inline constexpr bool kInferenceOnlyBuild = false;
+#endif
+
+// A table a registry checker runs, and the table it is checked against: every SIMD table
+// against the reference, the reference against the plain reference loops.
+struct TableUnderTest {
+  Isa isa;
+  const KernelTable* table;
+  const KernelTable* oracle;
+  std::size_t lanes;  // drives the tail sizes swept
+  const char* name;
+};
+
+inline TableUnderTest simd_under_test(const SimdTable& st) { return {st.isa, st.table, &ref(), st.lanes, st.name}; }
+
+inline TableUnderTest reference_under_test() {
+  return {Isa::kRef, &ref(), &fennec::kernels::plain_ref_kernel_table(), lanes_of(Isa::kRef), "ref"};
+}
 
 // FENNEC_TEST_SEED overrides the fixed default so a failure can be replayed; every test INFOs it.
 inline std::uint32_t test_seed() {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Elementwise and reduction kernels of every SIMD table against the scalar reference:
-// bias_act_fwd_f32, act_bwd_f32, col_sum_f32, sum_squares_f32, scale_f32, clamp_f32.
+// The checkers of the elementwise and reduction signatures (bias_act_fwd_f32, act_bwd_f32,
+// col_sum_f32, sum_squares_f32, scale_f32, clamp_f32: test_kernel_registry.cpp runs them on every
+// table against the scalar reference), and the cross-table extreme-input test of sum_squares.
 // Sizes {1, L-1, L, L+1, 2L+3, 3L, 64, 257} for the table's lane count L, pointer offsets
 // {0, 1, 3} floats, row strides padded by the offset. Every float outside a kernel's block (the
 // offset before it, the padding columns, the canaries after it) holds a sentinel that the
@@ -10,7 +11,7 @@
 #include <cmath>
 #include <limits>
 
-#include "kernel_test_util.hpp"
+#include "kernel_checkers.hpp"
 
 using namespace fennec_ktest;
 using fennec::Activation;
@@ -33,107 +34,112 @@ constexpr double kActAtol = 1e-7;
 
 }  // namespace
 
-TEST_CASE("bias_act_fwd_f32 and act_bwd_f32 match the reference", "[kernels][elementwise]") {
-  const std::uint32_t seed = test_seed();
-  INFO("seed " << seed);
-  for (const SimdTable& st : simd_tables()) {
-    std::mt19937 rng(seed);
-    for (const ActivationSpec& act : kActs)
-      for (std::size_t m : kRows)
-        for (std::size_t n : lane_sizes(st.lanes))
-          for (std::size_t off : kOffsets)
-            for (int with_bias = 0; with_bias < 2; ++with_bias) {
-              INFO(st.name << " act=" << fennec::activation_name(act.kind) << " m=" << m << " n=" << n
-                           << " off=" << off << " bias=" << with_bias);
-              const std::size_t ld = n + off;
-              // Pre-activations wide enough to saturate sigmoid/tanh and cross zero.
-              std::vector<float> y0 = uniform(rng, off + m * ld, -12.f, 12.f);
-              for (std::size_t i = 0; i < y0.size(); ++i)
-                if (!in_block(i, off, m, n, ld)) y0[i] = kCanary;
-              const std::vector<float> bias = uniform(rng, off + n);
-              const float* b = with_bias ? bias.data() + off : nullptr;
-              std::vector<float> yr = y0, yx = y0;
-              ref().bias_act_fwd_f32(m, n, yr.data() + off, ld, b, act);
-              st.table->bias_act_fwd_f32(m, n, yx.data() + off, ld, b, act);
-              std::size_t bad =
-                  canaries_overwritten(yr, y0, off, m, n, ld) + canaries_overwritten(yx, y0, off, m, n, ld);
-              for (std::size_t i = 0; i < yr.size(); ++i)
-                if (in_block(i, off, m, n, ld) && !close(yx[i], yr[i], kActAtol, kActRtol) && bad++ < 3)
-                  FAIL_CHECK("fwd [" << i << "] " << yx[i] << " vs ref " << yr[i]);
-
-              // Backward from the (reference) outputs; dy in [-1, 1]. A few rounded products:
-              // 4 eps relative, plus |dy| eps absolute because tanh' = 1 - y*y cancels near
-              // |y| = 1, where the reference's rounding of y*y (eps/2 absolute) dominates and a
-              // contracted FMA (the SIMD code) is exact.
-              std::vector<float> dy0 = uniform(rng, off + m * ld);
-              for (std::size_t i = 0; i < dy0.size(); ++i)
-                if (!in_block(i, off, m, n, ld)) dy0[i] = kCanary;
-              std::vector<float> dr = dy0, dx = dy0;
-              ref().act_bwd_f32(m, n, yr.data() + off, ld, dr.data() + off, ld, act);
-              st.table->act_bwd_f32(m, n, yr.data() + off, ld, dx.data() + off, ld, act);
-              bad += canaries_overwritten(dr, dy0, off, m, n, ld) + canaries_overwritten(dx, dy0, off, m, n, ld);
-              for (std::size_t i = 0; i < dr.size(); ++i)
-                if (in_block(i, off, m, n, ld) &&
-                    !close(dx[i], dr[i], std::fabs(dy0[i]) * FLT_EPSILON, 4 * FLT_EPSILON) && bad++ < 3)
-                  FAIL_CHECK("bwd [" << i << "] " << dx[i] << " vs ref " << dr[i]);
-              CHECK(bad == 0);
-            }
-  }
+// Forward: activations of pre-activations wide enough to saturate sigmoid/tanh and cross zero.
+void fennec_ktest::check_kernel(const char*, BiasActFwdFn KernelTable::*fn, const TableUnderTest& t) {
+  std::mt19937 rng(test_seed());
+  for (const ActivationSpec& act : kActs)
+    for (std::size_t m : kRows)
+      for (std::size_t n : lane_sizes(t.lanes))
+        for (std::size_t off : kOffsets)
+          for (int with_bias = 0; with_bias < 2; ++with_bias) {
+            INFO(t.name << " act=" << fennec::activation_name(act.kind) << " m=" << m << " n=" << n
+                        << " off=" << off << " bias=" << with_bias);
+            const std::size_t ld = n + off;
+            std::vector<float> y0 = uniform(rng, off + m * ld, -12.f, 12.f);
+            for (std::size_t i = 0; i < y0.size(); ++i)
+              if (!in_block(i, off, m, n, ld)) y0[i] = kCanary;
+            const std::vector<float> bias = uniform(rng, off + n);
+            const float* b = with_bias ? bias.data() + off : nullptr;
+            std::vector<float> yr = y0, yx = y0;
+            (t.oracle->*fn)(m, n, yr.data() + off, ld, b, act);
+            (t.table->*fn)(m, n, yx.data() + off, ld, b, act);
+            std::size_t bad = canaries_overwritten(yr, y0, off, m, n, ld) + canaries_overwritten(yx, y0, off, m, n, ld);
+            for (std::size_t i = 0; i < yr.size(); ++i)
+              if (in_block(i, off, m, n, ld) && !close(yx[i], yr[i], kActAtol, kActRtol) && bad++ < 3)
+                FAIL_CHECK("fwd [" << i << "] " << yx[i] << " vs ref " << yr[i]);
+            CHECK(bad == 0);
+          }
 }
 
-TEST_CASE("col_sum_f32 matches the reference", "[kernels][reduction]") {
-  const std::uint32_t seed = test_seed();
-  INFO("seed " << seed);
-  for (const SimdTable& st : simd_tables()) {
-    std::mt19937 rng(seed);
-    for (std::size_t m : {std::size_t{1}, std::size_t{2}, std::size_t{7}, std::size_t{64}, std::size_t{257}})
-      for (std::size_t n : lane_sizes(st.lanes))
-        for (std::size_t off : kOffsets) {
-          INFO(st.name << " m=" << m << " n=" << n << " off=" << off);
-          const std::size_t ld = n + off;
-          const std::vector<float> a = uniform(rng, off + m * ld);
-          const std::vector<float> out0(n + 2, kCanary);  // out at +1, one canary each side
-          std::vector<float> r = out0, x = out0;
-          ref().col_sum_f32(m, n, a.data() + off, ld, r.data() + 1);
-          st.table->col_sum_f32(m, n, a.data() + off, ld, x.data() + 1);
-          CHECK(canaries_overwritten(r, out0, 1, 1, n, n + 1) == 0);
-          CHECK(canaries_overwritten(x, out0, 1, 1, n, n + 1) == 0);
-          // Sum of m terms in |a| <= 1: error <= m eps sum|a| <= m^2 eps (any order).
-          const double atol = static_cast<double>(m) * m * FLT_EPSILON;
-          for (std::size_t j = 1; j <= n; ++j) CHECK(close(x[j], r[j], atol, 0));
-        }
-  }
+// Backward from stored activation outputs (the reference forward of the same wide
+// pre-activations); dy in [-1, 1]. A few rounded products: 4 eps relative, plus |dy| eps
+// absolute because tanh' = 1 - y*y cancels near |y| = 1, where the reference's rounding of y*y
+// (eps/2 absolute) dominates and a contracted FMA (the SIMD code) is exact.
+void fennec_ktest::check_kernel(const char*, ActBwdFn KernelTable::*fn, const TableUnderTest& t) {
+  std::mt19937 rng(test_seed());
+  for (const ActivationSpec& act : kActs)
+    for (std::size_t m : kRows)
+      for (std::size_t n : lane_sizes(t.lanes))
+        for (std::size_t off : kOffsets)
+          for (int with_bias = 0; with_bias < 2; ++with_bias) {
+            INFO(t.name << " act=" << fennec::activation_name(act.kind) << " m=" << m << " n=" << n
+                        << " off=" << off << " bias=" << with_bias);
+            const std::size_t ld = n + off;
+            std::vector<float> y = uniform(rng, off + m * ld, -12.f, 12.f);
+            for (std::size_t i = 0; i < y.size(); ++i)
+              if (!in_block(i, off, m, n, ld)) y[i] = kCanary;
+            const std::vector<float> bias = uniform(rng, off + n);
+            ref().bias_act_fwd_f32(m, n, y.data() + off, ld, with_bias ? bias.data() + off : nullptr, act);
+            std::vector<float> dy0 = uniform(rng, off + m * ld);
+            for (std::size_t i = 0; i < dy0.size(); ++i)
+              if (!in_block(i, off, m, n, ld)) dy0[i] = kCanary;
+            std::vector<float> dr = dy0, dx = dy0;
+            (t.oracle->*fn)(m, n, y.data() + off, ld, dr.data() + off, ld, act);
+            (t.table->*fn)(m, n, y.data() + off, ld, dx.data() + off, ld, act);
+            std::size_t bad = canaries_overwritten(dr, dy0, off, m, n, ld) + canaries_overwritten(dx, dy0, off, m, n, ld);
+            for (std::size_t i = 0; i < dr.size(); ++i)
+              if (in_block(i, off, m, n, ld) && !close(dx[i], dr[i], std::fabs(dy0[i]) * FLT_EPSILON, 4 * FLT_EPSILON) &&
+                  bad++ < 3)
+                FAIL_CHECK("bwd [" << i << "] " << dx[i] << " vs ref " << dr[i]);
+            CHECK(bad == 0);
+          }
 }
 
-TEST_CASE("sum_squares_f32 matches the reference", "[kernels][reduction]") {
-  const std::uint32_t seed = test_seed();
-  INFO("seed " << seed);
-  for (const SimdTable& st : simd_tables()) {
-    std::mt19937 rng(seed);
-    std::vector<std::size_t> sizes = lane_sizes(st.lanes);
-    sizes.push_back(4096 + 5);
-    sizes.push_back(3 * 4096 + 4 * st.lanes + 1);
-    for (std::size_t n : sizes)
+void fennec_ktest::check_kernel(const char*, ColSumFn KernelTable::*fn, const TableUnderTest& t) {
+  std::mt19937 rng(test_seed());
+  for (std::size_t m : {std::size_t{1}, std::size_t{2}, std::size_t{7}, std::size_t{64}, std::size_t{257}})
+    for (std::size_t n : lane_sizes(t.lanes))
       for (std::size_t off : kOffsets) {
-        INFO(st.name << " n=" << n << " off=" << off);
-        const std::vector<float> x = uniform(rng, off + n, -3.f, 3.f);
-        const double r = ref().sum_squares_f32(n, x.data() + off);
-        const double v = st.table->sum_squares_f32(n, x.data() + off);
-        // Positive terms; the kernel sums blocks of 4096 in 4 float chains of L lanes, then
-        // folds the 4L partials: worst-case relative error (4096/(4L) + 4L + 2) eps.
-        const double rtol = (4096.0 / (4 * st.lanes) + 4.0 * st.lanes + 2) * FLT_EPSILON;
-        CHECK(close(v, r, 0, rtol));
+        INFO(t.name << " m=" << m << " n=" << n << " off=" << off);
+        const std::size_t ld = n + off;
+        const std::vector<float> a = uniform(rng, off + m * ld);
+        const std::vector<float> out0(n + 2, kCanary);  // out at +1, one canary each side
+        std::vector<float> r = out0, x = out0;
+        (t.oracle->*fn)(m, n, a.data() + off, ld, r.data() + 1);
+        (t.table->*fn)(m, n, a.data() + off, ld, x.data() + 1);
+        CHECK(canaries_overwritten(r, out0, 1, 1, n, n + 1) == 0);
+        CHECK(canaries_overwritten(x, out0, 1, 1, n, n + 1) == 0);
+        // Sum of m terms in |a| <= 1: error <= m eps sum|a| <= m^2 eps (any order).
+        const double atol = static_cast<double>(m) * m * FLT_EPSILON;
+        for (std::size_t j = 1; j <= n; ++j) CHECK(close(x[j], r[j], atol, 0));
       }
-    // Non-finite input makes the result non-finite (the trainer relies on it).
-    std::vector<float> x(100, 1.f);
-    x[37] = std::numeric_limits<float>::quiet_NaN();
-    CHECK(!std::isfinite(st.table->sum_squares_f32(x.size(), x.data())));
-    x[37] = std::numeric_limits<float>::infinity();
-    CHECK(!std::isfinite(st.table->sum_squares_f32(x.size(), x.data())));
-    x[37] = 1.f;
-    x[99] = std::numeric_limits<float>::quiet_NaN();  // in the tail
-    CHECK(!std::isfinite(st.table->sum_squares_f32(x.size(), x.data())));
-  }
+}
+
+void fennec_ktest::check_kernel(const char*, SumSquaresFn KernelTable::*fn, const TableUnderTest& t) {
+  std::mt19937 rng(test_seed());
+  std::vector<std::size_t> sizes = lane_sizes(t.lanes);
+  sizes.push_back(4096 + 5);
+  sizes.push_back(3 * 4096 + 4 * t.lanes + 1);
+  for (std::size_t n : sizes)
+    for (std::size_t off : kOffsets) {
+      INFO(t.name << " n=" << n << " off=" << off);
+      const std::vector<float> x = uniform(rng, off + n, -3.f, 3.f);
+      const double r = (t.oracle->*fn)(n, x.data() + off);
+      const double v = (t.table->*fn)(n, x.data() + off);
+      // Positive terms; the kernel sums blocks of 4096 in 4 float chains of L lanes, then
+      // folds the 4L partials: worst-case relative error (4096/(4L) + 4L + 2) eps.
+      const double rtol = (4096.0 / (4 * t.lanes) + 4.0 * t.lanes + 2) * FLT_EPSILON;
+      CHECK(close(v, r, 0, rtol));
+    }
+  // Non-finite input makes the result non-finite (the trainer relies on it).
+  std::vector<float> x(100, 1.f);
+  x[37] = std::numeric_limits<float>::quiet_NaN();
+  CHECK(!std::isfinite((t.table->*fn)(x.size(), x.data())));
+  x[37] = std::numeric_limits<float>::infinity();
+  CHECK(!std::isfinite((t.table->*fn)(x.size(), x.data())));
+  x[37] = 1.f;
+  x[99] = std::numeric_limits<float>::quiet_NaN();  // in the tail
+  CHECK(!std::isfinite((t.table->*fn)(x.size(), x.data())));
 }
 
 // The trainer refuses a batch when the squared gradient norm is not finite, so that decision
@@ -182,38 +188,40 @@ TEST_CASE("sum_squares_f32: the same accept/refuse decision on every table for e
   std::printf("sum_squares cross-table cases: %zu\n", checked);
 }
 
-TEST_CASE("scale_f32 and clamp_f32 match the reference exactly", "[kernels][elementwise]") {
-  const std::uint32_t seed = test_seed();
-  INFO("seed " << seed);
-  for (const SimdTable& st : simd_tables()) {
-    std::mt19937 rng(seed);
-    for (std::size_t n : lane_sizes(st.lanes))
-      for (std::size_t off : kOffsets) {
-        INFO(st.name << " n=" << n << " off=" << off);
-        std::vector<float> x0 = uniform(rng, off + n + 2, -2.f, 2.f);
-        for (std::size_t i = 0; i < x0.size(); ++i)
-          if (!in_block(i, off, 1, n, n + 2)) x0[i] = kCanary;  // the offset and two floats after
-        const std::size_t nan_at = off + n / 2;
-        x0[nan_at] = std::numeric_limits<float>::quiet_NaN();  // NaN stays NaN in scale and clamp
-        // In the block: exact agreement (one rounded multiply; a clamp is exact), and the NaN
-        // input NaN in both; outside it: the sentinels untouched.
-        const auto check = [&](const std::vector<float>& r, const std::vector<float>& x) {
-          CHECK(canaries_overwritten(r, x0, off, 1, n, n + 2) == 0);
-          CHECK(canaries_overwritten(x, x0, off, 1, n, n + 2) == 0);
-          CHECK(std::isnan(r[nan_at]));
-          CHECK(std::isnan(x[nan_at]));
-          for (std::size_t i = off; i < off + n; ++i)
-            if (i != nan_at) CHECK(close(x[i], r[i], 0, 0));
-        };
-        std::vector<float> r = x0, x = x0;
-        ref().scale_f32(n, r.data() + off, -0.37f);
-        st.table->scale_f32(n, x.data() + off, -0.37f);
-        check(r, x);
-        r = x0;
-        x = x0;
-        ref().clamp_f32(n, r.data() + off, -0.5f, 0.75f);
-        st.table->clamp_f32(n, x.data() + off, -0.5f, 0.75f);
-        check(r, x);
-      }
-  }
+namespace {
+
+// scale_f32 and clamp_f32 against the oracle exactly (one rounded multiply; a clamp is exact),
+// with a NaN in the block that must stay NaN in both, and the sentinels outside it (the offset
+// and two floats after) untouched. `apply` runs the kernel of a table on n floats at p.
+template <class Apply>
+void check_exact_in_place(const TableUnderTest& t, Apply apply) {
+  std::mt19937 rng(test_seed());
+  for (std::size_t n : lane_sizes(t.lanes))
+    for (std::size_t off : kOffsets) {
+      INFO(t.name << " n=" << n << " off=" << off);
+      std::vector<float> x0 = uniform(rng, off + n + 2, -2.f, 2.f);
+      for (std::size_t i = 0; i < x0.size(); ++i)
+        if (!in_block(i, off, 1, n, n + 2)) x0[i] = kCanary;
+      const std::size_t nan_at = off + n / 2;
+      x0[nan_at] = std::numeric_limits<float>::quiet_NaN();
+      std::vector<float> r = x0, x = x0;
+      apply(*t.oracle, n, r.data() + off);
+      apply(*t.table, n, x.data() + off);
+      CHECK(canaries_overwritten(r, x0, off, 1, n, n + 2) == 0);
+      CHECK(canaries_overwritten(x, x0, off, 1, n, n + 2) == 0);
+      CHECK(std::isnan(r[nan_at]));
+      CHECK(std::isnan(x[nan_at]));
+      for (std::size_t i = off; i < off + n; ++i)
+        if (i != nan_at) CHECK(close(x[i], r[i], 0, 0));
+    }
+}
+
+}  // namespace
+
+void fennec_ktest::check_kernel(const char*, ScaleFn KernelTable::*fn, const TableUnderTest& t) {
+  check_exact_in_place(t, [fn](const KernelTable& k, std::size_t n, float* x) { (k.*fn)(n, x, -0.37f); });
+}
+
+void fennec_ktest::check_kernel(const char*, ClampFn KernelTable::*fn, const TableUnderTest& t) {
+  check_exact_in_place(t, [fn](const KernelTable& k, std::size_t n, float* x) { (k.*fn)(n, x, -0.5f, 0.75f); });
 }

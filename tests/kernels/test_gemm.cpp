@@ -24,8 +24,8 @@
 #include <limits>
 #include <sstream>
 
-#include "fennec/plan.hpp"
-#include "kernel_test_util.hpp"
+#include "fennec/detail/gemm_blocking.hpp"
+#include "kernel_checkers.hpp"
 
 using namespace fennec_ktest;
 using fennec::ActivationSpec;
@@ -36,10 +36,6 @@ namespace {
 
 enum class Form { kNT, kNN, kTN };
 const char* form_name(Form f) { return f == Form::kNT ? "nt" : f == Form::kNN ? "nn" : "tn"; }
-
-GemmFn pick(const KernelTable& t, Form f) {
-  return f == Form::kNT ? t.gemm_nt_f32 : f == Form::kNN ? t.gemm_nn_f32 : t.gemm_tn_f32;
-}
 
 struct Case {
   Form form;
@@ -92,8 +88,8 @@ double b_at(const Operands& o, const Case& c, std::size_t p, std::size_t j) {
   return c.form == Form::kNT ? o.b[c.off + j * o.ldb + p] : o.b[c.off + p * o.ldb + j];
 }
 
-// Runs one table on a copy of C; returns C. Checks the scratch canaries.
-std::vector<float> run(const KernelTable& t, const Case& c, const Operands& o) {
+// Runs one GEMM on a copy of C; returns C. Checks the scratch canaries.
+std::vector<float> run(GemmFn gemm, const Case& c, const Operands& o) {
   std::vector<float> cbuf = o.c0;
   const std::size_t sf = fennec::gemm_scratch_floats(c.m, c.n, c.k);
   std::vector<float> scratch(sf + 64 + 16, kCanary);
@@ -116,7 +112,7 @@ std::vector<float> run(const KernelTable& t, const Case& c, const Operands& o) {
   g.act = c.act;
   g.scratch = sf ? scratch.data() + skip : nullptr;
   g.scratch_floats = sf;
-  pick(t, c.form)(g);
+  gemm(g);
   for (std::size_t i = skip + sf; i < scratch.size(); ++i)
     if (scratch[i] != kCanary) FAIL_CHECK(describe(c) << ": wrote past gemm_scratch_floats at +" << i - skip - sf);
   return cbuf;
@@ -183,14 +179,17 @@ void check_output(const char* table, const Case& c, const Operands& o, const Exa
   CHECK(canaries_overwritten(x, o.c0, c.off, c.m, c.n, o.ldc) == 0);
 }
 
-// The reference always runs (in a FENNEC_SIMD=OFF build it is the only table), then every SIMD
-// table on the same operands.
-void check_case(const std::vector<SimdTable>& tables, const Case& c, std::mt19937& rng) {
+// The reference against the oracle; a SIMD table against the oracle and the reference's C on
+// the same operands (every section draws the same cases from the same seed).
+void check_case(GemmFn KernelTable::*fn, const TableUnderTest& t, const Case& c, std::mt19937& rng) {
   const Operands o = make_operands(rng, c);
   const Exact e = exact(c, o);
-  const std::vector<float> r = run(ref(), c, o);
-  check_output("ref", c, o, e, r, nullptr);
-  for (const SimdTable& st : tables) check_output(st.name, c, o, e, run(*st.table, c, o), &r);
+  const std::vector<float> r = run(ref().*fn, c, o);
+  if (t.isa == fennec::Isa::kRef) {
+    check_output("ref", c, o, e, r, nullptr);
+  } else {
+    check_output(t.name, c, o, e, run(t.table->*fn, c, o), &r);
+  }
 }
 
 const std::size_t kSizes[] = {1, 2, 3, 7, 8, 15, 16, 17, 31, 33, 63, 64, 65, 127, 129, 257, 513};
@@ -233,22 +232,21 @@ std::vector<Case> cases(Form f) {
   return out;
 }
 
-void check_form(Form f) {
-  const std::uint32_t seed = test_seed();
-  INFO("seed " << seed << " (FENNEC_TEST_SEED replays)");
-  const std::vector<SimdTable> tables = simd_tables();
-  std::mt19937 rng(seed);
-  for (const Case& c : cases(f)) check_case(tables, c, rng);
+// The operand layout a GEMM id names: gemm_<op(A)><op(B)>_f32.
+bool form_of(const std::string& id, Form* f) {
+  for (Form x : {Form::kNT, Form::kNN, Form::kTN})
+    if (id == std::string("gemm_") + form_name(x) + "_f32") {
+      *f = x;
+      return true;
+    }
+  return false;
 }
 
 }  // namespace
 
-TEST_CASE("gemm_nt_f32: the reference and every SIMD table match the double oracle", "[kernels][gemm]") {
-  check_form(Form::kNT);
-}
-TEST_CASE("gemm_nn_f32: the reference and every SIMD table match the double oracle", "[kernels][gemm]") {
-  check_form(Form::kNN);
-}
-TEST_CASE("gemm_tn_f32: the reference and every SIMD table match the double oracle", "[kernels][gemm]") {
-  check_form(Form::kTN);
+void fennec_ktest::check_kernel(const char* id, GemmFn KernelTable::*fn, const TableUnderTest& t) {
+  Form f{};
+  if (!form_of(id, &f)) FAIL("GEMM id " << id << " names no operand layout this checker knows (nt, nn, tn)");
+  std::mt19937 rng(test_seed());
+  for (const Case& c : cases(f)) check_case(fn, t, c, rng);
 }

@@ -4,17 +4,24 @@
 #include <cmath>
 #include <cstddef>
 
+#include "kernels/arch_tables.hpp"
 #include "kernels/kernel_table.hpp"
 #if defined(FENNEC_CORTEX_M4_KERNELS)
 #include "kernels/cortex_m4/gemm_cortex_m4.hpp"
 #endif
 
 namespace fennec::kernels {
+
+// The reference kernels, each named by its id in kernel_list.def (the table is expanded from
+// the registry below, so a row without a ref::<id> fails to compile). Internal linkage: an
+// inference-only build leaves the training rows out of its table, and the compiler then drops
+// their code.
+namespace ref {
 namespace {
 
 using std::size_t;
 
-void bias_act_fwd(size_t m, size_t n, float* y, size_t ldy, const float* bias, ActivationSpec act) {
+void bias_act_fwd_f32(size_t m, size_t n, float* y, size_t ldy, const float* bias, ActivationSpec act) {
   for (size_t i = 0; i < m; ++i) {
     float* row = y + i * ldy;
     if (bias)
@@ -29,11 +36,11 @@ void bias_act_fwd(size_t m, size_t n, float* y, size_t ldy, const float* bias, A
 }
 
 void epilogue(const GemmArgs& g) {
-  if (g.bias || g.act.kind != Activation::kIdentity) bias_act_fwd(g.m, g.n, g.c, g.ldc, g.bias, g.act);
+  if (g.bias || g.act.kind != Activation::kIdentity) bias_act_fwd_f32(g.m, g.n, g.c, g.ldc, g.bias, g.act);
 }
 
 // C = A * B^T: 4x4 blocks of dot products along the contiguous k of both operands.
-void gemm_nt(const GemmArgs& g) {
+void gemm_nt_f32(const GemmArgs& g) {
   constexpr size_t kB = 4;
   for (size_t i0 = 0; i0 < g.m; i0 += kB) {
     const size_t ib = g.m - i0 < kB ? g.m - i0 : kB;
@@ -56,10 +63,6 @@ void gemm_nt(const GemmArgs& g) {
   epilogue(g);
 }
 
-#if !defined(FENNEC_INFERENCE_ONLY)
-// Training-only kernels: an inference-only build (FENNEC_INFERENCE_ONLY, e.g. Cortex-M) leaves
-// them out of its table, so a firmware image does not carry code it can never call.
-
 // C = beta * C, with beta == 0 writing zeros (C is not read, it may hold NaN).
 void scale_c(const GemmArgs& g) {
   for (size_t i = 0; i < g.m; ++i) {
@@ -73,7 +76,7 @@ void scale_c(const GemmArgs& g) {
 }
 
 // C += alpha * A * B as rank-1 row updates, k blocked so a block of B rows stays in cache.
-void gemm_nn(const GemmArgs& g) {
+void gemm_nn_f32(const GemmArgs& g) {
   scale_c(g);
   constexpr size_t kKc = 128;
   for (size_t p0 = 0; p0 < g.k; p0 += kKc) {
@@ -91,7 +94,7 @@ void gemm_nn(const GemmArgs& g) {
 }
 
 // C += alpha * A^T * B (A is k x m): row p of A and row p of B form a rank-1 update.
-void gemm_tn(const GemmArgs& g) {
+void gemm_tn_f32(const GemmArgs& g) {
   scale_c(g);
   constexpr size_t kMc = 64;
   for (size_t i0 = 0; i0 < g.m; i0 += kMc) {
@@ -109,7 +112,7 @@ void gemm_tn(const GemmArgs& g) {
   epilogue(g);
 }
 
-void act_bwd(size_t m, size_t n, const float* y, size_t ldy, float* dy, size_t lddy, ActivationSpec act) {
+void act_bwd_f32(size_t m, size_t n, const float* y, size_t ldy, float* dy, size_t lddy, ActivationSpec act) {
   if (act.kind == Activation::kIdentity) return;
   for (size_t i = 0; i < m; ++i) {
     const float* yr = y + i * ldy;
@@ -123,7 +126,7 @@ void act_bwd(size_t m, size_t n, const float* y, size_t ldy, float* dy, size_t l
   }
 }
 
-void col_sum(size_t m, size_t n, const float* a, size_t lda, float* out) {
+void col_sum_f32(size_t m, size_t n, const float* a, size_t lda, float* out) {
   for (size_t j = 0; j < n; ++j) out[j] = 0.f;
   for (size_t i = 0; i < m; ++i) {
     const float* r = a + i * lda;
@@ -131,17 +134,17 @@ void col_sum(size_t m, size_t n, const float* a, size_t lda, float* out) {
   }
 }
 
-double sum_squares(size_t n, const float* x) {
+double sum_squares_f32(size_t n, const float* x) {
   double s = 0.0;
   for (size_t i = 0; i < n; ++i) s += static_cast<double>(x[i]) * x[i];
   return s;
 }
 
-void scale(size_t n, float* x, float s) {
+void scale_f32(size_t n, float* x, float s) {
   for (size_t i = 0; i < n; ++i) x[i] *= s;
 }
 
-void clamp(size_t n, float* x, float lo, float hi) {
+void clamp_f32(size_t n, float* x, float lo, float hi) {
   for (size_t i = 0; i < n; ++i) {
     // Comparisons are false for NaN, so NaN passes through unchanged.
     if (x[i] < lo) x[i] = lo;
@@ -149,14 +152,14 @@ void clamp(size_t n, float* x, float lo, float hi) {
   }
 }
 
-void sgd_step(const OptimStepArgs& o) {
+void sgd_step_f32(const OptimStepArgs& o) {
   for (size_t i = 0; i < o.n; ++i) {
     const float g = o.g[i] + o.weight_decay * o.w[i];
     o.w[i] -= o.lr * g;
   }
 }
 
-void momentum_step(const OptimStepArgs& o) {
+void momentum_step_f32(const OptimStepArgs& o) {
   for (size_t i = 0; i < o.n; ++i) {
     const float g = o.g[i] + o.weight_decay * o.w[i];
     const float v = o.momentum * o.s1[i] + g;
@@ -165,7 +168,7 @@ void momentum_step(const OptimStepArgs& o) {
   }
 }
 
-void nesterov_step(const OptimStepArgs& o) {
+void nesterov_step_f32(const OptimStepArgs& o) {
   for (size_t i = 0; i < o.n; ++i) {
     const float g = o.g[i] + o.weight_decay * o.w[i];
     const float v = o.momentum * o.s1[i] + g;
@@ -174,7 +177,7 @@ void nesterov_step(const OptimStepArgs& o) {
   }
 }
 
-void adagrad_step(const OptimStepArgs& o) {
+void adagrad_step_f32(const OptimStepArgs& o) {
   for (size_t i = 0; i < o.n; ++i) {
     const float g = o.g[i] + o.weight_decay * o.w[i];
     const float r = o.s1[i] + g * g;
@@ -183,7 +186,7 @@ void adagrad_step(const OptimStepArgs& o) {
   }
 }
 
-void rmsprop_step(const OptimStepArgs& o) {
+void rmsprop_step_f32(const OptimStepArgs& o) {
   for (size_t i = 0; i < o.n; ++i) {
     const float g = o.g[i] + o.weight_decay * o.w[i];
     const float r = o.rho * o.s1[i] + o.one_minus_rho * g * g;
@@ -214,7 +217,7 @@ inline __attribute__((always_inline)) float adam_update(const AdamConstants& k, 
   return w - k.lr * m_hat / (std::sqrt(v_hat) + k.eps);
 }
 
-void adam_step(const OptimStepArgs& o) {
+void adam_step_f32(const OptimStepArgs& o) {
   const AdamConstants k(o);
   const float wd = o.weight_decay;
   float* w = o.w;
@@ -224,7 +227,7 @@ void adam_step(const OptimStepArgs& o) {
   for (size_t i = 0, n = o.n; i < n; ++i) w[i] = adam_update(k, s1 + i, s2 + i, w[i], g[i] + wd * w[i]);
 }
 
-void adamw_step(const OptimStepArgs& o) {
+void adamw_step_f32(const OptimStepArgs& o) {
   const AdamConstants k(o);
   const float decay = o.decoupled_decay;
   float* w = o.w;
@@ -234,33 +237,27 @@ void adamw_step(const OptimStepArgs& o) {
   for (size_t i = 0, n = o.n; i < n; ++i) w[i] = adam_update(k, s1 + i, s2 + i, w[i] * decay, g[i]);
 }
 
-#endif  // !FENNEC_INFERENCE_ONLY
+}  // namespace
+}  // namespace ref
 
-// plain: the loops above for every kernel. Otherwise, on Cortex-M4F builds with
+namespace {
+
+#if defined(FENNEC_INFERENCE_ONLY)
+constexpr bool kInferenceOnlyBuild = true;
+#else
+constexpr bool kInferenceOnlyBuild = false;
+#endif
+
+// plain: the reference loops for every kernel. Otherwise, on Cortex-M4F builds with
 // FENNEC_CORTEX_M4_KERNELS, the GEMMs are the ones specialised for that core (the reference
 // table is the only one such a target has); the plain table stays the oracle they are tested
 // against.
 constexpr KernelTable make_ref_table(bool plain) {
   KernelTable t;
   t.isa = Isa::kRef;
-  t.gemm_nt_f32 = gemm_nt;
-  t.bias_act_fwd_f32 = bias_act_fwd;
-#if !defined(FENNEC_INFERENCE_ONLY)
-  t.gemm_nn_f32 = gemm_nn;
-  t.gemm_tn_f32 = gemm_tn;
-  t.act_bwd_f32 = act_bwd;
-  t.col_sum_f32 = col_sum;
-  t.sum_squares_f32 = sum_squares;
-  t.scale_f32 = scale;
-  t.clamp_f32 = clamp;
-  t.sgd_step_f32 = sgd_step;
-  t.momentum_step_f32 = momentum_step;
-  t.nesterov_step_f32 = nesterov_step;
-  t.adagrad_step_f32 = adagrad_step;
-  t.rmsprop_step_f32 = rmsprop_step;
-  t.adam_step_f32 = adam_step;
-  t.adamw_step_f32 = adamw_step;
-#endif
+#define FENNEC_KERNEL(id, Fn, training_only) t.id = (training_only) && kInferenceOnlyBuild ? nullptr : &ref::id;
+#include "kernels/kernel_list.def"
+#undef FENNEC_KERNEL
 #if defined(FENNEC_CORTEX_M4_KERNELS)
   if (!plain) {
     t.gemm_nt_f32 = cortex_m4::gemm_nt;
@@ -275,30 +272,30 @@ constexpr KernelTable make_ref_table(bool plain) {
   return t;
 }
 
-constexpr KernelTable kRefTable = make_ref_table(false);
 #if defined(FENNEC_CORTEX_M4_KERNELS)
 constexpr KernelTable kPlainRefTable = make_ref_table(true);
 #endif
 
 }  // namespace
 
-const KernelTable& ref_kernel_table() { return kRefTable; }
+// isa_list.def's table for `ref` (declared extern in arch_tables.hpp).
+constexpr KernelTable reference_kernel_table = make_ref_table(false);
+
+namespace {
+
+// Every row the build carries has a reference implementation.
+#define FENNEC_KERNEL(id, Fn, training_only) \
+  static_assert(((training_only) && kInferenceOnlyBuild) || reference_kernel_table.id != nullptr, "ref kernel missing: " #id);
+#include "kernels/kernel_list.def"
+#undef FENNEC_KERNEL
+
+}  // namespace
+
+const KernelTable& ref_kernel_table() { return reference_kernel_table; }
 #if defined(FENNEC_CORTEX_M4_KERNELS)
 const KernelTable& plain_ref_kernel_table() { return kPlainRefTable; }
 #else
-const KernelTable& plain_ref_kernel_table() { return kRefTable; }
+const KernelTable& plain_ref_kernel_table() { return reference_kernel_table; }
 #endif
 
-}  // namespace fennec::kernels
-
-namespace fennec::kernels {
-namespace {
-// Every kernel in the registry must have a reference implementation (checked in full builds;
-// inference-only builds leave the training kernels null on purpose).
-#if !defined(FENNEC_INFERENCE_ONLY)
-#define FENNEC_KERNEL(id, Fn) static_assert(kRefTable.id != nullptr, "ref kernel missing: " #id);
-#include "kernels/kernel_list.def"
-#undef FENNEC_KERNEL
-#endif
-}  // namespace
 }  // namespace fennec::kernels

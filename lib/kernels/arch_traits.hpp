@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the kernel bodies (*_impl.hpp) choose per xsimd Arch, as constants of ArchTraits<Arch>,
+// so they branch with `if constexpr` on the Arch they are instantiated for instead of on the
+// flags of the file that includes them; and the raw-intrinsic helpers those branches call.
+//
+// The intrinsic headers exist only on their own CPU family, so the helpers that name
+// intrinsic types are defined under the family's guard below and only declared elsewhere; a
+// branch calling one is discarded for every Arch of another family and never instantiated.
+// Everything here is a template on Arch and force-inlined (see simd_common.hpp).
+#pragma once
+
+#include <cstddef>
+#include <type_traits>
+
+#include <xsimd/xsimd.hpp>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+#if defined(__ARM_NEON)
+#include <arm_neon.h>
+#endif
+
+#if defined(__GNUC__)
+#define FENNEC_SIMD_INLINE inline __attribute__((always_inline))
+#else
+#define FENNEC_SIMD_INLINE inline
+#endif
+
+// The GEMM micro-kernel's k-loop unroll. A pragma takes no template constant, so this is the
+// one choice made by the target: AArch64 (its only table is neon64) unrolls 8, since its k step
+// is 27 instructions and 4 still left 4% in the loop control; every other target 4.
+#if defined(__aarch64__)
+#define FENNEC_GEMM_K_UNROLL _Pragma("GCC unroll 8")
+#else
+#define FENNEC_GEMM_K_UNROLL _Pragma("GCC unroll 4")
+#endif
+
+namespace fennec::kernels::simd {
+
+template <class Arch>
+struct ArchTraits {
+  // x86 vector registers of 256 bits or more (fma3<avx2>, avx512bw): B panels are transposed
+  // 8x8 with AVX shuffles.
+  static constexpr bool kAvx = std::is_base_of_v<xsimd::avx, Arch> || std::is_base_of_v<xsimd::avx512f, Arch>;
+  // x86 SSE registers only (sse2): 4x4 transposes with SSE shuffles.
+  static constexpr bool kSse = std::is_base_of_v<xsimd::sse2, Arch>;
+  static constexpr bool kX86 = kAvx || kSse;
+  // ARMv7 NEON and AArch64 Advanced SIMD.
+  static constexpr bool kNeon = std::is_base_of_v<xsimd::neon, Arch>;
+  static constexpr bool kNeon64 = std::is_same_v<Arch, xsimd::neon64>;
+  static constexpr bool kNeon32 = std::is_same_v<Arch, xsimd::neon>;
+  // Side of the square register transpose that packs GEMM panels.
+  static constexpr std::size_t kTransposeBlock = kAvx ? 8 : 4;
+};
+
+// Whether the arch's vector FMA can take its multiplier from one lane of a vector register
+// (AArch64 fmla by element). ARMv7 has this only for vmla, which rounds twice, and x86 not at all.
+template <class Arch>
+inline constexpr bool kFmaByLane = ArchTraits<Arch>::kNeon64;
+
+// Whether the micro-kernel multiplies by vector lanes with vmla (ARMv7 NEON): vmla.f32 by scalar
+// is a multiply and an add, each rounded (vfma has no by-scalar form). The Cortex-A8/A9 build
+// rounds twice anyway (no VFPv4: xsimd's fma is vmul + vadd), and the GEMM tests bound every
+// table by the reference's error bound, which covers both. Taking A by lane frees the broadcast
+// registers, so the 6 x 8 tile's 12 accumulators, 2 B vectors and 6 A values fit the 16 q
+// registers without spills.
+template <class Arch>
+inline constexpr bool kMlaByLane = ArchTraits<Arch>::kNeon32;
+
+#if defined(__x86_64__) || defined(__i386__)
+// dst[p*ld_dst + j] = src[j*ld_src + p] for an 8x8 block (rows j of B become columns).
+template <class Arch>
+FENNEC_SIMD_INLINE void transpose8x8_avx(Arch, const float* src, std::size_t ld_src, float* dst, std::size_t ld_dst) {
+  const __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ld_src);
+  const __m256 r2 = _mm256_loadu_ps(src + 2 * ld_src), r3 = _mm256_loadu_ps(src + 3 * ld_src);
+  const __m256 r4 = _mm256_loadu_ps(src + 4 * ld_src), r5 = _mm256_loadu_ps(src + 5 * ld_src);
+  const __m256 r6 = _mm256_loadu_ps(src + 6 * ld_src), r7 = _mm256_loadu_ps(src + 7 * ld_src);
+  const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+  const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+  const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+  const __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  _mm256_storeu_ps(dst, _mm256_permute2f128_ps(u0, u4, 0x20));
+  _mm256_storeu_ps(dst + ld_dst, _mm256_permute2f128_ps(u1, u5, 0x20));
+  _mm256_storeu_ps(dst + 2 * ld_dst, _mm256_permute2f128_ps(u2, u6, 0x20));
+  _mm256_storeu_ps(dst + 3 * ld_dst, _mm256_permute2f128_ps(u3, u7, 0x20));
+  _mm256_storeu_ps(dst + 4 * ld_dst, _mm256_permute2f128_ps(u0, u4, 0x31));
+  _mm256_storeu_ps(dst + 5 * ld_dst, _mm256_permute2f128_ps(u1, u5, 0x31));
+  _mm256_storeu_ps(dst + 6 * ld_dst, _mm256_permute2f128_ps(u2, u6, 0x31));
+  _mm256_storeu_ps(dst + 7 * ld_dst, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
+// dst[p*ld_dst + j] = src[j*ld_src + p] for a 4x4 block, as a statement in the caller's body:
+// as a function of its own (one more inline layer) it changed GCC's inlining of the SSE2 GEMM
+// driver around it, where the macro leaves the generated code as it was.
+#define FENNEC_TRANSPOSE4X4_SSE(src, ld_src, dst, ld_dst)                                     \
+  do {                                                                                        \
+    __m128 r0 = _mm_loadu_ps(src), r1 = _mm_loadu_ps((src) + (ld_src));                       \
+    __m128 r2 = _mm_loadu_ps((src) + 2 * (ld_src)), r3 = _mm_loadu_ps((src) + 3 * (ld_src));  \
+    _MM_TRANSPOSE4_PS(r0, r1, r2, r3);                                                        \
+    _mm_storeu_ps(dst, r0);                                                                   \
+    _mm_storeu_ps((dst) + (ld_dst), r1);                                                      \
+    _mm_storeu_ps((dst) + 2 * (ld_dst), r2);                                                  \
+    _mm_storeu_ps((dst) + 3 * (ld_dst), r3);                                                  \
+  } while (0)
+#else
+template <class Arch>
+void transpose8x8_avx(Arch, const float* src, std::size_t ld_src, float* dst, std::size_t ld_dst);
+// Never expanded for an Arch of this family: only in branches discarded for every Arch here.
+#define FENNEC_TRANSPOSE4X4_SSE(src, ld_src, dst, ld_dst) static_assert(!ArchTraits<Arch>::kSse, "SSE on a non-x86 target")
+#endif
+
+#if defined(__arm__) && defined(__ARM_NEON)
+// The ARMv7 micro-kernel's 6 A values of one k step in 3 d registers, de-interleaved
+// ({a0 a3} {a1 a4} {a2 a5}) by one vld3.
+template <class Arch>
+FENNEC_SIMD_INLINE float32x2x3_t load_deinterleaved3(Arch, const float* p) {
+  return vld3_f32(p);
+}
+#else
+template <class Arch>
+void load_deinterleaved3(Arch, const float* p);
+#endif
+
+}  // namespace fennec::kernels::simd

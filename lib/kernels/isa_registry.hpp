@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+// isa_list.def as data: every ISA's enumerator, id, alias, rank and lane count, in enumerator
+// order. What the CPU runs and which tables exist stay in dispatch.cpp (fennec/isa.hpp's API).
+#pragma once
+
+#include <cstddef>
+
+#include "fennec/isa.hpp"
+
+namespace fennec::kernels {
+
+struct IsaInfo {
+  Isa isa;
+  const char* id;
+  const char* alias;  // "" for none
+  int rank;
+  std::size_t lanes;
+};
+
+inline constexpr IsaInfo kIsas[] = {
+#define FENNEC_ISA(enumerator, id, alias, rank, lanes, cpu_has, table, compiled) \
+  {Isa::enumerator, id, alias, rank, lanes},
+#include "kernels/isa_list.def"
+#undef FENNEC_ISA
+};
+inline constexpr std::size_t kIsaCount = sizeof(kIsas) / sizeof(kIsas[0]);
+
+// Rows are in enumerator order (kRef = 0), so an Isa indexes kIsas.
+constexpr bool isa_rows_in_enum_order() {
+  for (std::size_t i = 0; i < kIsaCount; ++i)
+    if (static_cast<std::size_t>(kIsas[i].isa) != i) return false;
+  return true;
+}
+static_assert(isa_rows_in_enum_order(), "isa_list.def rows must follow the fennec::Isa enumerators");
+
+// The registry row of `isa`, or null for kAuto and values outside the enum.
+constexpr const IsaInfo* isa_info(Isa isa) {
+  const int i = static_cast<int>(isa);
+  return i >= 0 && static_cast<std::size_t>(i) < kIsaCount ? &kIsas[i] : nullptr;
+}
+
+}  // namespace fennec::kernels

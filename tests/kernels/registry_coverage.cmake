@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: Apache-2.0
+# Every id of kernel_list.def is tested and benchmarked on every table:
+#   cmake -DDEF=<kernel_list.def> -DTESTS=<fennec_kernel_tests> -DBENCH=<fennec_bench> -P registry_coverage.cmake
+# The Catch2 test list must name each id, and `fennec_bench --benchmark_list_tests` must list at
+# least one BM_<id>/<arch>/... for each arch the end-to-end benchmarks run (BM_train_step/<arch>/,
+# registered from the same table list independently of the kernel runners).
+foreach(var DEF TESTS BENCH)
+  if(NOT DEFINED ${var})
+    message(FATAL_ERROR "registry_coverage.cmake needs -D${var}=...")
+  endif()
+endforeach()
+
+file(STRINGS ${DEF} rows REGEX "^FENNEC_KERNEL\\(")
+set(ids "")
+foreach(row IN LISTS rows)
+  string(REGEX REPLACE "^FENNEC_KERNEL\\(([a-z0-9_]+),.*" "\\1" id "${row}")
+  list(APPEND ids ${id})
+endforeach()
+list(LENGTH ids n_ids)
+if(n_ids EQUAL 0)
+  message(FATAL_ERROR "no FENNEC_KERNEL rows in ${DEF}")
+endif()
+
+# Catch2 v2 exits with the number of tests listed, so its output is what is checked.
+execute_process(COMMAND ${TESTS} --list-test-names-only OUTPUT_VARIABLE test_list)
+if(test_list STREQUAL "")
+  message(FATAL_ERROR "${TESTS} --list-test-names-only listed nothing")
+endif()
+execute_process(COMMAND ${BENCH} --benchmark_list_tests OUTPUT_VARIABLE bench_list RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${BENCH} --benchmark_list_tests failed (${rc})")
+endif()
+
+string(REGEX MATCHALL "BM_train_step/[a-z0-9_]+/" arch_hits "${bench_list}")
+set(archs "")
+foreach(hit IN LISTS arch_hits)
+  string(REGEX REPLACE "BM_train_step/([a-z0-9_]+)/" "\\1" arch "${hit}")
+  list(APPEND archs ${arch})
+endforeach()
+list(REMOVE_DUPLICATES archs)
+if(NOT archs)
+  message(FATAL_ERROR "the benchmark list names no BM_train_step/<arch>/: no tables to check")
+endif()
+
+set(missing "")
+foreach(id IN LISTS ids)
+  string(FIND "${test_list}" "${id}" at)
+  if(at EQUAL -1)
+    list(APPEND missing "test list: no test case names ${id}")
+  endif()
+  foreach(arch IN LISTS archs)
+    string(FIND "${bench_list}" "BM_${id}/${arch}/" at)
+    if(at EQUAL -1)
+      list(APPEND missing "benchmarks: no BM_${id}/${arch}/...")
+    endif()
+  endforeach()
+endforeach()
+if(missing)
+  string(REPLACE ";" "\n  " missing "${missing}")
+  message(FATAL_ERROR "kernel registry coverage:\n  ${missing}")
+endif()
+message(STATUS "kernel registry coverage: ${n_ids} ids, each tested and benchmarked on: ${archs}")
