@@ -21,6 +21,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -173,7 +175,13 @@ int main(int argc, char** argv) {
       fennec::arena_round_up(o.batch * sizeof(std::int32_t)) +
       fennec::arena_round_up((2 * n_fit + 1) * sizeof(std::uint32_t)) +
       fennec::arena_round_up((n_val + 1) * sizeof(std::uint32_t)) + fennec::arena_round_up((n_test + 1) * sizeof(std::uint32_t));
-  void* buffer = ::operator new(capacity, std::align_val_t{fennec::kArenaAlignment}, std::nothrow);
+  // Owned here so every early return (a refused schedule, a failed resume) frees it too.
+  struct AlignedDelete {
+    void operator()(void* p) const { ::operator delete(p, std::align_val_t{fennec::kArenaAlignment}); }
+  };
+  const std::unique_ptr<void, AlignedDelete> owned(
+      ::operator new(capacity, std::align_val_t{fennec::kArenaAlignment}, std::nothrow));
+  void* buffer = owned.get();
   if (!buffer) {
     std::fprintf(stderr, "fennec-train: error: cannot allocate a %zu-byte arena\n", capacity);
     return kExitError;
@@ -324,7 +332,6 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "fennec-train: no --checkpoint was given, so this run cannot be resumed\n");
     exit_code = kExitInterrupted;
   }
-  ::operator delete(buffer, std::align_val_t{fennec::kArenaAlignment});
   if (allocations != 0 && exit_code == kExitOk) exit_code = kExitHeap;
   return exit_code;
 }
