@@ -9,12 +9,13 @@ cmake --build --preset release --target fennec-train fennec-infer
 bin=build/release/tools
 out=build/release/ci-infer
 data=/usr/share/datasets/fashion-mnist
+py=/usr/bin/python3  # Debian's python3-numpy (a python3 earlier on PATH, e.g. pyenv's, may lack it)
 mkdir -p "$out"
 "$bin/fennec-train" --data "$data" --epochs 1 --train-samples 20000 --hidden 128 --no-progress \
   --save "$out/model.fennec" > "$out/train.log"
 "$bin/fennec-infer" --model "$out/model.fennec" --data "$data" --confusion --top-k 3 --repeat 2000 \
   --plot "$out/confusion.svg" --output "$out/probs.csv" | tee "$out/idx.log"
-python3 - "$out" <<'PY'
+"$py" - "$out" <<'PY'
 import gzip, sys, xml.etree.ElementTree as E
 import numpy as np
 out = sys.argv[1]
