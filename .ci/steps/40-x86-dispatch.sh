@@ -58,13 +58,20 @@ echo "native CPU runs the tables: $runnable; should pick: $native"
 FENNEC_RUNNABLE_TABLES=$runnable FENNEC_EXPECT_ISA=$native "$b/tests/fennec_kernel_tests"
 
 mapfile -t tests < <(find "$b/tests" -maxdepth 1 -type f -executable | sort)
-log=$(mktemp)
+logs=$(mktemp -d)
+# Two binaries at a time (this machine has two cores; each binary is one emulated thread). Each
+# one's output goes to its own log, printed whole once it is done.
+printf '%s\n' "${tests[@]}" | FENNEC_LOGS=$logs xargs -P 2 -I{} bash -c '
+  t={}; log="$FENNEC_LOGS/$(basename "$t").log"
+  if FENNEC_EXPECT_ISA=sse2 FENNEC_RUNNABLE_TABLES=sse2 FENNEC_TEST_SCALE=0.25 \
+     FENNEC_TEST_EMULATOR="qemu-x86_64 -cpu qemu64" qemu-x86_64 -cpu qemu64 "$t" > "$log" 2>&1; then
+    printf "qemu64 (sse2 only): %s\n%s\n" "$(basename "$t")" "$(tail -n 3 "$log")"
+  else
+    printf "qemu64 (sse2 only): %s FAILED\n" "$(basename "$t")"; cat "$log"; exit 255
+  fi'
 cases=0
 for t in "${tests[@]}"; do
-  echo "qemu64 (sse2 only): $(basename "$t")"
-  FENNEC_EXPECT_ISA=sse2 FENNEC_RUNNABLE_TABLES=sse2 FENNEC_TEST_SCALE=0.25 \
-    FENNEC_TEST_EMULATOR="qemu-x86_64 -cpu qemu64" qemu-x86_64 -cpu qemu64 "$t" | tee "$log"
-  n=$(sed -n 's/^All tests passed (.* in \([0-9]*\) test cases\?)$/\1/p' "$log")
+  n=$(sed -n 's/^All tests passed (.* in \([0-9]*\) test cases\?)$/\1/p' "$logs/$(basename "$t").log")
   cases=$(( cases + ${n:-0} ))
 done
 bash .ci/assert-test-count.sh qemu64 "$cases"
