@@ -41,10 +41,22 @@ FENNEC_SIMD_INLINE void store_partial(Arch, float* p, const Vf<Arch>& v, std::si
   for (std::size_t i = 0; i < n; ++i) p[i] = buf[i];
 }
 
+// x > 0 per lane (false for NaN and both zeros), the comparison ReLU and LeakyReLU branch on.
+// ARMv7 makes it in integer lanes (arch_traits.hpp says why).
+template <class Arch>
+FENNEC_SIMD_INLINE xsimd::batch_bool<float, Arch> greater_than_zero(Arch arch, const Vf<Arch>& x) {
+  if constexpr (ArchTraits<Arch>::kNeon32) {
+    return neon32_greater_than_zero(arch, x);
+  } else {
+    (void)arch;
+    return x > Vf<Arch>(0.f);
+  }
+}
+
 // Activation and derivative on a batch; Kind is an Activation value so the choice is made once,
 // outside the loops. Same formulas as fennec::activate / activation_derivative_from_output.
 template <int Kind, class Arch>
-FENNEC_SIMD_INLINE Vf<Arch> act_fwd(Arch, const Vf<Arch>& x, const Vf<Arch>& alpha) {
+FENNEC_SIMD_INLINE Vf<Arch> act_fwd([[maybe_unused]] Arch arch, const Vf<Arch>& x, const Vf<Arch>& alpha) {
   using V = Vf<Arch>;
   constexpr auto kind = static_cast<Activation>(Kind);
   if constexpr (kind == Activation::kSigmoid) {
@@ -55,9 +67,9 @@ FENNEC_SIMD_INLINE Vf<Arch> act_fwd(Arch, const Vf<Arch>& x, const Vf<Arch>& alp
   } else if constexpr (kind == Activation::kTanh) {
     return xsimd::tanh(x);
   } else if constexpr (kind == Activation::kRelu) {
-    return xsimd::select(x > V(0.f), x, V(0.f));
+    return xsimd::select(greater_than_zero(arch, x), x, V(0.f));
   } else if constexpr (kind == Activation::kLeakyRelu) {
-    return xsimd::select(x > V(0.f), x, x * alpha);
+    return xsimd::select(greater_than_zero(arch, x), x, x * alpha);
   } else {
     (void)alpha;
     return x;
@@ -66,7 +78,7 @@ FENNEC_SIMD_INLINE Vf<Arch> act_fwd(Arch, const Vf<Arch>& x, const Vf<Arch>& alp
 
 // dy * act'(y), with act' expressed through the stored output y.
 template <int Kind, class Arch>
-FENNEC_SIMD_INLINE Vf<Arch> act_bwd(Arch, const Vf<Arch>& y, const Vf<Arch>& dy, const Vf<Arch>& alpha) {
+FENNEC_SIMD_INLINE Vf<Arch> act_bwd([[maybe_unused]] Arch arch, const Vf<Arch>& y, const Vf<Arch>& dy, const Vf<Arch>& alpha) {
   using V = Vf<Arch>;
   constexpr auto kind = static_cast<Activation>(Kind);
   if constexpr (kind == Activation::kSigmoid) {
@@ -74,9 +86,9 @@ FENNEC_SIMD_INLINE Vf<Arch> act_bwd(Arch, const Vf<Arch>& y, const Vf<Arch>& dy,
   } else if constexpr (kind == Activation::kTanh) {
     return dy * (V(1.f) - y * y);
   } else if constexpr (kind == Activation::kRelu) {
-    return xsimd::select(y > V(0.f), dy, V(0.f));
+    return xsimd::select(greater_than_zero(arch, y), dy, V(0.f));
   } else if constexpr (kind == Activation::kLeakyRelu) {
-    return xsimd::select(y > V(0.f), dy, dy * alpha);
+    return xsimd::select(greater_than_zero(arch, y), dy, dy * alpha);
   } else {
     (void)y;
     (void)alpha;
