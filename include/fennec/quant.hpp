@@ -35,8 +35,8 @@
 // Last layer  its int32 accumulators are dequantized to f32 logits,
 //           y[j] = float(acc[j]) * (acc[j] >= 0 ? deq[j] : deq_neg[j]), deq[j] = f32(s_x * s_w[j])
 //           and deq_neg[j] = alpha * deq[j] for LeakyReLU (0 for ReLU): softmax and argmax stay f32.
-// The network input is quantized by the model itself: q = clamp(z_x + round(x / s_x), -128, 127)
-// with round half away from zero, in double.
+// The network input is quantized by the model itself: v = x * f32(1 / s_x) in f32, then
+// q = clamp(z_x + round(v), -128, 127) with round half away from zero (exact on the f32 v).
 //
 // Because everything after the input quantization is integer arithmetic (plus one exactly
 // rounded int->float conversion and one f32 multiply per logit), every kernel table gives

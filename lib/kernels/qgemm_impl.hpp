@@ -136,18 +136,6 @@ FENNEC_SIMD_INLINE void qgemm_tiles(Arch, const QGemmArgs& g) {
   }
 }
 
-template <class Arch>
-FENNEC_SIMD_INLINE void qgemm_scalar(Arch, const QGemmArgs& g) {
-  for (size_t i = 0; i < g.m; ++i)
-    for (size_t j = 0; j < g.n; ++j) {
-      const std::int8_t* x = g.x + i * g.ldx;
-      const std::int8_t* w = g.w + j * g.ldw;
-      std::int32_t acc = g.bias[j];
-      for (size_t p = 0; p < g.k; ++p) acc += static_cast<std::int32_t>(w[p]) * x[p];
-      qgemm_store(g, i, j, acc);
-    }
-}
-
 }  // namespace qdetail
 
 template <class Arch>
@@ -155,7 +143,7 @@ void qgemv_s8::operator()(Arch, const QGemmArgs& g) const {
   if constexpr (qdetail::kX86Int<Arch>)
     qdetail::qgemm_tiles<Arch, 1, 8>(Arch{}, g);
   else
-    qdetail::qgemm_scalar(Arch{}, g);
+    qgemm_scalar(g);
 }
 
 template <class Arch>
@@ -165,7 +153,7 @@ void qgemm_nt_s8::operator()(Arch, const QGemmArgs& g) const {
   else if constexpr (qdetail::kAvx2Int<Arch>)
     qdetail::qgemm_tiles<Arch, 4, 2>(Arch{}, g);
   else
-    qdetail::qgemm_scalar(Arch{}, g);
+    qgemm_scalar(g);
 }
 
 }  // namespace fennec::kernels::simd

@@ -38,4 +38,17 @@ static inline void qgemm_store(const QGemmArgs& g, std::size_t i, std::size_t j,
   g.y[i * g.ldy + j] = static_cast<std::int8_t>(q);
 }
 
+// The whole GEMM as plain loops: the reference, and the tables without an int8 dot product.
+static inline void qgemm_scalar(const QGemmArgs& g) {
+  for (std::size_t i = 0; i < g.m; ++i) {
+    const std::int8_t* x = g.x + i * g.ldx;
+    for (std::size_t j = 0; j < g.n; ++j) {
+      const std::int8_t* w = g.w + j * g.ldw;
+      std::int32_t acc = g.bias[j];
+      for (std::size_t p = 0; p < g.k; ++p) acc += static_cast<std::int32_t>(w[p]) * x[p];
+      qgemm_store(g, i, j, acc);
+    }
+  }
+}
+
 }  // namespace fennec::kernels

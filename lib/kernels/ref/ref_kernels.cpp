@@ -239,17 +239,7 @@ void adamw_step_f32(const OptimStepArgs& o) {
 }
 
 // int8 GEMM: one exact int32 dot product per output, then the shared epilogue (requant.hpp).
-void qgemm_nt_s8(const QGemmArgs& g) {
-  for (size_t i = 0; i < g.m; ++i) {
-    const std::int8_t* x = g.x + i * g.ldx;
-    for (size_t j = 0; j < g.n; ++j) {
-      const std::int8_t* w = g.w + j * g.ldw;
-      std::int32_t acc = g.bias[j];
-      for (size_t p = 0; p < g.k; ++p) acc += static_cast<std::int32_t>(w[p]) * x[p];
-      qgemm_store(g, i, j, acc);
-    }
-  }
-}
+void qgemm_nt_s8(const QGemmArgs& g) { qgemm_scalar(g); }
 
 // The batch-1 form has the same definition (SIMD tables specialise it).
 void qgemv_s8(const QGemmArgs& g) { qgemm_nt_s8(g); }
