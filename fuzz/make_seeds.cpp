@@ -7,6 +7,7 @@
 #include "fennec/checkpoint.hpp"
 #include "fennec/fennec.hpp"
 #include "fennec/io.hpp"
+#include "fennec/quant_io.hpp"
 #include "fennec/safetensors.hpp"
 
 using namespace fennec;
@@ -77,6 +78,20 @@ int main(int argc, char** argv) {
     if (!write(dir + "/model_file/seed" + n, a.bytes) || !write(dir + "/safetensors/seed" + n, b.bytes) ||
         !write(dir + "/checkpoint/seed" + n, ck.bytes))
       return 1;
+    // The int8 file of the first spec (the second has sigmoid/tanh, which have no int8 form).
+    if (k == 0) {
+      const float cal[] = {0.5f, -1.f, 0.25f, 1.f, 0.f, -0.75f, -0.2f, 0.9f, 0.3f};
+      QuantOptions qo;
+      qo.max_batch = 2;
+      static std::vector<unsigned char> qstorage;
+      qstorage.assign(quantized_plan(spec, 2).total() + calibration_scratch_bytes(spec, qo) + kArenaAlignment, 0);
+      Arena qa(qstorage.data(), qstorage.size());
+      Result<QuantizedModel> q = quantize(m.value(), ConstMatrixView(cal, 3, 3), qo, qa);
+      Sink qs;
+      ByteWriter wq = qs.writer();
+      if (!q.is_ok() || !save_quantized_model(q.value(), wq).is_ok() || !write(dir + "/quant_file/seed0", qs.bytes))
+        return 1;
+    }
     ++k;
   }
   return 0;

@@ -19,6 +19,7 @@
 #include "fennec/optim.hpp"
 #include "fennec/plan.hpp"
 #include "fennec/predict.hpp"
+#include "fennec/quant.hpp"
 #include "fennec/rng.hpp"
 #include "fennec/schedule.hpp"
 #include "fennec/spec.hpp"

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "fennec/activation.hpp"
 #include "fennec/isa.hpp"
@@ -84,6 +85,36 @@ struct OptimStepArgs {
   float inv_bias_correction2 = 1.f;
 };
 using OptimStepFn = void (*)(const OptimStepArgs&);
+
+// int8 GEMM of the quantization scheme (fennec/quant.hpp): for i < m, j < n
+//   acc = bias[j] + sum_k w[j*ldw + k] * x[i*ldx + k]          (exact int32)
+// then either (y != null) y[i*ldy + j] = clamp(out_zero_point + requantize(acc), out_lo, 127)
+// with requantize by (mult[j], shift[j]) for acc >= 0 and (mult_neg[j], shift_neg[j]) otherwise,
+// or (yf != null) yf[i*ldyf + j] = float(acc) * (acc >= 0 ? deq[j] : deq_neg[j]).
+// x is (m x k), w is (n x k), both row-major int8; wsum[j] = sum_k w[j][k] (tables that offset
+// x to unsigned bytes use it). Every table gives the same bits (integer arithmetic). No scratch.
+struct QGemmArgs {
+  std::size_t m = 0, n = 0, k = 0;
+  const std::int8_t* x = nullptr;
+  std::size_t ldx = 0;
+  const std::int8_t* w = nullptr;
+  std::size_t ldw = 0;
+  const std::int32_t* bias = nullptr;
+  const std::int32_t* wsum = nullptr;
+  const std::int32_t* mult = nullptr;
+  const std::int32_t* shift = nullptr;
+  const std::int32_t* mult_neg = nullptr;
+  const std::int32_t* shift_neg = nullptr;
+  std::int32_t out_zero_point = 0;
+  std::int32_t out_lo = -128;
+  std::int8_t* y = nullptr;
+  std::size_t ldy = 0;
+  const float* deq = nullptr;
+  const float* deq_neg = nullptr;
+  float* yf = nullptr;
+  std::size_t ldyf = 0;
+};
+using QGemmFn = void (*)(const QGemmArgs&);
 
 struct KernelTable {
   Isa isa = Isa::kRef;

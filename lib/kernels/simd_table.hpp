@@ -12,6 +12,7 @@
 #include "kernels/gemm_impl.hpp"
 #include "kernels/kernel_table.hpp"
 #include "kernels/optim_impl.hpp"
+#include "kernels/qgemm_impl.hpp"
 
 namespace fennec::kernels::simd {
 

@@ -7,7 +7,7 @@
 //
 // The overloads are defined beside the tests of their kernels: GemmFn in test_gemm.cpp, the
 // elementwise and reduction signatures in test_elementwise.cpp, OptimStepFn in
-// test_optim_kernels.cpp. A new signature gets its overload (and its file) there.
+// test_optim_kernels.cpp, QGemmFn in test_qgemm.cpp. A new signature gets its overload (and its file) there.
 #pragma once
 
 #include "kernel_test_util.hpp"
@@ -24,5 +24,6 @@ void check_kernel(const char* id, SumSquaresFn KernelTable::*fn, const TableUnde
 void check_kernel(const char* id, ScaleFn KernelTable::*fn, const TableUnderTest& t);
 void check_kernel(const char* id, ClampFn KernelTable::*fn, const TableUnderTest& t);
 void check_kernel(const char* id, OptimStepFn KernelTable::*fn, const TableUnderTest& t);
+void check_kernel(const char* id, QGemmFn KernelTable::*fn, const TableUnderTest& t);
 
 }  // namespace fennec_ktest

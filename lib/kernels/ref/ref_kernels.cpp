@@ -6,6 +6,7 @@
 
 #include "kernels/arch_tables.hpp"
 #include "kernels/kernel_table.hpp"
+#include "kernels/requant.hpp"
 #if defined(FENNEC_CORTEX_M4_KERNELS)
 #include "kernels/cortex_m4/gemm_cortex_m4.hpp"
 #endif
@@ -236,6 +237,12 @@ void adamw_step_f32(const OptimStepArgs& o) {
   float* s2 = o.s2;
   for (size_t i = 0, n = o.n; i < n; ++i) w[i] = adam_update(k, s1 + i, s2 + i, w[i] * decay, g[i]);
 }
+
+// int8 GEMM: one exact int32 dot product per output, then the shared epilogue (requant.hpp).
+void qgemm_nt_s8(const QGemmArgs& g) { qgemm_scalar(g); }
+
+// The batch-1 form has the same definition (SIMD tables specialise it).
+void qgemv_s8(const QGemmArgs& g) { qgemm_nt_s8(g); }
 
 }  // namespace
 }  // namespace ref
