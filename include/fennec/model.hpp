@@ -15,7 +15,8 @@
 // block (so optimizers, clipping and decay treat them like every parameter). The phase says
 // which statistics and whether dropout runs: Phase::kTrain normalises with the batch statistics
 // and updates the running ones, and draws fresh dropout masks; Phase::kEval normalises with the
-// running statistics and leaves dropout out. Training models start in kTrain, inference models
+// running statistics and leaves dropout out. The dense bias of a batch-norm layer has no effect on the
+// training-phase loss (the batch mean is subtracted); backward gives it a gradient of exactly 0. Training models start in kTrain, inference models
 // are always kEval. Not combined (yet) with frozen layers, external parameters or the fused
 // update: bind refuses those with kUnsupported.
 //

@@ -490,7 +490,15 @@ Status Model::backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView in
     gw.c = grads_ + (weight_offset_[l] - trainable_offset_);
     gw.ldc = fan_in;
     run_gemm(kernels_->gemm_tn_f32, gw, scratch_, scratch_floats_);
-    kernels_->col_sum_f32(batch, units, dy, units, grads_ + (bias_offset_[l] - trainable_offset_));
+    float* db = grads_ + (bias_offset_[l] - trainable_offset_);
+    if (layer.batchnorm.enabled) {
+      // Batch norm subtracts the batch mean, so the dense bias has no effect on the loss: its
+      // gradient is exactly 0. The column sum would give the rounding noise of a cancelling sum
+      // (~1e-9), which Adam's normalised step turns into moves of size ~lr.
+      std::memset(db, 0, units * sizeof(float));
+    } else {
+      kernels_->col_sum_f32(batch, units, dy, units, db);
+    }
     // dX = dZ * W  (batch x fan_in), into the other buffer or the caller's input gradient.
     float* dx = nullptr;
     std::size_t lddx = fan_in;

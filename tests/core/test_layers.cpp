@@ -480,3 +480,74 @@ TEST_CASE("layers: the trainer runs train/eval phases, commits statistics only o
     CHECK(m.phase() == Model::Phase::kTrain);
   }
 }
+
+namespace torch_layers {
+#include "fixtures/torch_layers_fixture.inc"
+
+float f(std::uint32_t b) {
+  float v;
+  std::memcpy(&v, &b, 4);
+  return v;
+}
+
+// The fixture's parameter order: W0, b0, gamma, beta, W1, b1.
+std::vector<VectorView> parameter_views(const Model& m) {
+  return {{m.weights(0).data, kHidden * kIn}, m.bias(0), m.bn_gamma(0), m.bn_beta(0),
+          {m.weights(1).data, kOut * kHidden}, m.bias(1)};
+}
+}  // namespace torch_layers
+
+// PyTorch float32 (the script beside the fixture): the same initial parameters, batch and
+// dropout masks, five Adam steps. Losses, every parameter and the running statistics after each
+// step agree within 1e-5 relative (an absolute floor of 1e-7 for values that cross zero); both
+// sides are float32 with different summation orders.
+TEST_CASE("layers: Linear -> BatchNorm1d -> ReLU -> Dropout -> Linear matches PyTorch for 5 Adam steps",
+          "[layers][pytorch]") {
+  using namespace torch_layers;
+  const ModelSpec s = ModelSpec(kIn)
+                          .dense(kHidden, ActivationSpec::relu())
+                          .batchnorm()
+                          .dropout(kDropout)
+                          .dense(kOut, ActivationSpec::identity())
+                          .with_loss(Loss::kSoftmaxCrossEntropy);
+  for (Isa isa : {Isa::kRef, Isa::kAuto}) {
+    INFO("isa " << isa_name(isa));
+    const ModelOptions o = ModelOptions::training(kBatch, OptimizerConfig::adam(kLr), isa);
+    OwnedArena arena(plan(s, o).total());
+    Model m = bind_or_fail(s, o, arena);
+    std::size_t k = 0;
+    for (VectorView v : parameter_views(m))
+      for (std::size_t i = 0; i < v.size; ++i) v[i] = f(kInit[k++]);
+    REQUIRE(k == std::size(kInit));
+    std::vector<float> x(kBatch * kIn);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = f(kX[i]);
+    Result<Trainer> t = Trainer::create(m);
+    REQUIRE(t.is_ok());
+    m.set_fixed_dropout_masks(true);
+    double worst = 0;
+    auto check = [&worst](float got, float want) {
+      worst = std::max(worst, std::fabs(got - want) / std::max(std::fabs(static_cast<double>(want)), 1e-2));
+      CHECK(close(got, want, 1e-7, 1e-5));
+    };
+    for (std::size_t step = 0; step < kSteps; ++step) {
+      INFO("step " << step + 1);
+      std::memcpy(m.dropout_mask(0).data, kMasks[step], kBatch * kHidden);
+      Result<StepStats> st = t.value().step(ConstMatrixView(x.data(), kBatch, kIn), Targets::classes(kLabels));
+      REQUIRE(st.is_ok());
+      check(static_cast<float>(st.value().loss), f(kLosses[step]));
+      k = 0;
+      for (VectorView v : parameter_views(m))
+        for (std::size_t i = 0; i < v.size; ++i) {
+          INFO("parameter " << k);
+          check(v[i], f(kAfter[step][k++]));
+        }
+      for (std::size_t j = 0; j < kHidden; ++j) {
+        INFO("running statistics unit " << j);
+        check(m.bn_running_mean(0)[j], f(kRunning[step][j]));
+        check(m.bn_running_var(0)[j], f(kRunning[step][kHidden + j]));
+      }
+    }
+    CHECK(m.batches_tracked() == kSteps);
+    WARN(isa_name(isa) << ": worst relative difference from PyTorch " << worst);
+  }
+}
