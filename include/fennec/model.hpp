@@ -120,6 +120,7 @@ class Model {
   // The generator dropout masks are drawn from (16 random bits a mask byte: p is rounded to a
   // multiple of 2^-16). Seeded at bind with kDefaultDropoutSeed; reseed for another sequence.
   Rng& dropout_rng() { return dropout_rng_; }
+  const Rng& dropout_rng() const { return dropout_rng_; }
   static constexpr std::uint64_t kDefaultDropoutSeed = 0xD809A7ULL;
   // With fixed masks, forward in kTrain uses the masks as they are in dropout_mask(layer)
   // (written by the caller) instead of drawing new ones: for gradient checks and for matching
@@ -183,6 +184,8 @@ class Model {
   VectorView bn_running_mean(std::size_t layer) const;
   VectorView bn_running_var(std::size_t layer) const;
   std::uint64_t batches_tracked() const { return batches_tracked_; }
+  // Running mean 0, running variance 1, batches_tracked 0 (what a failed load leaves).
+  void reset_batchnorm_state();
   void set_batches_tracked(std::uint64_t n) { batches_tracked_ = n; }
   // The whole running-statistics block (padding included), layer by layer: running mean then
   // running variance of each batch-norm layer (what checkpoints save).

@@ -264,6 +264,17 @@ void Model::reset_batchnorm() {
   batches_tracked_ = 0;
 }
 
+void Model::reset_batchnorm_state() {
+  for (std::size_t i = 0; i < spec_.num_layers; ++i) {
+    VectorView rm = bn_running_mean(i), rv = bn_running_var(i);
+    for (std::size_t j = 0; j < rm.size; ++j) {
+      rm[j] = 0.f;
+      rv[j] = 1.f;
+    }
+  }
+  batches_tracked_ = 0;
+}
+
 Status Model::set_phase(Phase phase) {
   FENNEC_ENSURE(is_bound(), StatusCode::kFailedPrecondition, "set_phase: model is not bound");
   FENNEC_ENSURE(phase == Phase::kEval || phase == Phase::kTrain, StatusCode::kInvalidArgument,

@@ -162,7 +162,7 @@ TEST_CASE("layers: spec builder and validation of batch norm and dropout", "[lay
   CHECK(validate(ModelSpec(4).dense(3, id).batchnorm(1e-5f, 1.f).dropout(0.f).dense(2, id)).is_ok());
 }
 
-TEST_CASE("layers: plan() is exact for batch norm and dropout; one byte short fails", "[layers][plan]") {
+TEST_CASE("layers: plan() is exact for batch norm and dropout, one byte short fails", "[layers][plan]") {
   const ModelSpec s = mixed_spec();
   const ModelOptions modes[] = {ModelOptions::training(9, OptimizerConfig::adam(1e-3)),
                                 ModelOptions::training(9, OptimizerConfig::sgd(0.1)), ModelOptions::inference(9)};
@@ -220,7 +220,7 @@ TEST_CASE("layers: frozen layers, external parameters and the fused update are r
   CHECK(a.arena.used() == 0);
 }
 
-TEST_CASE("layers: forward matches the double reference in both phases; running statistics as PyTorch",
+TEST_CASE("layers: forward matches the double reference in both phases, running statistics as PyTorch",
           "[layers][forward]") {
   const ModelSpec s = mixed_spec();
   const std::size_t rows = 9;
