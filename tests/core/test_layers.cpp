@@ -551,3 +551,52 @@ TEST_CASE("layers: Linear -> BatchNorm1d -> ReLU -> Dropout -> Linear matches Py
     WARN(isa_name(isa) << ": worst relative difference from PyTorch " << worst);
   }
 }
+
+TEST_CASE("layers: folding batch norm into the dense layers gives the eval phase's outputs to 1e-5",
+          "[layers][fold]") {
+  const ModelSpec s = mixed_spec();
+  const std::size_t rows = 16;
+  const ModelOptions o = ModelOptions::training(rows, OptimizerConfig::adam(1e-2));
+  OwnedArena arena(plan(s, o).total());
+  Model m = bind_or_fail(s, o, arena);
+  Rng rng(21);
+  perturb_parameters(m, rng);
+  Result<Trainer> t = Trainer::create(m);
+  REQUIRE(t.is_ok());
+  const std::vector<float> x = normal_matrix(rng, rows * s.input);
+  std::vector<std::int32_t> labels(rows);
+  for (std::int32_t& v : labels) v = static_cast<std::int32_t>(rng.below(3));
+  const ConstMatrixView xv(x.data(), rows, s.input);
+  for (int i = 0; i < 20; ++i) REQUIRE(t.value().step(xv, Targets::classes(labels.data())).is_ok());
+
+  const ModelSpec plain = folded_spec(s);
+  CHECK(!plain.has_batchnorm());
+  CHECK(!plain.has_dropout());
+  OwnedArena fa(plan(plain, ModelOptions::inference(rows)).total());
+  Model folded = bind_or_fail(plain, ModelOptions::inference(rows), fa);
+  REQUIRE(fold_batchnorm(m, folded).is_ok());
+  CHECK(plan(plain, ModelOptions::inference(rows)).layer_state == 0);
+  REQUIRE(m.set_phase(Model::Phase::kEval).is_ok());
+  Result<ConstMatrixView> ye = m.forward(xv);
+  REQUIRE(ye.is_ok());
+  const std::vector<float> want(ye.value().data, ye.value().data + rows * s.output());
+  Result<ConstMatrixView> yf = folded.forward(xv);
+  REQUIRE(yf.is_ok());
+  // Folding reassociates gamma/sigma into the weights: float rounding of sums of <= 7 terms.
+  double worst = 0;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    CHECK(close(yf.value().data[i], want[i], 1e-6, 1e-5));
+    if (std::fabs(want[i]) >= 0.1f) worst = std::max(worst, std::fabs(double(yf.value().data[i]) - want[i]) / std::fabs(want[i]));
+  }
+  WARN("folded vs unfolded inference: worst relative difference (outputs >= 0.1) " << worst);
+  // Mismatches are refused and write nothing.
+  OwnedArena ba(plan(s, ModelOptions::inference(rows)).total());
+  Model with_bn = bind_or_fail(s, ModelOptions::inference(rows), ba);
+  CHECK(fold_batchnorm(m, with_bn).code() == StatusCode::kShapeMismatch);
+  const ModelSpec other = ModelSpec(5).dense(7, ActivationSpec::sigmoid()).dense(3, ActivationSpec::identity());
+  OwnedArena oa(plan(other, ModelOptions::inference(rows)).total());
+  Model wrong = bind_or_fail(other, ModelOptions::inference(rows), oa);
+  const auto before = fennec_test::bytes_of(wrong.parameters());
+  CHECK(fold_batchnorm(m, wrong).code() == StatusCode::kShapeMismatch);
+  CHECK(fennec_test::bytes_of(wrong.parameters()) == before);
+}
