@@ -335,8 +335,10 @@ Status write_block(Output& out, const Model& model, const float* block) {
       FENNEC_RETURN_IF_ERROR(out.floats(block + (w.row(r) - base), w.cols));
     FENNEC_RETURN_IF_ERROR(out.floats(block + (b.data - base), b.size));
     const VectorView g = model.bn_gamma(i), be = model.bn_beta(i);
-    FENNEC_RETURN_IF_ERROR(out.floats(block + (g.data - base), g.size));
-    FENNEC_RETURN_IF_ERROR(out.floats(block + (be.data - base), be.size));
+    if (g.data) {
+      FENNEC_RETURN_IF_ERROR(out.floats(block + (g.data - base), g.size));
+      FENNEC_RETURN_IF_ERROR(out.floats(block + (be.data - base), be.size));
+    }
   }
   return Status::ok();
 }
@@ -426,8 +428,10 @@ Status read_block(Input& in, const Model* model, const ModelSpec& spec, float* b
       FENNEC_RETURN_IF_ERROR(in.floats(block + (w.row(r) - base), w.cols, what, non_finite));
     FENNEC_RETURN_IF_ERROR(in.floats(block + (b.data - base), b.size, what, non_finite));
     const VectorView g = model->bn_gamma(i), be = model->bn_beta(i);
-    FENNEC_RETURN_IF_ERROR(in.floats(block + (g.data - base), g.size, what, non_finite));
-    FENNEC_RETURN_IF_ERROR(in.floats(block + (be.data - base), be.size, what, non_finite));
+    if (g.data) {
+      FENNEC_RETURN_IF_ERROR(in.floats(block + (g.data - base), g.size, what, non_finite));
+      FENNEC_RETURN_IF_ERROR(in.floats(block + (be.data - base), be.size, what, non_finite));
+    }
   }
   return Status::ok();
 }
