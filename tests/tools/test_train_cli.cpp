@@ -375,6 +375,11 @@ TEST_CASE("fennec-train --batchnorm --dropout: every hidden layer gets them, the
   }
   CHECK(!info->spec.layers[2].batchnorm.enabled);
   CHECK(info->spec.layers[2].dropout == 0.f);
+  // fennec-infer runs it (the running statistics loaded into the arena, not in place).
+  const Run inf = run(quote(FENNEC_INFER_EXE) + " --model " + quote(model) + " --data " + quote(dir.str()));
+  INFO(inf.output);
+  CHECK(inf.exit_code == 0);
+  CHECK(inf.output.find("test accuracy: ") != std::string::npos);
   // The same seed gives the same run (masks included); another seed another one.
   const Run again = run(base + "--batchnorm --dropout 0.2");
   CHECK(epoch_lines(again.output) == epoch_lines(r.output));
