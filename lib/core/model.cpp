@@ -409,18 +409,23 @@ void Model::commit_batch_statistics() {
 
 void Model::draw_dropout_mask(std::size_t layer, std::size_t batch) {
   // Keep when a 16-bit draw is >= p * 2^16: probability 1 - p to within 2^-16; two masks per
-  // 32-bit draw.
+  // 32-bit draw, drawn a block at a time.
   const std::uint32_t threshold =
       static_cast<std::uint32_t>(static_cast<double>(spec_.layers[layer].dropout) * 65536.0 + 0.5);
   unsigned char* mask = mask_[layer];
   const std::size_t n = batch * spec_.layers[layer].units;
-  std::size_t i = 0;
-  for (; i + 2 <= n; i += 2) {
-    const std::uint32_t r = dropout_rng_.next_u32();
-    mask[i] = (r & 0xffffu) >= threshold;
-    mask[i + 1] = (r >> 16) >= threshold;
+  constexpr std::size_t kBlock = 128;
+  std::uint32_t r[kBlock];
+  for (std::size_t i = 0; i < n; i += 2 * kBlock) {
+    const std::size_t pairs = (n - i + 1) / 2 < kBlock ? (n - i + 1) / 2 : kBlock;
+    dropout_rng_.fill_u32(r, pairs);
+    const std::size_t end = n - i < 2 * pairs ? n - i : 2 * pairs;
+    for (std::size_t k = 0; k + 1 < end; k += 2) {
+      mask[i + k] = (r[k / 2] & 0xffffu) >= threshold;
+      mask[i + k + 1] = (r[k / 2] >> 16) >= threshold;
+    }
+    if (end % 2) mask[i + end - 1] = (r[end / 2] & 0xffffu) >= threshold;
   }
-  if (i < n) mask[i] = (dropout_rng_.next_u32() & 0xffffu) >= threshold;
 }
 
 Status Model::backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView input_gradient,

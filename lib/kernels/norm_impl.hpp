@@ -117,10 +117,15 @@ void dropout_f32::operator()(Arch arch, std::size_t m, std::size_t n, const floa
   for (std::size_t i = 0; i < m; ++i) {
     const unsigned char* mr = mask + i * ldmask;
     for_column_blocks(arch, n, [&](std::size_t j, std::size_t w) {
-      // Bytes widened to floats through a buffer the compiler vectorises (xsimd has no
-      // byte-to-float widening load); a select, not a multiply by 0, so a dropped NaN is 0.
+      // Bytes widened to floats through a buffer (xsimd has no byte-to-float widening load); the
+      // full blocks' loop has no branch, so the compiler turns it into a widening conversion. A
+      // select, not a multiply by 0, so a dropped NaN is 0.
       alignas(64) float keep[L];
-      for (std::size_t k = 0; k < L; ++k) keep[k] = k < w && mr[j + k] ? 1.f : 0.f;
+      if (w == L) {
+        for (std::size_t k = 0; k < L; ++k) keep[k] = static_cast<float>(mr[j + k]);
+      } else {
+        for (std::size_t k = 0; k < L; ++k) keep[k] = k < w ? static_cast<float>(mr[j + k]) : 0.f;
+      }
       const V v = load_n(arch, x + i * ldx + j, w) * s;
       store_n(arch, y + i * ldy + j, xsimd::select(V::load_aligned(keep) != zero, v, zero), w);
     });
