@@ -139,6 +139,16 @@ Status load_checked_parameters(const unsigned char* bytes, std::size_t size, con
   FENNEC_ENSURE(crc == stored, StatusCode::kCorruptData,
                 "CRC-32 mismatch: stored 0x%08lx, computed 0x%08lx (corrupted or torn file)",
                 static_cast<unsigned long>(stored), static_cast<unsigned long>(crc));
+  if (info.state_count) {
+    // The running statistics' own check (a negative variance is corrupt data) before the finite
+    // one, in the order the streaming loader meets them, so both loaders give the same status.
+    MemoryReader mr(bytes + info.header_bytes, size - static_cast<std::size_t>(info.header_bytes));
+    ByteReader r = mr.reader();
+    Input in(r);
+    std::uint64_t ignored = 0;
+    FENNEC_RETURN_IF_ERROR(read_block(in, nullptr, info.spec, nullptr, "parameters", &ignored));
+    FENNEC_RETURN_IF_ERROR(read_layer_state(in, nullptr, info.spec, &ignored));
+  }
   if (options.check_finite) {
     const unsigned char* p = bytes + info.header_bytes;
     for (std::uint64_t i = 0; i < info.parameter_count + info.state_count; ++i, p += 4) {
