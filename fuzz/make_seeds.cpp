@@ -48,8 +48,11 @@ int main(int argc, char** argv) {
       ModelSpec(3).dense(2, ActivationSpec::relu()).dense(2, ActivationSpec::identity()),
       ModelSpec(5).dense(4, ActivationSpec::leaky_relu(0.1f)).dense(3, ActivationSpec::tanh())
           .dense(1, ActivationSpec::sigmoid()).with_loss(Loss::kSigmoidBce),
+      // Batch norm and dropout: a version-2 model file and a version-3 checkpoint.
+      ModelSpec(4).dense(3, ActivationSpec::relu()).batchnorm(1e-3f, 0.2f, false).dropout(0.25f)
+          .dense(2, ActivationSpec::identity()),
   };
-  const OptimizerKind kinds[] = {OptimizerKind::kAdam, OptimizerKind::kMomentum};
+  const OptimizerKind kinds[] = {OptimizerKind::kAdam, OptimizerKind::kMomentum, OptimizerKind::kAdamW};
   int k = 0;
   for (const ModelSpec& spec : specs) {
     ModelOptions o;

@@ -12,6 +12,7 @@
 #include "fennec/activation.hpp"
 #include "fennec/arena.hpp"
 #include "fennec/early_stopping.hpp"
+#include "fennec/fold.hpp"
 #include "fennec/init.hpp"
 #include "fennec/isa.hpp"
 #include "fennec/loss.hpp"

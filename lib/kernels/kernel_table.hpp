@@ -58,6 +58,54 @@ using ScaleFn = void (*)(std::size_t n, float* x, float s);
 // x[i] = min(max(x[i], lo), hi); NaN stays NaN.
 using ClampFn = void (*)(std::size_t n, float* x, float lo, float hi);
 
+// Batch statistics of x (m x n, m >= 1) per column: mean[j] and the biased variance
+// var[j] = sum_i (x[i][j] - mean[j])^2 / m (two passes: no cancellation from E[x^2] - E[x]^2).
+using BnStatsFn = void (*)(std::size_t m, std::size_t n, const float* x, std::size_t ldx, float* mean,
+                           float* var);
+
+// Batch-norm forward, fused: xhat = (x - mean[j]) * inv_std[j], y = gamma[j] * xhat + beta[j].
+// xhat may be null (not kept: inference); x may alias xhat or y (same stride), so the
+// normalisation can run in place.
+struct BnFwdArgs {
+  std::size_t m = 0, n = 0;
+  const float* x = nullptr;
+  std::size_t ldx = 0;
+  const float* mean = nullptr;
+  const float* inv_std = nullptr;
+  const float* gamma = nullptr;
+  const float* beta = nullptr;
+  float* xhat = nullptr;
+  std::size_t ldxhat = 0;
+  float* y = nullptr;
+  std::size_t ldy = 0;
+};
+using BnFwdFn = void (*)(const BnFwdArgs&);
+
+// Batch-norm backward, fused, from the saved xhat (m x n) and dL/dy:
+//   dbeta[j]  = sum_i dy[i][j]            dgamma[j] = sum_i dy[i][j] * xhat[i][j]
+//   dx[i][j]  = gamma[j] * inv_std[j] / m * (m * dy[i][j] - dbeta[j] - xhat[i][j] * dgamma[j])
+// dgamma and dbeta are overwritten; dx may alias dy (same stride): the sums are taken first.
+struct BnBwdArgs {
+  std::size_t m = 0, n = 0;
+  const float* dy = nullptr;
+  std::size_t lddy = 0;
+  const float* xhat = nullptr;
+  std::size_t ldxhat = 0;
+  const float* gamma = nullptr;
+  const float* inv_std = nullptr;
+  float* dgamma = nullptr;
+  float* dbeta = nullptr;
+  float* dx = nullptr;
+  std::size_t lddx = 0;
+};
+using BnBwdFn = void (*)(const BnBwdArgs&);
+
+// Inverted dropout, forward and backward alike: y[i][j] = mask[i][j] ? x[i][j] * scale : 0,
+// mask one byte per element (0 dropped, anything else kept), scale = 1/(1-p). y may alias x.
+using DropoutFn = void (*)(std::size_t m, std::size_t n, const float* x, std::size_t ldx,
+                           const unsigned char* mask, std::size_t ldmask, float scale, float* y,
+                           std::size_t ldy);
+
 // One fused pass of an optimizer update over n parameters (see optim.hpp for the formulas).
 // s1/s2 are the state slots the optimizer uses (momentum v; adagrad/rmsprop r; adam m, v).
 // weight_decay is L2 (g += wd*w) except for adamw (w -= lr*wd*w). The gradient is not modified.

@@ -386,3 +386,55 @@ TEST_CASE("alloc: quantize and int8 inference allocate nothing (every table, ref
   CHECK(failures == 0);
   CHECK(std::isfinite(checksum));
 }
+
+TEST_CASE("alloc: batch norm and dropout make no heap allocation (bind, 50 steps, phases, inference)",
+          "[alloc][layers]") {
+  const ModelSpec spec = ModelSpec(16)
+                             .dense(32, ActivationSpec::relu())
+                             .batchnorm()
+                             .dropout(0.2f)
+                             .dense(24, ActivationSpec::tanh())
+                             .batchnorm(1e-5f, 0.1f, false)
+                             .dense(4, ActivationSpec::identity())
+                             .with_loss(Loss::kSoftmaxCrossEntropy);
+  const std::size_t batch = 8;
+  OptimizerConfig adamw = OptimizerConfig::adamw(0.01f);
+  adamw.weight_decay = 0.01f;
+  const ModelOptions train_opts = ModelOptions::training(batch, adamw);
+  const ModelOptions infer_opts = ModelOptions::inference(batch);
+  fennec_test::OwnedArena arena(plan(spec, train_opts).total() + plan(spec, infer_opts).total());
+  std::vector<float> x(batch * 16);
+  std::vector<std::int32_t> y(batch);
+  Rng data(31);
+  for (float& v : x) v = static_cast<float>(data.normal());
+  for (std::int32_t& v : y) v = static_cast<std::int32_t>(data.below(4));
+  std::size_t failures = 0;
+
+  const std::uint64_t before = allocs();
+  // ---- nothing below may allocate (no Catch2 assertions until the count is taken) ----
+  Result<Model> train = Model::bind(spec, train_opts, arena.arena);
+  Result<Model> infer = Model::bind(spec, infer_opts, arena.arena);
+  if (train.is_ok() && infer.is_ok()) {
+    Rng rng(1);
+    failures += !train.value().init_parameters(rng).is_ok();
+    failures += !infer.value().init_parameters(rng).is_ok();
+    Result<Trainer> tr = Trainer::create(train.value());
+    const ConstMatrixView xv(x.data(), batch, 16);
+    const Targets targets = Targets::classes(y.data());
+    for (int i = 0; i < 50 && tr.is_ok(); ++i) failures += !tr.value().step(xv, targets).is_ok();
+    failures += !tr.is_ok() || !tr.value().evaluate(xv, targets).is_ok();
+    failures += !train.value().set_phase(Model::Phase::kEval).is_ok();
+    failures += !train.value().forward(ConstMatrixView(x.data(), 1, 16)).is_ok();
+    failures += !train.value().set_phase(Model::Phase::kTrain).is_ok();
+    failures += !train.value().forward(xv).is_ok();
+    failures += !train.value().backward(xv, train.value().output_gradient(batch)).is_ok();
+    failures += train.value().forward(ConstMatrixView(x.data(), 1, 16)).is_ok();  // refused: 1 row
+    for (int i = 0; i < 50; ++i) failures += !infer.value().forward(xv).is_ok();
+  } else {
+    ++failures;
+  }
+  const std::uint64_t after = allocs();
+  // ---- counting ends ----
+  CHECK(after - before == 0);
+  CHECK(failures == 0);
+}

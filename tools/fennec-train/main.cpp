@@ -157,7 +157,11 @@ int main(int argc, char** argv) {
 
   // ---- setup: model -------------------------------------------------------------------------
   fennec::ModelSpec spec(static_cast<std::uint32_t>(width));
-  for (std::uint32_t h : o.hidden) spec.dense(h, o.activation, o.init);
+  for (std::uint32_t h : o.hidden) {
+    spec.dense(h, o.activation, o.init);
+    if (o.batchnorm) spec.batchnorm();
+    if (o.dropout > 0) spec.dropout(static_cast<float>(o.dropout));
+  }
   spec.dense(static_cast<std::uint32_t>(classes), fennec::ActivationSpec::identity(), o.init);
   spec.with_loss(fennec::Loss::kSoftmaxCrossEntropy);
   fennec::Status s = fennec::validate(spec);
@@ -191,6 +195,9 @@ int main(int argc, char** argv) {
   if (!bound.is_ok()) return fail("binding the model", bound.status());
   fennec::Model& model = bound.value();
   fennec::Rng rng(o.seed);
+  // Dropout masks follow --seed too (a stream of their own: the masks do not shift the data
+  // order); a resumed run takes the generator's state from the checkpoint.
+  model.dropout_rng().reseed(o.seed ^ fennec::Model::kDefaultDropoutSeed);
   if (!o.resume) {
     s = model.init_parameters(rng);
     if (!s.is_ok()) return fail("initialising parameters", s);
