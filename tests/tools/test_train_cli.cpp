@@ -390,3 +390,24 @@ TEST_CASE("fennec-train --batchnorm --dropout: every hidden layer gets them, the
   const Run other = run(base + "--batchnorm --dropout 0.2 --seed 2");
   CHECK(epoch_lines(other.output) != epoch_lines(r.output));
 }
+
+TEST_CASE("fennec-train --batchnorm: a last batch of one sample is left out, --batch 1 is refused",
+          "[tools][cli][layers]") {
+  tools_test::TempDir dir("train-bn-last");
+  expect_usage_error("--data " + quote(dir.file("not-read")) + " --batchnorm --batch 1",
+                     "--batchnorm needs --batch 2 or more");
+  // 201 samples in batches of 20: ten full batches and one of a single sample, which batch
+  // statistics cannot normalise (the step would be refused with kShapeMismatch).
+  make_dataset(dir, false, 201, 50);
+  const std::string base = kTrain + " --data " + quote(dir.str()) + " --no-progress --hidden 16 --epochs 2 --batch 20 ";
+  const Run r = run(base + "--batchnorm");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.output.find("batch norm: the last batch of each epoch would hold 1 sample; it is left out") !=
+        std::string::npos);
+  CHECK(r.output.find("epoch 2/2") != std::string::npos);
+  // Without batch norm every sample trains, and nothing is said.
+  const Run plain = run(base);
+  REQUIRE(plain.exit_code == 0);
+  CHECK(plain.output.find("left out") == std::string::npos);
+}

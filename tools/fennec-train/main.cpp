@@ -153,7 +153,10 @@ int main(int argc, char** argv) {
     std::printf("validation: %zu of the %zu training %s held out (--val-split %g)\n", n_split, n_train, data.noun,
                 o.val_split);
   if (!o.val_dir.empty()) std::printf("validation: %zu images from %s\n", n_val, data.val_path.c_str());
-  const std::size_t batches = fennec_tools::batch_count(n_fit, o.batch);
+  const std::size_t batches = epoch_batches(o, n_fit);
+  if (batches * o.batch < n_fit)
+    std::printf("batch norm: the last batch of each epoch would hold 1 sample; it is left out (batch "
+                "statistics need 2 rows)\n");
 
   // ---- setup: model -------------------------------------------------------------------------
   fennec::ModelSpec spec(static_cast<std::uint32_t>(width));

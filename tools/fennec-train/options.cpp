@@ -232,6 +232,7 @@ bool parse_options(int argc, char** argv, Options& c) {
   if (!s.is_ok()) throw ArgError(std::string("optimizer settings: ") + s.message());
   c.clip.max_norm = static_cast<float>(a.non_negative("clip-norm", 0.0));
   c.batch = static_cast<std::size_t>(a.integer("batch", 64, 1, 1u << 16));
+  if (c.batchnorm && c.batch < 2) throw ArgError("--batchnorm needs --batch 2 or more (batch statistics of one row are undefined)");
   c.epochs = static_cast<std::size_t>(a.integer("epochs", 5, 1, 100000));
   c.seed = a.integer("seed", 1, 0, UINT64_MAX);
   c.train_samples = static_cast<std::size_t>(a.integer("train-samples", 0, 1, UINT32_MAX));
