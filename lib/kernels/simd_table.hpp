@@ -11,9 +11,7 @@
 #include "kernels/elementwise_impl.hpp"
 #include "kernels/gemm_impl.hpp"
 #include "kernels/kernel_table.hpp"
-#include "kernels/norm_impl.hpp"
 #include "kernels/optim_impl.hpp"
-#include "kernels/qgemm_impl.hpp"
 
 namespace fennec::kernels::simd {
 
