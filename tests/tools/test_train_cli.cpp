@@ -80,8 +80,7 @@ TEST_CASE("fennec-train: SIGINT finishes the step, checkpoints, and --resume giv
   // interrupted after the first epoch line, wherever the signal lands. Under an emulated CPU
   // (FENNEC_TEST_EMULATOR) an epoch runs about 200 times slower, so 4 epochs leave seconds for the
   // signal, and the resumed and unbroken runs do not take minutes.
-  const char* emulator = std::getenv("FENNEC_TEST_EMULATOR");
-  const std::string epochs = emulator && *emulator ? "4" : "60";
+  const std::string epochs = tools_test::tools_emulated() ? "4" : "60";
   const std::string base = kTrain + " --data " + quote(dir.str()) +
                            " --hidden 256,256 --batch 8 --epochs " + epochs + " --lr 0.001 --seed 4 --no-progress";
   const std::string a = dir.file("a.fen"), b = dir.file("b.fen"), c = dir.file("c.ck"), out = dir.file("out.txt");

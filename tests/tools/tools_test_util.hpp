@@ -64,6 +64,13 @@ inline std::string program(const std::string& exe) {
   return emulator && *emulator ? std::string(emulator) + " " + quote(exe) : quote(exe);
 }
 
+// Whether program() starts the tools under an emulated CPU (FENNEC_TEST_EMULATOR set), where
+// they run a couple of hundred times slower than natively.
+inline bool tools_emulated() {
+  const char* emulator = std::getenv("FENNEC_TEST_EMULATOR");
+  return emulator && *emulator;
+}
+
 // The "isa: NAME" line a tool prints must name FENNEC_EXPECT_ISA when CI sets it (the table the
 // machine, or the emulated CPU, must get); otherwise any "isa: " line will do.
 inline std::string expected_isa_line() {
