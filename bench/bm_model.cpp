@@ -2,6 +2,9 @@
 // End to end on the 784-512-256-10 MLP (ReLU, ReLU, softmax cross-entropy):
 //   BM_train_step/<arch>/mlp784/<batch>  one Trainer::step with Adam (forward, loss, backward,
 //                                        global-norm clip, update), batch 64 and 256
+//   BM_train_step/<arch>/mlp784bn/64     the same step with batch norm and dropout 0.2 on both
+//                                        hidden layers (its overhead over mlp784/64 is the
+//                                        figure bench/README.md quotes; same FLOP count)
 //   BM_infer/<arch>/mlp784/<batch>       Model::forward of an inference model, batch 1 and 256
 // FLOP counters: 2*batch*weights for forward; a training step adds dW for every layer and dX
 // for every layer but the first (154 MFLOP at batch 64). Fraction of the measured FMA peak.
@@ -18,6 +21,15 @@ constexpr fennec::ModelSpec kSpec = fennec::ModelSpec(784)
                                         .dense(256, fennec::ActivationSpec::relu())
                                         .dense(10, fennec::ActivationSpec::identity())
                                         .with_loss(fennec::Loss::kSoftmaxCrossEntropy);
+constexpr fennec::ModelSpec kLayersSpec = fennec::ModelSpec(784)
+                                              .dense(512, fennec::ActivationSpec::relu())
+                                              .batchnorm()
+                                              .dropout(0.2f)
+                                              .dense(256, fennec::ActivationSpec::relu())
+                                              .batchnorm()
+                                              .dropout(0.2f)
+                                              .dense(10, fennec::ActivationSpec::identity())
+                                              .with_loss(fennec::Loss::kSoftmaxCrossEntropy);
 
 double weight_flops(std::size_t batch) {
   double w = 0;
@@ -31,21 +43,21 @@ struct Bound {
   fennec::Model model;
 };
 
-bool bind(Bound& b, const fennec::ModelOptions& opts) {
-  const std::size_t need = fennec::plan(kSpec, opts).total();
+bool bind(Bound& b, const fennec::ModelOptions& opts, const fennec::ModelSpec& spec = kSpec) {
+  const std::size_t need = fennec::plan(spec, opts).total();
   b.bytes = Buffer(need / sizeof(float) + 1);
   b.arena = fennec::Arena(b.bytes.data(), need + sizeof(float));
-  fennec::Result<fennec::Model> m = fennec::Model::bind(kSpec, opts, b.arena);
+  fennec::Result<fennec::Model> m = fennec::Model::bind(spec, opts, b.arena);
   if (!m.is_ok()) return false;
   b.model = m.value();
   fennec::Rng rng(7);
   return b.model.init_parameters(rng).is_ok();
 }
 
-void bm_train(benchmark::State& st, fennec::Isa isa, std::size_t batch) {
+void bm_train(benchmark::State& st, fennec::Isa isa, std::size_t batch, const fennec::ModelSpec& spec) {
   Bound b;
   const fennec::ModelOptions opts{fennec::Mode::kTraining, batch, fennec::OptimizerKind::kAdam, isa};
-  if (!bind(b, opts)) return st.SkipWithError("bind failed");
+  if (!bind(b, opts, spec)) return st.SkipWithError("bind failed");
   fennec::TrainerConfig cfg;
   cfg.optimizer = fennec::OptimizerConfig::adam(1e-4f);
   cfg.clip.max_norm = 5.f;
@@ -86,8 +98,11 @@ void register_model() {
     const fennec::Isa isa = t.isa;
     for (std::size_t batch : {64, 256})
       benchmark::RegisterBenchmark(("BM_train_step/" + t.name + "/mlp784/" + std::to_string(batch)).c_str(),
-                                   [isa, batch](benchmark::State& st) { bm_train(st, isa, batch); })
+                                   [isa, batch](benchmark::State& st) { bm_train(st, isa, batch, kSpec); })
           ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("BM_train_step/" + t.name + "/mlp784bn/64").c_str(),
+                                 [isa](benchmark::State& st) { bm_train(st, isa, 64, kLayersSpec); })
+        ->Unit(benchmark::kMicrosecond);
     for (std::size_t batch : {1, 256})
       benchmark::RegisterBenchmark(("BM_infer/" + t.name + "/mlp784/" + std::to_string(batch)).c_str(),
                                    [isa, batch](benchmark::State& st) { bm_infer(st, isa, batch); })

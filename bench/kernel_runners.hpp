@@ -3,7 +3,8 @@
 // BM_<id>/<arch>/<dims...> for the kernel `field` of every table, in the order given.
 // bm_registry.cpp expands kernel_list.def into one call per row, so a row whose signature has
 // no overload here fails to compile. GemmFn runs in bm_gemm.cpp (with the OpenBLAS and Eigen
-// baselines on the same shapes); the other signatures in bm_kernels.cpp.
+// baselines on the same shapes); QGemmFn in bm_qgemm.cpp; the batch-norm and dropout signatures
+// in bm_norm.cpp; the other signatures in bm_kernels.cpp.
 #pragma once
 
 #include <vector>
@@ -21,6 +22,11 @@ void add_benchmarks(const char* id, fennec::kernels::ColSumFn KernelTable::*fn, 
 void add_benchmarks(const char* id, fennec::kernels::SumSquaresFn KernelTable::*fn, const std::vector<Table>& tables);
 void add_benchmarks(const char* id, fennec::kernels::ScaleFn KernelTable::*fn, const std::vector<Table>& tables);
 void add_benchmarks(const char* id, fennec::kernels::ClampFn KernelTable::*fn, const std::vector<Table>& tables);
+void add_benchmarks(const char* id, fennec::kernels::BnStatsFn KernelTable::*fn, const std::vector<Table>& tables);
+void add_benchmarks(const char* id, fennec::kernels::BnFwdFn KernelTable::*fn, const std::vector<Table>& tables);
+void add_benchmarks(const char* id, fennec::kernels::BnBwdFn KernelTable::*fn, const std::vector<Table>& tables);
+void add_benchmarks(const char* id, fennec::kernels::DropoutFn KernelTable::*fn, const std::vector<Table>& tables);
 void add_benchmarks(const char* id, fennec::kernels::OptimStepFn KernelTable::*fn, const std::vector<Table>& tables);
+void add_benchmarks(const char* id, fennec::kernels::QGemmFn KernelTable::*fn, const std::vector<Table>& tables);
 
 }  // namespace fennec_bench

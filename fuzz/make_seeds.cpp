@@ -7,6 +7,7 @@
 #include "fennec/checkpoint.hpp"
 #include "fennec/fennec.hpp"
 #include "fennec/io.hpp"
+#include "fennec/quant_io.hpp"
 #include "fennec/safetensors.hpp"
 
 using namespace fennec;
@@ -47,8 +48,11 @@ int main(int argc, char** argv) {
       ModelSpec(3).dense(2, ActivationSpec::relu()).dense(2, ActivationSpec::identity()),
       ModelSpec(5).dense(4, ActivationSpec::leaky_relu(0.1f)).dense(3, ActivationSpec::tanh())
           .dense(1, ActivationSpec::sigmoid()).with_loss(Loss::kSigmoidBce),
+      // Batch norm and dropout: a version-2 model file and a version-3 checkpoint.
+      ModelSpec(4).dense(3, ActivationSpec::relu()).batchnorm(1e-3f, 0.2f, false).dropout(0.25f)
+          .dense(2, ActivationSpec::identity()),
   };
-  const OptimizerKind kinds[] = {OptimizerKind::kAdam, OptimizerKind::kMomentum};
+  const OptimizerKind kinds[] = {OptimizerKind::kAdam, OptimizerKind::kMomentum, OptimizerKind::kAdamW};
   int k = 0;
   for (const ModelSpec& spec : specs) {
     ModelOptions o;
@@ -77,6 +81,20 @@ int main(int argc, char** argv) {
     if (!write(dir + "/model_file/seed" + n, a.bytes) || !write(dir + "/safetensors/seed" + n, b.bytes) ||
         !write(dir + "/checkpoint/seed" + n, ck.bytes))
       return 1;
+    // The int8 file of the first spec (the second has sigmoid/tanh, which have no int8 form).
+    if (k == 0) {
+      const float cal[] = {0.5f, -1.f, 0.25f, 1.f, 0.f, -0.75f, -0.2f, 0.9f, 0.3f};
+      QuantOptions qo;
+      qo.max_batch = 2;
+      static std::vector<unsigned char> qstorage;
+      qstorage.assign(quantized_plan(spec, 2).total() + calibration_scratch_bytes(spec, qo) + kArenaAlignment, 0);
+      Arena qa(qstorage.data(), qstorage.size());
+      Result<QuantizedModel> q = quantize(m.value(), ConstMatrixView(cal, 3, 3), qo, qa);
+      Sink qs;
+      ByteWriter wq = qs.writer();
+      if (!q.is_ok() || !save_quantized_model(q.value(), wq).is_ok() || !write(dir + "/quant_file/seed0", qs.bytes))
+        return 1;
+    }
     ++k;
   }
   return 0;

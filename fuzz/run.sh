@@ -18,7 +18,7 @@ cc=${FUZZ_CC:-$(command -v clang-14 || command -v clang)}
 CC=$cc CXX=$cxx cmake -S fuzz -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
 cmake --build "$build" -j 2
 seeds="$build/seeds"
-mkdir -p "$seeds"/{model_file,safetensors,checkpoint,data_readers}
+mkdir -p "$seeds"/{model_file,safetensors,checkpoint,quant_file,data_readers}
 "$build"/fuzz_make_seeds "$seeds"
 cp tests/io/fixtures/*.safetensors "$seeds/safetensors/"
 # .npy (float32 2x3, uint8 labels) and CSV seeds for the data readers.
@@ -33,7 +33,7 @@ npy_seed '|u1' '(3,)' '\x00\x01\x02' > "$seeds/data_readers/y.npy"
 printf 'a,b,label\n0.5,-1e-3,2\n1,2,0\n' > "$seeds/data_readers/d.csv"
 printf '\xef\xbb\xbf"x", y ,label\r\n1,2,3\r\n\r\n4,5,6' > "$seeds/data_readers/crlf.csv"
 status=0
-for target in model_file safetensors checkpoint data_readers; do
+for target in model_file safetensors checkpoint quant_file data_readers; do
   corpus="$build/corpus/$target"
   mkdir -p "$corpus"
   echo "--- fuzz_$target for ${seconds}s"

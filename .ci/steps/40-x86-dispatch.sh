@@ -19,7 +19,8 @@ b=${FENNEC_DISPATCH_BUILD:-build/release}
 echo "--- 1. symbols and instructions of the per-arch objects ---"
 objdir="$b/lib/CMakeFiles/fennec.dir"
 fail=0
-for pair in "sse2:xsimd::sse2" "avx2fma:xsimd::fma3<xsimd::avx2>" "avx512:xsimd::avx512bw"; do
+for pair in "sse2:xsimd::sse2" "avx2fma:xsimd::fma3<xsimd::avx2>" "avx512:xsimd::avx512bw" \
+            "avx512vnni:fennec::kernels::simd::avx512vnni"; do
   name=${pair%%:*}; arch=${pair#*:}
   obj="$b/lib/arch/CMakeFiles/fennec_arch_$name.dir/x86/$name.cpp.o"  # fennec_add_arch_table()
   [ -f "$obj" ] || { echo "missing $obj" >&2; fail=1; continue; }

@@ -8,4 +8,5 @@
 #include "fennec/fennec.hpp"
 #include "fennec/io.hpp"
 #include "fennec/io_file.hpp"
+#include "fennec/quant_io.hpp"
 #include "fennec/safetensors.hpp"

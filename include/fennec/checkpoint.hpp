@@ -37,6 +37,13 @@
 //
 // Readers validate every field, every size (overflow-checked u64), the exact file size and the
 // CRC before anything is written into the trainer, model or Rng.
+//
+// Version 3 is written for a model with batch norm or dropout (docs/layers.md), whatever its
+// schedule: the version-2 layout with, after the layer records, one 16-byte layer-options record
+// per layer (as in model file version 2), after the schedule record a 40-byte layer-state record
+// (the model's dropout generator: u32 s[4], f64 spare bits, u32 has_spare; u32 reserved 0; u64
+// batches tracked), the parameters counting gamma/beta, and after state slot 1 the running
+// statistics (per batch-norm layer mean, then variance). header_bytes = 136 + 40 * L + 152.
 #pragma once
 
 #include <cstddef>
@@ -51,9 +58,10 @@
 namespace fennec {
 
 inline constexpr char kCheckpointMagic[8] = {'F', 'E', 'N', 'N', 'E', 'C', 'C', 'K'};
-inline constexpr std::uint32_t kCheckpointVersion = 2;  // the newest this library reads
+inline constexpr std::uint32_t kCheckpointVersion = 3;  // the newest this library reads
 inline constexpr std::size_t kCheckpointFixedHeader = 136;
 inline constexpr std::size_t kCheckpointScheduleRecord = 112;
+inline constexpr std::size_t kCheckpointLayerStateRecord = 40;  // version 3
 inline constexpr std::uint64_t kCheckpointMaxUserBytes = 64ull << 20;
 
 struct CheckpointInfo {
@@ -68,6 +76,9 @@ struct CheckpointInfo {
   Rng::State rng{};
   std::uint64_t user_bytes = 0;
   std::uint64_t parameter_count = 0;
+  std::uint64_t state_count = 0;   // running-statistics floats (version 3)
+  Rng::State dropout_rng{};        // the model's dropout generator (version 3)
+  std::uint64_t batches_tracked = 0;  // version 3
   std::uint64_t file_bytes = 0;
 };
 

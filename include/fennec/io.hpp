@@ -5,7 +5,9 @@
 // byte array in flash loads with load_model(data, size, options, arena). File helpers live in
 // io_file.hpp (not part of FENNEC_INFERENCE_ONLY builds).
 //
-// Fennec model file, version 1. All integers and floats little-endian, no padding:
+// Fennec model file, versions 1 and 2. All integers and floats little-endian, no padding.
+// save_model writes version 1 for a network without batch norm or dropout (byte for byte what
+// earlier releases wrote) and version 2 otherwise; both are read. Version 1:
 //
 //   offset  size  field
 //   0       8     magic "FENNECMF"
@@ -21,6 +23,14 @@
 //   header  4*P   parameters, layer by layer: W_i row-major (units x fan_in), then b_i (f32)
 //   end-4   4     u32 CRC-32 (IEEE 802.3 / zlib) of every byte before it
 //
+// Version 2 (docs/layers.md) differs in three places:
+//   12      4     header_bytes = 40 + 40 * num_layers
+//   32      8     parameter count also counts 2 * units per batch-norm layer (gamma, beta)
+//   40+24L  16*L  per layer a layer-options record: u32 flags (1 batch norm, 2 no weight decay
+//                 on gamma/beta), f32 eps, f32 momentum (both 0 without batch norm), f32 dropout
+//   payload       per layer W_i, b_i, then gamma_i, beta_i of a batch-norm layer; after every
+//                 parameter the running statistics: per batch-norm layer mean, then variance
+//                 (a negative variance is kCorruptData)
 // The file ends right after the CRC: trailing bytes are an error (no polyglot files).
 // Readers check every field, every size with overflow-checked 64-bit arithmetic and the spec with
 // validate(spec); the in-memory loaders also check the exact total size and the CRC before any
@@ -130,9 +140,13 @@ const char* file_kind_name(FileKind kind);
 // Fennec model file
 
 inline constexpr char kModelFileMagic[8] = {'F', 'E', 'N', 'N', 'E', 'C', 'M', 'F'};
+// The version save_model writes for a network without batch norm or dropout, and the one it
+// writes for a network with them (the newest this library reads).
 inline constexpr std::uint32_t kModelFileVersion = 1;
+inline constexpr std::uint32_t kModelFileLayersVersion = 2;
 inline constexpr std::size_t kModelFileFixedHeader = 40;
 inline constexpr std::size_t kModelFileLayerRecord = 24;
+inline constexpr std::size_t kModelFileLayerOptionsRecord = 16;  // version 2
 
 struct LoadOptions {
   // Reject NaN/Inf parameters with kNonFinite (one pass over the loaded values).
@@ -143,7 +157,8 @@ struct LoadOptions {
 struct ModelFileInfo {
   ModelSpec spec{};
   std::uint32_t version = 0;
-  std::uint64_t parameter_count = 0;  // floats in the payload
+  std::uint64_t parameter_count = 0;  // parameter floats in the payload
+  std::uint64_t state_count = 0;      // running-statistics floats after them (version 2)
   std::uint64_t header_bytes = 0;
   std::uint64_t file_bytes = 0;       // header + payload + CRC
   std::uint32_t header_crc = 0;       // CRC-32 of the header bytes (the payload's CRC continues it)
@@ -151,10 +166,13 @@ struct ModelFileInfo {
 
 // Exact size of the file save_model writes for `spec` (spec must be valid).
 constexpr std::uint64_t model_file_size(const ModelSpec& spec) {
-  std::uint64_t params = 0;
+  std::uint64_t floats = 0;
   for (std::size_t i = 0; i < spec.num_layers; ++i)
-    params += static_cast<std::uint64_t>(spec.layers[i].units) * spec.fan_in(i) + spec.layers[i].units;
-  return kModelFileFixedHeader + kModelFileLayerRecord * spec.num_layers + 4 * params + 4;
+    floats += static_cast<std::uint64_t>(spec.layers[i].units) * spec.fan_in(i) + spec.layers[i].units +
+              (spec.layers[i].batchnorm.enabled ? 4 * std::uint64_t{spec.layers[i].units} : 0);
+  const std::size_t record =
+      kModelFileLayerRecord + (spec.has_batchnorm() || spec.has_dropout() ? kModelFileLayerOptionsRecord : 0);
+  return kModelFileFixedHeader + record * spec.num_layers + 4 * floats + 4;
 }
 
 // Writes `model` (its spec and parameters) to `out`. kNonFinite, with nothing written, when a

@@ -7,7 +7,18 @@
 //   state       slots x same layout         (training, optimizer-dependent)
 //   activations layer outputs + dY/dX buffers (training) or two ping-pong buffers (inference)
 //   scratch     GEMM packing
+//   layer state batch-norm running mean/var  (both modes)
 // After bind() nothing allocates: forward/backward use only these blocks.
+//
+// Batch norm and dropout (LayerSpec::batchnorm, LayerSpec::dropout; docs/layers.md): a layer
+// computes y = dropout(act(BN(x W^T + b))). gamma_i and beta_i follow b_i in the parameter
+// block (so optimizers, clipping and decay treat them like every parameter). The phase says
+// which statistics and whether dropout runs: Phase::kTrain normalises with the batch statistics
+// and updates the running ones, and draws fresh dropout masks; Phase::kEval normalises with the
+// running statistics and leaves dropout out. The dense bias of a batch-norm layer has no effect on the
+// training-phase loss (the batch mean is subtracted); backward gives it a gradient of exactly 0. Training models start in kTrain, inference models
+// are always kEval. Not combined (yet) with frozen layers, external parameters or the fused
+// update: bind refuses those with kUnsupported.
 //
 // Frozen layers (ModelOptions::frozen_layers = k, training): the gradient and state blocks cover
 // layers [k, L) only, in the parameter block's layout of those layers (trainable_parameters()
@@ -61,8 +72,21 @@ struct ExternalParameters {
   std::size_t bytes = 0;
 };
 
+// One byte per activation of a dropout layer (rows = max_batch, cols = units, row-major):
+// 0 drops, anything else keeps.
+struct DropoutMaskView {
+  unsigned char* data = nullptr;
+  std::size_t rows = 0, cols = 0;
+};
+
+class Trainer;
+
 class Model {
  public:
+  // Train: batch statistics, running statistics updated, dropout masks drawn. Eval: running
+  // statistics, no dropout (what inference computes).
+  enum class Phase : int { kTrain = 0, kEval = 1 };
+
   Model() = default;
 
   // Validates spec and options, then takes exactly plan(spec, options).total() bytes (plus
@@ -79,13 +103,31 @@ class Model {
                             const ExternalParameters& external);
 
   // Draw the weights of every layer the arena holds from its Init (external layers are left as
-  // they are); biases set to zero; gradients and optimizer state zeroed. kFailedPrecondition
+  // they are); biases set to zero; batch norm as PyTorch starts it (gamma 1, beta 0, running
+  // mean 0, running variance 1, batches_tracked 0); gradients and optimizer state zeroed. kFailedPrecondition
   // when the arena holds no parameters (inference with external parameters).
   Status init_parameters(Rng& rng);
 
   // Run the network on x (batch x input, 1 <= batch <= max_batch). The returned view of the
   // final layer's output (logits for softmax CE / BCE) lives in the arena until the next call.
+  // In Phase::kTrain a batch-norm model needs batch >= 2 (kInvalidArgument: a variance of one
+  // row), and the running statistics are updated, as PyTorch does in train().
   Result<ConstMatrixView> forward(ConstMatrixView x);
+
+  // kFailedPrecondition for kTrain on an inference model. Changes nothing else.
+  Status set_phase(Phase phase);
+  Phase phase() const { return phase_; }
+  // The generator dropout masks are drawn from (16 random bits a mask byte: p is rounded to a
+  // multiple of 2^-16). Seeded at bind with kDefaultDropoutSeed; reseed for another sequence.
+  Rng& dropout_rng() { return dropout_rng_; }
+  const Rng& dropout_rng() const { return dropout_rng_; }
+  static constexpr std::uint64_t kDefaultDropoutSeed = 0xD809A7ULL;
+  // With fixed masks, forward in kTrain uses the masks as they are in dropout_mask(layer)
+  // (written by the caller) instead of drawing new ones: for gradient checks and for matching
+  // another framework's masks. Training models only.
+  void set_fixed_dropout_masks(bool fixed) { fixed_masks_ = fixed; }
+  // Layer i's dropout mask (training models, dropout layers; empty otherwise).
+  DropoutMaskView dropout_mask(std::size_t layer) const;
 
   // Classic training models only (fused_block_rows 0: a fused model has no gradient block; its
   // Trainer runs backward and the update together). Given the same x as the last forward() and
@@ -132,6 +174,22 @@ class Model {
   ConstVectorView const_bias(std::size_t layer) const;
   MatrixView weight_gradient(std::size_t layer) const;  // trainable layers, classic training only
   VectorView bias_gradient(std::size_t layer) const;    // trainable layers, classic training only
+  // Batch-norm layers (empty views for the others): gamma and beta (parameters), their
+  // gradients (classic training), and the running mean and variance (state; writable, e.g. by
+  // a loader). batches_tracked(): training-phase forwards so far (PyTorch's num_batches_tracked).
+  VectorView bn_gamma(std::size_t layer) const;
+  VectorView bn_beta(std::size_t layer) const;
+  VectorView bn_gamma_gradient(std::size_t layer) const;
+  VectorView bn_beta_gradient(std::size_t layer) const;
+  VectorView bn_running_mean(std::size_t layer) const;
+  VectorView bn_running_var(std::size_t layer) const;
+  std::uint64_t batches_tracked() const { return batches_tracked_; }
+  // Running mean 0, running variance 1, batches_tracked 0 (what a failed load leaves).
+  void reset_batchnorm_state();
+  void set_batches_tracked(std::uint64_t n) { batches_tracked_ = n; }
+  // The whole running-statistics block (padding included), layer by layer: running mean then
+  // running variance of each batch-norm layer (what checkpoints save).
+  VectorView layer_state() const { return {layer_state_, layer_state_floats_}; }
 
   // The flat blocks (padding included; padding is always zero). parameters(): every layer the
   // arena holds (empty when it holds none); trainable_parameters(): its tail of the trainable
@@ -152,6 +210,14 @@ class Model {
 
  private:
   friend struct detail::FusedUpdate;  // backward fused with the optimizer (core/fused_update.cpp)
+  friend class Trainer;               // forward with the running-statistics update deferred
+
+  // forward; with commit_running false the batch statistics are kept but not yet folded into
+  // the running ones (Trainer::step does that only once the step has succeeded).
+  Result<ConstMatrixView> forward_impl(ConstMatrixView x, bool commit_running);
+  void commit_batch_statistics();
+  void draw_dropout_mask(std::size_t layer, std::size_t batch);
+  void reset_batchnorm();
 
   ModelSpec spec_{};
   ModelOptions options_{};
@@ -190,6 +256,25 @@ class Model {
   std::size_t scratch_floats_ = 0;
   // Rows of the last forward() (for layer_output and backward's consistency check).
   std::size_t last_batch_ = 0;
+
+  Phase phase_ = Phase::kEval;
+  Phase last_phase_ = Phase::kEval;  // of the last forward (backward needs kTrain's buffers)
+  bool fixed_masks_ = false;
+  bool pending_statistics_ = false;  // batch statistics of the last forward not yet committed
+  Rng dropout_rng_{kDefaultDropoutSeed};
+  std::uint64_t batches_tracked_ = 0;
+  // Batch norm: gamma offset in the parameter block (beta follows, padded); running mean (var
+  // follows, padded) in the layer-state block; statistics block [mean | var | inv_std]
+  // (training) or [inv_std] (inference); x-hat (training).
+  std::size_t gamma_offset_[kMaxLayers] = {};
+  float* layer_state_ = nullptr;
+  std::size_t layer_state_floats_ = 0;
+  float* running_[kMaxLayers] = {};
+  float* bn_stats_[kMaxLayers] = {};
+  float* xhat_[kMaxLayers] = {};
+  // Dropout (training): activation output before dropout, and the mask.
+  float* pre_dropout_[kMaxLayers] = {};
+  unsigned char* mask_[kMaxLayers] = {};
 };
 
 }  // namespace fennec

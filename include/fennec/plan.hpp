@@ -14,6 +14,10 @@
 // Frozen layers (ModelOptions::frozen_layers) have no gradient, optimizer state or kept output in
 // the plan; parameters read in place (ModelOptions::external_parameters) are not arena bytes, and
 // MemoryPlan::external_parameters says how many the caller's buffer provides.
+//
+// Batch norm and dropout (docs/layers.md) add their gamma/beta to the parameter block, their
+// running statistics as layer_state, and what backward needs (x-hat, batch statistics, the
+// pre-dropout activation output, the byte masks) to the activations.
 #pragma once
 
 #include <cstddef>
@@ -133,10 +137,28 @@ constexpr std::size_t padded_floats(std::size_t n) {
   return (n + kTensorAlignFloats - 1) / kTensorAlignFloats * kTensorAlignFloats;
 }
 
-// Floats of layer i's weights and bias in the parameter block (each padded).
+// Floats of layer i's weights and bias, and batch-norm gamma and beta when the layer has it, in
+// the parameter block (each padded): [W_i | b_i | gamma_i | beta_i].
 constexpr std::size_t layer_block_floats(const ModelSpec& spec, std::size_t i) {
-  return padded_floats(static_cast<std::size_t>(spec.layers[i].units) * spec.fan_in(i)) +
-         padded_floats(spec.layers[i].units);
+  const std::size_t units = padded_floats(spec.layers[i].units);
+  return padded_floats(static_cast<std::size_t>(spec.layers[i].units) * spec.fan_in(i)) + units +
+         (spec.layers[i].batchnorm.enabled ? 2 * units : 0);
+}
+
+// Floats of the batch-norm running statistics (state, not parameters): running mean and
+// running variance of every batch-norm layer, each padded, layer by layer.
+constexpr std::size_t batchnorm_state_floats(const ModelSpec& spec) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < spec.num_layers; ++i)
+    if (spec.layers[i].batchnorm.enabled) n += 2 * padded_floats(spec.layers[i].units);
+  return n;
+}
+
+// Floats of a batch-norm layer's per-feature statistics block: training keeps the batch mean,
+// the batch (biased) variance and 1/sqrt(var + eps) for backward; inference only the last,
+// computed from the running variance.
+constexpr std::size_t batchnorm_stats_floats(const ModelOptions& options, std::size_t units) {
+  return (options.mode == Mode::kTraining ? 3 : 1) * padded_floats(units);
 }
 
 // Floats in the parameter block of layers [first_layer, num_layers) (weights and biases, each
@@ -221,12 +243,14 @@ struct MemoryPlan {
   std::size_t optimizer_state = 0;
   std::size_t activations = 0;
   std::size_t scratch = 0;
+  // Batch-norm running statistics (batchnorm_state_floats).
+  std::size_t layer_state = 0;
   // Bytes of parameters read in place from the caller's buffer (ModelOptions::external_parameters;
   // the model file's unpadded layout). Not arena memory: not part of total().
   std::size_t external_parameters = 0;
 
   constexpr std::size_t total() const {
-    return parameters + gradients + optimizer_state + activations + scratch;
+    return parameters + gradients + optimizer_state + activations + scratch + layer_state;
   }
 };
 
@@ -252,6 +276,20 @@ constexpr MemoryPlan plan(const ModelSpec& spec, const ModelOptions& options) {
         p.activations += arena_round_up(batch * spec.layers[i].units * sizeof(float));
   }
   p.activations += 2 * arena_round_up(batch * activation_buffer_width(spec, options) * sizeof(float));
+  // Batch norm and dropout (Model::bind allocates in this order, after the activation buffers):
+  // per batch-norm layer its statistics block, and in training x-hat (batch x units) for
+  // backward; per dropout layer in training the activation output before dropout (batch x
+  // units floats: the activation derivative is taken from it) and the mask (one byte each).
+  for (std::size_t i = 0; i < spec.num_layers; ++i) {
+    const std::size_t units = spec.layers[i].units;
+    if (spec.layers[i].batchnorm.enabled) {
+      p.activations += arena_round_up(batchnorm_stats_floats(options, units) * sizeof(float));
+      if (training) p.activations += arena_round_up(batch * units * sizeof(float));
+    }
+    if (training && spec.layers[i].dropout > 0.f)
+      p.activations += arena_round_up(batch * units * sizeof(float)) + arena_round_up(batch * units);
+  }
+  p.layer_state = arena_round_up(batchnorm_state_floats(spec) * sizeof(float));
   // Forward: (batch, units, fan_in). Backward of a trainable layer: dW (units, fan_in, batch) and
   // dX (batch, fan_in, units); dX for layer 0 too when nothing is frozen (Model::backward's
   // optional input gradient), never for the first trainable layer after frozen ones.

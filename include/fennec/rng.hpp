@@ -7,6 +7,7 @@
 // libm difference between glibc, newlib or compilers can change a sample.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace fennec {
@@ -24,6 +25,8 @@ class Rng {
   void reseed(std::uint64_t seed);
 
   std::uint32_t next_u32();
+  // The next n next_u32() values (the same numbers, without a call each).
+  void fill_u32(std::uint32_t* out, std::size_t n);
   // Uniform in [0, 1) with 53 random bits.
   double uniform01();
   // Uniform in [lo, hi). Out of line (like normal(mean, sigma)) so the arithmetic is compiled

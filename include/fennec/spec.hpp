@@ -7,6 +7,12 @@
 //       .dense(256, fennec::ActivationSpec::relu())
 //       .dense(10, fennec::ActivationSpec::identity())
 //       .with_loss(fennec::Loss::kSoftmaxCrossEntropy);
+//
+// A dense layer may carry batch normalisation and dropout, applied in the order
+//   y = dropout(act(BN(x W^T + b)))
+// by calling .batchnorm() and/or .dropout(p) right after its .dense() (docs/layers.md):
+//
+//   fennec::ModelSpec(784).dense(512, relu).batchnorm().dropout(0.2f).dense(10, identity)
 #pragma once
 
 #include <cstddef>
@@ -24,10 +30,27 @@ inline constexpr std::size_t kMaxLayers = 32;
 // overflow on 32-bit targets).
 inline constexpr std::size_t kMaxWidth = 1u << 20;
 
+// Batch normalisation of a dense layer's output over the batch, per feature (PyTorch's
+// BatchNorm1d): training normalises with the batch mean and biased variance and updates
+// running = (1 - momentum) * running + momentum * batch (unbiased variance for the running
+// estimate); inference (Model::Phase::kEval) normalises with the running estimates.
+// gamma and beta live in the parameter block; decay_gamma_beta = false keeps the optimizer's
+// weight decay off them.
+struct BatchNormSpec {
+  bool enabled = false;
+  float eps = 1e-5f;
+  float momentum = 0.1f;
+  bool decay_gamma_beta = true;
+};
+
 struct LayerSpec {
   std::uint32_t units = 0;
   ActivationSpec activation{};
   Init init = Init::he_normal();
+  BatchNormSpec batchnorm{};
+  // Inverted dropout after the activation: each output is zeroed with probability p in the
+  // training phase and the kept ones scaled by 1/(1-p); identity in the eval phase. 0: none.
+  float dropout = 0.f;
 };
 
 struct ModelSpec {
@@ -37,6 +60,8 @@ struct ModelSpec {
   Loss loss = Loss::kSoftmaxCrossEntropy;
   // Set when dense() is called on a full spec; validate() reports it.
   bool overflowed = false;
+  // Set when batchnorm() or dropout() is called before any dense(); validate() reports it.
+  bool misplaced = false;
 
   constexpr ModelSpec() = default;
   explicit constexpr ModelSpec(std::uint32_t input_width) : input(input_width) {}
@@ -50,6 +75,25 @@ struct ModelSpec {
     }
     layers[num_layers] = LayerSpec{units, act, init};
     ++num_layers;
+    return *this;
+  }
+  // Batch normalisation on the last dense layer added (see BatchNormSpec). On a spec with no
+  // layer yet, validate() reports it.
+  constexpr ModelSpec& batchnorm(float eps = 1e-5f, float momentum = 0.1f, bool decay_gamma_beta = true) {
+    if (num_layers == 0) {
+      misplaced = true;
+      return *this;
+    }
+    layers[num_layers - 1].batchnorm = BatchNormSpec{true, eps, momentum, decay_gamma_beta};
+    return *this;
+  }
+  // Dropout with probability p in [0, 1) after the last dense layer's activation.
+  constexpr ModelSpec& dropout(float p) {
+    if (num_layers == 0) {
+      misplaced = true;
+      return *this;
+    }
+    layers[num_layers - 1].dropout = p;
     return *this;
   }
   constexpr ModelSpec& with_loss(Loss l) {
@@ -67,17 +111,29 @@ struct ModelSpec {
     for (std::size_t i = 0; i < num_layers; ++i) w = layers[i].units > w ? layers[i].units : w;
     return w;
   }
-  // Weights and biases of all layers.
+  // Weights, biases and batch-norm gamma/beta of all layers.
   constexpr std::size_t num_parameters() const {
     std::size_t n = 0;
     for (std::size_t i = 0; i < num_layers; ++i)
-      n += static_cast<std::size_t>(layers[i].units) * fan_in(i) + layers[i].units;
+      n += static_cast<std::size_t>(layers[i].units) * fan_in(i) + layers[i].units +
+           (layers[i].batchnorm.enabled ? 2 * static_cast<std::size_t>(layers[i].units) : 0);
     return n;
+  }
+  constexpr bool has_batchnorm() const {
+    for (std::size_t i = 0; i < num_layers; ++i)
+      if (layers[i].batchnorm.enabled) return true;
+    return false;
+  }
+  constexpr bool has_dropout() const {
+    for (std::size_t i = 0; i < num_layers; ++i)
+      if (layers[i].dropout > 0.f) return true;
+    return false;
   }
 };
 
 // At least one layer, widths in [1, kMaxWidth], valid activations and initialisers,
-// a loss that suits the output (sigmoid BCE and MSE accept any width).
+// a loss that suits the output (sigmoid BCE and MSE accept any width); batch norm eps in
+// (0, 1], momentum in [0, 1]; dropout p in [0, 1).
 Status validate(const ModelSpec& spec);
 
 }  // namespace fennec

@@ -18,6 +18,10 @@
 //                diverged model) is reported with kNonFinite after the layers above it were
 //                updated, and the step counter stays.
 //   grad_norm    both: the global norm before clipping.
+//
+// Batch norm and dropout (classic path only): step() runs the model in Model::Phase::kTrain and
+// folds the batch statistics into the running ones only when the step succeeds; evaluate() runs
+// in Phase::kEval (running statistics, no dropout). Both put the caller's phase back.
 #pragma once
 
 #include <cstddef>

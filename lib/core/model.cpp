@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "fennec/model.hpp"
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -110,6 +111,12 @@ Result<Model> Model::bind_impl(const ModelSpec& spec, const ModelOptions& option
   FENNEC_ENSURE(options.external_parameters == (external != nullptr), StatusCode::kInvalidArgument,
                 "options.external_parameters %s, but bind was %s a parameter buffer",
                 options.external_parameters ? "set" : "not set", external ? "given" : "not given");
+  if (spec.has_batchnorm() || spec.has_dropout()) {
+    FENNEC_ENSURE(options.frozen_layers == 0 && !options.external_parameters && options.fused_block_rows == 0,
+                  StatusCode::kUnsupported,
+                  "batch norm and dropout layers are not supported with frozen layers, external "
+                  "parameters or the fused update");
+  }
   Result<Isa> isa = resolve_isa(options.isa);
   if (!isa.is_ok()) return isa.status();
 
@@ -164,10 +171,29 @@ Result<Model> Model::bind_impl(const ModelSpec& spec, const ModelOptions& option
   }
   m.buffers_[0] = take(batch * buffer_width, "activation buffers");
   m.buffers_[1] = take(batch * buffer_width, "activation buffers");
+  for (std::size_t i = 0; i < spec.num_layers; ++i) {
+    const std::size_t units = spec.layers[i].units;
+    if (spec.layers[i].batchnorm.enabled) {
+      m.bn_stats_[i] = take(batchnorm_stats_floats(options, units), "batch-norm statistics");
+      if (training) m.xhat_[i] = take(batch * units, "batch-norm x-hat");
+    }
+    if (training && spec.layers[i].dropout > 0.f) {
+      m.pre_dropout_[i] = take(batch * units, "pre-dropout outputs");
+      if (failure.is_ok()) {
+        Result<unsigned char*> r = arena.allocate_array<unsigned char>(batch * units, "dropout masks");
+        if (r.is_ok())
+          m.mask_[i] = r.value();
+        else
+          failure = r.status();
+      }
+    }
+  }
   if (m.plan_.scratch) {
     m.scratch_floats_ = m.plan_.scratch / sizeof(float);
     m.scratch_ = take(m.scratch_floats_, "GEMM scratch");
   }
+  m.layer_state_floats_ = batchnorm_state_floats(spec);
+  if (m.layer_state_floats_) m.layer_state_ = take(m.layer_state_floats_, "batch-norm running statistics");
   if (!failure.is_ok()) {
     arena.rewind(start);
     return Status::error(StatusCode::kOutOfMemory, "%s; the model needs %zu bytes in all (plan)",
@@ -177,6 +203,9 @@ Result<Model> Model::bind_impl(const ModelSpec& spec, const ModelOptions& option
   // Padding must read as zero forever (optimizers then keep it at zero), and a fresh model
   // must not expose whatever bytes the caller's buffer held.
   if (m.params_) std::memset(m.params_, 0, m.param_floats_ * sizeof(float));
+  if (m.layer_state_) std::memset(m.layer_state_, 0, m.layer_state_floats_ * sizeof(float));
+  for (std::size_t i = 0; i < spec.num_layers; ++i)
+    if (m.mask_[i]) std::memset(m.mask_[i], 1, batch * spec.layers[i].units);
   if (m.grads_) std::memset(m.grads_, 0, m.trainable_floats_ * sizeof(float));
   for (float* s : m.state_)
     if (s) std::memset(s, 0, m.trainable_floats_ * sizeof(float));
@@ -197,14 +226,63 @@ Result<Model> Model::bind_impl(const ModelSpec& spec, const ModelOptions& option
     offset += padded_floats(w_floats);
     m.bias_offset_[i] = offset;
     offset += padded_floats(units);
+    if (spec.layers[i].batchnorm.enabled) {
+      m.gamma_offset_[i] = offset;
+      offset += 2 * padded_floats(units);
+    }
     // A trainable layer of an externally bound model starts from the caller's values.
     if (m.external_) {
       std::memcpy(m.params_ + m.weight_offset_[i], m.external_ + file_w, w_floats * sizeof(float));
       std::memcpy(m.params_ + m.bias_offset_[i], m.external_ + file_b, units * sizeof(float));
     }
   }
+  std::size_t state_offset = 0;
+  for (std::size_t i = 0; i < spec.num_layers; ++i) {
+    if (!spec.layers[i].batchnorm.enabled) continue;
+    m.running_[i] = m.layer_state_ + state_offset;
+    state_offset += 2 * padded_floats(spec.layers[i].units);
+  }
+  m.reset_batchnorm();
+  m.phase_ = training ? Phase::kTrain : Phase::kEval;
   m.kernels_ = kernels::kernel_table_for(m.isa_);
   return m;
+}
+
+void Model::reset_batchnorm() {
+  // PyTorch's BatchNorm1d initial values: gamma 1, beta 0, running mean 0, running variance 1.
+  for (std::size_t i = 0; i < spec_.num_layers; ++i) {
+    if (!spec_.layers[i].batchnorm.enabled) continue;
+    const std::size_t units = spec_.layers[i].units;
+    VectorView g = bn_gamma(i), b = bn_beta(i), rm = bn_running_mean(i), rv = bn_running_var(i);
+    for (std::size_t j = 0; j < units; ++j) {
+      g[j] = 1.f;
+      b[j] = 0.f;
+      rm[j] = 0.f;
+      rv[j] = 1.f;
+    }
+  }
+  batches_tracked_ = 0;
+}
+
+void Model::reset_batchnorm_state() {
+  for (std::size_t i = 0; i < spec_.num_layers; ++i) {
+    VectorView rm = bn_running_mean(i), rv = bn_running_var(i);
+    for (std::size_t j = 0; j < rm.size; ++j) {
+      rm[j] = 0.f;
+      rv[j] = 1.f;
+    }
+  }
+  batches_tracked_ = 0;
+}
+
+Status Model::set_phase(Phase phase) {
+  FENNEC_ENSURE(is_bound(), StatusCode::kFailedPrecondition, "set_phase: model is not bound");
+  FENNEC_ENSURE(phase == Phase::kEval || phase == Phase::kTrain, StatusCode::kInvalidArgument,
+                "set_phase: phase %d out of range", static_cast<int>(phase));
+  FENNEC_ENSURE(phase == Phase::kEval || options_.mode == Mode::kTraining, StatusCode::kFailedPrecondition,
+                "set_phase: an inference model has no training phase (no batch statistics or masks)");
+  phase_ = phase;
+  return Status::ok();
 }
 
 Status Model::init_parameters(Rng& rng) {
@@ -216,13 +294,16 @@ Status Model::init_parameters(Rng& rng) {
     VectorView b = bias(i);
     for (std::size_t j = 0; j < b.size; ++j) b[j] = 0.f;
   }
+  reset_batchnorm();
   if (grads_) std::memset(grads_, 0, trainable_floats_ * sizeof(float));
   for (float* s : state_)
     if (s) std::memset(s, 0, trainable_floats_ * sizeof(float));
   return Status::ok();
 }
 
-Result<ConstMatrixView> Model::forward(ConstMatrixView x) {
+Result<ConstMatrixView> Model::forward(ConstMatrixView x) { return forward_impl(x, true); }
+
+Result<ConstMatrixView> Model::forward_impl(ConstMatrixView x, bool commit_running) {
   FENNEC_RETURN_IF_ERROR(check_input(*this, x, "forward"));
   const std::size_t bad = detail::first_non_finite(x.data, x.rows, x.cols, x.stride);
   if (bad != x.rows * x.cols) {
@@ -230,28 +311,121 @@ Result<ConstMatrixView> Model::forward(ConstMatrixView x) {
                          bad / x.cols, bad % x.cols);
   }
   const std::size_t batch = x.rows;
+  const bool train = phase_ == Phase::kTrain;
+  FENNEC_ENSURE(!train || batch >= 2 || !spec_.has_batchnorm(), StatusCode::kInvalidArgument,
+                "forward: batch norm in the training phase needs at least 2 rows, got 1 (eval phase "
+                "normalises single rows with the running statistics)");
   ConstMatrixView in = x;
   for (std::size_t l = 0; l < spec_.num_layers; ++l) {
     const LayerSpec& layer = spec_.layers[l];
-    // Kept outputs (training) go to their own buffer; the rest ping-pong.
+    const std::size_t units = layer.units;
+    const bool bn = layer.batchnorm.enabled;
+    const bool drop = train && mask_[l] != nullptr;
+    // Kept outputs (training) go to their own buffer; the rest ping-pong. With dropout the
+    // activation output is kept before dropout, and with batch norm in training the dense
+    // output lands in x-hat, which the normalisation then overwrites in place.
     float* out = outputs_[l] ? outputs_[l] : buffers_[l % 2];
+    float* act_out = drop ? pre_dropout_[l] : out;
     kernels::GemmArgs g;
     g.m = batch;
-    g.n = layer.units;
+    g.n = units;
     g.k = in.cols;
     g.a = in.data;
     g.lda = in.stride;
     g.b = layer_base(l) + weight_offset_[l];
     g.ldb = in.cols;
-    g.c = out;
-    g.ldc = layer.units;
+    g.c = bn && train ? xhat_[l] : act_out;
+    g.ldc = units;
     g.bias = layer_base(l) + bias_offset_[l];
-    g.act = layer.activation;
+    g.act = bn ? ActivationSpec::identity() : layer.activation;
     run_gemm(kernels_->gemm_nt_f32, g, scratch_, scratch_floats_);
-    in = ConstMatrixView(out, batch, layer.units);
+    if (bn) {
+      const std::size_t pu = padded_floats(units);
+      kernels::BnFwdArgs a;
+      a.m = batch;
+      a.n = units;
+      a.gamma = params_ + gamma_offset_[l];
+      a.beta = a.gamma + pu;
+      a.y = act_out;
+      a.ldy = units;
+      float* inv_std = bn_stats_[l] + (options_.mode == Mode::kTraining ? 2 * pu : 0);
+      const float* var;
+      if (train) {
+        float* mean = bn_stats_[l];
+        kernels_->bn_stats_f32(batch, units, xhat_[l], units, mean, mean + pu);
+        var = mean + pu;
+        a.mean = mean;
+        a.x = a.xhat = xhat_[l];
+        a.ldx = a.ldxhat = units;
+      } else {
+        var = running_[l] + pu;
+        a.mean = running_[l];
+        a.x = act_out;
+        a.ldx = units;
+      }
+      for (std::size_t j = 0; j < units; ++j) inv_std[j] = 1.f / std::sqrt(var[j] + layer.batchnorm.eps);
+      a.inv_std = inv_std;
+      kernels_->bn_fwd_f32(a);
+      kernels_->bias_act_fwd_f32(batch, units, act_out, units, nullptr, layer.activation);
+    }
+    if (drop) {
+      if (!fixed_masks_) draw_dropout_mask(l, batch);
+      kernels_->dropout_f32(batch, units, act_out, units, mask_[l], units, 1.f / (1.f - layer.dropout), out,
+                            units);
+    }
+    in = ConstMatrixView(out, batch, units);
   }
   last_batch_ = batch;
+  last_phase_ = phase_;
+  if (train) {
+    pending_statistics_ = true;
+    if (commit_running) commit_batch_statistics();
+  }
   return in;
+}
+
+void Model::commit_batch_statistics() {
+  if (!pending_statistics_) return;
+  pending_statistics_ = false;
+  ++batches_tracked_;
+  const std::size_t m = last_batch_;
+  // PyTorch: the running variance estimates the population's, so the batch's is made unbiased.
+  const float unbias = static_cast<float>(m) / static_cast<float>(m - 1);
+  for (std::size_t l = 0; l < spec_.num_layers; ++l) {
+    const BatchNormSpec& bn = spec_.layers[l].batchnorm;
+    if (!bn.enabled) continue;
+    const std::size_t units = spec_.layers[l].units, pu = padded_floats(units);
+    const float mom = bn.momentum, keep = 1.f - bn.momentum;
+    const float* mean = bn_stats_[l];
+    const float* var = mean + pu;
+    float* rm = running_[l];
+    float* rv = rm + pu;
+    for (std::size_t j = 0; j < units; ++j) {
+      rm[j] = keep * rm[j] + mom * mean[j];
+      rv[j] = keep * rv[j] + mom * (var[j] * unbias);
+    }
+  }
+}
+
+void Model::draw_dropout_mask(std::size_t layer, std::size_t batch) {
+  // Keep when a 16-bit draw is >= p * 2^16: probability 1 - p to within 2^-16; two masks per
+  // 32-bit draw, drawn a block at a time.
+  const std::uint32_t threshold =
+      static_cast<std::uint32_t>(static_cast<double>(spec_.layers[layer].dropout) * 65536.0 + 0.5);
+  unsigned char* mask = mask_[layer];
+  const std::size_t n = batch * spec_.layers[layer].units;
+  constexpr std::size_t kBlock = 128;
+  std::uint32_t r[kBlock];
+  for (std::size_t i = 0; i < n; i += 2 * kBlock) {
+    const std::size_t pairs = (n - i + 1) / 2 < kBlock ? (n - i + 1) / 2 : kBlock;
+    dropout_rng_.fill_u32(r, pairs);
+    const std::size_t end = n - i < 2 * pairs ? n - i : 2 * pairs;
+    for (std::size_t k = 0; k + 1 < end; k += 2) {
+      mask[i + k] = (r[k / 2] & 0xffffu) >= threshold;
+      mask[i + k + 1] = (r[k / 2] >> 16) >= threshold;
+    }
+    if (end % 2) mask[i + end - 1] = (r[end / 2] & 0xffffu) >= threshold;
+  }
 }
 
 Status Model::backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView input_gradient,
@@ -264,6 +438,10 @@ Status Model::backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView in
   FENNEC_RETURN_IF_ERROR(check_input(*this, x, "backward"));
   FENNEC_ENSURE(x.rows == last_batch_, StatusCode::kFailedPrecondition,
                 "backward: x has %zu rows but the last forward() ran %zu", x.rows, last_batch_);
+  FENNEC_ENSURE(last_phase_ == Phase::kTrain || !(spec_.has_batchnorm() || spec_.has_dropout()),
+                StatusCode::kFailedPrecondition,
+                "backward: the last forward ran in the eval phase; batch norm and dropout need a "
+                "training-phase forward (set_phase(Phase::kTrain))");
   const std::size_t batch = x.rows;
   FENNEC_ENSURE(dlogits.data != nullptr && dlogits.rows == batch && dlogits.cols == spec_.output() &&
                     dlogits.stride >= dlogits.cols,
@@ -293,8 +471,29 @@ Status Model::backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView in
     const ConstMatrixView in = l == 0 ? x : ConstMatrixView(outputs_[l - 1], batch, fan_in);
     if (observer && observer->on_output_gradient)
       observer->on_output_gradient(observer->context, l, ConstMatrixView(dy, batch, units));
-    // dZ = dY * act'(Y), in place.
-    kernels_->act_bwd_f32(batch, units, outputs_[l], units, dy, units, layer.activation);
+    // Through dropout (the same mask and scale), the activation (its derivative from the
+    // output before dropout) and batch norm, each in place on dy.
+    const float* act_out = outputs_[l];
+    if (mask_[l]) {
+      kernels_->dropout_f32(batch, units, dy, units, mask_[l], units, 1.f / (1.f - layer.dropout), dy, units);
+      act_out = pre_dropout_[l];
+    }
+    kernels_->act_bwd_f32(batch, units, act_out, units, dy, units, layer.activation);
+    if (layer.batchnorm.enabled) {
+      const std::size_t pu = padded_floats(units);
+      kernels::BnBwdArgs a;
+      a.m = batch;
+      a.n = units;
+      a.dy = a.dx = dy;
+      a.lddy = a.lddx = units;
+      a.xhat = xhat_[l];
+      a.ldxhat = units;
+      a.gamma = params_ + gamma_offset_[l];
+      a.inv_std = bn_stats_[l] + 2 * pu;
+      a.dgamma = grads_ + (gamma_offset_[l] - trainable_offset_);
+      a.dbeta = a.dgamma + pu;
+      kernels_->bn_bwd_f32(a);
+    }
     // dW = dZ^T * X  (units x fan_in)
     kernels::GemmArgs gw;
     gw.m = units;
@@ -307,7 +506,15 @@ Status Model::backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView in
     gw.c = grads_ + (weight_offset_[l] - trainable_offset_);
     gw.ldc = fan_in;
     run_gemm(kernels_->gemm_tn_f32, gw, scratch_, scratch_floats_);
-    kernels_->col_sum_f32(batch, units, dy, units, grads_ + (bias_offset_[l] - trainable_offset_));
+    float* db = grads_ + (bias_offset_[l] - trainable_offset_);
+    if (layer.batchnorm.enabled) {
+      // Batch norm subtracts the batch mean, so the dense bias has no effect on the loss: its
+      // gradient is exactly 0. The column sum would give the rounding noise of a cancelling sum
+      // (~1e-9), which Adam's normalised step turns into moves of size ~lr.
+      std::memset(db, 0, units * sizeof(float));
+    } else {
+      kernels_->col_sum_f32(batch, units, dy, units, db);
+    }
     // dX = dZ * W  (batch x fan_in), into the other buffer or the caller's input gradient.
     float* dx = nullptr;
     std::size_t lddx = fan_in;
@@ -377,6 +584,41 @@ MatrixView Model::weight_gradient(std::size_t layer) const {
 VectorView Model::bias_gradient(std::size_t layer) const {
   if (!grads_ || layer >= spec_.num_layers || layer < frozen_) return {};
   return {grads_ + (bias_offset_[layer] - trainable_offset_), spec_.layers[layer].units};
+}
+
+VectorView Model::bn_gamma(std::size_t layer) const {
+  if (!params_ || layer >= spec_.num_layers || !spec_.layers[layer].batchnorm.enabled) return {};
+  return {params_ + gamma_offset_[layer], spec_.layers[layer].units};
+}
+
+VectorView Model::bn_beta(std::size_t layer) const {
+  const VectorView g = bn_gamma(layer);
+  return g.data ? VectorView{g.data + padded_floats(g.size), g.size} : VectorView{};
+}
+
+VectorView Model::bn_gamma_gradient(std::size_t layer) const {
+  if (!grads_ || layer >= spec_.num_layers || !spec_.layers[layer].batchnorm.enabled) return {};
+  return {grads_ + (gamma_offset_[layer] - trainable_offset_), spec_.layers[layer].units};
+}
+
+VectorView Model::bn_beta_gradient(std::size_t layer) const {
+  const VectorView g = bn_gamma_gradient(layer);
+  return g.data ? VectorView{g.data + padded_floats(g.size), g.size} : VectorView{};
+}
+
+VectorView Model::bn_running_mean(std::size_t layer) const {
+  if (layer >= spec_.num_layers || !running_[layer]) return {};
+  return {running_[layer], spec_.layers[layer].units};
+}
+
+VectorView Model::bn_running_var(std::size_t layer) const {
+  const VectorView m = bn_running_mean(layer);
+  return m.data ? VectorView{m.data + padded_floats(m.size), m.size} : VectorView{};
+}
+
+DropoutMaskView Model::dropout_mask(std::size_t layer) const {
+  if (layer >= spec_.num_layers || !mask_[layer]) return {};
+  return {mask_[layer], options_.max_batch, spec_.layers[layer].units};
 }
 
 VectorView Model::optimizer_state(std::size_t slot) const {

@@ -46,6 +46,25 @@ std::uint32_t Rng::next_u32() {  // xoshiro128**
   return result;
 }
 
+void Rng::fill_u32(std::uint32_t* out, std::size_t n) {
+  // next_u32's steps on a local copy of the state, which then stays in registers.
+  std::uint32_t s0 = state_.s[0], s1 = state_.s[1], s2 = state_.s[2], s3 = state_.s[3];
+  for (std::size_t i = 0; i < n; ++i) {
+    out[i] = rotl(s1 * 5, 7) * 9;
+    const std::uint32_t t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = rotl(s3, 11);
+  }
+  state_.s[0] = s0;
+  state_.s[1] = s1;
+  state_.s[2] = s2;
+  state_.s[3] = s3;
+}
+
 double Rng::uniform01() {
   const std::uint32_t hi = next_u32() >> 5;  // 27 bits
   const std::uint32_t lo = next_u32() >> 6;  // 26 bits

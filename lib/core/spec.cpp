@@ -6,6 +6,8 @@ namespace fennec {
 Status validate(const ModelSpec& spec) {
   FENNEC_ENSURE(!spec.overflowed, StatusCode::kInvalidArgument,
                 "model spec has more than %zu layers", kMaxLayers);
+  FENNEC_ENSURE(!spec.misplaced, StatusCode::kInvalidArgument,
+                "model spec: batchnorm() or dropout() called before any dense() layer");
   FENNEC_ENSURE(spec.num_layers >= 1 && spec.num_layers <= kMaxLayers, StatusCode::kInvalidArgument,
                 "model spec needs 1..%zu layers, has %u", kMaxLayers, static_cast<unsigned>(spec.num_layers));
   FENNEC_ENSURE(spec.input >= 1 && spec.input <= kMaxWidth, StatusCode::kInvalidArgument,
@@ -18,6 +20,16 @@ Status validate(const ModelSpec& spec) {
     FENNEC_ENSURE(s.is_ok(), s.code(), "layer %zu: %s", i, s.message());
     s = validate(l.init);
     FENNEC_ENSURE(s.is_ok(), s.code(), "layer %zu: %s", i, s.message());
+    // Written so that NaN fails every range check.
+    const BatchNormSpec& bn = l.batchnorm;
+    if (bn.enabled) {
+      FENNEC_ENSURE(bn.eps > 0.f && bn.eps <= 1.f, StatusCode::kInvalidArgument,
+                    "layer %zu: batch norm eps %g outside (0, 1]", i, static_cast<double>(bn.eps));
+      FENNEC_ENSURE(bn.momentum >= 0.f && bn.momentum <= 1.f, StatusCode::kInvalidArgument,
+                    "layer %zu: batch norm momentum %g outside [0, 1]", i, static_cast<double>(bn.momentum));
+    }
+    FENNEC_ENSURE(l.dropout >= 0.f && l.dropout < 1.f, StatusCode::kInvalidArgument,
+                  "layer %zu: dropout probability %g outside [0, 1)", i, static_cast<double>(l.dropout));
   }
   const int loss = static_cast<int>(spec.loss);
   FENNEC_ENSURE(loss >= 0 && loss <= static_cast<int>(Loss::kSigmoidBce), StatusCode::kInvalidArgument,

@@ -9,6 +9,75 @@
 #include "kernels/kernel_table.hpp"
 
 namespace fennec {
+namespace {
+
+// Runs `m` in `phase` for the scope, then puts the caller's phase back.
+class PhaseScope {
+ public:
+  PhaseScope(Model& m, Model::Phase phase) : m_(m), saved_(m.phase()) { (void)m_.set_phase(phase); }
+  ~PhaseScope() { (void)m_.set_phase(saved_); }
+  PhaseScope(const PhaseScope&) = delete;
+  PhaseScope& operator=(const PhaseScope&) = delete;
+
+ private:
+  Model& m_;
+  Model::Phase saved_;
+};
+
+// Puts the dropout generator back unless dismissed: a failed step leaves it as it was, so the
+// masks a retried step draws are the ones it would have drawn.
+class RngRestore {
+ public:
+  explicit RngRestore(Rng& rng) : rng_(rng), saved_(rng.state()) {}
+  ~RngRestore() {
+    if (!dismissed_) rng_.set_state(saved_);
+  }
+  RngRestore(const RngRestore&) = delete;
+  RngRestore& operator=(const RngRestore&) = delete;
+  void dismiss() { dismissed_ = true; }
+
+ private:
+  Rng& rng_;
+  Rng::State saved_;
+  bool dismissed_ = false;
+};
+
+// The update over the trainable block, in one pass unless some batch-norm layer keeps weight
+// decay off its gamma and beta: then in runs, the gamma/beta runs with no decay (L2 or AdamW's
+// decoupled one alike).
+void update_parameters(const Model& m, const kernels::KernelTable& k, const OptimizerConfig& optimizer,
+                       VectorView g, std::uint64_t t) {
+  float* w = m.trainable_parameters().data;
+  float* s0 = m.optimizer_state(0).data;
+  float* s1 = m.optimizer_state(1).data;
+  const ModelSpec& spec = m.spec();
+  bool split = false;
+  for (std::size_t l = 0; l < spec.num_layers; ++l)
+    split = split || (spec.layers[l].batchnorm.enabled && !spec.layers[l].batchnorm.decay_gamma_beta);
+  if (!split || optimizer.weight_decay == 0.f) {
+    detail::apply_update(k, optimizer, g.size, w, g.data, s0, s1, t);
+    return;
+  }
+  OptimizerConfig no_decay = optimizer;
+  no_decay.weight_decay = 0.f;
+  std::size_t begin = 0;
+  auto run = [&](std::size_t end, const OptimizerConfig& c) {
+    if (end > begin)
+      detail::apply_update(k, c, end - begin, w + begin, g.data + begin, s0 ? s0 + begin : nullptr,
+                           s1 ? s1 + begin : nullptr, t);
+    begin = end;
+  };
+  for (std::size_t l = 0; l < spec.num_layers; ++l) {
+    const BatchNormSpec& bn = spec.layers[l].batchnorm;
+    if (!bn.enabled || bn.decay_gamma_beta) continue;
+    const std::size_t gamma = static_cast<std::size_t>(m.bn_gamma(l).data - w);
+    run(gamma, optimizer);
+    run(gamma + 2 * padded_floats(spec.layers[l].units), no_decay);
+  }
+  run(g.size, optimizer);
+}
+
+}  // namespace
 
 Result<Trainer> Trainer::create(Model& model, const TrainerConfig& config) {
   FENNEC_ENSURE(model.is_bound(), StatusCode::kFailedPrecondition, "trainer: model is not bound");
@@ -82,8 +151,11 @@ Result<StepStats> Trainer::step(ConstMatrixView x, const Targets& targets) {
   Model& m = *model_;
   const kernels::KernelTable& k = m.kernel_table();
 
-  // Nothing below writes weights, optimizer state or step_ until every check has passed.
-  Result<ConstMatrixView> out = m.forward(x);
+  // Nothing below writes weights, optimizer state, running statistics or step_ until every
+  // check has passed. A step always runs the training phase.
+  PhaseScope phase(m, Model::Phase::kTrain);
+  RngRestore rng(m.dropout_rng());
+  Result<ConstMatrixView> out = m.forward_impl(x, false);
   if (!out.is_ok()) return out.status();
   const ConstMatrixView logits = out.value();
   FENNEC_RETURN_IF_ERROR(validate_targets(m.spec().loss, logits, targets));
@@ -116,9 +188,9 @@ Result<StepStats> Trainer::step(ConstMatrixView x, const Targets& targets) {
     if (norm > clip.max_norm) k.scale_f32(g.size, g.data, static_cast<float>(clip.max_norm / (norm + 1e-6)));
   }
 
-  VectorView s0 = m.optimizer_state(0), s1 = m.optimizer_state(1);
-  detail::apply_update(k, optimizer, g.size, m.trainable_parameters().data, g.data, s0.data, s1.data,
-                       step_ + 1);
+  update_parameters(m, k, optimizer, g, step_ + 1);
+  m.commit_batch_statistics();
+  rng.dismiss();
   config_.optimizer.lr = optimizer.lr;
   ++step_;
   return stats;
@@ -137,6 +209,8 @@ Result<StepStats> Trainer::fused_step(ConstMatrixView x, const OptimizerConfig& 
 
 Result<EvalStats> Trainer::evaluate(ConstMatrixView x, const Targets& targets) {
   FENNEC_ENSURE(model_ != nullptr, StatusCode::kFailedPrecondition, "trainer: not created");
+  // Evaluation is what inference computes: the eval phase (running statistics, no dropout).
+  PhaseScope phase(*model_, Model::Phase::kEval);
   Result<ConstMatrixView> out = model_->forward(x);
   if (!out.is_ok()) return out.status();
   FENNEC_RETURN_IF_ERROR(validate_targets(model_->spec().loss, out.value(), targets));

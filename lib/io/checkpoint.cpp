@@ -21,12 +21,56 @@ constexpr std::size_t kUser = 128;
 static_assert(kPreamble + kSpecFixedBytes == kOptim, "layout");
 static_assert(kUser + 8 == kCheckpointFixedHeader, "layout");
 
-constexpr std::size_t kMaxHeader =
-    kCheckpointFixedHeader + kModelFileLayerRecord * kMaxLayers + kCheckpointScheduleRecord;
+constexpr std::size_t kMaxHeader = kCheckpointFixedHeader +
+                                   (kModelFileLayerRecord + kModelFileLayerOptionsRecord) * kMaxLayers +
+                                   kCheckpointScheduleRecord + kCheckpointLayerStateRecord;
 
-// A trainer whose schedule changes the rate needs version 2 (the schedule record); every other
-// trainer writes version 1, byte for byte what earlier releases wrote.
-std::uint32_t format_version(const Trainer& trainer) { return trainer.schedule().varies() ? 2 : 1; }
+// A model with batch norm or dropout needs version 3 (layer options, running statistics, the
+// dropout generator); otherwise a trainer whose schedule changes the rate needs version 2 (the
+// schedule record); every other trainer writes version 1, byte for byte what earlier releases
+// wrote.
+std::uint32_t format_version(const Trainer& trainer) {
+  if (has_layer_options(trainer.model().spec())) return 3;
+  return trainer.schedule().varies() ? 2 : 1;
+}
+
+std::size_t header_size(std::uint32_t version, std::uint64_t num_layers) {
+  return kCheckpointFixedHeader + kModelFileLayerRecord * num_layers +
+         (version >= 2 ? kCheckpointScheduleRecord : 0) +
+         (version >= 3 ? kModelFileLayerOptionsRecord * num_layers + kCheckpointLayerStateRecord : 0);
+}
+
+// The generator state as stored (u32 s[4], f64 bits of spare, u32 has_spare): 28 bytes.
+void encode_rng(const Rng::State& s, unsigned char* p) {
+  for (int i = 0; i < 4; ++i) store_u32(p + 4 * i, s.s[i]);
+  std::uint64_t spare;
+  std::memcpy(&spare, &s.spare, 8);
+  store_u64(p + 16, spare);
+  store_u32(p + 24, s.has_spare);
+}
+
+Status decode_rng(const unsigned char* p, Rng::State* out, const char* what) {
+  Rng::State r{};
+  for (int i = 0; i < 4; ++i) r.s[i] = load_u32(p + 4 * i);
+  const std::uint64_t spare = load_u64(p + 16);
+  std::memcpy(&r.spare, &spare, 8);
+  r.has_spare = load_u32(p + 24);
+  FENNEC_ENSURE(r.has_spare <= 1, StatusCode::kCorruptData, "%s has_spare is %lu", what,
+                static_cast<unsigned long>(r.has_spare));
+  FENNEC_ENSURE(r.s[0] | r.s[1] | r.s[2] | r.s[3], StatusCode::kCorruptData,
+                "%s state is all zero (not a reachable xoshiro state)", what);
+  FENNEC_ENSURE(!r.has_spare || (spare & 0x7ff0000000000000ull) != 0x7ff0000000000000ull,
+                StatusCode::kCorruptData, "%s spare sample is not finite", what);
+  *out = r;
+  return Status::ok();
+}
+
+// The version-3 layer-state record: the dropout generator, reserved u32 0, u64 batches tracked.
+void encode_layer_state(const Model& model, unsigned char* r) {
+  std::memset(r, 0, kCheckpointLayerStateRecord);
+  encode_rng(model.dropout_rng().state(), r);
+  store_u64(r + 32, model.batches_tracked());
+}
 
 std::uint64_t f64_bits(double v) {
   std::uint64_t u;
@@ -149,7 +193,7 @@ std::size_t encode_header(const Trainer& trainer, const Rng& rng, std::uint64_t 
   const std::uint32_t version = format_version(trainer);
   store_u32(h + 8, version);
   unsigned char spec[kSpecMaxBytes];
-  const std::size_t spec_bytes = encode_spec(model.spec(), spec);
+  const std::size_t spec_bytes = encode_spec(model.spec(), spec, version >= 3);
   std::memcpy(h + kPreamble, spec, kSpecFixedBytes);
   std::memcpy(h + kCheckpointFixedHeader, spec + kSpecFixedBytes, spec_bytes - kSpecFixedBytes);
   std::size_t n = kCheckpointFixedHeader + (spec_bytes - kSpecFixedBytes);
@@ -157,18 +201,17 @@ std::size_t encode_header(const Trainer& trainer, const Rng& rng, std::uint64_t 
     encode_schedule(trainer, h + n);
     n += kCheckpointScheduleRecord;
   }
+  if (version >= 3) {
+    encode_layer_state(model, h + n);
+    n += kCheckpointLayerStateRecord;
+  }
   store_u32(h + 12, static_cast<std::uint32_t>(n));
   TrainerConfig c = trainer.config();
   store_u32(h + kOptim, static_cast<std::uint32_t>(c.optimizer.kind));
   store_u32(h + kOptim + 4, static_cast<std::uint32_t>(optimizer_state_slots(c.optimizer.kind)));
   for (int i = 0; i < 9; ++i) store_f32(h + kOptim + 8 + 4 * i, config_field(c, i));
   store_u64(h + kStep, trainer.step_count());
-  const Rng::State s = rng.state();
-  for (int i = 0; i < 4; ++i) store_u32(h + kRng + 4 * i, s.s[i]);
-  std::uint64_t spare;
-  std::memcpy(&spare, &s.spare, 8);
-  store_u64(h + kRng + 16, spare);
-  store_u32(h + kRng + 24, s.has_spare);
+  encode_rng(rng.state(), h + kRng);
   store_u64(h + kUser, user_bytes);
   return n;
 }
@@ -225,9 +268,7 @@ Status parse(ByteReader& reader, CheckpointInfo* info, const Target& target) {
   SpecFixed f;
   FENNEC_RETURN_IF_ERROR(decode_spec_fixed(h + kPreamble, &f));
   const std::uint32_t header_bytes = load_u32(h + 12);
-  const std::uint64_t expected_header = kCheckpointFixedHeader +
-                                        kModelFileLayerRecord * std::uint64_t{f.num_layers} +
-                                        (version >= 2 ? kCheckpointScheduleRecord : 0);
+  const std::uint64_t expected_header = header_size(version, f.num_layers);
   FENNEC_ENSURE(header_bytes == expected_header, StatusCode::kCorruptData,
                 "header length %lu, expected %llu for %lu layers",
                 static_cast<unsigned long>(header_bytes),
@@ -254,37 +295,39 @@ Status parse(ByteReader& reader, CheckpointInfo* info, const Target& target) {
   FENNEC_ENSURE(ci.step <= kMaxStepCount, StatusCode::kCorruptData,
                 "step count %llu above the %llu limit (2^53)", static_cast<unsigned long long>(ci.step),
                 static_cast<unsigned long long>(kMaxStepCount));
-  for (int i = 0; i < 4; ++i) ci.rng.s[i] = load_u32(h + kRng + 4 * i);
-  const std::uint64_t spare = load_u64(h + kRng + 16);
-  std::memcpy(&ci.rng.spare, &spare, 8);
-  ci.rng.has_spare = load_u32(h + kRng + 24);
-  FENNEC_ENSURE(ci.rng.has_spare <= 1, StatusCode::kCorruptData, "rng has_spare is %lu",
-                static_cast<unsigned long>(ci.rng.has_spare));
-  FENNEC_ENSURE(ci.rng.s[0] | ci.rng.s[1] | ci.rng.s[2] | ci.rng.s[3], StatusCode::kCorruptData,
-                "rng state is all zero (not a reachable xoshiro state)");
-  FENNEC_ENSURE(!ci.rng.has_spare || (spare & 0x7ff0000000000000ull) != 0x7ff0000000000000ull,
-                StatusCode::kCorruptData, "rng spare sample is not finite");
+  FENNEC_RETURN_IF_ERROR(decode_rng(h + kRng, &ci.rng, "rng"));
   ci.user_bytes = load_u64(h + kUser);
   FENNEC_ENSURE(ci.user_bytes <= kCheckpointMaxUserBytes, StatusCode::kCorruptData,
                 "user blob of %llu bytes above the %llu limit",
                 static_cast<unsigned long long>(ci.user_bytes),
                 static_cast<unsigned long long>(kCheckpointMaxUserBytes));
 
-  FENNEC_RETURN_IF_ERROR(in.read(h + kCheckpointFixedHeader, kModelFileLayerRecord * f.num_layers,
-                                 "layer records"));
-  FENNEC_RETURN_IF_ERROR(decode_spec_layers(f, h + kCheckpointFixedHeader, &ci.spec));
+  const std::size_t records =
+      (kModelFileLayerRecord + (version >= 3 ? kModelFileLayerOptionsRecord : 0)) * f.num_layers;
+  FENNEC_RETURN_IF_ERROR(in.read(h + kCheckpointFixedHeader, records, "layer records"));
+  const unsigned char* options =
+      version >= 3 ? h + kCheckpointFixedHeader + kModelFileLayerRecord * f.num_layers : nullptr;
+  FENNEC_RETURN_IF_ERROR(decode_spec_layers(f, h + kCheckpointFixedHeader, options, &ci.spec));
   ci.version = version;
   ci.learning_rate = ci.trainer.optimizer.lr;
+  unsigned char* record = h + kCheckpointFixedHeader + records;
   if (version >= 2) {
-    unsigned char* record = h + kCheckpointFixedHeader + kModelFileLayerRecord * f.num_layers;
     FENNEC_RETURN_IF_ERROR(in.read(record, kCheckpointScheduleRecord, "schedule record"));
     FENNEC_RETURN_IF_ERROR(decode_schedule(record, &ci));
+    record += kCheckpointScheduleRecord;
+  }
+  if (version >= 3) {
+    FENNEC_RETURN_IF_ERROR(in.read(record, kCheckpointLayerStateRecord, "layer-state record"));
+    FENNEC_RETURN_IF_ERROR(decode_rng(record, &ci.dropout_rng, "dropout rng"));
+    FENNEC_ENSURE(load_u32(record + 28) == 0, StatusCode::kCorruptData, "reserved layer-state field is not zero");
+    ci.batches_tracked = load_u64(record + 32);
   }
   ci.parameter_count = f.param_count;
+  ci.state_count = layer_state_count(ci.spec);
   std::uint64_t total = 0;
   FENNEC_ENSURE(mul_u64(f.param_count, 4 * (1 + std::uint64_t{slots}), &total) &&
-                    add_u64(total, header_bytes, &total) && add_u64(total, ci.user_bytes, &total) &&
-                    add_u64(total, 4, &total),
+                    add_u64(total, 4 * ci.state_count, &total) && add_u64(total, header_bytes, &total) &&
+                    add_u64(total, ci.user_bytes, &total) && add_u64(total, 4, &total),
                 StatusCode::kCorruptData, "checkpoint size overflows");
   ci.file_bytes = total;
 
@@ -336,15 +379,23 @@ Status parse(ByteReader& reader, CheckpointInfo* info, const Target& target) {
   for (std::uint32_t k = 0; k < slots && s.is_ok(); ++k)
     s = read_block(in, model, ci.spec, model ? model->optimizer_state(k).data : nullptr,
                    "optimizer state", &non_finite);
+  if (s.is_ok()) s = read_layer_state(in, model, ci.spec, &non_finite);
   if (s.is_ok()) s = in.check_crc();
   if (s.is_ok()) s = in.expect_end();
   if (!s.is_ok()) {
-    if (model) zero_state(*model);
+    if (model) {
+      zero_state(*model);
+      model->reset_batchnorm_state();
+    }
     return s;
   }
   if (target.trainer) {
     *target.trainer = staged;
     target.rng->set_state(ci.rng);
+    if (version >= 3) {
+      model->dropout_rng().set_state(ci.dropout_rng);
+      model->set_batches_tracked(ci.batches_tracked);
+    }
   }
   if (info) *info = ci;
   return Status::ok();
@@ -356,9 +407,8 @@ std::uint64_t checkpoint_size(const Trainer& trainer, std::size_t user_bytes) {
   std::uint64_t params = 0;
   parameter_count(trainer.model().spec(), &params);
   const std::uint64_t slots = optimizer_state_slots(trainer.config().optimizer.kind);
-  const std::uint64_t schedule = format_version(trainer) >= 2 ? kCheckpointScheduleRecord : 0;
-  return kCheckpointFixedHeader + kModelFileLayerRecord * trainer.model().num_layers() + schedule +
-         user_bytes + 4 * params * (1 + slots) + 4;
+  return header_size(format_version(trainer), trainer.model().num_layers()) + user_bytes +
+         4 * params * (1 + slots) + 4 * layer_state_count(trainer.model().spec()) + 4;
 }
 
 Status save_checkpoint(const Trainer& trainer, const Rng& rng, const void* user,
@@ -383,6 +433,7 @@ Status save_checkpoint(const Trainer& trainer, const Rng& rng, const void* user,
   FENNEC_RETURN_IF_ERROR(write_parameters(out, model));
   for (std::size_t k = 0; k < optimizer_state_slots(trainer.config().optimizer.kind); ++k)
     FENNEC_RETURN_IF_ERROR(write_block(out, model, model.optimizer_state(k).data));
+  FENNEC_RETURN_IF_ERROR(write_layer_state(out, model));
   return out.finish_crc();
 }
 

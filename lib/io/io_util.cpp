@@ -199,10 +199,20 @@ bool parameter_count(const ModelSpec& spec, std::uint64_t* count) {
     std::uint64_t w;
     if (!mul_u64(spec.layers[i].units, spec.fan_in(i), &w)) return false;
     if (!add_u64(n, w, &n) || !add_u64(n, spec.layers[i].units, &n)) return false;
+    if (spec.layers[i].batchnorm.enabled && !add_u64(n, 2 * std::uint64_t{spec.layers[i].units}, &n)) return false;
   }
   *count = n;
   return true;
 }
+
+std::uint64_t layer_state_count(const ModelSpec& spec) {
+  std::uint64_t n = 0;
+  for (std::size_t i = 0; i < spec.num_layers && i < kMaxLayers; ++i)
+    if (spec.layers[i].batchnorm.enabled) n += 2 * std::uint64_t{spec.layers[i].units};
+  return n;
+}
+
+bool has_layer_options(const ModelSpec& spec) { return spec.has_batchnorm() || spec.has_dropout(); }
 
 Status check_parameters_fit(std::uint64_t count, const Arena& arena) {
   std::uint64_t bytes = 0;
@@ -213,7 +223,7 @@ Status check_parameters_fit(std::uint64_t count, const Arena& arena) {
   return Status::ok();
 }
 
-std::size_t encode_spec(const ModelSpec& spec, unsigned char* out) {
+std::size_t encode_spec(const ModelSpec& spec, unsigned char* out, bool layer_options) {
   std::uint64_t count = 0;
   parameter_count(spec, &count);
   store_u32(out + 0, spec.input);
@@ -230,6 +240,17 @@ std::size_t encode_spec(const ModelSpec& spec, unsigned char* out) {
     store_u32(p + 12, static_cast<std::uint32_t>(l.init.kind));
     store_f32(p + 16, l.init.a);
     store_f32(p + 20, l.init.b);
+  }
+  if (layer_options) {
+    for (std::size_t i = 0; i < spec.num_layers; ++i, p += kModelFileLayerOptionsRecord) {
+      const LayerSpec& l = spec.layers[i];
+      const std::uint32_t flags = (l.batchnorm.enabled ? kLayerBatchNorm : 0u) |
+                                  (l.batchnorm.enabled && !l.batchnorm.decay_gamma_beta ? kLayerNoDecayGammaBeta : 0u);
+      store_u32(p + 0, flags);
+      store_f32(p + 4, l.batchnorm.enabled ? l.batchnorm.eps : 0.f);
+      store_f32(p + 8, l.batchnorm.enabled ? l.batchnorm.momentum : 0.f);
+      store_f32(p + 12, l.dropout);
+    }
   }
   return static_cast<std::size_t>(p - out);
 }
@@ -250,7 +271,8 @@ Status decode_spec_fixed(const unsigned char* p, SpecFixed* f) {
   return Status::ok();
 }
 
-Status decode_spec_layers(const SpecFixed& f, const unsigned char* p, ModelSpec* out) {
+Status decode_spec_layers(const SpecFixed& f, const unsigned char* p, const unsigned char* options,
+                          ModelSpec* out) {
   ModelSpec spec(f.input);
   spec.loss = static_cast<Loss>(f.loss);
   for (std::uint32_t i = 0; i < f.num_layers; ++i, p += kModelFileLayerRecord) {
@@ -267,6 +289,19 @@ Status decode_spec_layers(const SpecFixed& f, const unsigned char* p, ModelSpec*
                   static_cast<unsigned long>(i));
     spec.dense(units, ActivationSpec{static_cast<Activation>(act), alpha},
                Init{static_cast<InitKind>(init), a, b});
+    if (options) {
+      const unsigned char* o = options + i * kModelFileLayerOptionsRecord;
+      const std::uint32_t flags = load_u32(o);
+      const float eps = load_f32(o + 4), momentum = load_f32(o + 8), dropout = load_f32(o + 12);
+      FENNEC_ENSURE((flags & ~(kLayerBatchNorm | kLayerNoDecayGammaBeta)) == 0 &&
+                        ((flags & kLayerBatchNorm) || !(flags & kLayerNoDecayGammaBeta)),
+                    StatusCode::kCorruptData, "layer %lu: unknown layer option flags 0x%08lx",
+                    static_cast<unsigned long>(i), static_cast<unsigned long>(flags));
+      FENNEC_ENSURE((flags & kLayerBatchNorm) || (eps == 0.f && momentum == 0.f), StatusCode::kCorruptData,
+                    "layer %lu: batch-norm fields set on a layer without batch norm", static_cast<unsigned long>(i));
+      if (flags & kLayerBatchNorm) spec.batchnorm(eps, momentum, !(flags & kLayerNoDecayGammaBeta));
+      spec.dropout(dropout);
+    }
   }
   const Status s = validate(spec);
   FENNEC_ENSURE(s.is_ok(), StatusCode::kCorruptData, "invalid network: %s", s.message());
@@ -286,6 +321,7 @@ bool same_network(const ModelSpec& a, const ModelSpec& b) {
     if (x.units != y.units || x.activation.kind != y.activation.kind) return false;
     if (x.activation.kind == Activation::kLeakyRelu && x.activation.alpha != y.activation.alpha)
       return false;
+    if (x.batchnorm.enabled != y.batchnorm.enabled) return false;
   }
   return true;
 }
@@ -298,6 +334,11 @@ Status write_block(Output& out, const Model& model, const float* block) {
     for (std::size_t r = 0; r < w.rows; ++r)
       FENNEC_RETURN_IF_ERROR(out.floats(block + (w.row(r) - base), w.cols));
     FENNEC_RETURN_IF_ERROR(out.floats(block + (b.data - base), b.size));
+    const VectorView g = model.bn_gamma(i), be = model.bn_beta(i);
+    if (g.data) {
+      FENNEC_RETURN_IF_ERROR(out.floats(block + (g.data - base), g.size));
+      FENNEC_RETURN_IF_ERROR(out.floats(block + (be.data - base), be.size));
+    }
   }
   return Status::ok();
 }
@@ -317,6 +358,11 @@ Status check_block_finite(const Model& model, const float* block, const char* wh
     for (std::size_t k = 0; k < b.size; ++k)
       FENNEC_ENSURE(finite_f32(bias[k]), StatusCode::kNonFinite,
                     "not saved: %s of layer %zu bias %zu is NaN or Inf", what, i, k);
+    // gamma then beta: contiguous, each padded.
+    const VectorView g = model.bn_gamma(i);
+    for (std::size_t k = 0; g.data && k < 2 * padded_floats(g.size); ++k)
+      FENNEC_ENSURE(finite_f32(block[(g.data - base) + k]), StatusCode::kNonFinite,
+                    "not saved: %s of layer %zu batch-norm gamma/beta %zu is NaN or Inf", what, i, k);
   }
   return Status::ok();
 }
@@ -327,6 +373,9 @@ Status write_parameters(Output& out, const Model& model) {
     const ConstVectorView b = model.const_bias(i);
     for (std::size_t r = 0; r < w.rows; ++r) FENNEC_RETURN_IF_ERROR(out.floats(w.row(r), w.cols));
     FENNEC_RETURN_IF_ERROR(out.floats(b.data, b.size));
+    const VectorView g = model.bn_gamma(i), be = model.bn_beta(i);
+    FENNEC_RETURN_IF_ERROR(out.floats(g.data, g.size));
+    FENNEC_RETURN_IF_ERROR(out.floats(be.data, be.size));
   }
   return Status::ok();
 }
@@ -342,6 +391,17 @@ Status check_parameters_finite(const Model& model) {
     for (std::size_t k = 0; k < b.size; ++k)
       FENNEC_ENSURE(finite_f32(b[k]), StatusCode::kNonFinite,
                     "not saved: parameters of layer %zu bias %zu is NaN or Inf", i, k);
+    const VectorView g = model.bn_gamma(i), be = model.bn_beta(i);
+    for (std::size_t k = 0; k < g.size; ++k)
+      FENNEC_ENSURE(finite_f32(g[k]) && finite_f32(be[k]), StatusCode::kNonFinite,
+                    "not saved: parameters of layer %zu batch-norm gamma/beta %zu is NaN or Inf", i, k);
+  }
+  // Running statistics are saved with the parameters: the same rule.
+  for (std::size_t i = 0; i < model.num_layers(); ++i) {
+    const VectorView m = model.bn_running_mean(i), v = model.bn_running_var(i);
+    for (std::size_t k = 0; k < m.size; ++k)
+      FENNEC_ENSURE(finite_f32(m[k]) && finite_f32(v[k]), StatusCode::kNonFinite,
+                    "not saved: running statistics of layer %zu feature %zu are NaN or Inf", i, k);
   }
   return Status::ok();
 }
@@ -367,6 +427,40 @@ Status read_block(Input& in, const Model* model, const ModelSpec& spec, float* b
     for (std::size_t r = 0; r < w.rows; ++r)
       FENNEC_RETURN_IF_ERROR(in.floats(block + (w.row(r) - base), w.cols, what, non_finite));
     FENNEC_RETURN_IF_ERROR(in.floats(block + (b.data - base), b.size, what, non_finite));
+    const VectorView g = model->bn_gamma(i), be = model->bn_beta(i);
+    if (g.data) {
+      FENNEC_RETURN_IF_ERROR(in.floats(block + (g.data - base), g.size, what, non_finite));
+      FENNEC_RETURN_IF_ERROR(in.floats(block + (be.data - base), be.size, what, non_finite));
+    }
+  }
+  return Status::ok();
+}
+
+Status write_layer_state(Output& out, const Model& model) {
+  for (std::size_t i = 0; i < model.num_layers(); ++i) {
+    const VectorView m = model.bn_running_mean(i), v = model.bn_running_var(i);
+    FENNEC_RETURN_IF_ERROR(out.floats(m.data, m.size));
+    FENNEC_RETURN_IF_ERROR(out.floats(v.data, v.size));
+  }
+  return Status::ok();
+}
+
+Status read_layer_state(Input& in, Model* model, const ModelSpec& spec, std::uint64_t* non_finite) {
+  // Read into the model (or only validated), each running variance checked to be >= 0: a
+  // negative one would make 1/sqrt(var + eps) NaN at inference.
+  for (std::size_t i = 0; i < spec.num_layers; ++i) {
+    if (!spec.layers[i].batchnorm.enabled) continue;
+    const std::size_t units = spec.layers[i].units;
+    float* mean = model ? model->bn_running_mean(i).data : nullptr;
+    float* var = model ? model->bn_running_var(i).data : nullptr;
+    FENNEC_RETURN_IF_ERROR(in.floats(mean, units, "running mean", non_finite));
+    for (std::size_t k = 0; k < units; ++k) {
+      float v = 0.f;
+      FENNEC_RETURN_IF_ERROR(in.floats(&v, 1, "running variance", non_finite));
+      FENNEC_ENSURE(!(v < 0.f), StatusCode::kCorruptData, "layer %zu: running variance %zu is negative (%g)", i,
+                    k, static_cast<double>(v));
+      if (var) var[k] = v;
+    }
   }
   return Status::ok();
 }

@@ -109,7 +109,8 @@ class Input {
 // Fixed part: u32 input, u32 num_layers, u32 loss, u32 flags, u64 param count (24 bytes), then
 // kModelFileLayerRecord bytes per layer.
 inline constexpr std::size_t kSpecFixedBytes = 24;
-inline constexpr std::size_t kSpecMaxBytes = kSpecFixedBytes + kModelFileLayerRecord * kMaxLayers;
+inline constexpr std::size_t kSpecMaxBytes =
+    kSpecFixedBytes + (kModelFileLayerRecord + kModelFileLayerOptionsRecord) * kMaxLayers;
 
 // Parameter count in u64 (no size_t overflow on 32-bit targets); widths are bounded by
 // validate(spec), so this cannot overflow, but it is checked anyway.
@@ -120,8 +121,20 @@ bool parameter_count(const ModelSpec& spec, std::uint64_t* count);
 // that could wrap on 32-bit targets, and the error names the real shortfall.
 Status check_parameters_fit(std::uint64_t count, const Arena& arena);
 
-// Encodes spec into `out` (kSpecMaxBytes at least); returns the byte count.
-std::size_t encode_spec(const ModelSpec& spec, unsigned char* out);
+// Floats of the batch-norm running statistics in a file: running mean and variance of every
+// batch-norm layer, unpadded.
+std::uint64_t layer_state_count(const ModelSpec& spec);
+// Whether the spec needs the layer-options records (batch norm or dropout anywhere).
+bool has_layer_options(const ModelSpec& spec);
+
+// Layer-options record (kModelFileLayerOptionsRecord bytes, one per layer after the layer
+// records): u32 flags, f32 batch-norm eps, f32 batch-norm momentum, f32 dropout p.
+inline constexpr std::uint32_t kLayerBatchNorm = 1u;
+inline constexpr std::uint32_t kLayerNoDecayGammaBeta = 2u;
+
+// Encodes spec into `out` (kSpecMaxBytes at least), with the layer-options records after the
+// layer records when `layer_options`; returns the byte count.
+std::size_t encode_spec(const ModelSpec& spec, unsigned char* out, bool layer_options = false);
 // Reads the fixed part (num_layers checked against kMaxLayers) -- then the caller reads
 // 24 * num_layers more bytes and calls decode_spec_layers.
 struct SpecFixed {
@@ -129,8 +142,10 @@ struct SpecFixed {
   std::uint64_t param_count;
 };
 Status decode_spec_fixed(const unsigned char* p, SpecFixed* f);
-// Builds and validates the spec; checks the stored parameter count.
-Status decode_spec_layers(const SpecFixed& f, const unsigned char* layers, ModelSpec* spec);
+// Builds and validates the spec; checks the stored parameter count. `options` (null: none) are
+// the num_layers layer-options records.
+Status decode_spec_layers(const SpecFixed& f, const unsigned char* layers, const unsigned char* options,
+                          ModelSpec* spec);
 
 // Whether two specs describe the same network (widths, activations, loss; initialisers ignored).
 bool same_network(const ModelSpec& a, const ModelSpec& b);
@@ -152,5 +167,9 @@ Status write_block(Output& out, const Model& model, const float* block);  // sam
 // Reads into `block` (the model's parameter layout) or validates only when `block` is null.
 Status read_block(Input& in, const Model* model, const ModelSpec& spec, float* block,
                   const char* what, std::uint64_t* non_finite);
+// The running statistics in file order (per batch-norm layer: mean, then variance). read_ reads
+// into `model` or only validates when it is null; a negative variance is kCorruptData.
+Status write_layer_state(Output& out, const Model& model);
+Status read_layer_state(Input& in, Model* model, const ModelSpec& spec, std::uint64_t* non_finite);
 
 }  // namespace fennec::io_detail

@@ -38,12 +38,16 @@ Status save_model(const Model& model, ByteWriter& writer) {
   FENNEC_RETURN_IF_ERROR(check_parameters_finite(model));
   unsigned char header[kPreamble + kSpecMaxBytes];
   std::memcpy(header, kModelFileMagic, 8);
-  store_u32(header + 8, kModelFileVersion);
-  const std::size_t n = kPreamble + encode_spec(model.spec(), header + kPreamble);
+  // Version 1 for a plain network (exactly what earlier releases wrote), 2 with batch norm or
+  // dropout (the layer-options records and the running statistics).
+  const bool layer_options = has_layer_options(model.spec());
+  store_u32(header + 8, layer_options ? kModelFileLayersVersion : kModelFileVersion);
+  const std::size_t n = kPreamble + encode_spec(model.spec(), header + kPreamble, layer_options);
   store_u32(header + 12, static_cast<std::uint32_t>(n));
   Output out(writer);
   FENNEC_RETURN_IF_ERROR(out.write(header, n));
   FENNEC_RETURN_IF_ERROR(write_parameters(out, model));
+  FENNEC_RETURN_IF_ERROR(write_layer_state(out, model));
   return out.finish_crc();
 }
 
@@ -58,26 +62,31 @@ Result<ModelFileInfo> read_model_header(ByteReader& reader) {
   ModelFileInfo info;
   info.version = load_u32(h + 8);
   FENNEC_ENSURE(info.version != 0, StatusCode::kCorruptData, "model file version 0 is invalid");
-  FENNEC_ENSURE(info.version <= kModelFileVersion, StatusCode::kUnsupported,
+  FENNEC_ENSURE(info.version <= kModelFileLayersVersion, StatusCode::kUnsupported,
                 "model file version %lu is newer than this library (%lu)",
                 static_cast<unsigned long>(info.version),
-                static_cast<unsigned long>(kModelFileVersion));
+                static_cast<unsigned long>(kModelFileLayersVersion));
   SpecFixed f;
   FENNEC_RETURN_IF_ERROR(decode_spec_fixed(h + kPreamble, &f));
   const std::uint32_t header_bytes = load_u32(h + 12);
-  const std::uint64_t expected = kModelFileFixedHeader + kModelFileLayerRecord * std::uint64_t{f.num_layers};
+  const bool layer_options = info.version >= kModelFileLayersVersion;
+  const std::size_t record = kModelFileLayerRecord + (layer_options ? kModelFileLayerOptionsRecord : 0);
+  const std::uint64_t expected = kModelFileFixedHeader + record * std::uint64_t{f.num_layers};
   FENNEC_ENSURE(header_bytes == expected, StatusCode::kCorruptData,
                 "header length %lu, expected %llu for %lu layers",
                 static_cast<unsigned long>(header_bytes), static_cast<unsigned long long>(expected),
                 static_cast<unsigned long>(f.num_layers));
-  FENNEC_RETURN_IF_ERROR(in.read(h + kModelFileFixedHeader,
-                                 kModelFileLayerRecord * f.num_layers, "layer records"));
-  FENNEC_RETURN_IF_ERROR(decode_spec_layers(f, h + kModelFileFixedHeader, &info.spec));
+  FENNEC_RETURN_IF_ERROR(in.read(h + kModelFileFixedHeader, record * f.num_layers, "layer records"));
+  const unsigned char* options =
+      layer_options ? h + kModelFileFixedHeader + kModelFileLayerRecord * f.num_layers : nullptr;
+  FENNEC_RETURN_IF_ERROR(decode_spec_layers(f, h + kModelFileFixedHeader, options, &info.spec));
   info.parameter_count = f.param_count;
+  info.state_count = layer_state_count(info.spec);
   info.header_bytes = header_bytes;
   std::uint64_t bytes = 0;
   // Widths <= 2^20 and <= 32 layers keep this far below 2^64; checked all the same.
-  FENNEC_ENSURE(mul_u64(f.param_count, 4, &bytes) && add_u64(bytes, header_bytes + 4u, &bytes),
+  FENNEC_ENSURE(add_u64(f.param_count, info.state_count, &bytes) && mul_u64(bytes, 4, &bytes) &&
+                    add_u64(bytes, header_bytes + 4u, &bytes),
                 StatusCode::kCorruptData, "file size overflows");
   info.file_bytes = bytes;
   info.header_crc = in.crc();
@@ -90,13 +99,17 @@ Status read_model_parameters(ByteReader& reader, const ModelFileInfo& info, Mode
   Input in(reader, info.header_crc, info.header_bytes);
   std::uint64_t non_finite = 0;
   Status s = read_block(in, &model, info.spec, model.parameters().data, "parameters", &non_finite);
+  if (s.is_ok()) s = read_layer_state(in, &model, info.spec, &non_finite);
   if (s.is_ok()) s = in.check_crc();
   if (s.is_ok()) s = in.expect_end();
   if (s.is_ok() && options.check_finite && non_finite) {
     s = Status::error(StatusCode::kNonFinite, "%llu parameters are NaN or Inf",
                       static_cast<unsigned long long>(non_finite));
   }
-  if (!s.is_ok()) zero_parameters(model);
+  if (!s.is_ok()) {
+    zero_parameters(model);
+    model.reset_batchnorm_state();
+  }
   return s;
 }
 
@@ -126,9 +139,19 @@ Status load_checked_parameters(const unsigned char* bytes, std::size_t size, con
   FENNEC_ENSURE(crc == stored, StatusCode::kCorruptData,
                 "CRC-32 mismatch: stored 0x%08lx, computed 0x%08lx (corrupted or torn file)",
                 static_cast<unsigned long>(stored), static_cast<unsigned long>(crc));
+  if (info.state_count) {
+    // The running statistics' own check (a negative variance is corrupt data) before the finite
+    // one, in the order the streaming loader meets them, so both loaders give the same status.
+    MemoryReader mr(bytes + info.header_bytes, size - static_cast<std::size_t>(info.header_bytes));
+    ByteReader r = mr.reader();
+    Input in(r);
+    std::uint64_t ignored = 0;
+    FENNEC_RETURN_IF_ERROR(read_block(in, nullptr, info.spec, nullptr, "parameters", &ignored));
+    FENNEC_RETURN_IF_ERROR(read_layer_state(in, nullptr, info.spec, &ignored));
+  }
   if (options.check_finite) {
     const unsigned char* p = bytes + info.header_bytes;
-    for (std::uint64_t i = 0; i < info.parameter_count; ++i, p += 4) {
+    for (std::uint64_t i = 0; i < info.parameter_count + info.state_count; ++i, p += 4) {
       FENNEC_ENSURE(finite_bits(load_u32(p)), StatusCode::kNonFinite,
                     "parameter %llu is NaN or Inf", static_cast<unsigned long long>(i));
     }
@@ -185,6 +208,8 @@ Result<Model> load_model_in_place(const void* data, std::size_t size, const Mode
                 data, alignof(float));
   Result<ModelFileInfo> info = read_model_info(data, size);
   if (!info.is_ok()) return info.status();
+  FENNEC_ENSURE(info->state_count == 0, StatusCode::kUnsupported,
+                "load_model_in_place: batch-norm models are loaded into the arena (load_model)");
   const unsigned char* bytes = static_cast<const unsigned char*>(data);
   const std::uint32_t crc = crc32(bytes, size - 4);
   const std::uint32_t stored = load_u32(bytes + size - 4);

@@ -38,6 +38,16 @@
 
 namespace fennec::kernels::simd {
 
+// AVX-512 with the VNNI int8 dot product (vpdpbusd): xsimd 8.1 has no such arch, so this is
+// avx512bw (every f32 kernel runs as there) under a name of its own, whose int8 kernels use
+// vpdpbusd and whose symbols cannot merge with the avx512bw table's.
+struct avx512vnni : xsimd::avx512bw {
+  static constexpr bool supported() noexcept { return xsimd::avx512bw::supported(); }
+  static constexpr bool available() noexcept { return true; }
+  static constexpr unsigned version() noexcept { return xsimd::generic::version(3, 4, 1); }
+  static constexpr char const* name() noexcept { return "avx512vnni"; }
+};
+
 template <class Arch>
 struct ArchTraits {
   // x86 vector registers of 256 bits or more (fma3<avx2>, avx512bw): B panels are transposed
@@ -50,6 +60,8 @@ struct ArchTraits {
   static constexpr bool kNeon = std::is_base_of_v<xsimd::neon, Arch>;
   static constexpr bool kNeon64 = std::is_same_v<Arch, xsimd::neon64>;
   static constexpr bool kNeon32 = std::is_same_v<Arch, xsimd::neon>;
+  // vpdpbusd for the int8 kernels.
+  static constexpr bool kAvx512Vnni = std::is_same_v<Arch, avx512vnni>;
   // Side of the square register transpose that packs GEMM panels.
   static constexpr std::size_t kTransposeBlock = kAvx ? 8 : 4;
 };
@@ -143,3 +155,14 @@ xsimd::batch_bool<float, Arch> neon32_greater_than_zero(Arch, const xsimd::batch
 #endif
 
 }  // namespace fennec::kernels::simd
+
+#if XSIMD_WITH_AVX512BW
+namespace xsimd::types {
+// As xsimd declares avx512bw's: its registers, and mask registers for its batch_bool.
+template <class T>
+struct get_bool_simd_register<T, ::fennec::kernels::simd::avx512vnni> {
+  using type = simd_avx512_bool_register<T>;
+};
+XSIMD_DECLARE_SIMD_REGISTER_ALIAS(::fennec::kernels::simd::avx512vnni, avx512bw);
+}  // namespace xsimd::types
+#endif

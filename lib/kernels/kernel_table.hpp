@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "fennec/activation.hpp"
 #include "fennec/isa.hpp"
@@ -57,6 +58,54 @@ using ScaleFn = void (*)(std::size_t n, float* x, float s);
 // x[i] = min(max(x[i], lo), hi); NaN stays NaN.
 using ClampFn = void (*)(std::size_t n, float* x, float lo, float hi);
 
+// Batch statistics of x (m x n, m >= 1) per column: mean[j] and the biased variance
+// var[j] = sum_i (x[i][j] - mean[j])^2 / m (two passes: no cancellation from E[x^2] - E[x]^2).
+using BnStatsFn = void (*)(std::size_t m, std::size_t n, const float* x, std::size_t ldx, float* mean,
+                           float* var);
+
+// Batch-norm forward, fused: xhat = (x - mean[j]) * inv_std[j], y = gamma[j] * xhat + beta[j].
+// xhat may be null (not kept: inference); x may alias xhat or y (same stride), so the
+// normalisation can run in place.
+struct BnFwdArgs {
+  std::size_t m = 0, n = 0;
+  const float* x = nullptr;
+  std::size_t ldx = 0;
+  const float* mean = nullptr;
+  const float* inv_std = nullptr;
+  const float* gamma = nullptr;
+  const float* beta = nullptr;
+  float* xhat = nullptr;
+  std::size_t ldxhat = 0;
+  float* y = nullptr;
+  std::size_t ldy = 0;
+};
+using BnFwdFn = void (*)(const BnFwdArgs&);
+
+// Batch-norm backward, fused, from the saved xhat (m x n) and dL/dy:
+//   dbeta[j]  = sum_i dy[i][j]            dgamma[j] = sum_i dy[i][j] * xhat[i][j]
+//   dx[i][j]  = gamma[j] * inv_std[j] / m * (m * dy[i][j] - dbeta[j] - xhat[i][j] * dgamma[j])
+// dgamma and dbeta are overwritten; dx may alias dy (same stride): the sums are taken first.
+struct BnBwdArgs {
+  std::size_t m = 0, n = 0;
+  const float* dy = nullptr;
+  std::size_t lddy = 0;
+  const float* xhat = nullptr;
+  std::size_t ldxhat = 0;
+  const float* gamma = nullptr;
+  const float* inv_std = nullptr;
+  float* dgamma = nullptr;
+  float* dbeta = nullptr;
+  float* dx = nullptr;
+  std::size_t lddx = 0;
+};
+using BnBwdFn = void (*)(const BnBwdArgs&);
+
+// Inverted dropout, forward and backward alike: y[i][j] = mask[i][j] ? x[i][j] * scale : 0,
+// mask one byte per element (0 dropped, anything else kept), scale = 1/(1-p). y may alias x.
+using DropoutFn = void (*)(std::size_t m, std::size_t n, const float* x, std::size_t ldx,
+                           const unsigned char* mask, std::size_t ldmask, float scale, float* y,
+                           std::size_t ldy);
+
 // One fused pass of an optimizer update over n parameters (see optim.hpp for the formulas).
 // s1/s2 are the state slots the optimizer uses (momentum v; adagrad/rmsprop r; adam m, v).
 // weight_decay is L2 (g += wd*w) except for adamw (w -= lr*wd*w). The gradient is not modified.
@@ -84,6 +133,36 @@ struct OptimStepArgs {
   float inv_bias_correction2 = 1.f;
 };
 using OptimStepFn = void (*)(const OptimStepArgs&);
+
+// int8 GEMM of the quantization scheme (fennec/quant.hpp): for i < m, j < n
+//   acc = bias[j] + sum_k w[j*ldw + k] * x[i*ldx + k]          (exact int32)
+// then either (y != null) y[i*ldy + j] = clamp(out_zero_point + requantize(acc), out_lo, 127)
+// with requantize by (mult[j], shift[j]) for acc >= 0 and (mult_neg[j], shift_neg[j]) otherwise,
+// or (yf != null) yf[i*ldyf + j] = float(acc) * (acc >= 0 ? deq[j] : deq_neg[j]).
+// x is (m x k), w is (n x k), both row-major int8; wsum[j] = sum_k w[j][k] (tables that offset
+// x to unsigned bytes use it). Every table gives the same bits (integer arithmetic). No scratch.
+struct QGemmArgs {
+  std::size_t m = 0, n = 0, k = 0;
+  const std::int8_t* x = nullptr;
+  std::size_t ldx = 0;
+  const std::int8_t* w = nullptr;
+  std::size_t ldw = 0;
+  const std::int32_t* bias = nullptr;
+  const std::int32_t* wsum = nullptr;
+  const std::int32_t* mult = nullptr;
+  const std::int32_t* shift = nullptr;
+  const std::int32_t* mult_neg = nullptr;
+  const std::int32_t* shift_neg = nullptr;
+  std::int32_t out_zero_point = 0;
+  std::int32_t out_lo = -128;
+  std::int8_t* y = nullptr;
+  std::size_t ldy = 0;
+  const float* deq = nullptr;
+  const float* deq_neg = nullptr;
+  float* yf = nullptr;
+  std::size_t ldyf = 0;
+};
+using QGemmFn = void (*)(const QGemmArgs&);
 
 struct KernelTable {
   Isa isa = Isa::kRef;

@@ -11,7 +11,9 @@
 #include "kernels/elementwise_impl.hpp"
 #include "kernels/gemm_impl.hpp"
 #include "kernels/kernel_table.hpp"
+#include "kernels/norm_impl.hpp"
 #include "kernels/optim_impl.hpp"
+#include "kernels/qgemm_impl.hpp"
 
 namespace fennec::kernels::simd {
 

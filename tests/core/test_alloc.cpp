@@ -8,6 +8,7 @@
 //
 // Under ASan/TSan the sanitizer owns malloc, so only operator new/delete are counted there.
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -320,4 +321,120 @@ TEST_CASE("alloc: learning-rate schedules and early stopping make no heap alloca
   CHECK(failures == 0);
   CHECK(steps == 120);
   CHECK(refused.code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("alloc: quantize and int8 inference allocate nothing (every table, refused calls)", "[alloc][quant]") {
+  const ModelSpec spec = ModelSpec(16)
+                             .dense(32, ActivationSpec::relu())
+                             .dense(24, ActivationSpec::leaky_relu(0.1f))
+                             .dense(4, ActivationSpec::identity());
+  const ModelOptions f32_opts = ModelOptions::inference(8);
+  QuantOptions qo;
+  qo.max_batch = 8;
+  QuantOptions pct = qo;
+  pct.clip = ClipMethod::kPercentile;
+  const std::size_t qbytes = quantized_plan(spec, 8).total() + calibration_scratch_bytes(spec, pct);
+  // All test-side memory is obtained before counting starts.
+  fennec_test::OwnedArena f32_arena(plan(spec, f32_opts).total());
+  fennec_test::OwnedArena arena(qbytes);
+  fennec_test::OwnedArena short_arena(qbytes / 2);
+  std::vector<float> x(64 * 16);
+  Rng data(31);
+  for (float& v : x) v = static_cast<float>(data.normal());
+  Result<Model> f32 = Model::bind(spec, f32_opts, f32_arena.arena);
+  REQUIRE(f32.is_ok());
+  Rng init(5);
+  REQUIRE(f32.value().init_parameters(init).is_ok());
+  const Isa isas[] = {Isa::kRef, Isa::kAuto};
+  StatusCode codes[6] = {};
+  double checksum = 0;
+  std::size_t failures = 0;
+
+  const std::uint64_t before = allocs();
+  // ---- nothing below may allocate (no Catch2 assertions until the count is taken) ----
+  for (int i = 0; i < 2; ++i) {
+    arena.arena.reset();
+    QuantOptions o = i == 0 ? qo : pct;
+    o.isa = isas[i];
+    Result<QuantizedModel> q = quantize(f32.value(), ConstMatrixView(x.data(), 64, 16), o, arena.arena);
+    codes[i] = q.status().code();
+    if (!q.is_ok()) continue;
+    for (int step = 0; step < 100; ++step) {
+      const std::size_t rows = step % 2 ? 8 : 1;
+      Result<ConstMatrixView> y = q.value().forward(ConstMatrixView(x.data() + (step % 8) * 16, rows, 16));
+      if (!y.is_ok()) {
+        ++failures;
+        continue;
+      }
+      checksum += y.value()(0, 0);
+    }
+    // A refused forward formats its message without the heap too.
+    codes[2 + i] = q.value().forward(ConstMatrixView(x.data(), 9, 16)).status().code();
+  }
+  codes[4] = quantize(f32.value(), ConstMatrixView(x.data(), 64, 16), qo, short_arena.arena).status().code();
+  codes[5] = quantize(f32.value(), ConstMatrixView(x.data(), 64, 15), qo, arena.arena).status().code();
+  const std::uint64_t after = allocs();
+  // ---- counting ends ----
+
+  CHECK(after - before == 0);
+  CHECK(codes[0] == StatusCode::kOk);
+  CHECK(codes[1] == StatusCode::kOk);
+  CHECK(codes[2] == StatusCode::kShapeMismatch);
+  CHECK(codes[3] == StatusCode::kShapeMismatch);
+  CHECK(codes[4] == StatusCode::kOutOfMemory);
+  CHECK(codes[5] == StatusCode::kShapeMismatch);
+  CHECK(failures == 0);
+  CHECK(std::isfinite(checksum));
+}
+
+TEST_CASE("alloc: batch norm and dropout make no heap allocation (bind, 50 steps, phases, inference)",
+          "[alloc][layers]") {
+  const ModelSpec spec = ModelSpec(16)
+                             .dense(32, ActivationSpec::relu())
+                             .batchnorm()
+                             .dropout(0.2f)
+                             .dense(24, ActivationSpec::tanh())
+                             .batchnorm(1e-5f, 0.1f, false)
+                             .dense(4, ActivationSpec::identity())
+                             .with_loss(Loss::kSoftmaxCrossEntropy);
+  const std::size_t batch = 8;
+  OptimizerConfig adamw = OptimizerConfig::adamw(0.01f);
+  adamw.weight_decay = 0.01f;
+  const ModelOptions train_opts = ModelOptions::training(batch, adamw);
+  const ModelOptions infer_opts = ModelOptions::inference(batch);
+  fennec_test::OwnedArena arena(plan(spec, train_opts).total() + plan(spec, infer_opts).total());
+  std::vector<float> x(batch * 16);
+  std::vector<std::int32_t> y(batch);
+  Rng data(31);
+  for (float& v : x) v = static_cast<float>(data.normal());
+  for (std::int32_t& v : y) v = static_cast<std::int32_t>(data.below(4));
+  std::size_t failures = 0;
+
+  const std::uint64_t before = allocs();
+  // ---- nothing below may allocate (no Catch2 assertions until the count is taken) ----
+  Result<Model> train = Model::bind(spec, train_opts, arena.arena);
+  Result<Model> infer = Model::bind(spec, infer_opts, arena.arena);
+  if (train.is_ok() && infer.is_ok()) {
+    Rng rng(1);
+    failures += !train.value().init_parameters(rng).is_ok();
+    failures += !infer.value().init_parameters(rng).is_ok();
+    Result<Trainer> tr = Trainer::create(train.value());
+    const ConstMatrixView xv(x.data(), batch, 16);
+    const Targets targets = Targets::classes(y.data());
+    for (int i = 0; i < 50 && tr.is_ok(); ++i) failures += !tr.value().step(xv, targets).is_ok();
+    failures += !tr.is_ok() || !tr.value().evaluate(xv, targets).is_ok();
+    failures += !train.value().set_phase(Model::Phase::kEval).is_ok();
+    failures += !train.value().forward(ConstMatrixView(x.data(), 1, 16)).is_ok();
+    failures += !train.value().set_phase(Model::Phase::kTrain).is_ok();
+    failures += !train.value().forward(xv).is_ok();
+    failures += !train.value().backward(xv, train.value().output_gradient(batch)).is_ok();
+    failures += train.value().forward(ConstMatrixView(x.data(), 1, 16)).is_ok();  // refused: 1 row
+    for (int i = 0; i < 50; ++i) failures += !infer.value().forward(xv).is_ok();
+  } else {
+    ++failures;
+  }
+  const std::uint64_t after = allocs();
+  // ---- counting ends ----
+  CHECK(after - before == 0);
+  CHECK(failures == 0);
 }

@@ -208,3 +208,14 @@ TEST_CASE("rng: portable_log matches std::log", "[rng]") {
     REQUIRE(close(portable_log(x), std::log(x), 1e-15, 4e-16));
   }
 }
+
+TEST_CASE("rng: fill_u32 gives next_u32's numbers and leaves the same state", "[rng]") {
+  fennec::Rng a(123), b(123);
+  for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{300}}) {
+    std::vector<std::uint32_t> v(n + 1, 0xDEADBEEFu);
+    a.fill_u32(v.data(), n);
+    for (std::size_t i = 0; i < n; ++i) CHECK(v[i] == b.next_u32());
+    CHECK(v[n] == 0xDEADBEEFu);
+    CHECK(a.next_u32() == b.next_u32());
+  }
+}

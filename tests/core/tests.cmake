@@ -11,8 +11,10 @@ fennec_add_test(fennec_core_tests SOURCES
   ${_core}/test_activation.cpp
   ${_core}/test_loss.cpp
   ${_core}/test_predict.cpp
+  ${_core}/test_quant.cpp
   ${_core}/test_plan.cpp
   ${_core}/test_model.cpp
+  ${_core}/test_layers.cpp
   ${_core}/test_optim.cpp
   ${_core}/test_trainer.cpp
   ${_core}/test_schedule.cpp

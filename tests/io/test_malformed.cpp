@@ -75,7 +75,7 @@ TEST_CASE("malformed model file: each bad-input class returns its status", "[io]
   }
   SECTION("3 version 0, future") {
     CHECK(load_code(edited(kVersion, 0)) == kCorrupt);
-    CHECK(load_code(edited(kVersion, 2)) == StatusCode::kUnsupported);
+    CHECK(load_code(edited(kVersion, kModelFileLayersVersion + 1)) == StatusCode::kUnsupported);
     CHECK(load_code(edited(kVersion, 0xFFFFFFFFu)) == StatusCode::kUnsupported);
   }
   SECTION("4 header length field huge or wrong") {

@@ -6,8 +6,9 @@
 // a registry row whose signature has no overload here fails to compile.
 //
 // The overloads are defined beside the tests of their kernels: GemmFn in test_gemm.cpp, the
-// elementwise and reduction signatures in test_elementwise.cpp, OptimStepFn in
-// test_optim_kernels.cpp. A new signature gets its overload (and its file) there.
+// elementwise and reduction signatures in test_elementwise.cpp, the batch-norm and dropout
+// signatures in test_norm_kernels.cpp, OptimStepFn in test_optim_kernels.cpp, QGemmFn in
+// test_qgemm.cpp. A new signature gets its overload (and its file) there.
 #pragma once
 
 #include "kernel_test_util.hpp"
@@ -23,6 +24,11 @@ void check_kernel(const char* id, ColSumFn KernelTable::*fn, const TableUnderTes
 void check_kernel(const char* id, SumSquaresFn KernelTable::*fn, const TableUnderTest& t);
 void check_kernel(const char* id, ScaleFn KernelTable::*fn, const TableUnderTest& t);
 void check_kernel(const char* id, ClampFn KernelTable::*fn, const TableUnderTest& t);
+void check_kernel(const char* id, BnStatsFn KernelTable::*fn, const TableUnderTest& t);
+void check_kernel(const char* id, BnFwdFn KernelTable::*fn, const TableUnderTest& t);
+void check_kernel(const char* id, BnBwdFn KernelTable::*fn, const TableUnderTest& t);
+void check_kernel(const char* id, DropoutFn KernelTable::*fn, const TableUnderTest& t);
 void check_kernel(const char* id, OptimStepFn KernelTable::*fn, const TableUnderTest& t);
+void check_kernel(const char* id, QGemmFn KernelTable::*fn, const TableUnderTest& t);
 
 }  // namespace fennec_ktest

@@ -91,7 +91,7 @@ TEST_CASE("the active ISA is the expected one", "[kernels][dispatch]") {
   const char* cap = std::getenv("FENNEC_ISA");
   if (!cap || !*cap) {
     // No cap: nothing runnable may rank above the choice.
-    for (Isa isa : {Isa::kSse2, Isa::kAvx2Fma, Isa::kAvx512})
+    for (Isa isa : {Isa::kSse2, Isa::kAvx2Fma, Isa::kAvx512, Isa::kAvx512Vnni})
       if (isa_supported(isa)) CHECK(static_cast<int>(best) >= static_cast<int>(isa));
   }
   // A model bound with kAuto runs that table.
@@ -117,7 +117,7 @@ TEST_CASE("FENNEC_ISA caps the automatic choice", "[kernels][dispatch]") {
   unsetenv("FENNEC_ISA");
   const Isa uncapped = best_isa();
   Isa below = Isa::kRef;  // the choice under the next lower cap
-  for (Isa cap : {Isa::kSse2, Isa::kAvx2Fma, Isa::kAvx512}) {
+  for (Isa cap : {Isa::kSse2, Isa::kAvx2Fma, Isa::kAvx512, Isa::kAvx512Vnni}) {
     setenv("FENNEC_ISA", isa_name(cap), 1);
     const Isa got = best_isa();
     INFO("FENNEC_ISA=" << isa_name(cap) << " chose " << isa_name(got) << ", CPU runs the cap: " << isa_supported(cap));

@@ -9,6 +9,8 @@ fennec_add_test(fennec_kernel_tests SOURCES
   ${_kern}/test_gemm.cpp
   ${_kern}/test_elementwise.cpp
   ${_kern}/test_optim_kernels.cpp
+  ${_kern}/test_qgemm.cpp
+  ${_kern}/test_norm_kernels.cpp
   ${_kern}/test_kernel_registry.cpp
   ${_kern}/test_dispatch.cpp)
 # Whether this build compiled the SIMD tables (FENNEC_SIMD): the dispatch tests assert which

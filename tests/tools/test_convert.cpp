@@ -83,6 +83,36 @@ TEST_CASE("fennec-convert: --prefix and --layers map wrapper and custom-module n
   CHECK(help.output.find("F64 values are rounded to the nearest float32") != std::string::npos);
 }
 
+TEST_CASE("fennec-convert: refuses an int8 model file with a clear message", "[tools][cli][convert][quant]") {
+  tools_test::TempDir dir("convert-int8");
+  const fennec::ModelSpec spec = fennec::ModelSpec(3).dense(4, fennec::ActivationSpec::relu()).dense(
+      2, fennec::ActivationSpec::identity());
+  std::vector<unsigned char> fm(fennec::plan(spec, fennec::ModelOptions::inference(1)).total() + 64);
+  fennec::Arena fa(fm.data(), fm.size());
+  fennec::Result<fennec::Model> m = fennec::Model::bind(spec, fennec::ModelOptions::inference(1), fa);
+  REQUIRE(m.is_ok());
+  fennec::Rng rng(1);
+  REQUIRE(m.value().init_parameters(rng).is_ok());
+  const float cal[] = {0.1f, -0.4f, 0.9f, 0.5f, 0.2f, -1.f};
+  fennec::QuantOptions o;
+  std::vector<unsigned char> qm(fennec::quantized_plan(spec, 1).total() + fennec::calibration_scratch_bytes(spec, o) + 64);
+  fennec::Arena qa(qm.data(), qm.size());
+  fennec::Result<fennec::QuantizedModel> q = fennec::quantize(m.value(), fennec::ConstMatrixView(cal, 2, 3), o, qa);
+  REQUIRE(q.is_ok());
+  std::vector<unsigned char> file(fennec::quantized_file_bytes(q.value()));
+  fennec::MemoryWriter w(file.data(), file.size());
+  fennec::ByteWriter bw = w.writer();
+  REQUIRE(fennec::save_quantized_model(q.value(), bw).is_ok());
+  write_bytes(dir.file("q.fennec"), file);
+  for (const char* out : {"out.safetensors", "out.fennec"}) {
+    const Run r = run(kConvert + " " + quote(dir.file("q.fennec")) + " " + quote(dir.file(out)));
+    INFO(out << "\n" << r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(r.output.find("an int8 (quantized) model file; fennec-convert has no mapping of int8 models") != std::string::npos);
+    CHECK_FALSE(std::ifstream(dir.file(out)).good());
+  }
+}
+
 TEST_CASE("fennec-convert: refuses output extensions it does not write", "[tools][cli][convert]") {
   tools_test::TempDir dir("convert-ext");
   write_bytes(dir.file("seq.safetensors"), fennec_test::st_file(fennec_test::st_net_3_4_2<float>("0", "2", "F32")));

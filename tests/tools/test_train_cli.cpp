@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "fennec/io.hpp"
 #include "tools/tools_test_util.hpp"
 #include "tools/train_dataset.hpp"
 
@@ -350,4 +351,62 @@ TEST_CASE("fennec-train: the new flags' bad values are refused naming the flag",
   CHECK(help.output.find("Exit codes: 0 done;") != std::string::npos);
   CHECK(help.output.find("5 interrupted (SIGINT/SIGTERM)") != std::string::npos);
   CHECK(help.output.find("--lr-schedule NAME") != std::string::npos);
+}
+
+TEST_CASE("fennec-train --batchnorm --dropout: every hidden layer gets them, the model file carries them",
+          "[tools][cli][layers]") {
+  tools_test::TempDir dir("train-layers");
+  const std::string d = "--data " + quote(dir.file("not-read")) + " ";
+  expect_usage_error(d + "--dropout 1", "--dropout must lie in [0, 1), got 1");
+  expect_usage_error(d + "--dropout -0.2", "--dropout must lie in [0, 1), got -0.2");
+  expect_usage_error(d + "--dropout x", "--dropout: expected a finite number, got 'x'");
+  expect_usage_error(d + "--batchnorm --hidden none", "--batchnorm and --dropout apply to hidden layers");
+  expect_usage_error(d + "--batchnorm=1", "--batchnorm takes no value");
+  make_dataset(dir, false, 200, 50);
+  const std::string model = dir.file("bn.fnm");
+  const std::string base = kTrain + " --data " + quote(dir.str()) + " --no-progress --hidden 16,8 --epochs 2 --batch 20 ";
+  const Run r = run(base + "--batchnorm --dropout 0.2 --save " + quote(model));
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const std::string bytes = slurp(model);
+  fennec::Result<fennec::ModelFileInfo> info = fennec::read_model_info(bytes.data(), bytes.size());
+  REQUIRE(info.is_ok());
+  CHECK(info->version == fennec::kModelFileLayersVersion);
+  for (std::size_t l = 0; l < 2; ++l) {
+    CHECK(info->spec.layers[l].batchnorm.enabled);
+    CHECK(info->spec.layers[l].dropout == 0.2f);
+  }
+  CHECK(!info->spec.layers[2].batchnorm.enabled);
+  CHECK(info->spec.layers[2].dropout == 0.f);
+  // fennec-infer runs it (the running statistics loaded into the arena, not in place).
+  const Run inf = run(quote(FENNEC_INFER_EXE) + " --model " + quote(model) + " --data " + quote(dir.str()));
+  INFO(inf.output);
+  CHECK(inf.exit_code == 0);
+  CHECK(inf.output.find("test accuracy: ") != std::string::npos);
+  // The same seed gives the same run (masks included); another seed another one.
+  const Run again = run(base + "--batchnorm --dropout 0.2");
+  CHECK(epoch_lines(again.output) == epoch_lines(r.output));
+  const Run other = run(base + "--batchnorm --dropout 0.2 --seed 2");
+  CHECK(epoch_lines(other.output) != epoch_lines(r.output));
+}
+
+TEST_CASE("fennec-train --batchnorm: a last batch of one sample is left out, --batch 1 is refused",
+          "[tools][cli][layers]") {
+  tools_test::TempDir dir("train-bn-last");
+  expect_usage_error("--data " + quote(dir.file("not-read")) + " --batchnorm --batch 1",
+                     "--batchnorm needs --batch 2 or more");
+  // 201 samples in batches of 20: ten full batches and one of a single sample, which batch
+  // statistics cannot normalise (the step would be refused with kShapeMismatch).
+  make_dataset(dir, false, 201, 50);
+  const std::string base = kTrain + " --data " + quote(dir.str()) + " --no-progress --hidden 16 --epochs 2 --batch 20 ";
+  const Run r = run(base + "--batchnorm");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.output.find("batch norm: the last batch of each epoch would hold 1 sample; it is left out") !=
+        std::string::npos);
+  CHECK(r.output.find("epoch 2/2") != std::string::npos);
+  // Without batch norm every sample trains, and nothing is said.
+  const Run plain = run(base);
+  REQUIRE(plain.exit_code == 0);
+  CHECK(plain.output.find("left out") == std::string::npos);
 }

@@ -124,9 +124,14 @@ inline void require_model_kind(ByteSpan b, const std::string& path) {
 
 inline std::string describe(const fennec::ModelSpec& s) {
   std::string out = std::to_string(s.input);
-  for (std::size_t i = 0; i < s.num_layers; ++i)
-    out += "-" + std::to_string(s.layers[i].units) + "(" +
-           fennec::activation_name(s.layers[i].activation.kind) + ")";
+  for (std::size_t i = 0; i < s.num_layers; ++i) {
+    // "512(bn,relu,dropout 0.2)" for a layer with batch norm and dropout (docs/layers.md).
+    const fennec::LayerSpec& l = s.layers[i];
+    char p[32] = "";
+    if (l.dropout > 0.f) std::snprintf(p, sizeof p, ",dropout %g", static_cast<double>(l.dropout));
+    out += "-" + std::to_string(l.units) + "(" + (l.batchnorm.enabled ? "bn," : "") +
+           fennec::activation_name(l.activation.kind) + p + ")";
+  }
   return out + ", loss " + fennec::loss_name(s.loss);
 }
 

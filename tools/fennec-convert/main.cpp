@@ -7,6 +7,7 @@
 #include <optional>
 
 #include <fennec/checkpoint.hpp>
+#include <fennec/quant_io.hpp>
 
 #include "common/arena_buffer.hpp"
 #include "common/args.hpp"
@@ -88,6 +89,11 @@ int main(int argc, char** argv) {
                                    ".safetensors, not " + ext);
     }
     const std::vector<unsigned char> bytes = fennec_tools::read_whole_file(in);
+    // An int8 model has no faithful safetensors or f32 model-file form (its scales and integer
+    // requantization would have to be invented), so it is refused rather than mapped.
+    if (fennec::is_quantized_file(bytes.data(), bytes.size()))
+      throw std::runtime_error(in + ": an int8 (quantized) model file; fennec-convert has no mapping of int8 models to "
+                               "safetensors or to the f32 model file (keep the f32 model it was quantized from)");
     const bool allow_large = args.has("allow-large-arena");
     std::optional<fennec_tools::ArenaBuffer> storage;
     fennec::Model model;

@@ -198,8 +198,10 @@ int main(int argc, char** argv) {
     const std::size_t top_k = args.integer("top-k", 1, 1, classes);
     const std::vector<std::string> names =
         fennec_tools::class_names(args.has("class-names"), args.str("class-names", ""), classes);
-    // A Fennec model file executes in place from the mapping.
-    options.external_parameters = fennec_tools::is_fennec_model(bytes);
+    // A Fennec model file executes in place from the mapping, except one with batch norm (model
+    // file version 2): its running statistics are model state, loaded into the arena with the
+    // parameters. (A model folded with fold_batchnorm is a plain one and runs in place.)
+    options.external_parameters = fennec_tools::is_fennec_model(bytes) && !spec.has_batchnorm();
     const fennec::MemoryPlan p = fennec::plan(spec, options);
     fennec_tools::ArenaBuffer storage(p, args.has("allow-large-arena"));
     fennec::Arena& arena = storage.arena();

@@ -153,11 +153,18 @@ int main(int argc, char** argv) {
     std::printf("validation: %zu of the %zu training %s held out (--val-split %g)\n", n_split, n_train, data.noun,
                 o.val_split);
   if (!o.val_dir.empty()) std::printf("validation: %zu images from %s\n", n_val, data.val_path.c_str());
-  const std::size_t batches = fennec_tools::batch_count(n_fit, o.batch);
+  const std::size_t batches = epoch_batches(o, n_fit);
+  if (batches * o.batch < n_fit)
+    std::printf("batch norm: the last batch of each epoch would hold 1 sample; it is left out (batch "
+                "statistics need 2 rows)\n");
 
   // ---- setup: model -------------------------------------------------------------------------
   fennec::ModelSpec spec(static_cast<std::uint32_t>(width));
-  for (std::uint32_t h : o.hidden) spec.dense(h, o.activation, o.init);
+  for (std::uint32_t h : o.hidden) {
+    spec.dense(h, o.activation, o.init);
+    if (o.batchnorm) spec.batchnorm();
+    if (o.dropout > 0) spec.dropout(static_cast<float>(o.dropout));
+  }
   spec.dense(static_cast<std::uint32_t>(classes), fennec::ActivationSpec::identity(), o.init);
   spec.with_loss(fennec::Loss::kSoftmaxCrossEntropy);
   fennec::Status s = fennec::validate(spec);
@@ -191,6 +198,9 @@ int main(int argc, char** argv) {
   if (!bound.is_ok()) return fail("binding the model", bound.status());
   fennec::Model& model = bound.value();
   fennec::Rng rng(o.seed);
+  // Dropout masks follow --seed too (a stream of their own: the masks do not shift the data
+  // order); a resumed run takes the generator's state from the checkpoint.
+  model.dropout_rng().reseed(o.seed ^ fennec::Model::kDefaultDropoutSeed);
   if (!o.resume) {
     s = model.init_parameters(rng);
     if (!s.is_ok()) return fail("initialising parameters", s);

@@ -64,6 +64,8 @@ std::vector<Args::Flag> flags() {
       {"label-column", true, "CSV inputs: the column holding the class (default label)", "NAME"},
       {"hidden", true, "hidden layer widths, or none (default 512,256)", "W,W"},
       {"activation", true, "relu | leaky_relu[:ALPHA] | tanh | sigmoid (default relu)", "NAME"},
+      {"batchnorm", false, "batch normalisation after every hidden layer's dense part"},
+      {"dropout", true, "dropout with probability P after every hidden layer, in [0, 1) (default 0)", "P"},
       {"init", true, "he | xavier | glorot | normal:SIGMA | uniform:A | zeros ... (default he)", "NAME"},
       {"optimizer", true, "sgd | momentum | nesterov | adagrad | rmsprop | adam | adamw (default adam)", "NAME"},
       {"lr", true, "learning rate, the schedule's base (default: the optimizer's; adam 1e-3)", "X"},
@@ -212,6 +214,11 @@ bool parse_options(int argc, char** argv, Options& c) {
   c.hidden = a.widths("hidden", "512,256");
   c.activation = fennec_tools::parse_activation_spec(a.str("activation", "relu"), "--activation");
   c.init = fennec_tools::parse_init(a.str("init", "he"), "--init");
+  c.batchnorm = a.has("batchnorm");
+  c.dropout = a.real("dropout", 0.0);
+  if (!(c.dropout >= 0 && c.dropout < 1)) throw ArgError("--dropout must lie in [0, 1), got " + a.str("dropout", ""));
+  if ((c.batchnorm || c.dropout > 0) && c.hidden.empty())
+    throw ArgError("--batchnorm and --dropout apply to hidden layers: --hidden none has none");
   const std::string opt = a.str("optimizer", "adam");
   fennec::Result<fennec::OptimizerKind> kind = fennec::parse_optimizer(opt.c_str());
   if (!kind.is_ok()) {
@@ -225,6 +232,7 @@ bool parse_options(int argc, char** argv, Options& c) {
   if (!s.is_ok()) throw ArgError(std::string("optimizer settings: ") + s.message());
   c.clip.max_norm = static_cast<float>(a.non_negative("clip-norm", 0.0));
   c.batch = static_cast<std::size_t>(a.integer("batch", 64, 1, 1u << 16));
+  if (c.batchnorm && c.batch < 2) throw ArgError("--batchnorm needs --batch 2 or more (batch statistics of one row are undefined)");
   c.epochs = static_cast<std::size_t>(a.integer("epochs", 5, 1, 100000));
   c.seed = a.integer("seed", 1, 0, UINT64_MAX);
   c.train_samples = static_cast<std::size_t>(a.integer("train-samples", 0, 1, UINT32_MAX));

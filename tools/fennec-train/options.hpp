@@ -31,6 +31,8 @@ struct Options {
   std::string train_inputs, train_labels, test_inputs, test_labels, label_column;
   std::vector<std::uint32_t> hidden;
   fennec::ActivationSpec activation = fennec::ActivationSpec::relu();
+  bool batchnorm = false;  // batch norm on every hidden layer
+  double dropout = 0.0;    // dropout p after every hidden layer
   fennec::Init init = fennec::Init::he_normal();
   fennec::OptimizerConfig optimizer = fennec::OptimizerConfig::adam();
   fennec::ClipConfig clip{};

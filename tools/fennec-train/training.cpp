@@ -12,6 +12,16 @@
 
 namespace fennec_train {
 
+std::size_t epoch_batches(const Options& o, std::size_t count) {
+  const std::size_t n = fennec_tools::batch_count(count, o.batch);
+  return o.batchnorm && n > 1 && count % o.batch == 1 ? n - 1 : n;
+}
+
+std::size_t epoch_samples(const Options& o, std::size_t count) {
+  const std::size_t n = epoch_batches(o, count) * o.batch;
+  return n < count ? n : count;
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -71,7 +81,7 @@ bool run_epoch(Session& s, std::size_t epoch, const Position& resumed, EpochReco
   const fennec::Rng epoch_rng = s.rng;
   fennec_tools::shuffle_order(s.order, s.train.count, s.rng);
   fennec_tools::map_order(s.order, s.train.count, s.train.items);
-  const std::size_t batches = fennec_tools::batch_count(s.train.count, o.batch);
+  const std::size_t batches = epoch_batches(o, s.train.count);
   const std::size_t first = epoch == resumed.epoch ? static_cast<std::size_t>(resumed.batch) : 0;
   double loss_sum = first ? resumed.loss_sum : 0;
   std::size_t correct = first ? static_cast<std::size_t>(resumed.correct) : 0;
@@ -121,8 +131,8 @@ bool run_epoch(Session& s, std::size_t epoch, const Position& resumed, EpochReco
   rec.epoch = epoch;
   rec.step = s.trainer.step_count();
   rec.lr = s.trainer.learning_rate();
-  rec.train_loss = loss_sum / static_cast<double>(s.train.count);
-  rec.train_acc = static_cast<double>(correct) / static_cast<double>(s.train.count);
+  rec.train_loss = loss_sum / static_cast<double>(epoch_samples(o, s.train.count));
+  rec.train_acc = static_cast<double>(correct) / static_cast<double>(epoch_samples(o, s.train.count));
   rec.wall_s = seconds_since(t0);
   rec.samples_per_s = static_cast<double>(rows_done) / rec.wall_s;
   return true;

@@ -48,6 +48,13 @@ struct Session {
   double train_seconds = 0;
 };
 
+// Batches in an epoch of `count` training samples. Batch statistics need two rows (PyTorch
+// refuses one too), so with --batchnorm a last batch of a single sample is left out of the
+// epoch, as PyTorch's drop_last would; the sample is another one each epoch (shuffled order).
+std::size_t epoch_batches(const Options& o, std::size_t count);
+// The samples those batches hold.
+std::size_t epoch_samples(const Options& o, std::size_t count);
+
 // Runs the epochs from session.pos up to options.epochs (or an early stop, an interrupt, a
 // failed step) and then evaluates the test set. The outcome is in session.exit_code and the
 // result fields.

@@ -6,6 +6,7 @@
 
 #include "kernels/arch_tables.hpp"
 #include "kernels/kernel_table.hpp"
+#include "kernels/requant.hpp"
 #if defined(FENNEC_CORTEX_M4_KERNELS)
 #include "kernels/cortex_m4/gemm_cortex_m4.hpp"
 #endif
@@ -152,6 +153,53 @@ void clamp_f32(size_t n, float* x, float lo, float hi) {
   }
 }
 
+void bn_stats_f32(size_t m, size_t n, const float* x, size_t ldx, float* mean, float* var) {
+  const float inv_m = 1.f / static_cast<float>(m);
+  for (size_t j = 0; j < n; ++j) {
+    float s = 0.f;
+    for (size_t i = 0; i < m; ++i) s += x[i * ldx + j];
+    const float mu = s * inv_m;
+    float q = 0.f;
+    for (size_t i = 0; i < m; ++i) {
+      const float d = x[i * ldx + j] - mu;
+      q += d * d;
+    }
+    mean[j] = mu;
+    var[j] = q * inv_m;
+  }
+}
+
+void bn_fwd_f32(const BnFwdArgs& a) {
+  for (size_t i = 0; i < a.m; ++i)
+    for (size_t j = 0; j < a.n; ++j) {
+      const float xh = (a.x[i * a.ldx + j] - a.mean[j]) * a.inv_std[j];
+      if (a.xhat) a.xhat[i * a.ldxhat + j] = xh;
+      a.y[i * a.ldy + j] = a.gamma[j] * xh + a.beta[j];
+    }
+}
+
+void bn_bwd_f32(const BnBwdArgs& a) {
+  const float fm = static_cast<float>(a.m), inv_m = 1.f / fm;
+  for (size_t j = 0; j < a.n; ++j) {
+    float db = 0.f, dg = 0.f;
+    for (size_t i = 0; i < a.m; ++i) {
+      db += a.dy[i * a.lddy + j];
+      dg += a.dy[i * a.lddy + j] * a.xhat[i * a.ldxhat + j];
+    }
+    a.dbeta[j] = db;
+    a.dgamma[j] = dg;
+    const float k = a.gamma[j] * a.inv_std[j] * inv_m;
+    for (size_t i = 0; i < a.m; ++i)
+      a.dx[i * a.lddx + j] = k * (fm * a.dy[i * a.lddy + j] - db - a.xhat[i * a.ldxhat + j] * dg);
+  }
+}
+
+void dropout_f32(size_t m, size_t n, const float* x, size_t ldx, const unsigned char* mask, size_t ldmask,
+                 float scale, float* y, size_t ldy) {
+  for (size_t i = 0; i < m; ++i)
+    for (size_t j = 0; j < n; ++j) y[i * ldy + j] = mask[i * ldmask + j] ? x[i * ldx + j] * scale : 0.f;
+}
+
 void sgd_step_f32(const OptimStepArgs& o) {
   for (size_t i = 0; i < o.n; ++i) {
     const float g = o.g[i] + o.weight_decay * o.w[i];
@@ -236,6 +284,12 @@ void adamw_step_f32(const OptimStepArgs& o) {
   float* s2 = o.s2;
   for (size_t i = 0, n = o.n; i < n; ++i) w[i] = adam_update(k, s1 + i, s2 + i, w[i] * decay, g[i]);
 }
+
+// int8 GEMM: one exact int32 dot product per output, then the shared epilogue (requant.hpp).
+void qgemm_nt_s8(const QGemmArgs& g) { qgemm_scalar(g); }
+
+// The batch-1 form has the same definition (SIMD tables specialise it).
+void qgemv_s8(const QGemmArgs& g) { qgemm_nt_s8(g); }
 
 }  // namespace
 }  // namespace ref
