@@ -6,14 +6,9 @@
 namespace fennec_bench {
 
 void register_kernels() {
-#if defined(FENNEC_INFERENCE_ONLY)
-  constexpr bool kInferenceOnlyBuild = true;
-#else
-  constexpr bool kInferenceOnlyBuild = false;
-#endif
   const std::vector<Table> all = tables(true);
-#define FENNEC_KERNEL(id, Fn, training_only) \
-  if (!((training_only) && kInferenceOnlyBuild)) add_benchmarks(#id, &KernelTable::id, all);
+#define FENNEC_KERNEL(id, Fn, scope) \
+  if (fennec::kernels::row_in_build(fennec::kernels::RowScope::scope)) add_benchmarks(#id, &KernelTable::id, all);
 #include "kernels/kernel_list.def"
 #undef FENNEC_KERNEL
 }

@@ -85,7 +85,7 @@ class Model {
  public:
   // Train: batch statistics, running statistics updated, dropout masks drawn. Eval: running
   // statistics, no dropout (what inference computes).
-  enum class Phase : int { kTrain = 0, kEval = 1 };
+  enum class Phase : int { kEval = 0, kTrain = 1 };
 
   Model() = default;
 
@@ -111,8 +111,10 @@ class Model {
   // Run the network on x (batch x input, 1 <= batch <= max_batch). The returned view of the
   // final layer's output (logits for softmax CE / BCE) lives in the arena until the next call.
   // In Phase::kTrain a batch-norm model needs batch >= 2 (kInvalidArgument: a variance of one
-  // row), and the running statistics are updated, as PyTorch does in train().
-  Result<ConstMatrixView> forward(ConstMatrixView x);
+  // row), and the running statistics are updated, as PyTorch does in train(). (Inline: the
+  // body is forward_impl, which the trainer calls with the update deferred; a firmware image
+  // then carries one function, not a wrapper too.)
+  Result<ConstMatrixView> forward(ConstMatrixView x) { return forward_impl(x, true); }
 
   // kFailedPrecondition for kTrain on an inference model. Changes nothing else.
   Status set_phase(Phase phase);
@@ -241,15 +243,9 @@ class Model {
   std::size_t trainable_floats_ = 0;
   // The caller's buffer (external parameters; null otherwise).
   const float* external_ = nullptr;
-  // Offsets (floats) of W_i and b_i inside the parameter block, or for an external layer inside
-  // the caller's buffer (see layer_base).
-  std::size_t weight_offset_[kMaxLayers] = {};
-  std::size_t bias_offset_[kMaxLayers] = {};
 
   // Where layer i's offsets point: the caller's buffer or the parameter block.
   const float* layer_base(std::size_t i) const { return i < first_arena_layer_ ? external_ : params_; }
-  // Training: output of each layer whose output is kept (max_batch x units). Inference: unused.
-  float* outputs_[kMaxLayers] = {};
   // Two (max_batch x widest) buffers: dY/dX in training, ping-pong in inference.
   float* buffers_[2] = {nullptr, nullptr};
   float* scratch_ = nullptr;
@@ -261,20 +257,33 @@ class Model {
   Phase last_phase_ = Phase::kEval;  // of the last forward (backward needs kTrain's buffers)
   bool fixed_masks_ = false;
   bool pending_statistics_ = false;  // batch statistics of the last forward not yet committed
-  Rng dropout_rng_{kDefaultDropoutSeed};
+  // Seeded by bind (only in builds with dropout: kBuildHasTrainingLayers), so that constructing
+  // a Model runs no seeding code on an inference-only firmware.
+  Rng dropout_rng_{Rng::State{}};
   std::uint64_t batches_tracked_ = 0;
-  // Batch norm: gamma offset in the parameter block (beta follows, padded); running mean (var
-  // follows, padded) in the layer-state block; statistics block [mean | var | inv_std]
-  // (training) or [inv_std] (inference); x-hat (training).
-  std::size_t gamma_offset_[kMaxLayers] = {};
+  // Batch norm's running statistics of every layer (model state, not parameters).
   float* layer_state_ = nullptr;
   std::size_t layer_state_floats_ = 0;
-  float* running_[kMaxLayers] = {};
-  float* bn_stats_[kMaxLayers] = {};
-  float* xhat_[kMaxLayers] = {};
-  // Dropout (training): activation output before dropout, and the mask.
-  float* pre_dropout_[kMaxLayers] = {};
-  unsigned char* mask_[kMaxLayers] = {};
+  // What bind placed for each layer, in one array of structs so that constructing a Model zeroes
+  // it with one memset (a firmware image pays for every separate array's initialisation).
+  struct LayerBlocks {
+    // Offsets (floats) of W_i and b_i inside the parameter block, or for an external layer
+    // inside the caller's buffer (see layer_base); batch norm's gamma (beta follows, padded).
+    std::size_t weight_offset;
+    std::size_t bias_offset;
+    std::size_t gamma_offset;
+    // Training: the layer's output when it is kept (max_batch x units). Inference: null.
+    float* output;
+    // Batch norm: running mean (var follows, padded) in the layer-state block; the statistics
+    // block [mean | var | inv_std] (training) or [inv_std] (inference); x-hat (training).
+    float* running;
+    float* bn_stats;
+    float* xhat;
+    // Dropout (training): the activation output before dropout, and the mask.
+    float* pre_dropout;
+    unsigned char* mask;
+  };
+  LayerBlocks layer_[kMaxLayers] = {};
 };
 
 }  // namespace fennec

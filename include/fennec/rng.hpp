@@ -22,6 +22,8 @@ class Rng {
   };
 
   explicit Rng(std::uint64_t seed = 0x5EEDF00DULL) { reseed(seed); }
+  // A generator continuing from a saved state (no seeding code runs: constexpr).
+  constexpr explicit Rng(const State& s) : state_(s) {}
   void reseed(std::uint64_t seed);
 
   std::uint32_t next_u32();

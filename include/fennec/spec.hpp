@@ -131,9 +131,21 @@ struct ModelSpec {
   }
 };
 
+// Whether this build of the library runs batch-norm layers and draws dropout masks. An
+// inference-only build (FENNEC_INFERENCE_ONLY: the Cortex-M firmware) carries neither: inference
+// needs no dropout (it is the identity there), and batch norm is folded into the dense layer
+// before it on the host (fennec/fold.hpp, or `fennec-convert --fold-batchnorm`), so the firmware
+// links none of that code. Such a build refuses a spec with batch norm and ignores dropout.
+#if defined(FENNEC_INFERENCE_ONLY)
+inline constexpr bool kBuildHasTrainingLayers = false;
+#else
+inline constexpr bool kBuildHasTrainingLayers = true;
+#endif
+
 // At least one layer, widths in [1, kMaxWidth], valid activations and initialisers,
 // a loss that suits the output (sigmoid BCE and MSE accept any width); batch norm eps in
-// (0, 1], momentum in [0, 1]; dropout p in [0, 1).
+// (0, 1], momentum in [0, 1]; dropout p in [0, 1). An inference-only build refuses batch norm
+// with kUnsupported (kBuildHasTrainingLayers).
 Status validate(const ModelSpec& spec);
 
 }  // namespace fennec

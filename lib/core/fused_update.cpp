@@ -33,7 +33,7 @@ struct FusedUpdate {
     g.k = m.spec_.layers[l].units;
     g.a = dz;
     g.lda = g.k;
-    g.b = m.params_ + m.weight_offset_[l];
+    g.b = m.params_ + m.layer_[l].weight_offset;
     g.ldb = g.n;
     g.c = dx;
     g.ldc = g.n;
@@ -77,16 +77,16 @@ struct FusedUpdate {
   Status layer(std::size_t l, float* dz, float* dx, ConstMatrixView in) {
     const LayerSpec& spec = m.spec_.layers[l];
     const std::size_t units = spec.units, fan_in = in.cols;
-    k.act_bwd_f32(batch, units, m.outputs_[l], units, dz, units, spec.activation);
+    k.act_bwd_f32(batch, units, m.layer_[l].output, units, dz, units, spec.activation);
     if (dx) input_gradient(l, dz, dx);
     const std::size_t block = fused_rows(m.spec_, l, m.options_.fused_block_rows);
     for (std::size_t r0 = 0; r0 < units; r0 += block) {
       const std::size_t rows = units - r0 < block ? units - r0 : block;
       weight_gradient_rows(l, dz, in, r0, rows);
-      FENNEC_RETURN_IF_ERROR(apply_block(l, m.weight_offset_[l] + r0 * fan_in, rows * fan_in));
+      FENNEC_RETURN_IF_ERROR(apply_block(l, m.layer_[l].weight_offset + r0 * fan_in, rows * fan_in));
     }
     k.col_sum_f32(batch, units, dz, units, m.grad_block_);
-    return apply_block(l, m.bias_offset_[l], units);
+    return apply_block(l, m.layer_[l].bias_offset, units);
   }
 
   Status run(ConstMatrixView x) {
@@ -94,7 +94,7 @@ struct FusedUpdate {
     // Frozen layers [0, frozen_) get no gradient, and the first trainable layer no dX.
     for (std::size_t l = m.spec_.num_layers; l-- > m.frozen_;) {
       float* dx = l == m.frozen_ ? nullptr : (dz == m.buffers_[0] ? m.buffers_[1] : m.buffers_[0]);
-      const ConstMatrixView in = l == 0 ? x : ConstMatrixView(m.outputs_[l - 1], batch, m.spec_.fan_in(l));
+      const ConstMatrixView in = l == 0 ? x : ConstMatrixView(m.layer_[l - 1].output, batch, m.spec_.fan_in(l));
       FENNEC_RETURN_IF_ERROR(layer(l, dz, dx, in));
       dz = dx;
     }

@@ -13,6 +13,14 @@
 namespace fennec {
 namespace {
 
+// An inference-only build binds Mode::kInference only (validate_options): written into the
+// conditions below, this constant lets such a build drop the training branches at compile time.
+#if defined(FENNEC_INFERENCE_ONLY)
+constexpr bool kBuildTrains = false;
+#else
+constexpr bool kBuildTrains = true;
+#endif
+
 // Largest batch accepted (keeps batch * width far from size_t overflow on 32-bit targets).
 constexpr std::size_t kMaxBatch = 1u << 20;
 // Largest fused gradient block (rows): keeps rows x fan_in far from overflow on 32-bit targets.
@@ -103,7 +111,7 @@ Result<Model> Model::bind_impl(const ModelSpec& spec, const ModelOptions& option
                                const ExternalParameters* external) {
   FENNEC_RETURN_IF_ERROR(validate(spec));
   FENNEC_RETURN_IF_ERROR(validate_options(options));
-  FENNEC_ENSURE(options.frozen_layers < spec.num_layers || options.mode != Mode::kTraining,
+  FENNEC_ENSURE(!kBuildTrains || options.frozen_layers < spec.num_layers || options.mode != Mode::kTraining,
                 StatusCode::kInvalidArgument, "frozen_layers %lu: at least one of %lu layers must train",
                 static_cast<unsigned long>(options.frozen_layers),
                 static_cast<unsigned long>(spec.num_layers));
@@ -111,7 +119,7 @@ Result<Model> Model::bind_impl(const ModelSpec& spec, const ModelOptions& option
   FENNEC_ENSURE(options.external_parameters == (external != nullptr), StatusCode::kInvalidArgument,
                 "options.external_parameters %s, but bind was %s a parameter buffer",
                 options.external_parameters ? "set" : "not set", external ? "given" : "not given");
-  if (spec.has_batchnorm() || spec.has_dropout()) {
+  if (kBuildHasTrainingLayers && (spec.has_batchnorm() || spec.has_dropout())) {
     FENNEC_ENSURE(options.frozen_layers == 0 && !options.external_parameters && options.fused_block_rows == 0,
                   StatusCode::kUnsupported,
                   "batch norm and dropout layers are not supported with frozen layers, external "
@@ -137,7 +145,7 @@ Result<Model> Model::bind_impl(const ModelSpec& spec, const ModelOptions& option
   m.first_arena_layer_ = first_arena_layer(spec, options);
   m.param_floats_ = parameter_block_floats(spec, m.first_arena_layer_);
 
-  const bool training = options.mode == Mode::kTraining;
+  const bool training = kBuildTrains && options.mode == Mode::kTraining;
   const std::size_t batch = options.max_batch;
   const std::size_t buffer_width = activation_buffer_width(spec, options);
   const Arena::Mark start = arena.mark();
@@ -167,22 +175,22 @@ Result<Model> Model::bind_impl(const ModelSpec& spec, const ModelOptions& option
     for (std::size_t s = 0; s < optimizer_state_slots(options.optimizer); ++s)
       m.state_[s] = take(m.trainable_floats_, "optimizer state");
     for (std::size_t i = 0; i < spec.num_layers; ++i)
-      if (keeps_layer_output(options, i)) m.outputs_[i] = take(batch * spec.layers[i].units, "layer outputs");
+      if (keeps_layer_output(options, i)) m.layer_[i].output = take(batch * spec.layers[i].units, "layer outputs");
   }
   m.buffers_[0] = take(batch * buffer_width, "activation buffers");
   m.buffers_[1] = take(batch * buffer_width, "activation buffers");
-  for (std::size_t i = 0; i < spec.num_layers; ++i) {
+  for (std::size_t i = 0; kBuildHasTrainingLayers && i < spec.num_layers; ++i) {
     const std::size_t units = spec.layers[i].units;
     if (spec.layers[i].batchnorm.enabled) {
-      m.bn_stats_[i] = take(batchnorm_stats_floats(options, units), "batch-norm statistics");
-      if (training) m.xhat_[i] = take(batch * units, "batch-norm x-hat");
+      m.layer_[i].bn_stats = take(batchnorm_stats_floats(options, units), "batch-norm statistics");
+      if (training) m.layer_[i].xhat = take(batch * units, "batch-norm x-hat");
     }
     if (training && spec.layers[i].dropout > 0.f) {
-      m.pre_dropout_[i] = take(batch * units, "pre-dropout outputs");
+      m.layer_[i].pre_dropout = take(batch * units, "pre-dropout outputs");
       if (failure.is_ok()) {
         Result<unsigned char*> r = arena.allocate_array<unsigned char>(batch * units, "dropout masks");
         if (r.is_ok())
-          m.mask_[i] = r.value();
+          m.layer_[i].mask = r.value();
         else
           failure = r.status();
       }
@@ -192,7 +200,7 @@ Result<Model> Model::bind_impl(const ModelSpec& spec, const ModelOptions& option
     m.scratch_floats_ = m.plan_.scratch / sizeof(float);
     m.scratch_ = take(m.scratch_floats_, "GEMM scratch");
   }
-  m.layer_state_floats_ = batchnorm_state_floats(spec);
+  m.layer_state_floats_ = kBuildHasTrainingLayers ? batchnorm_state_floats(spec) : 0;
   if (m.layer_state_floats_) m.layer_state_ = take(m.layer_state_floats_, "batch-norm running statistics");
   if (!failure.is_ok()) {
     arena.rewind(start);
@@ -204,11 +212,13 @@ Result<Model> Model::bind_impl(const ModelSpec& spec, const ModelOptions& option
   // must not expose whatever bytes the caller's buffer held.
   if (m.params_) std::memset(m.params_, 0, m.param_floats_ * sizeof(float));
   if (m.layer_state_) std::memset(m.layer_state_, 0, m.layer_state_floats_ * sizeof(float));
-  for (std::size_t i = 0; i < spec.num_layers; ++i)
-    if (m.mask_[i]) std::memset(m.mask_[i], 1, batch * spec.layers[i].units);
-  if (m.grads_) std::memset(m.grads_, 0, m.trainable_floats_ * sizeof(float));
-  for (float* s : m.state_)
-    if (s) std::memset(s, 0, m.trainable_floats_ * sizeof(float));
+  for (std::size_t i = 0; kBuildHasTrainingLayers && i < spec.num_layers; ++i)
+    if (m.layer_[i].mask) std::memset(m.layer_[i].mask, 1, batch * spec.layers[i].units);
+  if (training) {
+    if (m.grads_) std::memset(m.grads_, 0, m.trainable_floats_ * sizeof(float));
+    for (float* s : m.state_)
+      if (s) std::memset(s, 0, m.trainable_floats_ * sizeof(float));
+  }
 
   m.external_ = external ? static_cast<const float*>(external->data) : nullptr;
   std::size_t offset = 0, file_offset = 0;
@@ -218,31 +228,34 @@ Result<Model> Model::bind_impl(const ModelSpec& spec, const ModelOptions& option
     const std::size_t file_w = file_offset, file_b = file_offset + w_floats;
     file_offset += w_floats + units;
     if (i < m.first_arena_layer_) {
-      m.weight_offset_[i] = file_w;
-      m.bias_offset_[i] = file_b;
+      m.layer_[i].weight_offset = file_w;
+      m.layer_[i].bias_offset = file_b;
       continue;
     }
-    m.weight_offset_[i] = offset;
+    m.layer_[i].weight_offset = offset;
     offset += padded_floats(w_floats);
-    m.bias_offset_[i] = offset;
+    m.layer_[i].bias_offset = offset;
     offset += padded_floats(units);
-    if (spec.layers[i].batchnorm.enabled) {
-      m.gamma_offset_[i] = offset;
+    if (kBuildHasTrainingLayers && spec.layers[i].batchnorm.enabled) {
+      m.layer_[i].gamma_offset = offset;
       offset += 2 * padded_floats(units);
     }
     // A trainable layer of an externally bound model starts from the caller's values.
     if (m.external_) {
-      std::memcpy(m.params_ + m.weight_offset_[i], m.external_ + file_w, w_floats * sizeof(float));
-      std::memcpy(m.params_ + m.bias_offset_[i], m.external_ + file_b, units * sizeof(float));
+      std::memcpy(m.params_ + m.layer_[i].weight_offset, m.external_ + file_w, w_floats * sizeof(float));
+      std::memcpy(m.params_ + m.layer_[i].bias_offset, m.external_ + file_b, units * sizeof(float));
     }
   }
   std::size_t state_offset = 0;
-  for (std::size_t i = 0; i < spec.num_layers; ++i) {
+  for (std::size_t i = 0; kBuildHasTrainingLayers && i < spec.num_layers; ++i) {
     if (!spec.layers[i].batchnorm.enabled) continue;
-    m.running_[i] = m.layer_state_ + state_offset;
+    m.layer_[i].running = m.layer_state_ + state_offset;
     state_offset += 2 * padded_floats(spec.layers[i].units);
   }
-  m.reset_batchnorm();
+  if (kBuildHasTrainingLayers) {
+    m.reset_batchnorm();
+    m.dropout_rng_.reseed(kDefaultDropoutSeed);
+  }
   m.phase_ = training ? Phase::kTrain : Phase::kEval;
   m.kernels_ = kernels::kernel_table_for(m.isa_);
   return m;
@@ -250,7 +263,7 @@ Result<Model> Model::bind_impl(const ModelSpec& spec, const ModelOptions& option
 
 void Model::reset_batchnorm() {
   // PyTorch's BatchNorm1d initial values: gamma 1, beta 0, running mean 0, running variance 1.
-  for (std::size_t i = 0; i < spec_.num_layers; ++i) {
+  for (std::size_t i = 0; kBuildHasTrainingLayers && i < spec_.num_layers; ++i) {
     if (!spec_.layers[i].batchnorm.enabled) continue;
     const std::size_t units = spec_.layers[i].units;
     VectorView g = bn_gamma(i), b = bn_beta(i), rm = bn_running_mean(i), rv = bn_running_var(i);
@@ -301,8 +314,6 @@ Status Model::init_parameters(Rng& rng) {
   return Status::ok();
 }
 
-Result<ConstMatrixView> Model::forward(ConstMatrixView x) { return forward_impl(x, true); }
-
 Result<ConstMatrixView> Model::forward_impl(ConstMatrixView x, bool commit_running) {
   FENNEC_RETURN_IF_ERROR(check_input(*this, x, "forward"));
   const std::size_t bad = detail::first_non_finite(x.data, x.rows, x.cols, x.stride);
@@ -311,7 +322,7 @@ Result<ConstMatrixView> Model::forward_impl(ConstMatrixView x, bool commit_runni
                          bad / x.cols, bad % x.cols);
   }
   const std::size_t batch = x.rows;
-  const bool train = phase_ == Phase::kTrain;
+  const bool train = kBuildHasTrainingLayers && phase_ == Phase::kTrain;
   FENNEC_ENSURE(!train || batch >= 2 || !spec_.has_batchnorm(), StatusCode::kInvalidArgument,
                 "forward: batch norm in the training phase needs at least 2 rows, got 1 (eval phase "
                 "normalises single rows with the running statistics)");
@@ -319,24 +330,24 @@ Result<ConstMatrixView> Model::forward_impl(ConstMatrixView x, bool commit_runni
   for (std::size_t l = 0; l < spec_.num_layers; ++l) {
     const LayerSpec& layer = spec_.layers[l];
     const std::size_t units = layer.units;
-    const bool bn = layer.batchnorm.enabled;
-    const bool drop = train && mask_[l] != nullptr;
+    const bool bn = kBuildHasTrainingLayers && layer.batchnorm.enabled;
+    const bool drop = train && layer_[l].mask != nullptr;
     // Kept outputs (training) go to their own buffer; the rest ping-pong. With dropout the
     // activation output is kept before dropout, and with batch norm in training the dense
     // output lands in x-hat, which the normalisation then overwrites in place.
-    float* out = outputs_[l] ? outputs_[l] : buffers_[l % 2];
-    float* act_out = drop ? pre_dropout_[l] : out;
+    float* out = layer_[l].output ? layer_[l].output : buffers_[l % 2];
+    float* act_out = drop ? layer_[l].pre_dropout : out;
     kernels::GemmArgs g;
     g.m = batch;
     g.n = units;
     g.k = in.cols;
     g.a = in.data;
     g.lda = in.stride;
-    g.b = layer_base(l) + weight_offset_[l];
+    g.b = layer_base(l) + layer_[l].weight_offset;
     g.ldb = in.cols;
-    g.c = bn && train ? xhat_[l] : act_out;
+    g.c = bn && train ? layer_[l].xhat : act_out;
     g.ldc = units;
-    g.bias = layer_base(l) + bias_offset_[l];
+    g.bias = layer_base(l) + layer_[l].bias_offset;
     g.act = bn ? ActivationSpec::identity() : layer.activation;
     run_gemm(kernels_->gemm_nt_f32, g, scratch_, scratch_floats_);
     if (bn) {
@@ -344,22 +355,22 @@ Result<ConstMatrixView> Model::forward_impl(ConstMatrixView x, bool commit_runni
       kernels::BnFwdArgs a;
       a.m = batch;
       a.n = units;
-      a.gamma = params_ + gamma_offset_[l];
+      a.gamma = params_ + layer_[l].gamma_offset;
       a.beta = a.gamma + pu;
       a.y = act_out;
       a.ldy = units;
-      float* inv_std = bn_stats_[l] + (options_.mode == Mode::kTraining ? 2 * pu : 0);
+      float* inv_std = layer_[l].bn_stats + (kBuildTrains && options_.mode == Mode::kTraining ? 2 * pu : 0);
       const float* var;
       if (train) {
-        float* mean = bn_stats_[l];
-        kernels_->bn_stats_f32(batch, units, xhat_[l], units, mean, mean + pu);
+        float* mean = layer_[l].bn_stats;
+        kernels_->bn_stats_f32(batch, units, layer_[l].xhat, units, mean, mean + pu);
         var = mean + pu;
         a.mean = mean;
-        a.x = a.xhat = xhat_[l];
+        a.x = a.xhat = layer_[l].xhat;
         a.ldx = a.ldxhat = units;
       } else {
-        var = running_[l] + pu;
-        a.mean = running_[l];
+        var = layer_[l].running + pu;
+        a.mean = layer_[l].running;
         a.x = act_out;
         a.ldx = units;
       }
@@ -370,7 +381,7 @@ Result<ConstMatrixView> Model::forward_impl(ConstMatrixView x, bool commit_runni
     }
     if (drop) {
       if (!fixed_masks_) draw_dropout_mask(l, batch);
-      kernels_->dropout_f32(batch, units, act_out, units, mask_[l], units, 1.f / (1.f - layer.dropout), out,
+      kernels_->dropout_f32(batch, units, act_out, units, layer_[l].mask, units, 1.f / (1.f - layer.dropout), out,
                             units);
     }
     in = ConstMatrixView(out, batch, units);
@@ -396,9 +407,9 @@ void Model::commit_batch_statistics() {
     if (!bn.enabled) continue;
     const std::size_t units = spec_.layers[l].units, pu = padded_floats(units);
     const float mom = bn.momentum, keep = 1.f - bn.momentum;
-    const float* mean = bn_stats_[l];
+    const float* mean = layer_[l].bn_stats;
     const float* var = mean + pu;
-    float* rm = running_[l];
+    float* rm = layer_[l].running;
     float* rv = rm + pu;
     for (std::size_t j = 0; j < units; ++j) {
       rm[j] = keep * rm[j] + mom * mean[j];
@@ -412,7 +423,7 @@ void Model::draw_dropout_mask(std::size_t layer, std::size_t batch) {
   // 32-bit draw, drawn a block at a time.
   const std::uint32_t threshold =
       static_cast<std::uint32_t>(static_cast<double>(spec_.layers[layer].dropout) * 65536.0 + 0.5);
-  unsigned char* mask = mask_[layer];
+  unsigned char* mask = layer_[layer].mask;
   const std::size_t n = batch * spec_.layers[layer].units;
   constexpr std::size_t kBlock = 128;
   std::uint32_t r[kBlock];
@@ -468,15 +479,15 @@ Status Model::backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView in
   for (std::size_t l = spec_.num_layers; l-- > frozen_;) {
     const LayerSpec& layer = spec_.layers[l];
     const std::size_t units = layer.units, fan_in = spec_.fan_in(l);
-    const ConstMatrixView in = l == 0 ? x : ConstMatrixView(outputs_[l - 1], batch, fan_in);
+    const ConstMatrixView in = l == 0 ? x : ConstMatrixView(layer_[l - 1].output, batch, fan_in);
     if (observer && observer->on_output_gradient)
       observer->on_output_gradient(observer->context, l, ConstMatrixView(dy, batch, units));
     // Through dropout (the same mask and scale), the activation (its derivative from the
     // output before dropout) and batch norm, each in place on dy.
-    const float* act_out = outputs_[l];
-    if (mask_[l]) {
-      kernels_->dropout_f32(batch, units, dy, units, mask_[l], units, 1.f / (1.f - layer.dropout), dy, units);
-      act_out = pre_dropout_[l];
+    const float* act_out = layer_[l].output;
+    if (layer_[l].mask) {
+      kernels_->dropout_f32(batch, units, dy, units, layer_[l].mask, units, 1.f / (1.f - layer.dropout), dy, units);
+      act_out = layer_[l].pre_dropout;
     }
     kernels_->act_bwd_f32(batch, units, act_out, units, dy, units, layer.activation);
     if (layer.batchnorm.enabled) {
@@ -486,11 +497,11 @@ Status Model::backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView in
       a.n = units;
       a.dy = a.dx = dy;
       a.lddy = a.lddx = units;
-      a.xhat = xhat_[l];
+      a.xhat = layer_[l].xhat;
       a.ldxhat = units;
-      a.gamma = params_ + gamma_offset_[l];
-      a.inv_std = bn_stats_[l] + 2 * pu;
-      a.dgamma = grads_ + (gamma_offset_[l] - trainable_offset_);
+      a.gamma = params_ + layer_[l].gamma_offset;
+      a.inv_std = layer_[l].bn_stats + 2 * pu;
+      a.dgamma = grads_ + (layer_[l].gamma_offset - trainable_offset_);
       a.dbeta = a.dgamma + pu;
       kernels_->bn_bwd_f32(a);
     }
@@ -503,10 +514,10 @@ Status Model::backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView in
     gw.lda = units;
     gw.b = in.data;
     gw.ldb = in.stride;
-    gw.c = grads_ + (weight_offset_[l] - trainable_offset_);
+    gw.c = grads_ + (layer_[l].weight_offset - trainable_offset_);
     gw.ldc = fan_in;
     run_gemm(kernels_->gemm_tn_f32, gw, scratch_, scratch_floats_);
-    float* db = grads_ + (bias_offset_[l] - trainable_offset_);
+    float* db = grads_ + (layer_[l].bias_offset - trainable_offset_);
     if (layer.batchnorm.enabled) {
       // Batch norm subtracts the batch mean, so the dense bias has no effect on the loss: its
       // gradient is exactly 0. The column sum would give the rounding noise of a cancelling sum
@@ -531,7 +542,7 @@ Status Model::backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView in
       gx.k = units;
       gx.a = dy;
       gx.lda = units;
-      gx.b = layer_base(l) + weight_offset_[l];
+      gx.b = layer_base(l) + layer_[l].weight_offset;
       gx.ldb = fan_in;
       gx.c = dx;
       gx.ldc = lddx;
@@ -549,46 +560,46 @@ MatrixView Model::output_gradient(std::size_t batch) const {
 
 ConstMatrixView Model::layer_output(std::size_t layer) const {
   if (options_.mode != Mode::kTraining || layer >= spec_.num_layers || last_batch_ == 0 ||
-      !outputs_[layer])
+      !layer_[layer].output)
     return {};
-  return ConstMatrixView(outputs_[layer], last_batch_, spec_.layers[layer].units);
+  return ConstMatrixView(layer_[layer].output, last_batch_, spec_.layers[layer].units);
 }
 
 MatrixView Model::weights(std::size_t layer) const {
   if (!params_ || layer >= spec_.num_layers || layer < first_arena_layer_) return {};
-  return MatrixView(params_ + weight_offset_[layer], spec_.layers[layer].units, spec_.fan_in(layer));
+  return MatrixView(params_ + layer_[layer].weight_offset, spec_.layers[layer].units, spec_.fan_in(layer));
 }
 
 VectorView Model::bias(std::size_t layer) const {
   if (!params_ || layer >= spec_.num_layers || layer < first_arena_layer_) return {};
-  return {params_ + bias_offset_[layer], spec_.layers[layer].units};
+  return {params_ + layer_[layer].bias_offset, spec_.layers[layer].units};
 }
 
 ConstMatrixView Model::const_weights(std::size_t layer) const {
   if (!is_bound() || layer >= spec_.num_layers) return {};
-  return ConstMatrixView(layer_base(layer) + weight_offset_[layer], spec_.layers[layer].units,
+  return ConstMatrixView(layer_base(layer) + layer_[layer].weight_offset, spec_.layers[layer].units,
                          spec_.fan_in(layer));
 }
 
 ConstVectorView Model::const_bias(std::size_t layer) const {
   if (!is_bound() || layer >= spec_.num_layers) return {};
-  return {layer_base(layer) + bias_offset_[layer], spec_.layers[layer].units};
+  return {layer_base(layer) + layer_[layer].bias_offset, spec_.layers[layer].units};
 }
 
 MatrixView Model::weight_gradient(std::size_t layer) const {
   if (!grads_ || layer >= spec_.num_layers || layer < frozen_) return {};
-  return MatrixView(grads_ + (weight_offset_[layer] - trainable_offset_), spec_.layers[layer].units,
+  return MatrixView(grads_ + (layer_[layer].weight_offset - trainable_offset_), spec_.layers[layer].units,
                     spec_.fan_in(layer));
 }
 
 VectorView Model::bias_gradient(std::size_t layer) const {
   if (!grads_ || layer >= spec_.num_layers || layer < frozen_) return {};
-  return {grads_ + (bias_offset_[layer] - trainable_offset_), spec_.layers[layer].units};
+  return {grads_ + (layer_[layer].bias_offset - trainable_offset_), spec_.layers[layer].units};
 }
 
 VectorView Model::bn_gamma(std::size_t layer) const {
   if (!params_ || layer >= spec_.num_layers || !spec_.layers[layer].batchnorm.enabled) return {};
-  return {params_ + gamma_offset_[layer], spec_.layers[layer].units};
+  return {params_ + layer_[layer].gamma_offset, spec_.layers[layer].units};
 }
 
 VectorView Model::bn_beta(std::size_t layer) const {
@@ -598,7 +609,7 @@ VectorView Model::bn_beta(std::size_t layer) const {
 
 VectorView Model::bn_gamma_gradient(std::size_t layer) const {
   if (!grads_ || layer >= spec_.num_layers || !spec_.layers[layer].batchnorm.enabled) return {};
-  return {grads_ + (gamma_offset_[layer] - trainable_offset_), spec_.layers[layer].units};
+  return {grads_ + (layer_[layer].gamma_offset - trainable_offset_), spec_.layers[layer].units};
 }
 
 VectorView Model::bn_beta_gradient(std::size_t layer) const {
@@ -607,8 +618,8 @@ VectorView Model::bn_beta_gradient(std::size_t layer) const {
 }
 
 VectorView Model::bn_running_mean(std::size_t layer) const {
-  if (layer >= spec_.num_layers || !running_[layer]) return {};
-  return {running_[layer], spec_.layers[layer].units};
+  if (layer >= spec_.num_layers || !layer_[layer].running) return {};
+  return {layer_[layer].running, spec_.layers[layer].units};
 }
 
 VectorView Model::bn_running_var(std::size_t layer) const {
@@ -617,8 +628,8 @@ VectorView Model::bn_running_var(std::size_t layer) const {
 }
 
 DropoutMaskView Model::dropout_mask(std::size_t layer) const {
-  if (layer >= spec_.num_layers || !mask_[layer]) return {};
-  return {mask_[layer], options_.max_batch, spec_.layers[layer].units};
+  if (layer >= spec_.num_layers || !layer_[layer].mask) return {};
+  return {layer_[layer].mask, options_.max_batch, spec_.layers[layer].units};
 }
 
 VectorView Model::optimizer_state(std::size_t slot) const {

@@ -58,6 +58,8 @@ Result<QuantizedModel> QuantizedModel::allocate(const ModelSpec& spec, std::size
   }
   Result<Isa> resolved = resolve_isa(isa);
   if (!resolved) return resolved.status();
+  FENNEC_ENSURE(kernels::row_in_build(kernels::RowScope::kInt8), StatusCode::kUnsupported,
+                "quantized model: this build of Fennec has no int8 kernels (configured with FENNEC_INT8=OFF)");
 
   QuantizedModel m;
   m.spec_ = spec;

@@ -7,7 +7,7 @@ Status validate(const ModelSpec& spec) {
   FENNEC_ENSURE(!spec.overflowed, StatusCode::kInvalidArgument,
                 "model spec has more than %zu layers", kMaxLayers);
   FENNEC_ENSURE(!spec.misplaced, StatusCode::kInvalidArgument,
-                "model spec: batchnorm() or dropout() called before any dense() layer");
+                "model spec: batchnorm() or dropout() before any dense() layer");
   FENNEC_ENSURE(spec.num_layers >= 1 && spec.num_layers <= kMaxLayers, StatusCode::kInvalidArgument,
                 "model spec needs 1..%zu layers, has %u", kMaxLayers, static_cast<unsigned>(spec.num_layers));
   FENNEC_ENSURE(spec.input >= 1 && spec.input <= kMaxWidth, StatusCode::kInvalidArgument,
@@ -22,13 +22,17 @@ Status validate(const ModelSpec& spec) {
     FENNEC_ENSURE(s.is_ok(), s.code(), "layer %zu: %s", i, s.message());
     // Written so that NaN fails every range check.
     const BatchNormSpec& bn = l.batchnorm;
-    if (bn.enabled) {
+    if (!kBuildHasTrainingLayers) {
+      FENNEC_ENSURE(!bn.enabled, StatusCode::kUnsupported,
+                    "layer %zu: batch norm runs folded in inference-only builds (fold_batchnorm)", i);
+    } else if (bn.enabled) {
       FENNEC_ENSURE(bn.eps > 0.f && bn.eps <= 1.f, StatusCode::kInvalidArgument,
                     "layer %zu: batch norm eps %g outside (0, 1]", i, static_cast<double>(bn.eps));
       FENNEC_ENSURE(bn.momentum >= 0.f && bn.momentum <= 1.f, StatusCode::kInvalidArgument,
                     "layer %zu: batch norm momentum %g outside [0, 1]", i, static_cast<double>(bn.momentum));
     }
-    FENNEC_ENSURE(l.dropout >= 0.f && l.dropout < 1.f, StatusCode::kInvalidArgument,
+    // An inference-only build never reads the dropout probability (dropout is the identity there).
+    FENNEC_ENSURE(!kBuildHasTrainingLayers || (l.dropout >= 0.f && l.dropout < 1.f), StatusCode::kInvalidArgument,
                   "layer %zu: dropout probability %g outside [0, 1)", i, static_cast<double>(l.dropout));
   }
   const int loss = static_cast<int>(spec.loss);

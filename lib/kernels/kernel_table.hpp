@@ -164,9 +164,23 @@ struct QGemmArgs {
 };
 using QGemmFn = void (*)(const QGemmArgs&);
 
+// Which builds carry a kernel_list.def row (its third column).
+enum class RowScope { kEvery, kTraining, kInt8 };
+
+constexpr bool row_in_build(RowScope scope) {
+#if defined(FENNEC_INFERENCE_ONLY)
+  if (scope == RowScope::kTraining) return false;
+#endif
+#if defined(FENNEC_NO_INT8)
+  if (scope == RowScope::kInt8) return false;
+#endif
+  (void)scope;
+  return true;
+}
+
 struct KernelTable {
   Isa isa = Isa::kRef;
-#define FENNEC_KERNEL(id, Fn, training_only) Fn id = nullptr;
+#define FENNEC_KERNEL(id, Fn, scope) Fn id = nullptr;
 #include "kernel_list.def"
 #undef FENNEC_KERNEL
 };

@@ -31,7 +31,7 @@ template <class Arch>
 constexpr KernelTable make_table(Isa isa) {
   KernelTable t{};
   t.isa = isa;
-#define FENNEC_KERNEL(id, Fn, training_only) t.id = &Entry<Arch, simd::id, Fn>::call;
+#define FENNEC_KERNEL(id, Fn, scope) t.id = &Entry<Arch, simd::id, Fn>::call;
 #include "kernels/kernel_list.def"
 #undef FENNEC_KERNEL
   return t;

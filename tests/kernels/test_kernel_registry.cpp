@@ -14,11 +14,11 @@ namespace {
 
 // Runs `check` on every table, each in its own section named "<id>/<arch>".
 template <class Field>
-void check_every_table(const char* id, Field field, bool training_only) {
+void check_every_table(const char* id, Field field, bool in_build) {
   const std::uint32_t seed = test_seed();
   INFO("seed " << seed << " (FENNEC_TEST_SEED replays)");
-  if (training_only && kInferenceOnlyBuild) {
-    // Left out of an inference-only build's tables on purpose (kernel_list.def).
+  if (!in_build) {
+    // Left out of this build's tables on purpose (kernel_list.def's scope column).
     CHECK(ref().*field == nullptr);
     return;
   }
@@ -32,9 +32,10 @@ void check_every_table(const char* id, Field field, bool training_only) {
 }  // namespace
 }  // namespace fennec_ktest
 
-#define FENNEC_KERNEL(id, Fn, training_only)                                                       \
-  TEST_CASE(#id ": every kernel table matches the reference", "[kernels][registry][" #id "]") { \
-    fennec_ktest::check_every_table(#id, &fennec::kernels::KernelTable::id, training_only);        \
+#define FENNEC_KERNEL(id, Fn, scope)                                                                \
+  TEST_CASE(#id ": every kernel table matches the reference", "[kernels][registry][" #id "]") {  \
+    fennec_ktest::check_every_table(#id, &fennec::kernels::KernelTable::id,                      \
+                                    fennec::kernels::row_in_build(fennec::kernels::RowScope::scope)); \
   }
 #include "kernels/kernel_list.def"
 #undef FENNEC_KERNEL

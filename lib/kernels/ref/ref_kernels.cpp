@@ -296,12 +296,6 @@ void qgemv_s8(const QGemmArgs& g) { qgemm_nt_s8(g); }
 
 namespace {
 
-#if defined(FENNEC_INFERENCE_ONLY)
-constexpr bool kInferenceOnlyBuild = true;
-#else
-constexpr bool kInferenceOnlyBuild = false;
-#endif
-
 // plain: the reference loops for every kernel. Otherwise, on Cortex-M4F builds with
 // FENNEC_CORTEX_M4_KERNELS, the GEMMs are the ones specialised for that core (the reference
 // table is the only one such a target has); the plain table stays the oracle they are tested
@@ -309,7 +303,7 @@ constexpr bool kInferenceOnlyBuild = false;
 constexpr KernelTable make_ref_table(bool plain) {
   KernelTable t;
   t.isa = Isa::kRef;
-#define FENNEC_KERNEL(id, Fn, training_only) t.id = (training_only) && kInferenceOnlyBuild ? nullptr : &ref::id;
+#define FENNEC_KERNEL(id, Fn, scope) t.id = row_in_build(RowScope::scope) ? &ref::id : nullptr;
 #include "kernels/kernel_list.def"
 #undef FENNEC_KERNEL
 #if defined(FENNEC_CORTEX_M4_KERNELS)
@@ -338,8 +332,8 @@ constexpr KernelTable reference_kernel_table = make_ref_table(false);
 namespace {
 
 // Every row the build carries has a reference implementation.
-#define FENNEC_KERNEL(id, Fn, training_only) \
-  static_assert(((training_only) && kInferenceOnlyBuild) || reference_kernel_table.id != nullptr, "ref kernel missing: " #id);
+#define FENNEC_KERNEL(id, Fn, scope) \
+  static_assert(!row_in_build(RowScope::scope) || reference_kernel_table.id != nullptr, "ref kernel missing: " #id);
 #include "kernels/kernel_list.def"
 #undef FENNEC_KERNEL
 
