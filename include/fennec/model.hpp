@@ -257,7 +257,7 @@ class Model {
   Phase last_phase_ = Phase::kEval;  // of the last forward (backward needs kTrain's buffers)
   bool fixed_masks_ = false;
   bool pending_statistics_ = false;  // batch statistics of the last forward not yet committed
-  // Seeded by bind (only in builds with dropout: kBuildHasTrainingLayers), so that constructing
+  // Seeded by bind (only in builds with dropout: kBuildHasBatchNormDropout), so that constructing
   // a Model runs no seeding code on an inference-only firmware.
   Rng dropout_rng_{Rng::State{}};
   std::uint64_t batches_tracked_ = 0;

@@ -142,14 +142,14 @@ constexpr std::size_t padded_floats(std::size_t n) {
 constexpr std::size_t layer_block_floats(const ModelSpec& spec, std::size_t i) {
   const std::size_t units = padded_floats(spec.layers[i].units);
   return padded_floats(static_cast<std::size_t>(spec.layers[i].units) * spec.fan_in(i)) + units +
-         (kBuildHasTrainingLayers && spec.layers[i].batchnorm.enabled ? 2 * units : 0);
+         (kBuildHasBatchNormDropout && spec.layers[i].batchnorm.enabled ? 2 * units : 0);
 }
 
 // Floats of the batch-norm running statistics (state, not parameters): running mean and
 // running variance of every batch-norm layer, each padded, layer by layer.
 constexpr std::size_t batchnorm_state_floats(const ModelSpec& spec) {
   std::size_t n = 0;
-  for (std::size_t i = 0; kBuildHasTrainingLayers && i < spec.num_layers; ++i)
+  for (std::size_t i = 0; kBuildHasBatchNormDropout && i < spec.num_layers; ++i)
     if (spec.layers[i].batchnorm.enabled) n += 2 * padded_floats(spec.layers[i].units);
   return n;
 }
@@ -280,7 +280,7 @@ constexpr MemoryPlan plan(const ModelSpec& spec, const ModelOptions& options) {
   // per batch-norm layer its statistics block, and in training x-hat (batch x units) for
   // backward; per dropout layer in training the activation output before dropout (batch x
   // units floats: the activation derivative is taken from it) and the mask (one byte each).
-  for (std::size_t i = 0; kBuildHasTrainingLayers && i < spec.num_layers; ++i) {
+  for (std::size_t i = 0; kBuildHasBatchNormDropout && i < spec.num_layers; ++i) {
     const std::size_t units = spec.layers[i].units;
     if (spec.layers[i].batchnorm.enabled) {
       p.activations += arena_round_up(batchnorm_stats_floats(options, units) * sizeof(float));

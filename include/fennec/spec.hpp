@@ -37,9 +37,10 @@ inline constexpr std::size_t kMaxWidth = 1u << 20;
 // gamma and beta live in the parameter block; decay_gamma_beta = false keeps the optimizer's
 // weight decay off them.
 struct BatchNormSpec {
-  bool enabled = false;
+  // The floats first and the flags together: 12 bytes, not 16 (a ModelSpec holds kMaxLayers).
   float eps = 1e-5f;
   float momentum = 0.1f;
+  bool enabled = false;
   bool decay_gamma_beta = true;
 };
 
@@ -84,7 +85,7 @@ struct ModelSpec {
       misplaced = true;
       return *this;
     }
-    layers[num_layers - 1].batchnorm = BatchNormSpec{true, eps, momentum, decay_gamma_beta};
+    layers[num_layers - 1].batchnorm = BatchNormSpec{eps, momentum, true, decay_gamma_beta};
     return *this;
   }
   // Dropout with probability p in [0, 1) after the last dense layer's activation.
@@ -131,21 +132,23 @@ struct ModelSpec {
   }
 };
 
-// Whether this build of the library runs batch-norm layers and draws dropout masks. An
-// inference-only build (FENNEC_INFERENCE_ONLY: the Cortex-M firmware) carries neither: inference
-// needs no dropout (it is the identity there), and batch norm is folded into the dense layer
-// before it on the host (fennec/fold.hpp, or `fennec-convert --fold-batchnorm`), so the firmware
-// links none of that code. Such a build refuses a spec with batch norm and ignores dropout.
-#if defined(FENNEC_INFERENCE_ONLY)
-inline constexpr bool kBuildHasTrainingLayers = false;
+// Whether this build of the library runs batch-norm layers and draws dropout masks. Builds
+// configured with FENNEC_BATCHNORM_DROPOUT=OFF (the Cortex-M presets, whose firmware budgets have
+// no room for that code) and inference-only builds (FENNEC_INFERENCE_ONLY) carry neither. They
+// refuse a spec with batch norm: fold it into the dense layer before it on the host
+// (fennec/fold.hpp, or `fennec-convert --fold-batchnorm`). An inference-only build ignores the
+// dropout probability (dropout is the identity at inference); a training build without the
+// option refuses a spec with dropout.
+#if defined(FENNEC_NO_BATCHNORM_DROPOUT)
+inline constexpr bool kBuildHasBatchNormDropout = false;
 #else
-inline constexpr bool kBuildHasTrainingLayers = true;
+inline constexpr bool kBuildHasBatchNormDropout = true;
 #endif
 
 // At least one layer, widths in [1, kMaxWidth], valid activations and initialisers,
 // a loss that suits the output (sigmoid BCE and MSE accept any width); batch norm eps in
-// (0, 1], momentum in [0, 1]; dropout p in [0, 1). An inference-only build refuses batch norm
-// with kUnsupported (kBuildHasTrainingLayers).
+// (0, 1], momentum in [0, 1]; dropout p in [0, 1). A build without batch norm and dropout
+// refuses them with kUnsupported (kBuildHasBatchNormDropout).
 Status validate(const ModelSpec& spec);
 
 }  // namespace fennec

@@ -96,7 +96,10 @@ class [[nodiscard]] Status {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : status_(), value_(std::move(value)) {}  // NOLINT: implicit by design
+  // By reference, not by value: a by-value parameter would be one more copy of T on the
+  // caller's stack, and a Model is kilobytes (Cortex-M stacks are counted in the RAM budget).
+  Result(const T& value) : status_(), value_(value) {}        // NOLINT: implicit by design
+  Result(T&& value) : status_(), value_(std::move(value)) {}  // NOLINT: implicit by design
   Result(Status status) : status_(status), value_() {}      // NOLINT: implicit by design
 
   bool is_ok() const { return status_.is_ok(); }

@@ -119,7 +119,7 @@ Result<Model> Model::bind_impl(const ModelSpec& spec, const ModelOptions& option
   FENNEC_ENSURE(options.external_parameters == (external != nullptr), StatusCode::kInvalidArgument,
                 "options.external_parameters %s, but bind was %s a parameter buffer",
                 options.external_parameters ? "set" : "not set", external ? "given" : "not given");
-  if (kBuildHasTrainingLayers && (spec.has_batchnorm() || spec.has_dropout())) {
+  if (kBuildHasBatchNormDropout && (spec.has_batchnorm() || spec.has_dropout())) {
     FENNEC_ENSURE(options.frozen_layers == 0 && !options.external_parameters && options.fused_block_rows == 0,
                   StatusCode::kUnsupported,
                   "batch norm and dropout layers are not supported with frozen layers, external "
@@ -179,7 +179,7 @@ Result<Model> Model::bind_impl(const ModelSpec& spec, const ModelOptions& option
   }
   m.buffers_[0] = take(batch * buffer_width, "activation buffers");
   m.buffers_[1] = take(batch * buffer_width, "activation buffers");
-  for (std::size_t i = 0; kBuildHasTrainingLayers && i < spec.num_layers; ++i) {
+  for (std::size_t i = 0; kBuildHasBatchNormDropout && i < spec.num_layers; ++i) {
     const std::size_t units = spec.layers[i].units;
     if (spec.layers[i].batchnorm.enabled) {
       m.layer_[i].bn_stats = take(batchnorm_stats_floats(options, units), "batch-norm statistics");
@@ -200,7 +200,7 @@ Result<Model> Model::bind_impl(const ModelSpec& spec, const ModelOptions& option
     m.scratch_floats_ = m.plan_.scratch / sizeof(float);
     m.scratch_ = take(m.scratch_floats_, "GEMM scratch");
   }
-  m.layer_state_floats_ = kBuildHasTrainingLayers ? batchnorm_state_floats(spec) : 0;
+  m.layer_state_floats_ = kBuildHasBatchNormDropout ? batchnorm_state_floats(spec) : 0;
   if (m.layer_state_floats_) m.layer_state_ = take(m.layer_state_floats_, "batch-norm running statistics");
   if (!failure.is_ok()) {
     arena.rewind(start);
@@ -212,7 +212,7 @@ Result<Model> Model::bind_impl(const ModelSpec& spec, const ModelOptions& option
   // must not expose whatever bytes the caller's buffer held.
   if (m.params_) std::memset(m.params_, 0, m.param_floats_ * sizeof(float));
   if (m.layer_state_) std::memset(m.layer_state_, 0, m.layer_state_floats_ * sizeof(float));
-  for (std::size_t i = 0; kBuildHasTrainingLayers && i < spec.num_layers; ++i)
+  for (std::size_t i = 0; kBuildHasBatchNormDropout && i < spec.num_layers; ++i)
     if (m.layer_[i].mask) std::memset(m.layer_[i].mask, 1, batch * spec.layers[i].units);
   if (training) {
     if (m.grads_) std::memset(m.grads_, 0, m.trainable_floats_ * sizeof(float));
@@ -236,7 +236,7 @@ Result<Model> Model::bind_impl(const ModelSpec& spec, const ModelOptions& option
     offset += padded_floats(w_floats);
     m.layer_[i].bias_offset = offset;
     offset += padded_floats(units);
-    if (kBuildHasTrainingLayers && spec.layers[i].batchnorm.enabled) {
+    if (kBuildHasBatchNormDropout && spec.layers[i].batchnorm.enabled) {
       m.layer_[i].gamma_offset = offset;
       offset += 2 * padded_floats(units);
     }
@@ -247,12 +247,12 @@ Result<Model> Model::bind_impl(const ModelSpec& spec, const ModelOptions& option
     }
   }
   std::size_t state_offset = 0;
-  for (std::size_t i = 0; kBuildHasTrainingLayers && i < spec.num_layers; ++i) {
+  for (std::size_t i = 0; kBuildHasBatchNormDropout && i < spec.num_layers; ++i) {
     if (!spec.layers[i].batchnorm.enabled) continue;
     m.layer_[i].running = m.layer_state_ + state_offset;
     state_offset += 2 * padded_floats(spec.layers[i].units);
   }
-  if (kBuildHasTrainingLayers) {
+  if (kBuildHasBatchNormDropout) {
     m.reset_batchnorm();
     m.dropout_rng_.reseed(kDefaultDropoutSeed);
   }
@@ -263,7 +263,7 @@ Result<Model> Model::bind_impl(const ModelSpec& spec, const ModelOptions& option
 
 void Model::reset_batchnorm() {
   // PyTorch's BatchNorm1d initial values: gamma 1, beta 0, running mean 0, running variance 1.
-  for (std::size_t i = 0; kBuildHasTrainingLayers && i < spec_.num_layers; ++i) {
+  for (std::size_t i = 0; kBuildHasBatchNormDropout && i < spec_.num_layers; ++i) {
     if (!spec_.layers[i].batchnorm.enabled) continue;
     const std::size_t units = spec_.layers[i].units;
     VectorView g = bn_gamma(i), b = bn_beta(i), rm = bn_running_mean(i), rv = bn_running_var(i);
@@ -322,7 +322,7 @@ Result<ConstMatrixView> Model::forward_impl(ConstMatrixView x, bool commit_runni
                          bad / x.cols, bad % x.cols);
   }
   const std::size_t batch = x.rows;
-  const bool train = kBuildHasTrainingLayers && phase_ == Phase::kTrain;
+  const bool train = kBuildHasBatchNormDropout && phase_ == Phase::kTrain;
   FENNEC_ENSURE(!train || batch >= 2 || !spec_.has_batchnorm(), StatusCode::kInvalidArgument,
                 "forward: batch norm in the training phase needs at least 2 rows, got 1 (eval phase "
                 "normalises single rows with the running statistics)");
@@ -330,7 +330,7 @@ Result<ConstMatrixView> Model::forward_impl(ConstMatrixView x, bool commit_runni
   for (std::size_t l = 0; l < spec_.num_layers; ++l) {
     const LayerSpec& layer = spec_.layers[l];
     const std::size_t units = layer.units;
-    const bool bn = kBuildHasTrainingLayers && layer.batchnorm.enabled;
+    const bool bn = kBuildHasBatchNormDropout && layer.batchnorm.enabled;
     const bool drop = train && layer_[l].mask != nullptr;
     // Kept outputs (training) go to their own buffer; the rest ping-pong. With dropout the
     // activation output is kept before dropout, and with batch norm in training the dense
@@ -449,7 +449,8 @@ Status Model::backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView in
   FENNEC_RETURN_IF_ERROR(check_input(*this, x, "backward"));
   FENNEC_ENSURE(x.rows == last_batch_, StatusCode::kFailedPrecondition,
                 "backward: x has %zu rows but the last forward() ran %zu", x.rows, last_batch_);
-  FENNEC_ENSURE(last_phase_ == Phase::kTrain || !(spec_.has_batchnorm() || spec_.has_dropout()),
+  FENNEC_ENSURE(!kBuildHasBatchNormDropout || last_phase_ == Phase::kTrain ||
+                    !(spec_.has_batchnorm() || spec_.has_dropout()),
                 StatusCode::kFailedPrecondition,
                 "backward: the last forward ran in the eval phase; batch norm and dropout need a "
                 "training-phase forward (set_phase(Phase::kTrain))");
@@ -485,12 +486,13 @@ Status Model::backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView in
     // Through dropout (the same mask and scale), the activation (its derivative from the
     // output before dropout) and batch norm, each in place on dy.
     const float* act_out = layer_[l].output;
-    if (layer_[l].mask) {
+    const bool bn = kBuildHasBatchNormDropout && layer.batchnorm.enabled;
+    if (kBuildHasBatchNormDropout && layer_[l].mask) {
       kernels_->dropout_f32(batch, units, dy, units, layer_[l].mask, units, 1.f / (1.f - layer.dropout), dy, units);
       act_out = layer_[l].pre_dropout;
     }
     kernels_->act_bwd_f32(batch, units, act_out, units, dy, units, layer.activation);
-    if (layer.batchnorm.enabled) {
+    if (bn) {
       const std::size_t pu = padded_floats(units);
       kernels::BnBwdArgs a;
       a.m = batch;
@@ -518,7 +520,7 @@ Status Model::backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView in
     gw.ldc = fan_in;
     run_gemm(kernels_->gemm_tn_f32, gw, scratch_, scratch_floats_);
     float* db = grads_ + (layer_[l].bias_offset - trainable_offset_);
-    if (layer.batchnorm.enabled) {
+    if (bn) {
       // Batch norm subtracts the batch mean, so the dense bias has no effect on the loss: its
       // gradient is exactly 0. The column sum would give the rounding noise of a cancelling sum
       // (~1e-9), which Adam's normalised step turns into moves of size ~lr.

@@ -22,17 +22,24 @@ Status validate(const ModelSpec& spec) {
     FENNEC_ENSURE(s.is_ok(), s.code(), "layer %zu: %s", i, s.message());
     // Written so that NaN fails every range check.
     const BatchNormSpec& bn = l.batchnorm;
-    if (!kBuildHasTrainingLayers) {
+    if (!kBuildHasBatchNormDropout) {
       FENNEC_ENSURE(!bn.enabled, StatusCode::kUnsupported,
-                    "layer %zu: batch norm runs folded in inference-only builds (fold_batchnorm)", i);
-    } else if (bn.enabled) {
+                    "layer %zu: batch norm is not in this build; fold it first (fold_batchnorm)", i);
+#if !defined(FENNEC_INFERENCE_ONLY)
+      // Training without the dropout code would silently train without dropout. (An
+      // inference-only build never reads the probability: dropout is the identity there.)
+      FENNEC_ENSURE(l.dropout == 0.f, StatusCode::kUnsupported,
+                    "layer %zu: dropout is not in this build (FENNEC_BATCHNORM_DROPOUT=OFF)", i);
+#endif
+      continue;
+    }
+    if (bn.enabled) {
       FENNEC_ENSURE(bn.eps > 0.f && bn.eps <= 1.f, StatusCode::kInvalidArgument,
                     "layer %zu: batch norm eps %g outside (0, 1]", i, static_cast<double>(bn.eps));
       FENNEC_ENSURE(bn.momentum >= 0.f && bn.momentum <= 1.f, StatusCode::kInvalidArgument,
                     "layer %zu: batch norm momentum %g outside [0, 1]", i, static_cast<double>(bn.momentum));
     }
-    // An inference-only build never reads the dropout probability (dropout is the identity there).
-    FENNEC_ENSURE(!kBuildHasTrainingLayers || (l.dropout >= 0.f && l.dropout < 1.f), StatusCode::kInvalidArgument,
+    FENNEC_ENSURE(l.dropout >= 0.f && l.dropout < 1.f, StatusCode::kInvalidArgument,
                   "layer %zu: dropout probability %g outside [0, 1)", i, static_cast<double>(l.dropout));
   }
   const int loss = static_cast<int>(spec.loss);

@@ -11,11 +11,16 @@
 namespace fennec {
 namespace {
 
-// Runs `m` in `phase` for the scope, then puts the caller's phase back.
+// Runs `m` in `phase` for the scope, then puts the caller's phase back. (The phase only matters
+// to batch norm and dropout: a build without them skips it.)
 class PhaseScope {
  public:
-  PhaseScope(Model& m, Model::Phase phase) : m_(m), saved_(m.phase()) { (void)m_.set_phase(phase); }
-  ~PhaseScope() { (void)m_.set_phase(saved_); }
+  PhaseScope(Model& m, Model::Phase phase) : m_(m), saved_(m.phase()) {
+    if (kBuildHasBatchNormDropout) (void)m_.set_phase(phase);
+  }
+  ~PhaseScope() {
+    if (kBuildHasBatchNormDropout) (void)m_.set_phase(saved_);
+  }
   PhaseScope(const PhaseScope&) = delete;
   PhaseScope& operator=(const PhaseScope&) = delete;
 
@@ -30,7 +35,7 @@ class RngRestore {
  public:
   explicit RngRestore(Rng& rng) : rng_(rng), saved_(rng.state()) {}
   ~RngRestore() {
-    if (!dismissed_) rng_.set_state(saved_);
+    if (kBuildHasBatchNormDropout && !dismissed_) rng_.set_state(saved_);
   }
   RngRestore(const RngRestore&) = delete;
   RngRestore& operator=(const RngRestore&) = delete;
@@ -52,7 +57,7 @@ void update_parameters(const Model& m, const kernels::KernelTable& k, const Opti
   float* s1 = m.optimizer_state(1).data;
   const ModelSpec& spec = m.spec();
   bool split = false;
-  for (std::size_t l = 0; l < spec.num_layers; ++l)
+  for (std::size_t l = 0; kBuildHasBatchNormDropout && l < spec.num_layers; ++l)
     split = split || (spec.layers[l].batchnorm.enabled && !spec.layers[l].batchnorm.decay_gamma_beta);
   if (!split || optimizer.weight_decay == 0.f) {
     detail::apply_update(k, optimizer, g.size, w, g.data, s0, s1, t);
@@ -189,7 +194,7 @@ Result<StepStats> Trainer::step(ConstMatrixView x, const Targets& targets) {
   }
 
   update_parameters(m, k, optimizer, g, step_ + 1);
-  m.commit_batch_statistics();
+  if (kBuildHasBatchNormDropout) m.commit_batch_statistics();
   rng.dismiss();
   config_.optimizer.lr = optimizer.lr;
   ++step_;

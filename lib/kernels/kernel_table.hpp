@@ -165,11 +165,14 @@ struct QGemmArgs {
 using QGemmFn = void (*)(const QGemmArgs&);
 
 // Which builds carry a kernel_list.def row (its third column).
-enum class RowScope { kEvery, kTraining, kInt8 };
+enum class RowScope { kEvery, kTraining, kBatchNormDropout, kInt8 };
 
 constexpr bool row_in_build(RowScope scope) {
 #if defined(FENNEC_INFERENCE_ONLY)
   if (scope == RowScope::kTraining) return false;
+#endif
+#if defined(FENNEC_NO_BATCHNORM_DROPOUT)
+  if (scope == RowScope::kBatchNormDropout) return false;
 #endif
 #if defined(FENNEC_NO_INT8)
   if (scope == RowScope::kInt8) return false;
