@@ -528,7 +528,9 @@ TEST_CASE("malformed safetensors: each bad-input class returns its status", "[io
     CHECK(st_code(s) == StatusCode::kShapeMismatch);  // 4 rows, bias of 2
   }
   SECTION("20 indices: '<i>.weight' names only; anything else is refused") {
-    CHECK(st_code(edited_st("\"2.weight\"", "\"2.running_mean\"")) == StatusCode::kUnsupported);
+    // A running_mean makes module 2 a BatchNorm1d, whose buffers are rank 1 (and it has no running_var).
+    CHECK(st_code(edited_st("\"2.weight\"", "\"2.running_mean\"")) == StatusCode::kShapeMismatch);
+    CHECK(st_code(edited_st("\"2.weight\"", "\"2.running_std\"")) == StatusCode::kUnsupported);
     CHECK(st_code(edited_st("\"2.weight\"", "\"02.weight\"")) == StatusCode::kUnsupported);
     CHECK(st_code(edited_st("\"2.weight\"", "\"-2.weight\"")) == StatusCode::kUnsupported);
     CHECK(st_code(edited_st("\"2.weight\"", "\"9999999999.weight\"")) == StatusCode::kUnsupported);
