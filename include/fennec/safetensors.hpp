@@ -73,7 +73,8 @@
 namespace fennec {
 
 inline constexpr std::uint64_t kSafetensorsMaxHeader = 100000000;
-// Every layer with batch norm: weight, bias and the module's five tensors.
+// Every layer with batch norm: weight, bias and the module's five tensors. The reader's table of
+// them lives on the stack (64 bytes a tensor, about 14 KiB).
 inline constexpr std::size_t kSafetensorsMaxTensors = 7 * kMaxLayers;
 inline constexpr std::size_t kSafetensorsMaxRank = 8;
 

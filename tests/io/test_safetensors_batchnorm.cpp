@@ -557,3 +557,21 @@ TEST_CASE("safetensors: a PyTorch BatchNorm1d/Dropout file gives PyTorch's eval 
     }
   }
 }
+
+TEST_CASE("safetensors: the largest batch-norm network (kMaxLayers layers, 7 tensors each) reads back",
+          "[io][safetensors][batchnorm]") {
+  ModelSpec spec(3);
+  for (std::size_t l = 0; l < kMaxLayers; ++l) spec.dense(3, ActivationSpec::relu()).batchnorm();
+  REQUIRE(validate(spec).is_ok());
+  OwnedModel src(spec, inference());
+  VectorSink sink;
+  ByteWriter w = sink.writer();
+  REQUIRE(save_safetensors(src.model, w).is_ok());
+  REQUIRE(validate_safetensors(sink.bytes.data(), sink.bytes.size()).value() == kSafetensorsMaxTensors);
+  for (const bool streamed : {false, true}) {
+    fennec_test::OwnedArena a(1 << 18);
+    Result<Model> m = streamed ? load_stream(sink.bytes, SafetensorsImport{}, a) : load_mem(sink.bytes, SafetensorsImport{}, a);
+    REQUIRE(m);
+    CHECK(param_bytes(m.value()) == param_bytes(src.model));
+  }
+}
