@@ -1148,9 +1148,12 @@ namespace {
 
 // The shortest "%g" text that reads back (strtof) as exactly v: 1e-05, 0.1, 0.2.
 int format_float(char* buf, std::size_t size, float v) {
+  // One literal per precision: the library's format strings stay in format_message's subset.
+  static const char* const kFormats[] = {"%.1g", "%.2g", "%.3g", "%.4g", "%.5g",
+                                         "%.6g", "%.7g", "%.8g", "%.9g"};
   int n = 0;
-  for (int digits = 1; digits <= 9; ++digits) {
-    n = std::snprintf(buf, size, "%.*g", digits, static_cast<double>(v));
+  for (const char* format : kFormats) {
+    n = std::snprintf(buf, size, format, static_cast<double>(v));
     if (std::strtof(buf, nullptr) == v) break;
   }
   return n;
