@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Writes valid seed files for each fuzz target into <dir>/{model_file,safetensors,checkpoint}/.
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,49 @@ struct Sink {
   }
 };
 
+// nn.Sequential(Linear(3, 2), BatchNorm1d(2), ReLU(), Linear(2, 2)) as PyTorch's state_dict writes
+// it: no metadata, num_batches_tracked an I64 scalar (the import's BatchNorm1d mapping, with the
+// fuzzer's own activations).
+std::vector<unsigned char> torch_batchnorm_safetensors() {
+  struct T {
+    const char* name;
+    const char* dtype;
+    const char* shape;
+    std::size_t bytes;
+  };
+  const T ts[] = {{"0.weight", "F32", "[2,3]", 24},        {"0.bias", "F32", "[2]", 8},
+                  {"1.weight", "F32", "[2]", 8},           {"1.bias", "F32", "[2]", 8},
+                  {"1.running_mean", "F32", "[2]", 8},     {"1.running_var", "F32", "[2]", 8},
+                  {"1.num_batches_tracked", "I64", "[]", 8}, {"3.weight", "F32", "[2,2]", 16},
+                  {"3.bias", "F32", "[2]", 8}};
+  std::string json = "{";
+  std::vector<unsigned char> data;
+  for (const T& t : ts) {
+    if (json.size() > 1) json += ",";
+    json += std::string("\"") + t.name + "\":{\"dtype\":\"" + t.dtype + "\",\"shape\":" + t.shape +
+            ",\"data_offsets\":[" + std::to_string(data.size()) + "," + std::to_string(data.size() + t.bytes) + "]}";
+    const bool counter = std::string(t.dtype) == "I64", var = std::string(t.name) == "1.running_var";
+    for (std::size_t i = 0; i < t.bytes; i += 4) {
+      // Floats 0.25, 0.5, ... (variances positive); the counter 7.
+      const float f = var ? 1.5f : 0.25f * static_cast<float>(i / 4 + 1);
+      unsigned char b[4];
+      std::memcpy(b, &f, 4);
+      if (counter) {
+        const unsigned char c[8] = {7, 0, 0, 0, 0, 0, 0, 0};
+        data.insert(data.end(), c, c + 8);
+        break;
+      }
+      data.insert(data.end(), b, b + 4);
+    }
+  }
+  json += "}";
+  std::vector<unsigned char> out(8);
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<unsigned char>(std::uint64_t{json.size()} >> (8 * i));
+  out.insert(out.end(), json.begin(), json.end());
+  out.insert(out.end(), data.begin(), data.end());
+  return out;
+}
+
 bool write(const std::string& path, const std::vector<unsigned char>& b) {
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (!f) return false;
@@ -48,7 +93,8 @@ int main(int argc, char** argv) {
       ModelSpec(3).dense(2, ActivationSpec::relu()).dense(2, ActivationSpec::identity()),
       ModelSpec(5).dense(4, ActivationSpec::leaky_relu(0.1f)).dense(3, ActivationSpec::tanh())
           .dense(1, ActivationSpec::sigmoid()).with_loss(Loss::kSigmoidBce),
-      // Batch norm and dropout: a version-2 model file and a version-3 checkpoint.
+      // Batch norm and dropout: a version-2 model file, a version-3 checkpoint and safetensors with
+      // BatchNorm1d tensors and fennec.batchnorm/fennec.dropout metadata.
       ModelSpec(4).dense(3, ActivationSpec::relu()).batchnorm(1e-3f, 0.2f, false).dropout(0.25f)
           .dense(2, ActivationSpec::identity()),
   };
@@ -97,5 +143,6 @@ int main(int argc, char** argv) {
     }
     ++k;
   }
+  if (!write(dir + "/safetensors/seed_torch_bn", torch_batchnorm_safetensors())) return 1;
   return 0;
 }

@@ -16,12 +16,17 @@ import torch
 
 
 def save_safetensors(state_dict, path, metadata):
-    """Writes every tensor of `state_dict` as F32, with `metadata` (str -> str) in __metadata__."""
+    """Writes the tensors of `state_dict` with `metadata` (str -> str) in __metadata__: int64 ones
+    (BatchNorm1d's num_batches_tracked) as I64, as PyTorch keeps them, every other one as F32."""
     header = {"__metadata__": dict(metadata)}
     chunks, offset = [], 0
     for name, tensor in state_dict.items():
-        raw = tensor.detach().to(torch.float32).contiguous().cpu().numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(tensor.shape),
+        values = tensor.detach().contiguous().cpu()
+        if values.dtype == torch.int64:
+            dtype, raw = "I64", values.numpy().astype("<i8").tobytes()
+        else:
+            dtype, raw = "F32", values.to(torch.float32).numpy().astype("<f4").tobytes()
+        header[name] = {"dtype": dtype, "shape": list(tensor.shape),
                         "data_offsets": [offset, offset + len(raw)]}
         chunks.append(raw)
         offset += len(raw)
@@ -35,7 +40,8 @@ def save_safetensors(state_dict, path, metadata):
 
 
 def load_safetensors(path):
-    """Returns (state_dict of F32 tensors in file order, metadata dict). Other dtypes are refused."""
+    """Returns (state_dict in file order, metadata dict): F32 tensors as float32, I64 ones as int64
+    (num_batches_tracked). Other dtypes are refused."""
     with open(path, "rb") as f:
         blob = f.read()
     if len(blob) < 8:
@@ -48,9 +54,10 @@ def load_safetensors(path):
     data = blob[8 + n:]
     state = {}
     for name, info in header.items():
-        if info["dtype"] != "F32":
-            raise ValueError(f"{path}: tensor {name!r} is {info['dtype']}, this reader takes F32 only")
+        layout = {"F32": "<f4", "I64": "<i8"}.get(info["dtype"])
+        if layout is None:
+            raise ValueError(f"{path}: tensor {name!r} is {info['dtype']}, this reader takes F32 and I64 only")
         begin, end = info["data_offsets"]
-        values = np.frombuffer(data[begin:end], dtype="<f4").reshape(info["shape"])
+        values = np.frombuffer(data[begin:end], dtype=layout).reshape(info["shape"])
         state[name] = torch.from_numpy(values.copy())
     return state, metadata

@@ -22,18 +22,42 @@
 // Import then maps names "<i>.weight" (rank 2, (out, in)) and "<i>.bias" (rank 1, (out)) to
 // layers in increasing i (other names: SafetensorsImport::prefix and layer_names); a missing
 // bias (nn.Linear(bias=False)) loads as zeros; any other name, a dtype other than
-// F32/F16/BF16/F64, a bias length != rows or a break in the in/out chain is an error, and a
-// BatchNorm buffer (running_mean, running_var, num_batches_tracked) is refused as "BatchNorm is
-// not supported". F64 tensors (model.double()) are rounded to the nearest float: Fennec computes
-// in float32, so the loaded model agrees with the float64 one to float precision (about 7
-// significant digits), not bit for bit; a finite F64 value beyond float's range is refused.
-// Data may sit at any alignment: values are decoded byte-wise into the arena.
+// F32/F16/BF16/F64, a bias length != rows or a break in the in/out chain is an error. F64 tensors
+// (model.double()) are rounded to the nearest float: Fennec computes in float32, so the loaded
+// model agrees with the float64 one to float precision (about 7 significant digits), not bit for
+// bit; a finite F64 value beyond float's range is refused. Data may sit at any alignment: values
+// are decoded byte-wise into the arena.
 //
-// Export writes F32 tensors named as above (the Sequential index advances by one more after each
-// layer whose activation is not identity), the header padded with spaces to a multiple of 8, and
-// __metadata__ {"format": "pt", "fennec.activations": "relu,relu,identity",
-// "fennec.loss": "softmax_cross_entropy"}; import reads those two keys when the caller gives no
-// activations.
+// BatchNorm1d (Fennec's dense(...).batchnorm(), docs/layers.md): a module index with running
+// statistics is a BatchNorm1d module, and it belongs to the nearest Linear before it (lower
+// index, no other Linear in between):
+//
+//   nn.Sequential(nn.Linear(6, 5), nn.BatchNorm1d(5), nn.ReLU(), nn.Dropout(0.2), nn.Linear(5, 3))
+//   -> "0.weight" "0.bias" "1.weight" "1.bias" "1.running_mean" "1.running_var"
+//      "1.num_batches_tracked" "4.weight" "4.bias"
+//
+// Its weight and bias are gamma and beta (rank 1, the Linear's out features; both absent, as
+// BatchNorm1d(affine=False) writes, load as gamma 1, beta 0); running_mean and running_var are
+// required (same shape; a negative or non-finite variance is kCorruptData); num_batches_tracked
+// is optional, shape [] or [1], I64 or an F32/F64 holding a non-negative whole number, and sets
+// Model::batches_tracked() (one count per model: modules with different counts are refused).
+// BatchNorm1d before any Linear, two after one Linear, an unknown tensor name of a BatchNorm1d
+// module, missing running statistics, wrong shapes or dtypes are errors, and nothing is written.
+// BatchNorm1d modules map by Sequential index only (with `prefix`, not with `layer_names`).
+// eps and momentum are not in a state_dict: they come from the "fennec.batchnorm" metadata (one
+// item per Linear: "-" for none, else "EPS:MOMENTUM", e.g. "1e-05:0.1,-"), else from
+// SafetensorsImport::batchnorm_eps / batchnorm_momentum (PyTorch's defaults). Dropout modules
+// hold no tensors; their probability comes from "fennec.dropout" (one per Linear, "0" for none,
+// e.g. "0.2,0"), else 0 (it only matters to training after the import).
+//
+// Export writes F32 tensors named as above: the Sequential index follows PyTorch's module order
+// Linear, BatchNorm1d (when the layer has batch norm), the activation (when not identity),
+// Dropout (when p > 0); num_batches_tracked is I64 of shape [], as PyTorch's. The header is
+// padded with spaces to a multiple of 8, and __metadata__ is {"format": "pt",
+// "fennec.activations": "relu,relu,identity", "fennec.loss": "softmax_cross_entropy"}, plus
+// "fennec.batchnorm" and "fennec.dropout" only for a network that has them (plain exports are
+// unchanged); import reads the activations and loss keys when the caller gives no activations.
+// PyTorch's load_state_dict(strict=True) of the matching nn.Sequential takes the file's tensors.
 #pragma once
 
 #include <cstddef>
@@ -49,7 +73,9 @@
 namespace fennec {
 
 inline constexpr std::uint64_t kSafetensorsMaxHeader = 100000000;
-inline constexpr std::size_t kSafetensorsMaxTensors = 2 * kMaxLayers;
+// Every layer with batch norm: weight, bias and the module's five tensors. The reader's table of
+// them lives on the stack (64 bytes a tensor, about 14 KiB).
+inline constexpr std::size_t kSafetensorsMaxTensors = 7 * kMaxLayers;
 inline constexpr std::size_t kSafetensorsMaxRank = 8;
 
 // Validates a whole safetensors file (see above); returns the number of tensors.
@@ -74,6 +100,15 @@ struct SafetensorsImport {
   const char* prefix = nullptr;
   const char* const* layer_names = nullptr;
   std::size_t num_layer_names = 0;
+  // BatchNorm1d eps and momentum (not in a state_dict): used for every BatchNorm1d module when
+  // the file has no "fennec.batchnorm" metadata or options_from_metadata is false. The defaults
+  // are PyTorch's.
+  float batchnorm_eps = 1e-5f;
+  float batchnorm_momentum = 0.1f;
+  // Read batch-norm eps/momentum and dropout probabilities from "fennec.batchnorm" and
+  // "fennec.dropout" when the file has them (Fennec's exports do). false: the fields above, and
+  // no dropout.
+  bool options_from_metadata = true;
 };
 
 // Validates the file and derives the network it holds.

@@ -3,6 +3,7 @@
 // No heap: the JSON header is parsed in place; per-tensor facts live in a fixed table on the stack.
 #include "fennec/safetensors.hpp"
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -28,7 +29,7 @@ constexpr DtypeInfo kDtypes[] = {
     {"U16", 16},    {"I32", 32},     {"U32", 32},    {"F64", 64},    {"I64", 64},
     {"U64", 64},    {"C64", 64},
 };
-constexpr int kF32 = 0, kF16 = 1, kBF16 = 2, kF64 = 13;
+constexpr int kF32 = 0, kF16 = 1, kBF16 = 2, kF64 = 13, kI64 = 14;
 constexpr int kDtypeCount = static_cast<int>(sizeof(kDtypes) / sizeof(kDtypes[0]));
 
 struct Entry {
@@ -45,8 +46,9 @@ struct Header {
   std::size_t count = 0;
   // Sorted by data offsets.
   std::uint8_t order[kSafetensorsMaxTensors] = {};
-  bool has_activations = false, has_loss = false;
-  JsonSlice activations, loss;
+  static_assert(kSafetensorsMaxTensors <= 256, "order holds entry indices in bytes");
+  bool has_activations = false, has_loss = false, has_batchnorm = false, has_dropout = false;
+  JsonSlice activations, loss, batchnorm, dropout;
   const unsigned char* data = nullptr;  // start of the byte buffer (after the header)
   std::uint64_t data_bytes = 0;
 };
@@ -145,6 +147,12 @@ Status parse_metadata(JsonReader& j, Header& h) {
     } else if (json_decoded_equal(key, "fennec.loss")) {
       h.has_loss = true;
       h.loss = value;
+    } else if (json_decoded_equal(key, "fennec.batchnorm")) {
+      h.has_batchnorm = true;
+      h.batchnorm = value;
+    } else if (json_decoded_equal(key, "fennec.dropout")) {
+      h.has_dropout = true;
+      h.dropout = value;
     }
     if (j.eat('}')) return Status::ok();
     FENNEC_RETURN_IF_ERROR(j.expect(',', "in __metadata__"));
@@ -282,15 +290,34 @@ Status parse(const void* data, std::size_t size, Header& h) {
   return Status::ok();
 }
 
-// ---- Sequential/Linear mapping ----
+// ---- Sequential/Linear/BatchNorm1d mapping ----
+// What a tensor name ends in.
+enum Part : int { kUnknownPart = -1, kWeight, kBias, kRunningMean, kRunningVar, kBatchesTracked };
+constexpr const char* kPartNames[] = {"weight", "bias", "running_mean", "running_var", "num_batches_tracked"};
+
+// A BatchNorm1d module: the entry index of each of its tensors (-1: absent).
+struct BatchNormModule {
+  std::uint32_t index = 0;
+  int part[5] = {-1, -1, -1, -1, -1};
+};
+
 struct Layer {
   std::uint32_t index = 0;
   int weight = -1, bias = -1;  // entry indices
+  int bn = -1;                 // the BatchNorm1d module after it (Mapping::bn), -1: none
 };
 
 struct Mapping {
   Layer layers[kMaxLayers];
   std::size_t count = 0;
+  BatchNormModule bn[kMaxLayers];
+  std::size_t bn_count = 0;
+  // Whether entry t is a num_batches_tracked counter (not a float parameter).
+  bool is_counter(std::size_t t) const {
+    for (std::size_t k = 0; k < bn_count; ++k)
+      if (bn[k].part[kBatchesTracked] == static_cast<int>(t)) return true;
+    return false;
+  }
 };
 
 // Longest tensor name the import maps (prefix and module names included).
@@ -308,51 +335,132 @@ bool parse_index(const char* s, std::size_t n, std::uint32_t* index) {
   return true;
 }
 
-// The layer a tensor name belongs to: "<prefix><stem>.weight" or "<prefix><stem>.bias", where
-// <stem> is the Sequential index "<i>" or, with import.layer_names, one of those names (its
-// position in the list is the layer's index).
-bool parse_name(JsonSlice s, const SafetensorsImport& import, std::uint32_t* index, bool* is_weight) {
+struct Name {
+  bool module = false;  // the stem names a module: a Sequential index or a listed layer name
+  std::uint32_t index = 0;
+  int part = kUnknownPart;
+};
+
+// "<prefix><stem>.<part>", where <stem> is the Sequential index "<i>" or, with
+// import.layer_names, one of those names (its position in the list is the layer's index).
+Name parse_name(JsonSlice s, const SafetensorsImport& import) {
+  Name out;
   char buf[kMaxTensorName];
   std::size_t size = 0;
   // Decoded with its length: a NUL inside the name must not end it early ("0.weight\u0000" is
   // another key than "0.weight" to PyTorch).
-  if (!json_decode(s, buf, sizeof(buf), &size) || std::memchr(buf, 0, size) != nullptr) return false;
+  if (!json_decode(s, buf, sizeof(buf), &size) || std::memchr(buf, 0, size) != nullptr) return out;
   const char* rest = buf;
   if (import.prefix) {
     const std::size_t p = std::strlen(import.prefix);
-    if (std::strncmp(buf, import.prefix, p) != 0) return false;
+    if (std::strncmp(buf, import.prefix, p) != 0) return out;
     rest += p;
   }
   const char* dot = std::strrchr(rest, '.');
-  if (!dot) return false;
-  if (std::strcmp(dot + 1, "weight") == 0) {
-    *is_weight = true;
-  } else if (std::strcmp(dot + 1, "bias") == 0) {
-    *is_weight = false;
-  } else {
-    return false;
-  }
+  if (!dot) return out;
+  for (int k = 0; k < 5; ++k)
+    if (std::strcmp(dot + 1, kPartNames[k]) == 0) out.part = k;
   const std::size_t stem = static_cast<std::size_t>(dot - rest);
-  if (!import.layer_names) return parse_index(rest, stem, index);
+  if (!import.layer_names) {
+    out.module = parse_index(rest, stem, &out.index);
+    return out;
+  }
   for (std::size_t i = 0; i < import.num_layer_names; ++i) {
     const char* name = import.layer_names[i];
     if (name && std::strlen(name) == stem && std::strncmp(rest, name, stem) == 0) {
-      *index = static_cast<std::uint32_t>(i);
-      return true;
+      out.index = static_cast<std::uint32_t>(i);
+      out.module = true;
+      return out;
     }
   }
-  return false;
+  return out;
 }
 
-// A BatchNorm module's buffers (PyTorch state_dict names).
-bool is_batch_norm_tensor(JsonSlice s) {
-  char buf[kMaxTensorName];
-  if (!json_decode(s, buf, sizeof(buf))) return false;
-  for (const char* suffix : {".running_mean", ".running_var", ".num_batches_tracked"}) {
-    const std::size_t n = std::strlen(buf), k = std::strlen(suffix);
-    if (n >= k && std::strcmp(buf + n - k, suffix) == 0) return true;
+bool float_dtype(int d) { return d == kF32 || d == kF16 || d == kBF16 || d == kF64; }
+
+// The BatchNorm1d modules (a module index holding running statistics) and their tensors.
+Status map_batchnorm(const Header& h, const SafetensorsImport& import, const Name* names, Mapping& m) {
+  for (std::size_t t = 0; t < h.count; ++t) {
+    if (names[t].part < kRunningMean) continue;
+    // With layer names the module order is unknown (only the Linear layers are listed).
+    if (import.layer_names) {
+      NameBuf b(h.entries[t].name);
+      return Status::error(StatusCode::kUnsupported,
+                           "tensor '%s' is a BatchNorm1d buffer: BatchNorm1d modules map by their "
+                           "nn.Sequential index only, not with layer names",
+                           b.text);
+    }
+    if (!names[t].module) continue;
+    std::size_t k = 0;
+    while (k < m.bn_count && m.bn[k].index != names[t].index) ++k;
+    if (k == m.bn_count) {
+      FENNEC_ENSURE(m.bn_count < kMaxLayers, StatusCode::kUnsupported,
+                    "more than %zu BatchNorm1d modules", kMaxLayers);
+      m.bn[m.bn_count++].index = names[t].index;
+    }
   }
-  return false;
+  for (std::size_t t = 0; t < h.count; ++t) {
+    if (!names[t].module) continue;
+    std::size_t k = 0;
+    while (k < m.bn_count && m.bn[k].index != names[t].index) ++k;
+    if (k == m.bn_count) continue;
+    const Entry& e = h.entries[t];
+    NameBuf b(e.name);
+    FENNEC_ENSURE(names[t].part != kUnknownPart, StatusCode::kUnsupported,
+                  "tensor '%s' of BatchNorm1d module %lu is not its weight, bias, running_mean, "
+                  "running_var or num_batches_tracked",
+                  b.text, static_cast<unsigned long>(m.bn[k].index));
+    const int part = names[t].part;
+    if (part == kBatchesTracked) {
+      FENNEC_ENSURE(e.dtype == kI64 || e.dtype == kF32 || e.dtype == kF64, StatusCode::kUnsupported,
+                    "tensor '%s' has dtype %s; num_batches_tracked loads from I64, F32 or F64", b.text,
+                    kDtypes[e.dtype].name);
+      FENNEC_ENSURE(e.rank == 0 || (e.rank == 1 && e.dims[0] == 1), StatusCode::kShapeMismatch,
+                    "tensor '%s' must have shape [] or [1]", b.text);
+    } else {
+      FENNEC_ENSURE(float_dtype(e.dtype), StatusCode::kUnsupported,
+                    "tensor '%s' has dtype %s; only F32, F16, BF16 and F64 load", b.text,
+                    kDtypes[e.dtype].name);
+      FENNEC_ENSURE(e.rank == 1, StatusCode::kShapeMismatch, "tensor '%s' has rank %lu, not 1", b.text,
+                    static_cast<unsigned long>(e.rank));
+    }
+    m.bn[k].part[part] = static_cast<int>(t);
+  }
+  for (std::size_t k = 0; k < m.bn_count; ++k) {
+    const BatchNormModule& bn = m.bn[k];
+    const unsigned long i = bn.index;
+    FENNEC_ENSURE(bn.part[kRunningMean] >= 0 && bn.part[kRunningVar] >= 0, StatusCode::kShapeMismatch,
+                  "BatchNorm1d module %lu lacks '%lu.%s'", i, i,
+                  bn.part[kRunningMean] < 0 ? "running_mean" : "running_var");
+    FENNEC_ENSURE((bn.part[kWeight] >= 0) == (bn.part[kBias] >= 0), StatusCode::kShapeMismatch,
+                  "BatchNorm1d module %lu has '%lu.%s' without '%lu.%s' (affine=False has neither)", i,
+                  i, bn.part[kWeight] >= 0 ? "weight" : "bias", i, bn.part[kWeight] >= 0 ? "bias" : "weight");
+  }
+  return Status::ok();
+}
+
+// Attaches each BatchNorm1d module to the Linear before it (m.layers sorted by index).
+Status attach_batchnorm(const Header& h, Mapping& m) {
+  for (std::size_t k = 0; k < m.bn_count; ++k) {
+    const unsigned long i = m.bn[k].index;
+    std::size_t l = m.count;
+    for (std::size_t j = 0; j < m.count && m.layers[j].index < m.bn[k].index; ++j) l = j;
+    FENNEC_ENSURE(l < m.count, StatusCode::kUnsupported,
+                  "BatchNorm1d module %lu comes before any Linear (Fennec normalises a dense layer's output)", i);
+    Layer& layer = m.layers[l];
+    FENNEC_ENSURE(layer.bn < 0, StatusCode::kUnsupported,
+                  "BatchNorm1d modules %lu and %lu both follow Linear %lu (Fennec has one per dense layer)",
+                  static_cast<unsigned long>(m.bn[layer.bn].index), i, static_cast<unsigned long>(layer.index));
+    layer.bn = static_cast<int>(k);
+    const std::uint64_t units = h.entries[layer.weight].dims[0];
+    for (int part = kWeight; part <= kRunningVar; ++part) {
+      const int t = m.bn[k].part[part];
+      FENNEC_ENSURE(t < 0 || h.entries[t].dims[0] == units, StatusCode::kShapeMismatch,
+                    "'%lu.%s' must have shape (%llu), the out features of Linear %lu", i, kPartNames[part],
+                    static_cast<unsigned long long>(units), static_cast<unsigned long>(layer.index));
+    }
+  }
+  return Status::ok();
 }
 
 Status map_layers(const Header& h, const SafetensorsImport& import, Mapping& m) {
@@ -360,21 +468,17 @@ Status map_layers(const Header& h, const SafetensorsImport& import, Mapping& m) 
                                                   import.num_layer_names <= kMaxLayers),
                 StatusCode::kInvalidArgument, "%zu layer names given; 1 to %zu allowed",
                 import.num_layer_names, kMaxLayers);
-  // BatchNorm first: its weight/bias would otherwise be reported as a rank-1 Linear weight.
-  for (std::size_t t = 0; t < h.count; ++t) {
-    if (is_batch_norm_tensor(h.entries[t].name)) {
-      NameBuf b(h.entries[t].name);
-      return Status::error(StatusCode::kUnsupported,
-                           "tensor '%s' is a BatchNorm buffer: BatchNorm is not supported (fold it "
-                           "into the preceding Linear before export)",
-                           b.text);
-    }
-  }
+  Name names[kSafetensorsMaxTensors];
+  for (std::size_t t = 0; t < h.count; ++t) names[t] = parse_name(h.entries[t].name, import);
+  // BatchNorm1d first: its weight/bias would otherwise be read as a rank-1 Linear weight.
+  FENNEC_RETURN_IF_ERROR(map_batchnorm(h, import, names, m));
   for (std::size_t t = 0; t < h.count; ++t) {
     const Entry& e = h.entries[t];
-    std::uint32_t index = 0;
-    bool is_weight = false;
-    if (!parse_name(e.name, import, &index, &is_weight)) {
+    const Name& name = names[t];
+    bool in_bn = false;
+    for (std::size_t k = 0; k < m.bn_count; ++k) in_bn = in_bn || (name.module && m.bn[k].index == name.index);
+    if (in_bn) continue;
+    if (!name.module || (name.part != kWeight && name.part != kBias)) {
       NameBuf b(e.name);
       if (import.prefix || import.layer_names)
         return Status::error(StatusCode::kUnsupported,
@@ -383,10 +487,13 @@ Status map_layers(const Header& h, const SafetensorsImport& import, Mapping& m) 
                              import.layer_names ? "listed layer" : "i");
       return Status::error(StatusCode::kUnsupported,
                            "tensor '%s' is not '<i>.weight' or '<i>.bias' of an nn.Sequential of "
-                           "nn.Linear (other names: a prefix or a list of layer names)",
+                           "nn.Linear (and BatchNorm1d) modules (other names: a prefix or a list of "
+                           "layer names)",
                            b.text);
     }
-    if (e.dtype != kF32 && e.dtype != kF16 && e.dtype != kBF16 && e.dtype != kF64) {
+    const std::uint32_t index = name.index;
+    const bool is_weight = name.part == kWeight;
+    if (!float_dtype(e.dtype)) {
       NameBuf b(e.name);
       return Status::error(StatusCode::kUnsupported,
                            "tensor '%s' has dtype %s; only F32, F16, BF16 and F64 load", b.text,
@@ -449,7 +556,7 @@ Status map_layers(const Header& h, const SafetensorsImport& import, Mapping& m) 
                     static_cast<unsigned long long>(prev.dims[0]));
     }
   }
-  return Status::ok();
+  return attach_batchnorm(h, m);
 }
 
 // "relu,relu,identity" (each optionally "leaky_relu:0.2"), decoded with its length so a \u0000
@@ -462,6 +569,87 @@ Status parse_activation_metadata(JsonSlice s, ActivationSpec* out, std::size_t c
   const Status st = parse_activation_list(buf, size, out, count);
   if (!st.is_ok()) return Status::error(st.code(), "fennec.activations metadata: %s", st.message());
   for (std::size_t i = 0; i < count; ++i) FENNEC_RETURN_IF_ERROR(validate(out[i]));
+  return Status::ok();
+}
+
+// Reads a float item of layer-option metadata: a terminated copy for strtof, no leading
+// whitespace, the whole item consumed, finite.
+bool parse_metadata_float(const char* text, std::size_t size, float* out) {
+  char num[32];
+  if (size == 0 || size >= sizeof(num) || text[0] == ' ' || text[0] == '\t') return false;
+  std::memcpy(num, text, size);
+  num[size] = 0;
+  char* end = nullptr;
+  errno = 0;
+  const float v = std::strtof(num, &end);
+  if (end != num + size || errno == ERANGE || !finite_f32(v)) return false;
+  *out = v;
+  return true;
+}
+
+// Splits the decoded metadata value `key` (one item per Linear, comma-separated) and calls
+// item(layer, text, size) for each.
+template <class Item>
+Status for_each_metadata_item(JsonSlice s, const char* key, std::size_t count, Item&& item) {
+  char buf[kMaxLayers * 40];
+  std::size_t size = 0;
+  FENNEC_ENSURE(json_decode(s, buf, sizeof(buf), &size), StatusCode::kInvalidArgument,
+                "%s metadata too long", key);
+  std::size_t items = 0, start = 0;
+  for (;;) {
+    const void* comma = size > start ? std::memchr(buf + start, ',', size - start) : nullptr;
+    const std::size_t end = comma ? static_cast<std::size_t>(static_cast<const char*>(comma) - buf) : size;
+    if (items < count) FENNEC_RETURN_IF_ERROR(item(items, buf + start, end - start));
+    ++items;
+    if (!comma) break;
+    start = end + 1;
+  }
+  FENNEC_ENSURE(items == count, StatusCode::kInvalidArgument,
+                "%s metadata has %zu items for %zu Linear layers", key, items, count);
+  return Status::ok();
+}
+
+// Batch norm eps/momentum and dropout of each layer: the file's fennec.batchnorm and
+// fennec.dropout metadata, else the import's defaults for BatchNorm1d and no dropout.
+Status layer_options(const Header& h, const Mapping& m, const SafetensorsImport& import, ModelSpec& spec) {
+  for (std::size_t i = 0; i < m.count; ++i) {
+    if (m.layers[i].bn >= 0) {
+      spec.layers[i].batchnorm = BatchNormSpec{true, import.batchnorm_eps, import.batchnorm_momentum, true};
+    }
+  }
+  if (!import.options_from_metadata) return Status::ok();
+  if (h.has_batchnorm) {
+    FENNEC_RETURN_IF_ERROR(for_each_metadata_item(
+        h.batchnorm, "fennec.batchnorm", m.count, [&](std::size_t i, const char* text, std::size_t size) {
+          const bool none = size == 1 && text[0] == '-';
+          FENNEC_ENSURE(none == (m.layers[i].bn < 0), StatusCode::kInvalidArgument,
+                        "fennec.batchnorm metadata: Linear %lu has %s BatchNorm1d module in the file "
+                        "but item %zu is '%.*s'",
+                        static_cast<unsigned long>(m.layers[i].index), none ? "a" : "no", i + 1,
+                        static_cast<int>(size < 32 ? size : 32), text);
+          if (none) return Status::ok();
+          const void* colon = std::memchr(text, ':', size);
+          const std::size_t at = colon ? static_cast<std::size_t>(static_cast<const char*>(colon) - text) : size;
+          float eps = 0.f, momentum = 0.f;
+          FENNEC_ENSURE(colon && parse_metadata_float(text, at, &eps) &&
+                            parse_metadata_float(text + at + 1, size - at - 1, &momentum),
+                        StatusCode::kInvalidArgument,
+                        "fennec.batchnorm metadata: item %zu is '%.*s', not '-' or 'EPS:MOMENTUM'", i + 1,
+                        static_cast<int>(size < 32 ? size : 32), text);
+          spec.layers[i].batchnorm.eps = eps;
+          spec.layers[i].batchnorm.momentum = momentum;
+          return Status::ok();
+        }));
+  }
+  if (h.has_dropout) {
+    FENNEC_RETURN_IF_ERROR(for_each_metadata_item(
+        h.dropout, "fennec.dropout", m.count, [&](std::size_t i, const char* text, std::size_t size) {
+          FENNEC_ENSURE(parse_metadata_float(text, size, &spec.layers[i].dropout), StatusCode::kInvalidArgument,
+                        "fennec.dropout metadata: item %zu is '%.*s', not a probability", i + 1,
+                        static_cast<int>(size < 32 ? size : 32), text);
+          return Status::ok();
+        }));
+  }
   return Status::ok();
 }
 
@@ -492,6 +680,7 @@ Status build_spec(const Header& h, const Mapping& m, const SafetensorsImport& im
   spec.loss = loss;
   for (std::size_t i = 0; i < m.count; ++i)
     spec.dense(static_cast<std::uint32_t>(h.entries[m.layers[i].weight].dims[0]), acts[i]);
+  FENNEC_RETURN_IF_ERROR(layer_options(h, m, import, spec));
   FENNEC_RETURN_IF_ERROR(validate(spec));
   *out = spec;
   return Status::ok();
@@ -546,6 +735,81 @@ void copy_tensor(const Header& h, const Entry& e, float* dst, std::size_t rows, 
   const unsigned char* p = h.data + e.begin;
   for (std::size_t r = 0; r < rows; ++r)
     for (std::size_t c = 0; c < cols; ++c, p += size) dst[r * stride + c] = load_value(p, e.dtype);
+}
+
+// num_batches_tracked as a count: I64 (PyTorch) or a float holding a non-negative integer
+// (writers that store every tensor as F32).
+Status decode_counter(const unsigned char* p, int dtype, const char* prefix, std::uint32_t index,
+                      std::uint64_t* out) {
+  if (dtype == kI64) {
+    const std::uint64_t u = load_u64(p);
+    FENNEC_ENSURE(u >> 63 == 0, StatusCode::kCorruptData, "'%s%lu.num_batches_tracked' is negative (%lld)",
+                  prefix, static_cast<unsigned long>(index), static_cast<long long>(u));
+    *out = u;
+    return Status::ok();
+  }
+  const double d = dtype == kF32 ? static_cast<double>(load_f32(p)) : load_f64(p);
+  const bool whole = d >= 0.0 && d < 9223372036854775808.0 &&
+                     static_cast<double>(static_cast<std::uint64_t>(d)) == d;
+  FENNEC_ENSURE(whole, StatusCode::kCorruptData,
+                "'%s%lu.num_batches_tracked' is %g, not a non-negative whole number", prefix,
+                static_cast<unsigned long>(index), d);
+  *out = static_cast<std::uint64_t>(d);
+  return Status::ok();
+}
+
+// Fennec keeps one count for the model; PyTorch one per module (equal when trained together).
+Status merge_counter(std::uint64_t value, bool* seen, std::uint64_t* count, const char* prefix,
+                     std::uint32_t index) {
+  FENNEC_ENSURE(!*seen || value == *count, StatusCode::kUnsupported,
+                "'%s%lu.num_batches_tracked' is %llu, another BatchNorm1d module's is %llu (Fennec "
+                "keeps one count per model)",
+                prefix, static_cast<unsigned long>(index), static_cast<unsigned long long>(value),
+                static_cast<unsigned long long>(*count));
+  *seen = true;
+  *count = value;
+  return Status::ok();
+}
+
+Status check_running_var(float v, const char* prefix, std::uint32_t index, std::size_t k) {
+  FENNEC_ENSURE(v >= 0.f && finite_f32(v), StatusCode::kCorruptData,
+                "'%s%lu.running_var' element %zu is %g: a variance is finite and >= 0", prefix,
+                static_cast<unsigned long>(index), k, static_cast<double>(v));
+  return Status::ok();
+}
+
+// The batch-norm values a load checks before writing anything: running variances and the
+// batches-tracked count.
+Status check_batchnorm_values(const Header& h, const Mapping& m, const SafetensorsImport& import,
+                              std::uint64_t* tracked) {
+  const char* prefix = import.prefix ? import.prefix : "";
+  bool seen = false;
+  *tracked = 0;
+  for (std::size_t k = 0; k < m.bn_count; ++k) {
+    const BatchNormModule& bn = m.bn[k];
+    const Entry& v = h.entries[bn.part[kRunningVar]];
+    const std::size_t size = kDtypes[v.dtype].bits / 8;
+    for (std::size_t i = 0; i < v.dims[0]; ++i)
+      FENNEC_RETURN_IF_ERROR(check_running_var(load_value(h.data + v.begin + i * size, v.dtype), prefix, bn.index, i));
+    if (bn.part[kBatchesTracked] >= 0) {
+      const Entry& c = h.entries[bn.part[kBatchesTracked]];
+      std::uint64_t value = 0;
+      FENNEC_RETURN_IF_ERROR(decode_counter(h.data + c.begin, c.dtype, prefix, bn.index, &value));
+      FENNEC_RETURN_IF_ERROR(merge_counter(value, &seen, tracked, prefix, bn.index));
+    }
+  }
+  return Status::ok();
+}
+
+// Whether the model has batch norm exactly where the file has BatchNorm1d modules.
+Status check_batchnorm_layout(const Mapping& m, const ModelSpec& spec) {
+  for (std::size_t i = 0; i < m.count; ++i) {
+    const bool file = m.layers[i].bn >= 0, model = spec.layers[i].batchnorm.enabled;
+    FENNEC_ENSURE(file == model, StatusCode::kShapeMismatch,
+                  "layer %zu: batch norm in the %s but not in the %s", i, file ? "file" : "model",
+                  file ? "model" : "file");
+  }
+  return Status::ok();
 }
 
 }  // namespace
@@ -618,11 +882,16 @@ Status load_safetensors_parameters(const void* data, std::size_t size, Model& mo
                   i, static_cast<unsigned long long>(h.entries[m.layers[i].weight].dims[0]),
                   static_cast<unsigned long>(model.spec().layers[i].units));
   }
+  FENNEC_RETURN_IF_ERROR(check_batchnorm_layout(m, model.spec()));
+  // Counters are integers, checked by check_batchnorm_values.
   for (std::size_t t = 0; t < h.count; ++t)
-    if (h.entries[t].dtype == kF64) FENNEC_RETURN_IF_ERROR(check_f64_range(h, h.entries[t]));
+    if (h.entries[t].dtype == kF64 && !m.is_counter(t)) FENNEC_RETURN_IF_ERROR(check_f64_range(h, h.entries[t]));
   if (import.check_finite) {
-    for (std::size_t t = 0; t < h.count; ++t) FENNEC_RETURN_IF_ERROR(check_finite(h, h.entries[t]));
+    for (std::size_t t = 0; t < h.count; ++t)
+      if (!m.is_counter(t)) FENNEC_RETURN_IF_ERROR(check_finite(h, h.entries[t]));
   }
+  std::uint64_t tracked = 0;
+  FENNEC_RETURN_IF_ERROR(check_batchnorm_values(h, m, import, &tracked));
   for (std::size_t i = 0; i < m.count; ++i) {
     const MatrixView w = model.weights(i);
     copy_tensor(h, h.entries[m.layers[i].weight], w.data, w.rows, w.cols, w.stride);
@@ -632,7 +901,21 @@ Status load_safetensors_parameters(const void* data, std::size_t size, Model& mo
     } else {
       std::memset(b.data, 0, b.size * sizeof(float));
     }
+    if (m.layers[i].bn < 0) continue;
+    const BatchNormModule& bn = m.bn[m.layers[i].bn];
+    const VectorView g = model.bn_gamma(i), be = model.bn_beta(i);
+    const VectorView mean = model.bn_running_mean(i), var = model.bn_running_var(i);
+    if (bn.part[kWeight] >= 0) {
+      copy_tensor(h, h.entries[bn.part[kWeight]], g.data, 1, g.size, g.size);
+      copy_tensor(h, h.entries[bn.part[kBias]], be.data, 1, be.size, be.size);
+    } else {  // affine=False: the identity scale and shift
+      for (std::size_t k = 0; k < g.size; ++k) g.data[k] = 1.f;
+      std::memset(be.data, 0, be.size * sizeof(float));
+    }
+    copy_tensor(h, h.entries[bn.part[kRunningMean]], mean.data, 1, mean.size, mean.size);
+    copy_tensor(h, h.entries[bn.part[kRunningVar]], var.data, 1, var.size, var.size);
   }
+  if (m.bn_count) model.set_batches_tracked(tracked);
   return Status::ok();
 }
 
@@ -730,6 +1013,31 @@ Status check_finite_rows(const float* p, std::size_t rows, std::size_t cols, std
   return Status::ok();
 }
 
+// Gamma, beta and the running statistics of batch-norm layer `layer` (BatchNorm1d module
+// `index`), decoded into the bound model; running variances checked.
+Status stream_batchnorm(const RandomReader& in, const Source* src, std::uint32_t index,
+                        const SafetensorsImport& import, Model& model, std::size_t layer) {
+  const VectorView g = model.bn_gamma(layer), be = model.bn_beta(layer);
+  const VectorView mean = model.bn_running_mean(layer), var = model.bn_running_var(layer);
+  if (src[kWeight].dtype >= 0) {
+    FENNEC_RETURN_IF_ERROR(stream_tensor(in, src[kWeight], g.data, 1, g.size, g.size, "batch-norm weight"));
+    FENNEC_RETURN_IF_ERROR(stream_tensor(in, src[kBias], be.data, 1, be.size, be.size, "batch-norm bias"));
+  } else {  // affine=False
+    for (std::size_t k = 0; k < g.size; ++k) g.data[k] = 1.f;
+    std::memset(be.data, 0, be.size * sizeof(float));
+  }
+  FENNEC_RETURN_IF_ERROR(stream_tensor(in, src[kRunningMean], mean.data, 1, mean.size, mean.size, "running_mean"));
+  FENNEC_RETURN_IF_ERROR(stream_tensor(in, src[kRunningVar], var.data, 1, var.size, var.size, "running_var"));
+  const char* prefix = import.prefix ? import.prefix : "";
+  for (std::size_t k = 0; k < var.size; ++k) FENNEC_RETURN_IF_ERROR(check_running_var(var[k], prefix, index, k));
+  if (import.check_finite) {
+    FENNEC_RETURN_IF_ERROR(check_finite_rows(g.data, 1, g.size, g.size, layer, "batch-norm weight"));
+    FENNEC_RETURN_IF_ERROR(check_finite_rows(be.data, 1, be.size, be.size, layer, "batch-norm bias"));
+    FENNEC_RETURN_IF_ERROR(check_finite_rows(mean.data, 1, mean.size, mean.size, layer, "running_mean"));
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Result<ModelSpec> read_safetensors_spec(const RandomReader& in, const SafetensorsImport& import,
@@ -753,6 +1061,9 @@ Result<Model> load_safetensors(const RandomReader& in, const SafetensorsImport& 
   // The header lives in the arena's free space until the network is known.
   ModelSpec spec;
   Source weights[kMaxLayers], biases[kMaxLayers];
+  // Batch-norm layers: the module's Sequential index and its tensors (kWeight..kBatchesTracked).
+  std::uint32_t bn_index[kMaxLayers] = {};
+  Source bn[kMaxLayers][5];
   {
     std::uint64_t json_size = 0;
     unsigned char head[kFileKindProbe] = {};
@@ -778,6 +1089,14 @@ Result<Model> load_safetensors(const RandomReader& in, const SafetensorsImport& 
         const Entry& b = h.entries[m.layers[i].bias];
         biases[i] = Source{data_start + b.begin, b.dtype};
       }
+      if (m.layers[i].bn < 0) continue;
+      const BatchNormModule& module = m.bn[m.layers[i].bn];
+      bn_index[i] = module.index;
+      for (int part = kWeight; part <= kBatchesTracked; ++part) {
+        if (module.part[part] < 0) continue;
+        const Entry& e = h.entries[module.part[part]];
+        bn[i][part] = Source{data_start + e.begin, e.dtype};
+      }
     }
   }
   std::uint64_t count = 0;
@@ -799,6 +1118,23 @@ Result<Model> load_safetensors(const RandomReader& in, const SafetensorsImport& 
     } else {
       std::memset(b.data, 0, b.size * sizeof(float));
     }
+    if (s.is_ok() && spec.layers[i].batchnorm.enabled) s = stream_batchnorm(in, bn[i], bn_index[i], import, mo, i);
+  }
+  if (s.is_ok() && spec.has_batchnorm()) {
+    // One count for the model: every module's must agree.
+    bool seen = false;
+    std::uint64_t tracked = 0;
+    const char* prefix = import.prefix ? import.prefix : "";
+    for (std::size_t i = 0; i < spec.num_layers && s.is_ok(); ++i) {
+      const Source& c = bn[i][kBatchesTracked];
+      if (!spec.layers[i].batchnorm.enabled || c.dtype < 0) continue;
+      unsigned char raw[8];
+      std::uint64_t value = 0;
+      s = read_exactly(in, c.offset, raw, kDtypes[c.dtype].bits / 8, "num_batches_tracked");
+      if (s.is_ok()) s = decode_counter(raw, c.dtype, prefix, bn_index[i], &value);
+      if (s.is_ok()) s = merge_counter(value, &seen, &tracked, prefix, bn_index[i]);
+    }
+    mo.set_batches_tracked(tracked);
   }
   if (!s.is_ok()) {
     arena.rewind(start);
@@ -810,11 +1146,25 @@ Result<Model> load_safetensors(const RandomReader& in, const SafetensorsImport& 
 // ---- export ----
 namespace {
 
-// Emits the header JSON in pieces (called once to count, once to write).
+// The shortest "%g" text that reads back (strtof) as exactly v: 1e-05, 0.1, 0.2.
+int format_float(char* buf, std::size_t size, float v) {
+  // One literal per precision: the library's format strings stay in format_message's subset.
+  static const char* const kFormats[] = {"%.1g", "%.2g", "%.3g", "%.4g", "%.5g",
+                                         "%.6g", "%.7g", "%.8g", "%.9g"};
+  int n = 0;
+  for (const char* format : kFormats) {
+    n = std::snprintf(buf, size, format, static_cast<double>(v));
+    if (std::strtof(buf, nullptr) == v) break;
+  }
+  return n;
+}
+
+// Emits the header JSON in pieces (called once to count, once to write). Tensors are listed in
+// the order of the data: per layer its Linear, then its BatchNorm1d module.
 template <class Emit>
 Status emit_header(const Model& model, Emit&& emit) {
   const ModelSpec& spec = model.spec();
-  char buf[160];
+  char buf[200];
   FENNEC_RETURN_IF_ERROR(emit("{\"__metadata__\":{\"format\":\"pt\",\"fennec.activations\":\"", std::size_t{0}));
   for (std::size_t i = 0; i < spec.num_layers; ++i) {
     const ActivationSpec& a = spec.layers[i].activation;
@@ -824,28 +1174,75 @@ Status emit_header(const Model& model, Emit&& emit) {
                 : std::snprintf(buf, sizeof(buf), "%s%s", i ? "," : "", activation_name(a.kind));
     FENNEC_RETURN_IF_ERROR(emit(buf, static_cast<std::size_t>(n)));
   }
-  int n = std::snprintf(buf, sizeof(buf), "\",\"fennec.loss\":\"%s\"}", loss_name(spec.loss));
+  int n = std::snprintf(buf, sizeof(buf), "\",\"fennec.loss\":\"%s\"", loss_name(spec.loss));
   FENNEC_RETURN_IF_ERROR(emit(buf, static_cast<std::size_t>(n)));
+  // Layer options only for a network that has them: plain exports stay as they were.
+  if (spec.has_batchnorm()) {
+    FENNEC_RETURN_IF_ERROR(emit(",\"fennec.batchnorm\":\"", std::size_t{0}));
+    for (std::size_t i = 0; i < spec.num_layers; ++i) {
+      const BatchNormSpec& bn = spec.layers[i].batchnorm;
+      if (i) FENNEC_RETURN_IF_ERROR(emit(",", std::size_t{0}));
+      if (!bn.enabled) {
+        FENNEC_RETURN_IF_ERROR(emit("-", std::size_t{0}));
+        continue;
+      }
+      char eps[32], momentum[32];
+      format_float(eps, sizeof(eps), bn.eps);
+      format_float(momentum, sizeof(momentum), bn.momentum);
+      n = std::snprintf(buf, sizeof(buf), "%s:%s", eps, momentum);
+      FENNEC_RETURN_IF_ERROR(emit(buf, static_cast<std::size_t>(n)));
+    }
+    FENNEC_RETURN_IF_ERROR(emit("\"", std::size_t{0}));
+  }
+  if (spec.has_dropout()) {
+    FENNEC_RETURN_IF_ERROR(emit(",\"fennec.dropout\":\"", std::size_t{0}));
+    for (std::size_t i = 0; i < spec.num_layers; ++i) {
+      if (i) FENNEC_RETURN_IF_ERROR(emit(",", std::size_t{0}));
+      n = format_float(buf, sizeof(buf), spec.layers[i].dropout);
+      FENNEC_RETURN_IF_ERROR(emit(buf, static_cast<std::size_t>(n)));
+    }
+    FENNEC_RETURN_IF_ERROR(emit("\"", std::size_t{0}));
+  }
+  FENNEC_RETURN_IF_ERROR(emit("}", std::size_t{0}));
   std::uint64_t offset = 0;
+  // Sequential indices in PyTorch's module order: Linear, BatchNorm1d, the activation (unless
+  // identity), Dropout (when p > 0).
   std::uint32_t index = 0;
+  const auto tensor = [&](std::uint32_t module, const char* part, const char* dtype, std::uint64_t rows,
+                          std::uint64_t cols, int rank, std::uint64_t bytes) {
+    char shape[48];
+    if (rank == 0) {
+      shape[0] = 0;
+    } else if (rank == 1) {
+      std::snprintf(shape, sizeof(shape), "%llu", static_cast<unsigned long long>(rows));
+    } else {
+      std::snprintf(shape, sizeof(shape), "%llu,%llu", static_cast<unsigned long long>(rows),
+                    static_cast<unsigned long long>(cols));
+    }
+    const int k = std::snprintf(buf, sizeof(buf),
+                                ",\"%lu.%s\":{\"dtype\":\"%s\",\"shape\":[%s],\"data_offsets\":[%llu,%llu]}",
+                                static_cast<unsigned long>(module), part, dtype, shape,
+                                static_cast<unsigned long long>(offset),
+                                static_cast<unsigned long long>(offset + bytes));
+    offset += bytes;
+    return emit(buf, static_cast<std::size_t>(k));
+  };
   for (std::size_t i = 0; i < spec.num_layers; ++i) {
-    const std::uint64_t units = spec.layers[i].units, fan_in = spec.fan_in(i);
-    const std::uint64_t wbytes = units * fan_in * 4, bbytes = units * 4;
-    n = std::snprintf(buf, sizeof(buf),
-                      ",\"%lu.weight\":{\"dtype\":\"F32\",\"shape\":[%llu,%llu],\"data_offsets\":[%llu,%llu]}",
-                      static_cast<unsigned long>(index), static_cast<unsigned long long>(units),
-                      static_cast<unsigned long long>(fan_in), static_cast<unsigned long long>(offset),
-                      static_cast<unsigned long long>(offset + wbytes));
-    FENNEC_RETURN_IF_ERROR(emit(buf, static_cast<std::size_t>(n)));
-    offset += wbytes;
-    n = std::snprintf(buf, sizeof(buf),
-                      ",\"%lu.bias\":{\"dtype\":\"F32\",\"shape\":[%llu],\"data_offsets\":[%llu,%llu]}",
-                      static_cast<unsigned long>(index), static_cast<unsigned long long>(units),
-                      static_cast<unsigned long long>(offset),
-                      static_cast<unsigned long long>(offset + bbytes));
-    FENNEC_RETURN_IF_ERROR(emit(buf, static_cast<std::size_t>(n)));
-    offset += bbytes;
-    index += spec.layers[i].activation.kind == Activation::kIdentity ? 1 : 2;
+    const LayerSpec& l = spec.layers[i];
+    const std::uint64_t units = l.units, fan_in = spec.fan_in(i);
+    FENNEC_RETURN_IF_ERROR(tensor(index, "weight", "F32", units, fan_in, 2, units * fan_in * 4));
+    FENNEC_RETURN_IF_ERROR(tensor(index, "bias", "F32", units, 0, 1, units * 4));
+    ++index;
+    if (l.batchnorm.enabled) {
+      FENNEC_RETURN_IF_ERROR(tensor(index, "weight", "F32", units, 0, 1, units * 4));
+      FENNEC_RETURN_IF_ERROR(tensor(index, "bias", "F32", units, 0, 1, units * 4));
+      FENNEC_RETURN_IF_ERROR(tensor(index, "running_mean", "F32", units, 0, 1, units * 4));
+      FENNEC_RETURN_IF_ERROR(tensor(index, "running_var", "F32", units, 0, 1, units * 4));
+      FENNEC_RETURN_IF_ERROR(tensor(index, "num_batches_tracked", "I64", 0, 0, 0, 8));
+      ++index;
+    }
+    if (l.activation.kind != Activation::kIdentity) ++index;
+    if (l.dropout > 0.f) ++index;
   }
   return emit("}", std::size_t{0});
 }
@@ -859,14 +1256,33 @@ std::uint64_t header_json_bytes(const Model& model) {
   return total;
 }
 
+// The tensors in header order: W, b, then for a batch-norm layer gamma, beta, running mean,
+// running variance and batches tracked (I64).
+Status write_tensors(Output& out, const Model& model) {
+  for (std::size_t i = 0; i < model.num_layers(); ++i) {
+    const ConstMatrixView w = model.const_weights(i);
+    const ConstVectorView b = model.const_bias(i);
+    for (std::size_t r = 0; r < w.rows; ++r) FENNEC_RETURN_IF_ERROR(out.floats(w.row(r), w.cols));
+    FENNEC_RETURN_IF_ERROR(out.floats(b.data, b.size));
+    if (!model.spec().layers[i].batchnorm.enabled) continue;
+    for (const VectorView v : {model.bn_gamma(i), model.bn_beta(i), model.bn_running_mean(i), model.bn_running_var(i)})
+      FENNEC_RETURN_IF_ERROR(out.floats(v.data, v.size));
+    FENNEC_RETURN_IF_ERROR(out.u64(model.batches_tracked()));
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 std::uint64_t safetensors_file_size(const Model& model) {
   const std::uint64_t json = header_json_bytes(model);
   const std::uint64_t padded = (json + 7) / 8 * 8;
-  std::uint64_t params = 0;
+  std::uint64_t params = 0;  // gamma and beta included
   parameter_count(model.spec(), &params);
-  return 8 + padded + 4 * params;
+  std::uint64_t state = 0;  // running statistics (4 bytes each), batches tracked (8)
+  for (std::size_t i = 0; i < model.num_layers(); ++i)
+    if (model.spec().layers[i].batchnorm.enabled) state += 8 * std::uint64_t{model.spec().layers[i].units} + 8;
+  return 8 + padded + 4 * params + state;
 }
 
 Status save_safetensors(const Model& model, ByteWriter& writer) {
@@ -881,7 +1297,7 @@ Status save_safetensors(const Model& model, ByteWriter& writer) {
   }));
   const char spaces[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
   FENNEC_RETURN_IF_ERROR(out.write(spaces, static_cast<std::size_t>(padded - json)));
-  return write_parameters(out, model);
+  return write_tensors(out, model);
 }
 
 }  // namespace fennec

@@ -154,3 +154,36 @@ TEST_CASE("io alloc: loaders and writers make zero heap calls", "[io][alloc]") {
   CHECK(calls == 0);
   CHECK(pos_out == 17);
 }
+
+TEST_CASE("io alloc: batch-norm safetensors export and import make zero heap calls", "[io][alloc][batchnorm]") {
+  // ---- setup (allocates) ----
+  const ModelSpec spec = ModelSpec(5).dense(6, ActivationSpec::relu()).batchnorm().dropout(0.25f)
+                             .dense(3, ActivationSpec::identity());
+  OwnedModel src(spec, training(OptimizerKind::kAdam, 2));
+  src.model.set_batches_tracked(9);
+  std::vector<unsigned char> st_buf(static_cast<std::size_t>(safetensors_file_size(src.model)));
+  fennec_test::OwnedArena arena(1 << 20);
+  const std::string st_path = temp_dir() + "/alloc_bn.safetensors";
+  const SafetensorsImport imp;  // activations and layer options from the metadata
+  const ModelOptions io = inference();
+
+  const std::uint64_t before = heap_calls();
+  // ---- measured: no heap from here ----
+  MemoryWriter sw(st_buf.data(), st_buf.size());
+  ByteWriter w = sw.writer();
+  REQUIRE(save_safetensors(src.model, w).is_ok());
+  arena.arena.reset();
+  REQUIRE(load_safetensors(st_buf.data(), sw.size(), imp, io, arena.arena).is_ok());
+  REQUIRE(save_safetensors_file(src.model, st_path.c_str()).is_ok());
+  arena.arena.reset();
+  Result<Model> m = load_safetensors_file(st_path.c_str(), imp, io, arena.arena);
+  REQUIRE(m.is_ok());
+  REQUIRE(m->batches_tracked() == 9);
+  for (std::size_t i = 0; i < sw.size(); i += 5) {
+    arena.arena.reset();
+    REQUIRE(!load_safetensors(st_buf.data(), i, imp, io, arena.arena).is_ok());
+  }
+  const std::uint64_t calls = heap_calls() - before;
+  // ---- end of measured region ----
+  CHECK(calls == 0);
+}

@@ -328,6 +328,35 @@ St edited_st(const std::string& from, const std::string& to) {
   return s;
 }
 
+// Linear(3, 2) -> BatchNorm1d(2) -> ReLU -> Linear(2, 2), every float 0.5 (the counter's bytes
+// too: a positive I64).
+St valid_bn_st() {
+  St s;
+  s.json =
+      "{\"0.weight\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"
+      "\"0.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[24,32]},"
+      "\"1.weight\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[32,40]},"
+      "\"1.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[40,48]},"
+      "\"1.running_mean\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[48,56]},"
+      "\"1.running_var\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[56,64]},"
+      "\"1.num_batches_tracked\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[64,72]},"
+      "\"3.weight\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[72,88]},"
+      "\"3.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[88,96]}}";
+  for (int i = 0; i < 24; ++i) {
+    const float f = 0.5f;
+    unsigned char b[4];
+    std::memcpy(b, &f, 4);
+    s.data.insert(s.data.end(), b, b + 4);
+  }
+  return s;
+}
+
+St edited_bn_st(const std::string& from, const std::string& to) {
+  St s = valid_bn_st();
+  replace(s.json, from, to);
+  return s;
+}
+
 }  // namespace
 
 TEST_CASE("malformed safetensors: each bad-input class returns its status", "[io][malformed][safetensors]") {
@@ -528,11 +557,40 @@ TEST_CASE("malformed safetensors: each bad-input class returns its status", "[io
     CHECK(st_code(s) == StatusCode::kShapeMismatch);  // 4 rows, bias of 2
   }
   SECTION("20 indices: '<i>.weight' names only; anything else is refused") {
-    CHECK(st_code(edited_st("\"2.weight\"", "\"2.running_mean\"")) == StatusCode::kUnsupported);
+    // A running_mean makes module 2 a BatchNorm1d, whose buffers are rank 1 (and it has no running_var).
+    CHECK(st_code(edited_st("\"2.weight\"", "\"2.running_mean\"")) == StatusCode::kShapeMismatch);
+    CHECK(st_code(edited_st("\"2.weight\"", "\"2.running_std\"")) == StatusCode::kUnsupported);
     CHECK(st_code(edited_st("\"2.weight\"", "\"02.weight\"")) == StatusCode::kUnsupported);
     CHECK(st_code(edited_st("\"2.weight\"", "\"-2.weight\"")) == StatusCode::kUnsupported);
     CHECK(st_code(edited_st("\"2.weight\"", "\"9999999999.weight\"")) == StatusCode::kUnsupported);
     CHECK(st_code(edited_st("\"2.weight\"", "\"3.weight\"")) == StatusCode::kShapeMismatch);  // bias alone
+  }
+  SECTION("20b BatchNorm1d modules: edited shapes, dtypes, names and counters are refused") {
+    REQUIRE(st_code(valid_bn_st()) == StatusCode::kOk);
+    // Same bytes read as 4 halves: a running_var of the wrong length.
+    CHECK(st_code(edited_bn_st("\"F32\",\"shape\":[2],\"data_offsets\":[56,64]",
+                               "\"F16\",\"shape\":[4],\"data_offsets\":[56,64]")) == StatusCode::kShapeMismatch);
+    CHECK(st_code(edited_bn_st("\"I64\",\"shape\":[]", "\"I32\",\"shape\":[2]")) == StatusCode::kUnsupported);
+    CHECK(st_code(edited_bn_st("\"I64\",\"shape\":[]", "\"I64\",\"shape\":[1,1]")) == StatusCode::kShapeMismatch);
+    CHECK(st_code(edited_bn_st("\"I64\",\"shape\":[]", "\"F64\",\"shape\":[]")) == kCorrupt);  // 0.5-ish bits: not whole
+    CHECK(st_code(edited_bn_st("\"1.running_mean\"", "\"1.running_meann\"")) == StatusCode::kUnsupported);
+    CHECK(st_code(edited_bn_st("\"1.running_var\"", "\"5.running_var\"")) == StatusCode::kShapeMismatch);
+    CHECK(st_code(edited_bn_st("\"1.running_mean\"", "\"0.running_mean\"")) == StatusCode::kShapeMismatch);
+    CHECK(st_code(edited_bn_st("\"0.weight\"", "\"2.weight\"")) == StatusCode::kShapeMismatch);  // 0.bias alone
+    St negative = valid_bn_st();
+    negative.data[71] = 0x80;  // the counter's sign bit
+    CHECK(st_code(negative) == kCorrupt);
+    St bad_var = valid_bn_st();
+    bad_var.data[59] = 0xBF;  // running_var[0] = -0.5
+    CHECK(st_code(bad_var) == kCorrupt);
+    // Every truncation and byte flip is refused or loads, never crashes (the arena check is in st_code).
+    const Bytes good = valid_bn_st().bytes();
+    for (std::size_t i = 0; i < good.size(); ++i) {
+      (void)st_code(Bytes(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(i)));
+      Bytes flipped = good;
+      flipped[i] ^= 0x5A;
+      (void)st_code(flipped);
+    }
   }
   SECTION("21 cross-tensor shape mismatch") {
     // Layer 2 takes 3 inputs, layer 0 gives 2.

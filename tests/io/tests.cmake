@@ -7,7 +7,7 @@ set(_io_sources ${_io}/test_model_file.cpp ${_io}/test_quant_file.cpp ${_io}/tes
 if(NOT FENNEC_INFERENCE_ONLY)
   list(APPEND _io_sources ${_io}/test_checkpoint.cpp ${_io}/test_file_io.cpp
        ${_io}/test_evil_headers.cpp ${_io}/test_crash_consistency.cpp ${_io}/test_umbrella.cpp
-       ${_io}/test_in_place.cpp ${_io}/test_layer_files.cpp)
+       ${_io}/test_in_place.cpp ${_io}/test_layer_files.cpp ${_io}/test_safetensors_batchnorm.cpp)
 endif()
 fennec_add_test(fennec_io_tests SOURCES ${_io_sources})
 target_compile_definitions(fennec_io_tests PRIVATE FENNEC_IO_FIXTURES="${_io}/fixtures")

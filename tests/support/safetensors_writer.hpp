@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fennec_test {
@@ -25,9 +26,17 @@ StTensor st_tensor(const std::string& name, const char* dtype, std::vector<std::
   return t;
 }
 
-// The file holding `ts` in the given order (data in the same order, no padding, no metadata).
-inline std::vector<unsigned char> st_file(const std::vector<StTensor>& ts) {
+// The file holding `ts` in the given order (data in the same order, no padding), with
+// `metadata` (key, value pairs written as they are: no escaping) in __metadata__ when not empty.
+inline std::vector<unsigned char> st_file(const std::vector<StTensor>& ts,
+                                          const std::vector<std::pair<std::string, std::string>>& metadata = {}) {
   std::string json = "{";
+  if (!metadata.empty()) {
+    json += "\"__metadata__\":{";
+    for (std::size_t i = 0; i < metadata.size(); ++i)
+      json += (i ? ",\"" : "\"") + metadata[i].first + "\":\"" + metadata[i].second + "\"";
+    json += "}";
+  }
   std::size_t offset = 0;
   for (const StTensor& t : ts) {
     if (json.size() > 1) json += ",";

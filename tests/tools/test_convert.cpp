@@ -4,13 +4,16 @@
 // extracting the model of a training checkpoint.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include <fennec/all.hpp>
 
+#include "common/model_files.hpp"
 #include "support/safetensors_writer.hpp"
 #include "tools/tools_test_util.hpp"
 
@@ -167,4 +170,165 @@ TEST_CASE("fennec-convert extracts the model of a training checkpoint, and a che
   CHECK(text.output.find("notes.txt is a text file; expected a Fennec model file or a safetensors file") !=
         std::string::npos);
   CHECK(text.output.find("header length") == std::string::npos);
+}
+
+namespace {
+
+// A bound inference model read from `path` (either format), with its own storage.
+struct LoadedModel {
+  std::vector<unsigned char> storage;
+  fennec::Model model;
+  explicit LoadedModel(const std::string& path) {
+    const std::vector<unsigned char> bytes = fennec_tools::read_whole_file(path);
+    const fennec::SafetensorsImport import;  // activations and layer options from the metadata
+    const fennec::ModelOptions o = fennec::ModelOptions::inference(4);
+    const bool st = fennec::detect_file_kind(bytes.data(), bytes.size()) == fennec::FileKind::kSafetensors;
+    fennec::Result<fennec::ModelSpec> spec =
+        st ? fennec::read_safetensors_spec(bytes.data(), bytes.size(), import)
+           : fennec::Result<fennec::ModelSpec>(fennec::read_model_info(bytes.data(), bytes.size())->spec);
+    REQUIRE(spec.is_ok());
+    storage.resize(fennec::plan(spec.value(), o).total() + fennec::kArenaAlignment);
+    fennec::Arena arena(storage.data(), storage.size());
+    fennec::Result<fennec::Model> m =
+        st ? fennec::load_safetensors(bytes.data(), bytes.size(), import, o, arena)
+           : fennec::load_model(bytes.data(), bytes.size(), o, arena);
+    INFO(path << ": " << m.status().message());
+    REQUIRE(m.is_ok());
+    model = m.value();
+  }
+  std::vector<float> eval(const std::vector<float>& x, std::size_t rows) {
+    fennec::Result<fennec::ConstMatrixView> y = model.forward(fennec::ConstMatrixView(x.data(), rows, model.spec().input));
+    REQUIRE(y.is_ok());
+    std::vector<float> out;
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t c = 0; c < y.value().cols; ++c) out.push_back(y.value()(r, c));
+    return out;
+  }
+};
+
+std::vector<float> floats(fennec::VectorView v) { return std::vector<float>(v.data, v.data + v.size); }
+
+}  // namespace
+
+TEST_CASE("fennec-convert: BatchNorm1d safetensors -> .fennec -> .safetensors keeps every value, and "
+          "--fold-batchnorm writes a plain MLP with the same outputs", "[tools][cli][convert][batchnorm]") {
+  tools_test::TempDir dir("convert-bn");
+  const fennec::ModelSpec spec = fennec::ModelSpec(4)
+                                     .dense(6, fennec::ActivationSpec::relu())
+                                     .batchnorm(1e-3f, 0.2f)
+                                     .dropout(0.25f)
+                                     .dense(5, fennec::ActivationSpec::tanh())
+                                     .batchnorm()
+                                     .dense(3, fennec::ActivationSpec::identity());
+  const fennec::ModelOptions o = fennec::ModelOptions::training(4, fennec::OptimizerConfig::adam(0.01));
+  std::vector<unsigned char> storage(fennec::plan(spec, o).total() + fennec::kArenaAlignment);
+  fennec::Arena arena(storage.data(), storage.size());
+  fennec::Model m = fennec::Model::bind(spec, o, arena).value();
+  fennec::Rng rng(11);
+  REQUIRE(m.init_parameters(rng).is_ok());
+  // A few training steps: gamma, beta and the running statistics move, batches_tracked counts.
+  fennec::Trainer t = fennec::Trainer::create(m).value();
+  std::vector<float> x(16);
+  for (float& v : x) v = static_cast<float>(rng.normal(0.0, 1.5));
+  const std::int32_t y[4] = {0, 2, 1, 2};
+  for (int i = 0; i < 4; ++i) REQUIRE(t.step(fennec::ConstMatrixView(x.data(), 4, 4), fennec::Targets::classes(y)).is_ok());
+  REQUIRE(m.batches_tracked() == 4);
+  const std::string src = dir.file("bn.safetensors");
+  REQUIRE(fennec::save_safetensors_file(m, src.c_str()).is_ok());
+
+  const Run to_fennec = run(kConvert + " " + quote(src) + " " + quote(dir.file("bn.fennec")));
+  INFO(to_fennec.output);
+  REQUIRE(to_fennec.exit_code == 0);
+  CHECK(to_fennec.output.find("4-6(bn,relu,dropout 0.25)-5(bn,tanh)-3(identity)") != std::string::npos);
+  const Run back = run(kConvert + " " + quote(dir.file("bn.fennec")) + " " + quote(dir.file("back.safetensors")));
+  INFO(back.output);
+  REQUIRE(back.exit_code == 0);
+  // Every parameter, running statistic, eps, momentum and dropout comes back bit for bit. The
+  // model file keeps no batches-tracked count (a checkpoint does), so back.safetensors says 0.
+  LoadedModel first(src), via_fennec(dir.file("bn.fennec")), second(dir.file("back.safetensors"));
+  for (const LoadedModel* l : {&via_fennec, &second}) {
+    const fennec::VectorView a = first.model.parameters(), b = l->model.parameters();
+    CHECK(std::vector<float>(a.data, a.data + a.size) == std::vector<float>(b.data, b.data + b.size));
+    CHECK(floats(first.model.layer_state()) == floats(l->model.layer_state()));
+    for (std::size_t k = 0; k < 3; ++k) {
+      const fennec::LayerSpec &x = first.model.spec().layers[k], &z = l->model.spec().layers[k];
+      CHECK(x.batchnorm.enabled == z.batchnorm.enabled);
+      CHECK(x.batchnorm.eps == z.batchnorm.eps);
+      CHECK(x.batchnorm.momentum == z.batchnorm.momentum);
+      CHECK(x.dropout == z.dropout);
+    }
+  }
+  for (std::size_t l = 0; l < 2; ++l) {
+    CHECK(floats(first.model.bn_running_mean(l)) == floats(m.bn_running_mean(l)));
+    CHECK(floats(first.model.bn_running_var(l)) == floats(m.bn_running_var(l)));
+    CHECK(floats(first.model.bn_gamma(l)) == floats(m.bn_gamma(l)));
+  }
+  CHECK(first.model.batches_tracked() == 4);
+  CHECK(second.model.batches_tracked() == 0);
+  // safetensors to safetensors keeps the count too: the same file.
+  const Run direct = run(kConvert + " " + quote(src) + " " + quote(dir.file("direct.safetensors")));
+  REQUIRE(direct.exit_code == 0);
+  CHECK(fennec_tools::read_whole_file(dir.file("direct.safetensors")) == fennec_tools::read_whole_file(src));
+  // Written again from the safetensors it came back as: the same file.
+  const Run again = run(kConvert + " " + quote(dir.file("back.safetensors")) + " " + quote(dir.file("again.safetensors")));
+  REQUIRE(again.exit_code == 0);
+  CHECK(fennec_tools::read_whole_file(dir.file("again.safetensors")) ==
+        fennec_tools::read_whole_file(dir.file("back.safetensors")));
+
+  // Folded: no batch norm, no dropout, and the eval outputs of the original.
+  const Run fold = run(kConvert + " --fold-batchnorm " + quote(src) + " " + quote(dir.file("folded.fennec")));
+  INFO(fold.output);
+  REQUIRE(fold.exit_code == 0);
+  CHECK(fold.output.find("4-6(relu)-5(tanh)-3(identity)") != std::string::npos);
+  const Run fold_st = run(kConvert + " --fold-batchnorm " + quote(dir.file("bn.fennec")) + " " +
+                          quote(dir.file("folded.safetensors")));
+  REQUIRE(fold_st.exit_code == 0);
+  LoadedModel original(src), folded(dir.file("folded.fennec")), folded_st(dir.file("folded.safetensors"));
+  CHECK_FALSE(folded.model.spec().has_batchnorm());
+  CHECK_FALSE(folded.model.spec().has_dropout());
+  CHECK_FALSE(folded_st.model.spec().has_batchnorm());
+  const std::vector<float> want = original.eval(x, 4), got = folded.eval(x, 4), got_st = folded_st.eval(x, 4);
+  REQUIRE(got.size() == want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    // The fold is computed in double and rounded once: 1e-5 relative (docs/layers.md).
+    CHECK(std::fabs(got[i] - want[i]) <= 1e-6f + 1e-5f * std::fabs(want[i]));
+    CHECK(got_st[i] == got[i]);
+  }
+  const std::vector<unsigned char> folded_bytes = fennec_tools::read_whole_file(dir.file("folded.safetensors"));
+  const std::string text(folded_bytes.begin(), folded_bytes.end());
+  CHECK(text.find("running_mean") == std::string::npos);
+  CHECK(text.find("fennec.batchnorm") == std::string::npos);
+
+  const Run help = run(kConvert + " --help");
+  CHECK(help.exit_code == 0);
+  CHECK(help.output.find("--fold-batchnorm") != std::string::npos);
+
+  // A state_dict as PyTorch writes it (no metadata, num_batches_tracked an I64 scalar): the
+  // values survive .fennec and back.
+  using fennec_test::st_tensor;
+  std::vector<fennec_test::StTensor> ts = fennec_test::st_net_3_4_2<float>("0", "3", "F32");
+  ts.insert(ts.begin() + 2, {st_tensor("1.weight", "F32", {4}, std::vector<float>{1.5f, 0.5f, -0.75f, 2.f}),
+                             st_tensor("1.bias", "F32", {4}, std::vector<float>{0.1f, -0.2f, 0.3f, 0.f}),
+                             st_tensor("1.running_mean", "F32", {4}, std::vector<float>{0.25f, -0.5f, 0.125f, 1.f}),
+                             st_tensor("1.running_var", "F32", {4}, std::vector<float>{0.5f, 2.f, 0.0625f, 1.25f}),
+                             st_tensor("1.num_batches_tracked", "I64", {}, std::vector<std::int64_t>{37})});
+  write_bytes(dir.file("torch.safetensors"), fennec_test::st_file(ts));
+  const Run tf = run(kConvert + " --activations relu,identity " + quote(dir.file("torch.safetensors")) + " " +
+                     quote(dir.file("torch.fennec")));
+  INFO(tf.output);
+  REQUIRE(tf.exit_code == 0);
+  const Run tb = run(kConvert + " " + quote(dir.file("torch.fennec")) + " " + quote(dir.file("torch_back.safetensors")));
+  REQUIRE(tb.exit_code == 0);
+  LoadedModel round(dir.file("torch_back.safetensors"));
+  CHECK(floats(round.model.bn_gamma(0)) == std::vector<float>{1.5f, 0.5f, -0.75f, 2.f});
+  CHECK(floats(round.model.bn_beta(0)) == std::vector<float>{0.1f, -0.2f, 0.3f, 0.f});
+  CHECK(floats(round.model.bn_running_mean(0)) == std::vector<float>{0.25f, -0.5f, 0.125f, 1.f});
+  CHECK(floats(round.model.bn_running_var(0)) == std::vector<float>{0.5f, 2.f, 0.0625f, 1.25f});
+  CHECK(round.model.batches_tracked() == 0);  // not in the model file
+  CHECK(round.model.spec().layers[0].batchnorm.eps == 1e-5f);
+  const fennec::ConstMatrixView w = round.model.const_weights(0);
+  std::vector<float> expect_w(12);
+  std::memcpy(expect_w.data(), ts[0].raw.data(), 48);
+  for (std::size_t r = 0; r < 4; ++r)
+    for (std::size_t c = 0; c < 3; ++c) CHECK(w(r, c) == expect_w[r * 3 + c]);
 }

@@ -40,6 +40,13 @@ if(FENNEC_BUILD_TOOLS AND NOT CMAKE_CROSSCOMPILING)
              COMMAND ${FENNEC_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/check_readme_recipe.py
                      ${PROJECT_SOURCE_DIR}/README.md $<TARGET_FILE:fennec-convert>
                      ${PROJECT_SOURCE_DIR}/tests/io/fixtures ${CMAKE_CURRENT_BINARY_DIR}/readme_recipe)
+    # PyTorch's load_state_dict(strict=True) takes fennec-convert's BatchNorm1d/Dropout files, and
+    # the --fold-batchnorm one as a plain MLP; skipped (exit 77) where python3-torch is not installed.
+    add_test(NAME pytorch_batchnorm_exchange
+             COMMAND ${FENNEC_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/check_torch_batchnorm.py
+                     $<TARGET_FILE:fennec-convert> ${PROJECT_SOURCE_DIR}/examples/pytorch
+                     ${CMAKE_CURRENT_BINARY_DIR}/torch_batchnorm)
+    set_tests_properties(pytorch_batchnorm_exchange PROPERTIES SKIP_RETURN_CODE 77)
     # scripts/plot.py redraws every figure from the tables the tools write; skipped (exit 77,
     # with a message) where python3-matplotlib is not installed.
     add_test(NAME tools_plot_py

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // fennec-convert IN OUT: Fennec model file <-> safetensors, and a training checkpoint -> its
 // model (format of IN from its bytes, of OUT from its extension: .fennec or .safetensors).
+// --fold-batchnorm writes the model with batch norm folded into the dense layers and dropout
+// removed: a plain MLP that inference-only builds (the Cortex-M firmware) run.
 #include <cstdio>
 #include <exception>
 
 #include <optional>
 
 #include <fennec/checkpoint.hpp>
+#include <fennec/fold.hpp>
 #include <fennec/quant_io.hpp>
 
 #include "common/arena_buffer.hpp"
@@ -26,13 +29,19 @@ const fennec_tools::Args::Program kProgram{
     "IN: a Fennec model file, a Fennec training checkpoint (its model is extracted) or a safetensors\n"
     "    file (nn.Sequential of nn.Linear: 0.weight, 0.bias, 2.weight, ...; F32, F16, BF16 or F64;\n"
     "    F64 values are rounded to the nearest float32, Fennec's precision: about 7 significant\n"
-    "    digits).\n"
+    "    digits). A BatchNorm1d after a Linear (1.weight, 1.bias, 1.running_mean, 1.running_var,\n"
+    "    1.num_batches_tracked) becomes that layer's batch norm, eps/momentum from the file's\n"
+    "    fennec.batchnorm metadata, else PyTorch's 1e-5/0.1; dropout from fennec.dropout, else none.\n"
     "OUT: *.fennec writes a Fennec model file, *.safetensors safetensors (F32); other extensions are\n"
     "    refused.\n"
     "Safetensors input: --activations defaults to the file's fennec.activations metadata, --loss to\n"
     "its fennec.loss metadata, else softmax_cross_entropy. --prefix layers. reads a module holding its\n"
     "nn.Sequential as self.layers (layers.0.weight, ...); --layers fc1,fc2,fc3 a custom module's\n"
     "Linear layers in order (fc1.weight, fc1.bias, ...).\n"
+    "--fold-batchnorm: write the model with every batch norm folded into its dense layer (running\n"
+    "    statistics: W' = s W, b' = s (b - mean) + beta, s = gamma / sqrt(var + eps)) and dropout\n"
+    "    removed, a plain MLP for inference-only builds (the Cortex-M firmware refuses batch norm);\n"
+    "    its outputs are the eval-mode outputs of IN. Without it batch norm and dropout are kept.\n"
     "Exit status: 0 written, 1 error (input refused or output not written, with the reason), 2 bad\n"
     "command line.\n"};
 
@@ -65,6 +74,8 @@ int main(int argc, char** argv) {
                              {"loss", true, "softmax_cross_entropy | mse | sigmoid_bce (safetensors input)", "NAME"},
                              {"prefix", true, "safetensors names start with P, e.g. layers.", "P"},
                              {"layers", true, "the Linear layers by name, in order, e.g. fc1,fc2,fc3", "LIST"},
+                             {"fold-batchnorm", false,
+                              "fold batch norm into the dense layers and drop dropout (a plain MLP)"},
                              {"allow-large-arena", false,
                               "take an arena above 4 GiB (refused by default, with the plan's size)"}},
                             kProgram,
@@ -107,6 +118,17 @@ int main(int argc, char** argv) {
       storage.emplace(fennec::plan(spec, options), allow_large);
       model = fennec_tools::load_any(bytes, in, import, options, storage->arena());
       if (!fennec_tools::is_fennec_model(bytes)) in_kind = "safetensors";
+    }
+    std::optional<fennec_tools::ArenaBuffer> folded_storage;
+    if (args.has("fold-batchnorm")) {
+      const fennec::ModelSpec plain = fennec::folded_spec(model.spec());
+      const fennec::ModelOptions options = fennec::ModelOptions::inference(1);
+      folded_storage.emplace(fennec::plan(plain, options), allow_large);
+      fennec::Result<fennec::Model> folded = fennec::Model::bind(plain, options, folded_storage->arena());
+      if (!folded.is_ok()) throw std::runtime_error(in + ": " + folded.status().message());
+      const fennec::Status f = fennec::fold_batchnorm(model, folded.value());
+      if (!f.is_ok()) throw std::runtime_error(in + ": folding batch norm: " + f.message());
+      model = folded.value();
     }
     const fennec::Status s = to_safetensors ? fennec::save_safetensors_file(model, out.c_str())
                                             : fennec::save_model_file(model, out.c_str());
