@@ -124,7 +124,8 @@ int main(int argc, char** argv) {
         throw ArgError("--percentile " + args.str("percentile", "") + ": expected 50 < P <= 100");
     }
     // The upper bound is the file's image count, known once the data is read.
-    const std::uint64_t wanted = args.integer("samples", 1000, 1, UINT32_MAX);
+    const std::uint64_t wanted = args.integer("samples", 1000, 0, UINT32_MAX);
+    if (wanted == 0) throw ArgError("--samples 0: calibration needs at least one image");
     const std::uint64_t seed = args.integer("seed", 1, 0, UINT64_MAX);
     const fennec::Isa isa = fennec_tools::isa_flag(args, fennec::Isa::kAuto);
     fennec_tools::check_output_path(out, "OUT");
