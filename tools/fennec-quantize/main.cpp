@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -25,6 +26,8 @@ namespace {
 
 using fennec_tools::ArgError;
 
+constexpr std::uint64_t kDefaultSamples = 1000;
+
 const fennec_tools::Args::Program kProgram{
     "fennec-quantize",
     "Quantizes an f32 Fennec model file to int8 (per-channel symmetric weights, per-layer "
@@ -37,8 +40,8 @@ const fennec_tools::Args::Program kProgram{
     "OUT: the int8 model file (magic FENNECQ8); fennec-infer --model OUT runs it.\n"
     "--calibration DIR: train-images-idx3-ubyte (plain or .gz; with the other three files of the\n"
     "    set, as fennec-train --data reads it); pixels scaled by 1/255. --samples N of its images\n"
-    "    (default 1000, at most the file's count) are drawn without replacement, the same ones for a\n"
-    "    given --seed (default 1).\n"
+    "    (at most the file's count; default 1000, or all of them when the file holds fewer) are drawn\n"
+    "    without replacement, the same ones for a given --seed (default 1).\n"
     "--clip minmax (default): each layer input's observed minimum and maximum. --clip percentile:\n"
     "    the [100 - P, P] percentiles (--percentile P, 50 < P <= 100, default 99.99), so that a few\n"
     "    outliers do not stretch every other value's scale.\n"
@@ -53,7 +56,7 @@ const fennec_tools::Args::Program kProgram{
 std::vector<fennec_tools::Args::Flag> flags() {
   return {
       {"calibration", true, "MNIST-family IDX directory; its training images calibrate the ranges", "DIR"},
-      {"samples", true, "calibration images (default 1000, at most the file's count)", "N"},
+      {"samples", true, "calibration images (default 1000 or the file's count if lower)", "N"},
       {"clip", true, "minmax | percentile: how each activation range is chosen (default minmax)", "METHOD"},
       {"percentile", true, "with --clip percentile: keep the [100 - P, P] percentiles (default 99.99)", "P"},
       {"seed", true, "which calibration images are drawn (default 1)", "S"},
@@ -123,12 +126,17 @@ int main(int argc, char** argv) {
       if (!(qo.percentile > 50.0 && qo.percentile <= 100.0))
         throw ArgError("--percentile " + args.str("percentile", "") + ": expected 50 < P <= 100");
     }
-    // The upper bound is the file's image count, known once the data is read.
-    const std::uint64_t wanted = args.integer("samples", 1000, 0, UINT32_MAX);
+    // The upper bound is the file's image count, known once the data is read; without --samples
+    // a file of fewer than 1000 images is used whole.
+    const bool samples_given = args.has("samples");
+    const std::uint64_t wanted = args.integer("samples", kDefaultSamples, 0, UINT32_MAX);
     if (wanted == 0) throw ArgError("--samples 0: calibration needs at least one image");
     const std::uint64_t seed = args.integer("seed", 1, 0, UINT64_MAX);
     const fennec::Isa isa = fennec_tools::isa_flag(args, fennec::Isa::kAuto);
     fennec_tools::check_output_path(out, "OUT");
+    std::error_code same_error;
+    if (std::filesystem::equivalent(in, out, same_error))
+      throw ArgError("OUT " + out + " is IN: write the int8 model to another file (IN stays the f32 model)");
     const bool allow_large = args.has("allow-large-arena");
 
     const std::vector<unsigned char> bytes = fennec_tools::read_whole_file(in);
@@ -164,10 +172,10 @@ int main(int argc, char** argv) {
     if (train.width != plain.input)
       throw std::runtime_error(train.source + ": images of " + std::to_string(train.width) +
                                " pixels, the model takes " + std::to_string(plain.input) + " inputs");
-    if (wanted > train.count)
+    if (wanted > train.count && samples_given)
       throw ArgError("--samples " + std::to_string(wanted) + ": " + train.source + " holds " +
                      std::to_string(train.count) + " images");
-    const std::size_t n = static_cast<std::size_t>(wanted);
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(wanted, train.count));
     const std::vector<std::uint32_t> picked = draw_samples(train.count, n, seed);
     std::vector<float> x(n * plain.input);
     std::vector<std::int32_t> unused_labels(n);
