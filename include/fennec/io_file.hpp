@@ -31,10 +31,14 @@
 
 namespace fennec {
 
+class QuantizedModel;
+
 // Longest path accepted (PATH.prev and PATH.tmp must fit too).
 inline constexpr std::size_t kMaxPathBytes = 4096;
 
 [[nodiscard]] Status save_model_file(const Model& model, const char* path);
+// The int8 model file (save_quantized_model, fennec/quant_io.hpp), written the same crash-safe way.
+[[nodiscard]] Status save_quantized_model_file(const QuantizedModel& model, const char* path);
 // Header validation plus the size check against the file's length (no CRC pass).
 [[nodiscard]] Result<ModelFileInfo> read_model_file_info(const char* path);
 // Arena capacity load_model_file needs for `path` and `options` (see model_arena_bytes in

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // File-system helpers (include/fennec/io_file.hpp). POSIX; not in inference-only builds.
 #include "fennec/io_file.hpp"
+#include "fennec/quant_io.hpp"
 
 #include <cerrno>
 #include <cstdio>  // rename, remove
@@ -238,6 +239,13 @@ Status save_model_file(const Model& model, const char* path) {
   return write_atomically(
       path,
       [](ByteWriter& w, const void* m) { return save_model(*static_cast<const Model*>(m), w); },
+      &model, false);
+}
+
+Status save_quantized_model_file(const QuantizedModel& model, const char* path) {
+  return write_atomically(
+      path,
+      [](ByteWriter& w, const void* m) { return save_quantized_model(*static_cast<const QuantizedModel*>(m), w); },
       &model, false);
 }
 

@@ -17,6 +17,7 @@
 
 #include "fennec/checkpoint.hpp"
 #include "fennec/io_file.hpp"
+#include "fennec/quant_io.hpp"
 #include "fennec/safetensors.hpp"
 #include "io_test_util.hpp"
 
@@ -102,6 +103,34 @@ TEST_CASE("file io: a failed final rename removes the temporary", "[io][file][fa
   CHECK_FALSE(exists(out + ".tmp"));
   CHECK(save_safetensors_file(m.model, out.c_str()).code() == StatusCode::kIoError);
   CHECK_FALSE(exists(out + ".tmp"));
+}
+
+TEST_CASE("file io: the int8 model file is written like the f32 one, and a failed rename leaves nothing",
+          "[io][file][quant]") {
+  const std::string dir = fresh_dir("int8");
+  OwnedModel m(small_spec(), inference());
+  const float cal[] = {0.1f, -0.4f, 0.9f, 0.5f, 0.2f, -1.f, 0.3f, 0.7f, -0.6f, 0.f};
+  const QuantOptions o;
+  std::vector<unsigned char> mem(quantized_plan(small_spec(), 1).total() + calibration_scratch_bytes(small_spec(), o) +
+                                 kArenaAlignment);
+  Arena a(mem.data(), mem.size());
+  Result<QuantizedModel> q = quantize(m.model, ConstMatrixView(cal, 2, 5), o, a);
+  REQUIRE(q.is_ok());
+  Bytes expected(quantized_file_bytes(q.value()));
+  MemoryWriter w(expected.data(), expected.size());
+  ByteWriter bw = w.writer();
+  REQUIRE(save_quantized_model(q.value(), bw).is_ok());
+
+  const std::string out = dir + "/m.q8";
+  REQUIRE(save_quantized_model_file(q.value(), out.c_str()).is_ok());
+  CHECK(read_file(out) == expected);
+  CHECK_FALSE(exists(out + ".tmp"));
+
+  const std::string blocked = dir + "/blocked";
+  REQUIRE(::mkdir(blocked.c_str(), 0755) == 0);
+  const Status s = save_quantized_model_file(q.value(), blocked.c_str());
+  CHECK(s.code() == StatusCode::kIoError);
+  CHECK_FALSE(exists(blocked + ".tmp"));
 }
 
 TEST_CASE("file io: no model file or checkpoint is written from non-finite parameters", "[io][file][fault]") {

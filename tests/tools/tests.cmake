@@ -18,14 +18,17 @@ if(FENNEC_BUILD_TOOLS AND NOT CMAKE_CROSSCOMPILING)
             ${CMAKE_CURRENT_LIST_DIR}/test_infer_cli.cpp
             ${CMAKE_CURRENT_LIST_DIR}/test_infer_report.cpp
             ${CMAKE_CURRENT_LIST_DIR}/test_convert.cpp
+            ${CMAKE_CURRENT_LIST_DIR}/test_quantize_cli.cpp
     LIBS fennec_initstudy_lib fennec_optstudy_lib fennec_infer_lib fennec_tools_common)
   target_compile_definitions(test_tools PRIVATE
     FENNEC_TRAIN_EXE="$<TARGET_FILE:fennec-train>"
     FENNEC_INITSTUDY_EXE="$<TARGET_FILE:fennec-initstudy>"
     FENNEC_OPTSTUDY_EXE="$<TARGET_FILE:fennec-optstudy>"
     FENNEC_CONVERT_EXE="$<TARGET_FILE:fennec-convert>"
-    FENNEC_INFER_EXE="$<TARGET_FILE:fennec-infer>")
-  add_dependencies(test_tools fennec-train fennec-initstudy fennec-optstudy fennec-convert fennec-infer)
+    FENNEC_INFER_EXE="$<TARGET_FILE:fennec-infer>"
+    FENNEC_QUANTIZE_EXE="$<TARGET_FILE:fennec-quantize>")
+  add_dependencies(test_tools fennec-train fennec-initstudy fennec-optstudy fennec-convert fennec-infer
+                   fennec-quantize)
 
   # The allocation counter replaces global operator new (and malloc on glibc): its own binary.
   fennec_add_test(test_tools_alloc ALLOC_COUNTER

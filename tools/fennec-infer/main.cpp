@@ -1,23 +1,30 @@
 // SPDX-License-Identifier: Apache-2.0
 // fennec-infer --model FILE (--data DIR | --inputs X.npy --labels y.npy | --inputs X.csv |
-// --synthetic N): loads a Fennec model file or safetensors, prints the network and the arena it
-// needs; on a labelled set, the accuracy overall, per class and top-k, the confusion matrix
-// (--confusion, --plot FILE.svg) and the raw outputs (--output); then the per-sample latency
-// (batch 1), on the set's inputs or, with --synthetic N, on N random ones.
+// --synthetic N): loads a Fennec model file, an int8 model file (fennec-quantize) or safetensors,
+// prints the network and the arena it needs; on a labelled set, the accuracy overall, per class
+// and top-k, the confusion matrix (--confusion, --plot FILE.svg) and the raw outputs (--output);
+// then the per-sample latency (batch 1), on the set's inputs or, with --synthetic N, on N random
+// ones. Every report after the set-up lines goes through one forward function, so an f32 and an
+// int8 model print the same lines.
 //
 // The file is memory-mapped read-only, and a Fennec model file runs in place from the mapping
 // (load_model_in_place: its parameters are never copied; the arena holds activations and
-// scratch). Contract: the file must not shrink while the tool runs. If another process truncates
-// it, the next read of a vanished page raises SIGBUS; the tool then reports it on stderr and exits
-// with status 3 (mapped_file_guard.hpp) instead of dying silently. Replacing the file by rename
-// (what Fennec's writers do) is safe: the mapping keeps the old file.
+// scratch); an int8 model file is copied into an arena of quantized_plan's size. Contract: the
+// file must not shrink while the tool runs. If another process truncates it, the next read of a
+// vanished page raises SIGBUS; the tool then reports it on stderr and exits with status 3
+// (mapped_file_guard.hpp) instead of dying silently. Replacing the file by rename (what Fennec's
+// writers do) is safe: the mapping keeps the old file.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
+
+#include <fennec/quant_io.hpp>
 
 #include "common/arena_buffer.hpp"
 #include "common/args.hpp"
@@ -39,9 +46,9 @@ using Clock = std::chrono::steady_clock;
 
 const fennec_tools::Args::Program kProgram{
     "fennec-infer",
-    "Runs a saved model (Fennec model file or safetensors, told apart by their bytes) on a labelled "
-    "data set: accuracy overall and per class, top-k, the confusion matrix, the raw outputs, and the "
-    "per-sample latency at batch 1.",
+    "Runs a saved model (Fennec model file, f32 or int8 from fennec-quantize, or safetensors, told "
+    "apart by their bytes) on a labelled data set: accuracy overall and per class, top-k, the "
+    "confusion matrix, the raw outputs, and the per-sample latency at batch 1.",
     "Data (exactly one):\n"
     "  --data DIR                  the test split of an MNIST-family IDX directory (t10k-images-idx3-ubyte,\n"
     "                              t10k-labels-idx1-ubyte, train-*; plain or .gz); pixels scaled by 1/255\n"
@@ -64,7 +71,7 @@ const fennec_tools::Args::Program kProgram{
 
 std::vector<fennec_tools::Args::Flag> flags() {
   return {
-      {"model", true, "Fennec model file or safetensors (format detected from the bytes)", "FILE"},
+      {"model", true, "Fennec model file (f32 or int8) or safetensors (format detected from the bytes)", "FILE"},
       {"data", true, "MNIST-family IDX directory; its test split is evaluated", "DIR"},
       {"inputs", true, "samples as .npy (with --labels) or .csv (labels in a column)", "FILE"},
       {"labels", true, "integer labels .npy, one per sample of --inputs X.npy", "FILE"},
@@ -155,6 +162,13 @@ fennec_tools::SampleSet load_data(const DataChoice& d, std::size_t width, std::s
   return set;
 }
 
+// The spec an int8 model file stores (header checks only; the load checks the rest).
+fennec::ModelSpec quantized_spec(fennec_tools::ByteSpan b, const std::string& path) {
+  fennec::Result<fennec::ModelSpec> spec = fennec::read_quantized_spec(b.data, b.size);
+  if (!spec.is_ok()) throw std::runtime_error(path + " (int8 model file): " + spec.status().message());
+  return spec.value();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -191,30 +205,57 @@ int main(int argc, char** argv) {
     if (!opened.is_ok()) throw std::runtime_error(opened.message());
     fennec_tools::guard_mapped_file("fennec-infer", path.c_str());
     const fennec_tools::ByteSpan bytes(static_cast<const unsigned char*>(mapped.data()), mapped.size());
-    const fennec::ModelSpec spec = fennec_tools::read_spec(bytes, path, import);
+    const bool int8 = fennec::is_quantized_file(bytes.data, bytes.size);
+    const fennec::ModelSpec spec = int8 ? quantized_spec(bytes, path) : fennec_tools::read_spec(bytes, path, import);
     const std::size_t outputs = spec.layers[spec.num_layers - 1].units;
     const std::size_t classes = fennec_tools::classes_of(outputs, spec.loss);
     // Flags whose limits depend on the model, checked before the model is loaded.
     const std::size_t top_k = args.integer("top-k", 1, 1, classes);
     const std::vector<std::string> names =
         fennec_tools::class_names(args.has("class-names"), args.str("class-names", ""), classes);
-    // A Fennec model file executes in place from the mapping, except one with batch norm (model
-    // file version 2): its running statistics are model state, loaded into the arena with the
-    // parameters. (A model folded with fold_batchnorm is a plain one and runs in place.)
-    options.external_parameters = fennec_tools::is_fennec_model(bytes) && !spec.has_batchnorm();
-    const fennec::MemoryPlan p = fennec::plan(spec, options);
-    fennec_tools::ArenaBuffer storage(p, args.has("allow-large-arena"));
-    fennec::Arena& arena = storage.arena();
-    const Clock::time_point t0 = Clock::now();
-    fennec::Model model = fennec_tools::load_any(bytes, path, import, options, arena);
-    const double load_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-    std::printf("model: %s (%s, %zu bytes): %s, %zu parameters\n", path.c_str(),
-                fennec_tools::is_fennec_model(bytes) ? "fennec" : "safetensors", bytes.size,
-                fennec_tools::describe(spec).c_str(), spec.num_parameters());
-    std::printf("arena: %zu bytes (parameters %zu, activations %zu, scratch %zu; %zu bytes of "
-                "parameters read in place from the mapped file); load %.2f ms; isa %s\n",
-                p.total(), p.parameters, p.activations, p.scratch, p.external_parameters, load_ms,
-                fennec::isa_name(model.isa()));
+    // The network every report below runs: the f32 model or the int8 one, behind one call.
+    std::function<fennec::Result<fennec::ConstMatrixView>(fennec::ConstMatrixView)> forward;
+    std::optional<fennec_tools::ArenaBuffer> storage;
+    fennec::Model model;
+    fennec::QuantizedModel qmodel;
+    if (int8) {
+      // The loader copies the file (weights and quantization parameters) into the arena.
+      const fennec::QuantizedPlan qp = fennec::quantized_plan(spec, batch);
+      storage.emplace(qp.total(),
+                      std::to_string(qp.total()) + " bytes (int8 parameters " + std::to_string(qp.parameters) +
+                          ", activations " + std::to_string(qp.activations) + ")",
+                      args.has("allow-large-arena"));
+      const Clock::time_point t0 = Clock::now();
+      fennec::Result<fennec::QuantizedModel> q =
+          fennec::load_quantized_model(bytes.data, bytes.size, batch, options.isa, storage->arena());
+      if (!q.is_ok()) throw std::runtime_error(path + ": " + q.status().message());
+      const double load_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+      qmodel = q.value();
+      std::printf("model: %s (fennec int8, %zu bytes): %s, %zu parameters\n", path.c_str(), bytes.size,
+                  fennec_tools::describe(spec).c_str(), spec.num_parameters());
+      std::printf("arena: %zu bytes (parameters %zu, activations %zu, scratch 0; 0 bytes of parameters read in "
+                  "place from the mapped file); load %.2f ms; isa %s\n",
+                  qp.total(), qp.parameters, qp.activations, load_ms, fennec::isa_name(qmodel.isa()));
+      forward = [&qmodel](fennec::ConstMatrixView x) { return qmodel.forward(x); };
+    } else {
+      // A Fennec model file executes in place from the mapping, except one with batch norm (model
+      // file version 2): its running statistics are model state, loaded into the arena with the
+      // parameters. (A model folded with fold_batchnorm is a plain one and runs in place.)
+      options.external_parameters = fennec_tools::is_fennec_model(bytes) && !spec.has_batchnorm();
+      const fennec::MemoryPlan p = fennec::plan(spec, options);
+      storage.emplace(p, args.has("allow-large-arena"));
+      const Clock::time_point t0 = Clock::now();
+      model = fennec_tools::load_any(bytes, path, import, options, storage->arena());
+      const double load_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+      std::printf("model: %s (%s, %zu bytes): %s, %zu parameters\n", path.c_str(),
+                  fennec_tools::is_fennec_model(bytes) ? "fennec" : "safetensors", bytes.size,
+                  fennec_tools::describe(spec).c_str(), spec.num_parameters());
+      std::printf("arena: %zu bytes (parameters %zu, activations %zu, scratch %zu; %zu bytes of "
+                  "parameters read in place from the mapped file); load %.2f ms; isa %s\n",
+                  p.total(), p.parameters, p.activations, p.scratch, p.external_parameters, load_ms,
+                  fennec::isa_name(model.isa()));
+      forward = [&model](fennec::ConstMatrixView x) { return model.forward(x); };
+    }
     std::fflush(stdout);  // the set-up report is out before the long runs
 
     const std::size_t in = spec.input;
@@ -237,7 +278,7 @@ int main(int argc, char** argv) {
       if (args.has("output")) out_file = std::make_unique<fennec_tools::OutputFile>(output, outputs, spec.loss);
       for (std::size_t start = 0; start < n; start += batch) {
         const std::size_t rows = std::min(batch, n - start);
-        fennec::Result<fennec::ConstMatrixView> out = model.forward(fennec::ConstMatrixView(&x[start * in], rows, in));
+        fennec::Result<fennec::ConstMatrixView> out = forward(fennec::ConstMatrixView(&x[start * in], rows, in));
         if (!out.is_ok()) throw std::runtime_error(out.status().message());
         eval.add(out.value(), &y[start]);
         if (out_file) out_file->write(out.value(), &y[start], eval);
@@ -274,13 +315,13 @@ int main(int argc, char** argv) {
     // Per-sample latency at batch 1, after untimed warm-up runs.
     const std::size_t timed = has_repeat ? repeat : n;
     for (std::size_t i = 0; i < warmup; ++i) {
-      fennec::Result<fennec::ConstMatrixView> out = model.forward(fennec::ConstMatrixView(&x[(i % n) * in], 1, in));
+      fennec::Result<fennec::ConstMatrixView> out = forward(fennec::ConstMatrixView(&x[(i % n) * in], 1, in));
       if (!out.is_ok()) throw std::runtime_error(out.status().message());
     }
     std::vector<double> us(timed);
     for (std::size_t i = 0; i < timed; ++i) {
       const Clock::time_point a = Clock::now();
-      fennec::Result<fennec::ConstMatrixView> out = model.forward(fennec::ConstMatrixView(&x[(i % n) * in], 1, in));
+      fennec::Result<fennec::ConstMatrixView> out = forward(fennec::ConstMatrixView(&x[(i % n) * in], 1, in));
       us[i] = std::chrono::duration<double, std::micro>(Clock::now() - a).count();
       if (!out.is_ok()) throw std::runtime_error(out.status().message());
     }
