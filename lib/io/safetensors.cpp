@@ -614,7 +614,11 @@ Status for_each_metadata_item(JsonSlice s, const char* key, std::size_t count, I
 Status layer_options(const Header& h, const Mapping& m, const SafetensorsImport& import, ModelSpec& spec) {
   for (std::size_t i = 0; i < m.count; ++i) {
     if (m.layers[i].bn >= 0) {
-      spec.layers[i].batchnorm = BatchNormSpec{true, import.batchnorm_eps, import.batchnorm_momentum, true};
+      BatchNormSpec& bn = spec.layers[i].batchnorm;  // by field name: the struct's order is its packing
+      bn = BatchNormSpec{};
+      bn.enabled = true;
+      bn.eps = import.batchnorm_eps;
+      bn.momentum = import.batchnorm_momentum;
     }
   }
   if (!import.options_from_metadata) return Status::ok();

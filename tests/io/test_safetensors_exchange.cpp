@@ -137,7 +137,7 @@ TEST_CASE("safetensors: a BatchNorm1d state_dict maps to batch norm (refused by 
                              st_tensor("1.num_batches_tracked", "I64", {}, std::vector<std::int64_t>{10})});
   const Bytes b = st_file(ts);
   Result<ModelSpec> spec = read_safetensors_spec(b.data(), b.size(), two_layers());
-  if (kBuildHasTrainingLayers) {
+  if (kBuildHasBatchNormDropout) {
     REQUIRE(spec);
     CHECK(spec->layers[0].batchnorm.enabled);
     CHECK_FALSE(spec->layers[1].batchnorm.enabled);
