@@ -126,6 +126,7 @@ enum class FileKind : int {
   kCheckpoint,   // "FENNECCK"
   kSafetensors,  // u64 little-endian N, then '{'
   kText,         // the first bytes are printable ASCII or UTF-8 text
+  kQuantizedModel,  // "FENNECQ8" (fennec/quant_io.hpp)
 };
 // Reads at most the first kFileKindProbe bytes; a stream reader passes that many (or the whole
 // file when shorter) and gets the same answer for every kind but kSafetensors, which needs the
@@ -133,7 +134,7 @@ enum class FileKind : int {
 inline constexpr std::size_t kFileKindProbe = 64;
 FileKind detect_file_kind(const void* data, std::size_t size);
 // "a Fennec model file", "a Fennec training checkpoint", "a safetensors file", "a text file",
-// "unrecognised data".
+// "a Fennec int8 model file", "unrecognised data".
 const char* file_kind_name(FileKind kind);
 
 // ---------------------------------------------------------------------------------------------
