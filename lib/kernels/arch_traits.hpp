@@ -147,11 +147,32 @@ FENNEC_SIMD_INLINE xsimd::batch_bool<float, Arch> neon32_greater_than_zero(Arch,
   return vcltq_u32(vsubq_u32(bits, vdupq_n_u32(1u)), vdupq_n_u32(0x7f800000u));
 }
 
+// x < y on ARMv7 in integer lanes, for the same reason. Each float's bits become an int32
+// ordered as the floats are: non-negative floats keep their bits, negative ones become minus
+// their magnitude bits, so -0 and +0 both map to 0 (equal, as IEEE has them). A NaN lane
+// (magnitude bits above +inf's) is false, as the IEEE comparison is.
+template <class Arch>
+FENNEC_SIMD_INLINE xsimd::batch_bool<float, Arch> neon32_less_than(Arch, const xsimd::batch<float, Arch>& x,
+                                                                  const xsimd::batch<float, Arch>& y) {
+  const int32x4_t sx = vreinterpretq_s32_f32(x), sy = vreinterpretq_s32_f32(y);
+  const int32x4_t magnitude = vdupq_n_s32(0x7fffffff);
+  const int32x4_t mx = vandq_s32(sx, magnitude), my = vandq_s32(sy, magnitude);
+  const int32x4_t zero = vdupq_n_s32(0);
+  const int32x4_t kx = vbslq_s32(vcltq_s32(sx, zero), vnegq_s32(mx), sx);
+  const int32x4_t ky = vbslq_s32(vcltq_s32(sy, zero), vnegq_s32(my), sy);
+  const int32x4_t inf = vdupq_n_s32(0x7f800000);
+  const uint32x4_t ordered = vandq_u32(vcleq_s32(mx, inf), vcleq_s32(my, inf));
+  return vandq_u32(vcltq_s32(kx, ky), ordered);
+}
+
 #else
 template <class Arch>
 void load_deinterleaved3(Arch, const float* p);
 template <class Arch>
 xsimd::batch_bool<float, Arch> neon32_greater_than_zero(Arch, const xsimd::batch<float, Arch>& x);
+template <class Arch>
+xsimd::batch_bool<float, Arch> neon32_less_than(Arch, const xsimd::batch<float, Arch>& x,
+                                                const xsimd::batch<float, Arch>& y);
 #endif
 
 }  // namespace fennec::kernels::simd

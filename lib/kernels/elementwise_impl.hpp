@@ -191,10 +191,10 @@ void scale_f32::operator()(Arch arch, std::size_t n, float* x, float s) const {
 }
 
 template <class Arch>
-FENNEC_SIMD_INLINE Vf<Arch> clamp_batch(Arch, const Vf<Arch>& v, const Vf<Arch>& lo, const Vf<Arch>& hi) {
+FENNEC_SIMD_INLINE Vf<Arch> clamp_batch(Arch arch, const Vf<Arch>& v, const Vf<Arch>& lo, const Vf<Arch>& hi) {
   // Comparisons with NaN are false, so NaN passes through both selects unchanged.
-  const Vf<Arch> r = xsimd::select(v < lo, lo, v);
-  return xsimd::select(r > hi, hi, r);
+  const Vf<Arch> r = xsimd::select(less_than(arch, v, lo), lo, v);
+  return xsimd::select(less_than(arch, hi, r), hi, r);
 }
 
 template <class Arch>

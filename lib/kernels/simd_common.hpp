@@ -41,6 +41,18 @@ FENNEC_SIMD_INLINE void store_partial(Arch, float* p, const Vf<Arch>& v, std::si
   for (std::size_t i = 0; i < n; ++i) p[i] = buf[i];
 }
 
+// x < y per lane (false when either is NaN), the comparison clamp_f32 selects by. ARMv7 makes
+// it in integer lanes (arch_traits.hpp says why).
+template <class Arch>
+FENNEC_SIMD_INLINE xsimd::batch_bool<float, Arch> less_than(Arch arch, const Vf<Arch>& x, const Vf<Arch>& y) {
+  if constexpr (ArchTraits<Arch>::kNeon32) {
+    return neon32_less_than(arch, x, y);
+  } else {
+    (void)arch;
+    return x < y;
+  }
+}
+
 // x > 0 per lane (false for NaN and both zeros), the comparison ReLU and LeakyReLU branch on.
 // ARMv7 makes it in integer lanes (arch_traits.hpp says why).
 template <class Arch>

@@ -7,9 +7,12 @@
 // offset before it, the padding columns, the canaries after it) holds a sentinel that the
 // reference and each SIMD table must leave as it was.
 #include <cfloat>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "kernel_checkers.hpp"
 
@@ -186,6 +189,47 @@ TEST_CASE("sum_squares_f32: the same accept/refuse decision on every table for e
     }
   }
   std::printf("sum_squares cross-table cases: %zu\n", checked);
+}
+
+// clamp_f32 bit for bit against the reference at the values a comparison can get wrong: both
+// zeros (equal, so a zero bound leaves the other zero as it is), denormals (a NEON compare or
+// min/max would flush them), infinities, the bounds themselves and NaNs of both signs (passed
+// through with their bits). ARMv7 compares in integer lanes, so these are its edge cases.
+TEST_CASE("clamp_f32: zeros, denormals, infinities and NaNs give the reference's bits on every table",
+          "[kernels][elementwise]") {
+  const float kInf = std::numeric_limits<float>::infinity(), kDen = std::numeric_limits<float>::denorm_min();
+  const float kNaN = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<float> values = {0.f,   -0.f,  kDen,  -kDen,    1e-39f, -1e-39f, kInf,     -kInf, kNaN,
+                                     -kNaN, 0.5f,  -0.5f, 0.75f,    -0.75f, 1e30f,   -1e30f,   3.f,   -3.f,
+                                     FLT_MAX, -FLT_MAX, FLT_MIN, -FLT_MIN, 0.7499999f, -0.5000001f};
+  struct Bounds {
+    float lo, hi;
+  };
+  const Bounds bounds[] = {{-0.5f, 0.75f}, {0.f, 1.f}, {-0.f, 0.f}, {-1.f, -0.f}, {kDen, 2 * kDen}, {-kInf, kInf}};
+  std::vector<TableUnderTest> tables{reference_under_test()};
+  for (const SimdTable& st : simd_tables()) tables.push_back(simd_under_test(st));
+  std::size_t checked = 0;
+  for (const TableUnderTest& t : tables) {
+    for (const Bounds& b : bounds) {
+      // Every value at every lane position: the list rotated through a block of 3 vectors + tail.
+      for (std::size_t shift = 0; shift < values.size(); ++shift) {
+        std::vector<float> x(values.size());
+        for (std::size_t i = 0; i < x.size(); ++i) x[i] = values[(i + shift) % values.size()];
+        std::vector<float> r = x;
+        t.oracle->clamp_f32(r.size(), r.data(), b.lo, b.hi);
+        t.table->clamp_f32(x.size(), x.data(), b.lo, b.hi);
+        for (std::size_t i = 0; i < x.size(); ++i) {
+          INFO(t.name << " lo=" << b.lo << " hi=" << b.hi << " x=" << values[(i + shift) % values.size()]);
+          std::uint32_t xb, rb;
+          std::memcpy(&xb, &x[i], 4);
+          std::memcpy(&rb, &r[i], 4);
+          CHECK(xb == rb);
+          ++checked;
+        }
+      }
+    }
+  }
+  std::printf("clamp edge cases: %zu values checked\n", checked);
 }
 
 namespace {
