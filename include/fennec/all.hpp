@@ -6,7 +6,9 @@
 
 #include "fennec/checkpoint.hpp"
 #include "fennec/fennec.hpp"
+#include "fennec/file_kind.hpp"
 #include "fennec/io.hpp"
 #include "fennec/io_file.hpp"
 #include "fennec/quant_io.hpp"
 #include "fennec/safetensors.hpp"
+#include "fennec/stream.hpp"

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Byte streams, CRC-32 and the Fennec model file.
+// The Fennec model file (byte streams and CRC-32: fennec/stream.hpp; file kinds:
+// fennec/file_kind.hpp, both included here).
 //
 // Everything here works without a file system and without heap: a model stored as a `const`
 // byte array in flash loads with load_model(data, size, options, arena). File helpers live in
@@ -44,98 +45,14 @@
 #include <cstdint>
 
 #include "fennec/arena.hpp"
+#include "fennec/file_kind.hpp"
 #include "fennec/model.hpp"
 #include "fennec/plan.hpp"
 #include "fennec/spec.hpp"
 #include "fennec/status.hpp"
+#include "fennec/stream.hpp"
 
 namespace fennec {
-
-// ---------------------------------------------------------------------------------------------
-// Streams
-
-// Where bytes go. `write` must take all `size` bytes or fail (kIoError, kOutOfMemory).
-struct ByteWriter {
-  Status (*write)(void* context, const void* data, std::size_t size) = nullptr;
-  void* context = nullptr;
-};
-
-// Where bytes come from. `read` stores up to `size` bytes at `data` and their count in `*got`;
-// a count below `size` means the input ended. Errors of the medium are kIoError.
-struct ByteReader {
-  Status (*read)(void* context, void* data, std::size_t size, std::size_t* got) = nullptr;
-  void* context = nullptr;
-};
-
-// Writes into a caller buffer. A write that does not fit fails with kOutOfMemory and writes
-// nothing; `size` counts the bytes accepted so far.
-class MemoryWriter {
- public:
-  MemoryWriter(void* buffer, std::size_t capacity)
-      : data_(static_cast<unsigned char*>(buffer)), capacity_(capacity) {}
-  ByteWriter writer();
-  std::size_t size() const { return size_; }
-  std::size_t capacity() const { return capacity_; }
-
- private:
-  static Status write(void* self, const void* data, std::size_t size);
-  unsigned char* data_;
-  std::size_t capacity_;
-  std::size_t size_ = 0;
-};
-
-// Counts bytes without storing them (to size a buffer).
-class CountingWriter {
- public:
-  ByteWriter writer();
-  std::uint64_t size() const { return size_; }
-
- private:
-  static Status write(void* self, const void* data, std::size_t size);
-  std::uint64_t size_ = 0;
-};
-
-// Reads from a caller buffer (flash, a memory-mapped file, a test vector).
-class MemoryReader {
- public:
-  MemoryReader(const void* data, std::size_t size)
-      : data_(static_cast<const unsigned char*>(data)), size_(size) {}
-  ByteReader reader();
-  std::size_t position() const { return position_; }
-
- private:
-  static Status read(void* self, void* data, std::size_t size, std::size_t* got);
-  const unsigned char* data_;
-  std::size_t size_;
-  std::size_t position_ = 0;
-};
-
-// CRC-32 (reflected polynomial 0xEDB88320, the zlib / PNG / gzip one). Chain calls by passing the
-// previous result as `crc`; start from 0.
-std::uint32_t crc32(const void* data, std::size_t size, std::uint32_t crc = 0);
-
-// ---------------------------------------------------------------------------------------------
-// File kinds
-
-// What a buffer holds, judged from its first bytes (magic numbers; safetensors by its u64
-// header length followed by '{'; text by printable leading bytes). Loaders use it to say what
-// they got when it is not what they expected.
-enum class FileKind : int {
-  kUnknown = 0,
-  kModelFile,    // "FENNECMF"
-  kCheckpoint,   // "FENNECCK"
-  kSafetensors,  // u64 little-endian N, then '{'
-  kText,         // the first bytes are printable ASCII or UTF-8 text
-  kQuantizedModel,  // "FENNECQ8" (fennec/quant_io.hpp)
-};
-// Reads at most the first kFileKindProbe bytes; a stream reader passes that many (or the whole
-// file when shorter) and gets the same answer for every kind but kSafetensors, which needs the
-// file's size to check N against.
-inline constexpr std::size_t kFileKindProbe = 64;
-FileKind detect_file_kind(const void* data, std::size_t size);
-// "a Fennec model file", "a Fennec training checkpoint", "a safetensors file", "a text file",
-// "a Fennec int8 model file", "unrecognised data".
-const char* file_kind_name(FileKind kind);
 
 // ---------------------------------------------------------------------------------------------
 // Fennec model file

@@ -2,7 +2,8 @@
 // detect_file_kind: which of the formats Fennec reads (or text) a buffer starts with.
 #include <cstring>
 
-#include "fennec/io.hpp"
+#include "fennec/file_kind.hpp"
+#include "fennec/io.hpp"  // the model file magic
 #include "io/io_util.hpp"
 
 namespace fennec {

@@ -4,6 +4,7 @@
 # they need no heap, no file system and no <cstdio> file I/O. File-system helpers and training
 # checkpoints (which need the trainer) are left out of inference-only builds.
 target_sources(fennec PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/stream.cpp
   ${CMAKE_CURRENT_LIST_DIR}/io_util.cpp
   ${CMAKE_CURRENT_LIST_DIR}/file_kind.cpp
   ${CMAKE_CURRENT_LIST_DIR}/model_file.cpp
