@@ -96,6 +96,18 @@ void run_checks(unsigned char* buffer, Report& report) {
     report.check(!r.is_ok() && r.status().code() == fennec::StatusCode::kUnsupported && whole.used() == 0,
                  "inference-only build refuses Mode::kTraining", 0);
   }
+  // 2c. Nor batch norm (it runs folded into the dense layers): refused; dropout is ignored.
+  {
+    fennec::ModelSpec with_bn = kSpec;
+    with_bn.layers[0].batchnorm.enabled = true;
+    fennec::Arena whole(buffer, kArenaBytes);
+    fennec::Result<fennec::Model> r = fennec::Model::bind(with_bn, kOptions, whole);
+    report.check(!r.is_ok() && r.status().code() == fennec::StatusCode::kUnsupported && whole.used() == 0,
+                 "inference-only build refuses batch norm", 0);
+    fennec::ModelSpec with_dropout = kSpec;
+    with_dropout.layers[0].dropout = 0.5f;
+    report.check(fennec::validate(with_dropout).is_ok(), "inference-only build ignores dropout", 0);
+  }
 #endif
 
   // 3. The exact plan size: bind succeeds and consumes exactly plan().total() bytes.
