@@ -84,6 +84,8 @@ void register_peak();
 // Every kernel of kernel_list.def through its signature's runner (bm_registry.cpp).
 void register_kernels();
 void register_model();
+// bm_xnnpack.cpp, only in builds that found XNNPACK (FENNEC_BENCH_XNNPACK).
+void register_xnnpack();
 
 // Baselines (defined only when found at configure time).
 void openblas_single_thread();

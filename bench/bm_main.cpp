@@ -35,11 +35,19 @@ int main(int argc, char** argv) {
   std::printf("fennec bench: best ISA %s; FMA peak %.1f GFLOP/s; triad %.1f GB/s (DRAM-sized), %.1f GB/s (L3-sized)\n",
               fennec::isa_name(fennec::best_isa()), limits().fma_peak_flops * 1e-9, limits().triad_dram_bytes * 1e-9,
               limits().triad_l3_bytes * 1e-9);
-  std::printf("baselines: openblas %s, eigen %s\n", openblas_available() ? "yes (1 thread)" : "not found",
-              eigen_available() ? "yes" : "not found");
+#if defined(FENNEC_BENCH_XNNPACK)
+  const char* xnnpack = "yes (1 thread)";
+#else
+  const char* xnnpack = "not found";
+#endif
+  std::printf("baselines: openblas %s, eigen %s, xnnpack %s\n", openblas_available() ? "yes (1 thread)" : "not found",
+              eigen_available() ? "yes" : "not found", xnnpack);
   register_peak();
   register_kernels();
   register_model();
+#if defined(FENNEC_BENCH_XNNPACK)
+  register_xnnpack();
+#endif
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

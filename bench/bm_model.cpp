@@ -5,10 +5,14 @@
 //   BM_train_step/<arch>/mlp784bn/64     the same step with batch norm and dropout 0.2 on both
 //                                        hidden layers (its overhead over mlp784/64 is the
 //                                        figure bench/README.md quotes; same FLOP count)
-//   BM_infer/<arch>/mlp784/<batch>       Model::forward of an inference model, batch 1 and 256
+//   BM_infer/<arch>/mlp784/<batch>       Model::forward of an inference model, batch 1, 64 and 256
+//   BM_infer_int8/<arch>/mlp784/<batch>  QuantizedModel::forward of the same He-initialised model
+//                                        quantized (min/max) with 256 calibration rows, batch 1
+//                                        and 64; FLOP/s counts its multiply-adds as 2 operations
 // FLOP counters: 2*batch*weights for forward; a training step adds dW for every layer and dX
 // for every layer but the first (154 MFLOP at batch 64). Fraction of the measured FMA peak.
 #include <cstdint>
+#include <vector>
 
 #include "bench_common.hpp"
 #include "fennec/fennec.hpp"
@@ -91,6 +95,31 @@ void bm_infer(benchmark::State& st, fennec::Isa isa, std::size_t batch) {
   flop_counters(st, weight_flops(batch));
 }
 
+void bm_infer_int8(benchmark::State& st, fennec::Isa isa, std::size_t batch) {
+  Bound b;
+  const fennec::ModelOptions opts{fennec::Mode::kInference, 64, fennec::OptimizerKind::kSgd, fennec::Isa::kAuto};
+  if (!bind(b, opts)) return st.SkipWithError("bind failed");
+  constexpr std::size_t kCalibration = 256;
+  const Buffer cal(kCalibration * 784, 13, 0.f, 1.f);
+  fennec::QuantOptions qo;
+  qo.max_batch = batch;
+  qo.isa = isa;
+  const std::size_t need = fennec::quantized_plan(kSpec, batch).total() + fennec::calibration_scratch_bytes(kSpec, qo);
+  std::vector<unsigned char> bytes(need + 64);
+  fennec::Arena arena(bytes.data(), bytes.size());
+  fennec::Result<fennec::QuantizedModel> q =
+      fennec::quantize(b.model, fennec::ConstMatrixView(cal.data(), kCalibration, 784), qo, arena);
+  if (!q.is_ok()) return st.SkipWithError(q.status().message());
+  Buffer x(batch * 784, 12, 0.f, 1.f);
+  const fennec::ConstMatrixView xv(x.data(), batch, 784);
+  for (auto _ : st) {
+    fennec::Result<fennec::ConstMatrixView> y = q->forward(xv);
+    benchmark::DoNotOptimize(y->data);
+    benchmark::ClobberMemory();
+  }
+  flop_counters(st, weight_flops(batch));
+}
+
 }  // namespace
 
 void register_model() {
@@ -103,9 +132,13 @@ void register_model() {
     benchmark::RegisterBenchmark(("BM_train_step/" + t.name + "/mlp784bn/64").c_str(),
                                  [isa](benchmark::State& st) { bm_train(st, isa, 64, kLayersSpec); })
         ->Unit(benchmark::kMicrosecond);
-    for (std::size_t batch : {1, 256})
+    for (std::size_t batch : {1, 64, 256})
       benchmark::RegisterBenchmark(("BM_infer/" + t.name + "/mlp784/" + std::to_string(batch)).c_str(),
                                    [isa, batch](benchmark::State& st) { bm_infer(st, isa, batch); })
+          ->Unit(benchmark::kMicrosecond);
+    for (std::size_t batch : {1, 64})
+      benchmark::RegisterBenchmark(("BM_infer_int8/" + t.name + "/mlp784/" + std::to_string(batch)).c_str(),
+                                   [isa, batch](benchmark::State& st) { bm_infer_int8(st, isa, batch); })
           ->Unit(benchmark::kMicrosecond);
   }
 }

@@ -3,6 +3,7 @@
 // layers, requantized to int8 as the hidden layers are:
 //   BM_qgemv_s8/<arch>/1x512x784      BM_qgemm_nt_s8/<arch>/<m>x512x784  (m = 1, 64)
 //   BM_qgemv_s8/<arch>/1x256x512      BM_qgemm_nt_s8/<arch>/<m>x256x512
+// The weights are packed as the quantized model packs them (qpack_s8; the VNNI table reads them).
 // Counter OP/s: 2 * m * n * k integer operations per call (a multiply and an add per MAC).
 #include <cstdint>
 #include <random>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "kernel_runners.hpp"
+#include "kernels/qpack.hpp"
 
 namespace fennec_bench {
 namespace {
@@ -26,6 +28,8 @@ void bm_qgemm(benchmark::State& st, QGemmFn fn, Shape s) {
   std::vector<std::int8_t> x(s.m * s.k), w(s.n * s.k), y(s.m * s.n);
   for (auto& v : x) v = static_cast<std::int8_t>(d(rng));
   for (auto& v : w) v = static_cast<std::int8_t>(d(rng));
+  std::vector<std::uint8_t> wpack(fennec::detail::qpack_bytes(s.n, s.k));
+  qpack_s8(w.data(), s.k, s.n, s.k, wpack.data());
   std::vector<std::int32_t> bias(s.n, 100), wsum(s.n, 0), mult(s.n, 1 << 30), shift(s.n, 40);
   QGemmArgs g;
   g.m = s.m;
@@ -35,6 +39,7 @@ void bm_qgemm(benchmark::State& st, QGemmFn fn, Shape s) {
   g.ldx = s.k;
   g.w = w.data();
   g.ldw = s.k;
+  g.wpack = wpack.data();
   g.bias = bias.data();
   g.wsum = wsum.data();
   g.mult = g.mult_neg = mult.data();

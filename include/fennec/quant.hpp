@@ -53,6 +53,7 @@
 
 #include "fennec/arena.hpp"
 #include "fennec/detail/gemm_blocking.hpp"
+#include "fennec/detail/qpack_layout.hpp"
 #include "fennec/isa.hpp"
 #include "fennec/model.hpp"
 #include "fennec/spec.hpp"
@@ -101,6 +102,9 @@ struct QuantizedLayer {
   std::int32_t out_zero_point = 0;  // z_y
   std::int32_t out_lo = -128;       // clamp floor (z_y for ReLU)
   std::int8_t* weights = nullptr;   // units x fan_in, row-major
+  // The same weights packed for the AVX-512 VNNI kernels (fennec/detail/qpack_layout.hpp), made
+  // from `weights` by pack_weights(); null where the build plans no packed copy (not x86-64).
+  std::uint8_t* packed = nullptr;
   float* weight_scale = nullptr;    // s_w[j]
   std::int32_t* bias = nullptr;     // zero point folded in (see the scheme)
   std::int32_t* wsum = nullptr;     // sum_k weights[j][k]
@@ -120,17 +124,27 @@ constexpr std::size_t quantized_layer_bytes(std::size_t units, std::size_t fan_i
   return arena_round_up(units * fan_in) + kQuantChannelArrays * arena_round_up(units * 4);
 }
 
+// x86-64 builds also keep each layer's weights packed for the VNNI kernels (one more copy of
+// the weights, rounded up to 16 units x 4 bytes of fan_in), whichever table the model runs:
+// the plan does not depend on the CPU. Other builds plan none.
+constexpr std::size_t quantized_packed_bytes(std::size_t units, std::size_t fan_in) {
+  return detail::kQPackPlanned ? arena_round_up(detail::qpack_bytes(units, fan_in)) : 0;
+}
 struct QuantizedPlan {
   std::size_t parameters = 0;   // int8 weights and per-channel arrays of every layer
+  std::size_t packed = 0;       // the packed weights of every layer (quantized_packed_bytes)
   std::size_t activations = 0;  // two int8 ping-pong buffers and the f32 logits
-  constexpr std::size_t total() const { return parameters + activations; }
+  constexpr std::size_t total() const { return parameters + packed + activations; }
 };
 
 // Exact arena bytes of a quantized model of `spec` taking batches up to max_batch (assumes
 // validate(spec) passes; quantize() and the loader check it).
 constexpr QuantizedPlan quantized_plan(const ModelSpec& spec, std::size_t max_batch) {
   QuantizedPlan p;
-  for (std::size_t i = 0; i < spec.num_layers; ++i) p.parameters += quantized_layer_bytes(spec.layers[i].units, spec.fan_in(i));
+  for (std::size_t i = 0; i < spec.num_layers; ++i) {
+    p.parameters += quantized_layer_bytes(spec.layers[i].units, spec.fan_in(i));
+    p.packed += quantized_packed_bytes(spec.layers[i].units, spec.fan_in(i));
+  }
   p.activations = 2 * arena_round_up(max_batch * spec.max_width()) + arena_round_up(max_batch * spec.output() * sizeof(float));
   return p;
 }
@@ -180,6 +194,9 @@ class QuantizedModel {
   // Internal: checks every per-channel field (shifts, multipliers, zero points, clamp floors,
   // scales, accumulator bound) against the scheme; kCorruptData with the first bad field.
   Status check_parameters() const;
+  // Internal: fills every layer's packed weights from its weights (after check_parameters
+  // passes; again after any change to the weights).
+  void pack_weights();
 
  private:
   ModelSpec spec_{};

@@ -8,6 +8,7 @@
 #include "core/finite.hpp"
 #include "fennec/quant.hpp"
 #include "kernels/kernel_table.hpp"
+#include "kernels/qpack.hpp"
 
 namespace fennec {
 namespace {
@@ -19,11 +20,13 @@ bool quantizable(Activation a) {
 bool positive_finite(float s) { return detail::is_finite_bits(s) && s > 0.f; }
 bool zero_point_ok(std::int32_t z) { return z >= -128 && z <= 127; }
 
-// Round half away from zero of a float (exact for every float: v - trunc(v) is exact).
+// Round half away from zero of a float in [-512, 512] (exact: the conversion truncates, t is
+// representable, v - t is exact). Written without std::trunc, a library call at baseline x86-64
+// flags, so the input loop vectorizes.
 std::int32_t round_away(float v) {
-  const float t = std::trunc(v);
-  const float frac = v - t;
-  return static_cast<std::int32_t>(t) + (frac >= 0.5f ? 1 : (frac <= -0.5f ? -1 : 0));
+  const std::int32_t i = static_cast<std::int32_t>(v);
+  const float frac = v - static_cast<float>(i);
+  return i + (frac >= 0.5f ? 1 : 0) - (frac <= -0.5f ? 1 : 0);
 }
 
 }  // namespace
@@ -94,6 +97,13 @@ Result<QuantizedModel> QuantizedModel::allocate(const ModelSpec& spec, std::size
       *p = r.value();
     }
   }
+  if (detail::kQPackPlanned)
+    for (std::size_t l = 0; l < spec.num_layers; ++l) {
+      QuantizedLayer& q = m.layers_[l];
+      Result<std::uint8_t*> p = arena.allocate_array<std::uint8_t>(detail::qpack_bytes(q.units, q.fan_in), "packed int8 weights");
+      if (!p) return fail(p.status());
+      q.packed = p.value();
+    }
   for (std::int8_t*& b : m.buffers_) {
     Result<std::int8_t*> r = arena.allocate_array<std::int8_t>(max_batch * spec.max_width(), "int8 activations");
     if (!r) return fail(r.status());
@@ -110,6 +120,13 @@ std::size_t QuantizedModel::weight_bytes() const {
   std::size_t n = 0;
   for (std::size_t l = 0; l < spec_.num_layers; ++l) n += std::size_t{layers_[l].units} * layers_[l].fan_in;
   return n;
+}
+
+void QuantizedModel::pack_weights() {
+  for (std::size_t l = 0; l < spec_.num_layers; ++l) {
+    QuantizedLayer& q = layers_[l];
+    if (q.packed) kernels::qpack_s8(q.weights, q.fan_in, q.units, q.fan_in, q.packed);
+  }
 }
 
 Status QuantizedModel::check_parameters() const {
@@ -195,6 +212,7 @@ Result<ConstMatrixView> QuantizedModel::forward(ConstMatrixView x) {
     g.ldx = q.fan_in;
     g.w = q.weights;
     g.ldw = q.fan_in;
+    g.wpack = q.packed;
     g.bias = q.bias;
     g.wsum = q.wsum;
     g.mult = q.mult;

@@ -268,6 +268,7 @@ Result<QuantizedModel> quantize(const Model& model, ConstMatrixView calibration,
   }
   const Status checked = q.check_parameters();
   if (!checked.is_ok()) return fail(checked);
+  q.pack_weights();
   arena.rewind(scratch_start);
   return qm;
 }

@@ -209,6 +209,7 @@ Result<QuantizedModel> load_quantized_model(const void* data, std::size_t size, 
     arena.rewind(start);
     return Status::error(StatusCode::kCorruptData, "int8 model file: %s", checked.message());
   }
+  m.pack_weights();
   return qr;
 }
 

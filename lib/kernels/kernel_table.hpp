@@ -140,13 +140,17 @@ using OptimStepFn = void (*)(const OptimStepArgs&);
 // with requantize by (mult[j], shift[j]) for acc >= 0 and (mult_neg[j], shift_neg[j]) otherwise,
 // or (yf != null) yf[i*ldyf + j] = float(acc) * (acc >= 0 ? deq[j] : deq_neg[j]).
 // x is (m x k), w is (n x k), both row-major int8; wsum[j] = sum_k w[j][k] (tables that offset
-// x to unsigned bytes use it). Every table gives the same bits (integer arithmetic). No scratch.
+// x to unsigned bytes use it). wpack, when not null, is the same w packed once by qpack_s8
+// (fennec/detail/qpack_layout.hpp, lib/kernels/qpack.hpp); tables that read it (AVX-512 VNNI)
+// fall back to w without it, the others ignore it. Every table gives the same bits (integer
+// arithmetic). No scratch.
 struct QGemmArgs {
   std::size_t m = 0, n = 0, k = 0;
   const std::int8_t* x = nullptr;
   std::size_t ldx = 0;
   const std::int8_t* w = nullptr;
   std::size_t ldw = 0;
+  const std::uint8_t* wpack = nullptr;
   const std::int32_t* bias = nullptr;
   const std::int32_t* wsum = nullptr;
   const std::int32_t* mult = nullptr;

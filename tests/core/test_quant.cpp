@@ -90,6 +90,10 @@ TEST_CASE("quant: the plan is exact, and one byte short fails leaving the arena 
   constexpr QuantizedPlan p = quantized_plan(mlp_spec(), 3);
   CHECK(p.parameters == 640 + 9 * 128 + 512 + 9 * 64 + 128 + 9 * 64);
   CHECK(p.activations == 2 * 128 + 64);
+  // x86-64: the packed copies, units rounded up to 16 and fan_in to 4: 32 x 20, 16 x 32, 16 x 16
+  // (640, 512, 256 -> 640, 512, 256).
+  CHECK(p.packed == (detail::kQPackPlanned ? 640 + 512 + 256 : 0));
+  CHECK(p.total() == p.parameters + p.packed + p.activations);
 }
 
 TEST_CASE("quant: int8 logits follow the f32 network (ReLU and LeakyReLU)", "[quant]") {

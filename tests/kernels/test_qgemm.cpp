@@ -7,6 +7,9 @@
 // tiles, byte offsets {0, 1, 3} of x; both output forms (int8 requantized, f32 dequantized);
 // identity, ReLU (floor = zero point) and LeakyReLU (a second multiplier) epilogues; extreme
 // inputs (every product -128 * -127) at the largest k the scheme allows to test int32 headroom.
+// Each case runs with the packed weights (qpack_s8, read by the VNNI table) and without them;
+// n also sweeps around the 16-unit panels and their blocks, m (batch) every size 1 .. 67 around
+// the row tiles and the 64-row chunks of the packed GEMM, k around its 4-byte groups.
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -16,6 +19,7 @@
 
 #include "fennec/quant.hpp"
 #include "kernel_checkers.hpp"
+#include "kernels/qpack.hpp"
 
 namespace fennec_ktest {
 namespace {
@@ -31,6 +35,7 @@ struct QCase {
 
 struct QData {
   std::vector<std::int8_t> x, w;
+  std::vector<std::uint8_t> wpack;
   std::vector<std::int32_t> bias, wsum, mult, shift, mult_neg, shift_neg;
   std::vector<float> deq, deq_neg;
   std::int32_t zp = 0, lo = -128;
@@ -61,10 +66,12 @@ QData make_data(std::mt19937& rng, const QCase& c) {
     d.deq.push_back(std::uniform_real_distribution<float>(1e-6f, 1e-3f)(rng));
     d.deq_neg.push_back(c.epilogue == 1 ? 0.f : (c.epilogue == 2 ? d.deq.back() * 0.1f : d.deq.back()));
   }
+  d.wpack.resize(fennec::detail::qpack_bytes(c.n, c.k));
+  fennec::kernels::qpack_s8(d.w.data(), c.k, c.n, c.k, d.wpack.data());
   return d;
 }
 
-fennec::kernels::QGemmArgs args_for(const QCase& c, const QData& d, std::int8_t* y, float* yf) {
+fennec::kernels::QGemmArgs args_for(const QCase& c, const QData& d, std::int8_t* y, float* yf, bool packed) {
   fennec::kernels::QGemmArgs g;
   g.m = c.m;
   g.n = c.n;
@@ -73,6 +80,7 @@ fennec::kernels::QGemmArgs args_for(const QCase& c, const QData& d, std::int8_t*
   g.ldx = c.k;
   g.w = d.w.data();
   g.ldw = c.k;
+  g.wpack = packed ? d.wpack.data() : nullptr;
   g.bias = d.bias.data();
   g.wsum = d.wsum.data();
   g.mult = d.mult.data();
@@ -136,9 +144,24 @@ std::vector<QCase> cases(bool gemv) {
           ++e;
           out.push_back({m, n, k, off, e % 2 == 0, e % 3, false});
         }
+  // Panels of 16 units, blocks of them, and (batched) every batch size around the row tiles.
+  const size_t panel_ns[] = {15, 16, 17, 31, 33, 47, 48, 49, 63, 65, 129};
+  const size_t panel_ks[] = {1, 2, 3, 4, 5, 6, 13, 64, 67, 131};
+  for (size_t n : panel_ns)
+    for (size_t k : panel_ks) {
+      ++e;
+      out.push_back({gemv ? 1u : 1u + static_cast<size_t>(e) % 11, n, k, static_cast<size_t>(e) % 3, e % 2 == 0, e % 3, false});
+    }
+  if (!gemv)
+    for (size_t m = 1; m <= 67; ++m)
+      for (size_t k : {size_t{5}, size_t{784}}) {
+        ++e;
+        out.push_back({m, m % 2 == 0 ? 49u : 10u, k, m % 3, e % 2 == 0, e % 3, false});
+      }
   // int32 headroom: the largest fan_in whose extreme sum still fits.
   out.push_back({gemv ? 1u : 3u, 5, fennec::kQuantMaxFanIn, 1, false, 0, true});
   out.push_back({gemv ? 1u : 3u, 5, fennec::kQuantMaxFanIn, 0, true, 0, true});
+  out.push_back({gemv ? 1u : 9u, 17, fennec::kQuantMaxFanIn - 1, 2, false, 2, true});
   return out;
 }
 
@@ -149,22 +172,24 @@ void check_kernel(const char* id, QGemmFn KernelTable::*fn, const TableUnderTest
   std::mt19937 rng(test_seed());
   size_t checked = 0;
   for (const QCase& c : cases(gemv)) {
-    INFO(id << "/" << t.name << " m=" << c.m << " n=" << c.n << " k=" << c.k << " x_off=" << c.x_off
-            << (c.f32_out ? " f32" : " int8") << " epilogue=" << c.epilogue);
     const QData d = make_data(rng, c);
-    const std::int8_t kCanary = 0x5A;
-    std::vector<std::int8_t> y(c.m * (c.n + 3) + 8, kCanary), y_oracle = y, y_exact = y;
-    std::vector<float> yf(c.m * (c.n + 2) + 8, -7.f), yf_oracle = yf, yf_exact = yf;
-    (t.table->*fn)(args_for(c, d, y.data(), yf.data()));
-    (t.oracle->*fn)(args_for(c, d, y_oracle.data(), yf_oracle.data()));
-    exact(c, d, y_exact, yf_exact);
-    // Bit-identical, canaries (strides, tail) included: y_exact holds the canaries where no
-    // output belongs.
-    CHECK(std::memcmp(y.data(), y_exact.data(), y.size()) == 0);
-    CHECK(std::memcmp(yf.data(), yf_exact.data(), yf.size() * sizeof(float)) == 0);
-    CHECK(std::memcmp(y.data(), y_oracle.data(), y.size()) == 0);
-    CHECK(std::memcmp(yf.data(), yf_oracle.data(), yf.size() * sizeof(float)) == 0);
-    ++checked;
+    for (bool packed : {true, false}) {
+      INFO(id << "/" << t.name << " m=" << c.m << " n=" << c.n << " k=" << c.k << " x_off=" << c.x_off
+              << (c.f32_out ? " f32" : " int8") << " epilogue=" << c.epilogue << (packed ? " packed" : " unpacked"));
+      const std::int8_t kCanary = 0x5A;
+      std::vector<std::int8_t> y(c.m * (c.n + 3) + 8, kCanary), y_oracle = y, y_exact = y;
+      std::vector<float> yf(c.m * (c.n + 2) + 8, -7.f), yf_oracle = yf, yf_exact = yf;
+      (t.table->*fn)(args_for(c, d, y.data(), yf.data(), packed));
+      (t.oracle->*fn)(args_for(c, d, y_oracle.data(), yf_oracle.data(), packed));
+      exact(c, d, y_exact, yf_exact);
+      // Bit-identical, canaries (strides, tail) included: y_exact holds the canaries where no
+      // output belongs.
+      CHECK(std::memcmp(y.data(), y_exact.data(), y.size()) == 0);
+      CHECK(std::memcmp(yf.data(), yf_exact.data(), yf.size() * sizeof(float)) == 0);
+      CHECK(std::memcmp(y.data(), y_oracle.data(), y.size()) == 0);
+      CHECK(std::memcmp(yf.data(), yf_oracle.data(), yf.size() * sizeof(float)) == 0);
+      ++checked;
+    }
   }
   CHECK(checked > 100);
 }

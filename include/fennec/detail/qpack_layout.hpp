@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+// The packed int8 weight layout, shared by the quantized plan (fennec/quant.hpp counts it) and
+// the kernels (lib/kernels/qpack.hpp fills it, qgemm_impl.hpp reads it). A leaf, like
+// gemm_blocking.hpp: the kernels never include the planning layer.
+//
+// The AVX-512 VNNI int8 GEMMs want one 64-byte load to hold 16 output units x 4 bytes of k, so
+// that vpdpbusd against a broadcast 4-byte group of x leaves 16 finished dot products in the 16
+// int32 lanes, with no horizontal reduction. Units are cut into panels of kQPackUnits; a panel
+// holds ceil(k / 4) groups of kQPackUnits x kQPackGroup bytes, byte b of unit u in group t at
+// ((panel * groups + t) * kQPackUnits + u) * kQPackGroup + b. The bytes are w ^ 0x80 (= w + 128,
+// unsigned: vpdpbusd's unsigned operand), and 0 beyond n and k, so padding adds nothing.
+#pragma once
+
+#include <cstddef>
+
+namespace fennec::detail {
+
+inline constexpr std::size_t kQPackUnits = 16;
+inline constexpr std::size_t kQPackGroup = 4;
+
+// Only x86-64 builds carry a table that reads the packed copy; elsewhere it is not planned.
+#if defined(__x86_64__) || defined(_M_X64)
+inline constexpr bool kQPackPlanned = true;
+#else
+inline constexpr bool kQPackPlanned = false;
+#endif
+
+constexpr std::size_t qpack_bytes(std::size_t units, std::size_t fan_in) {
+  return (units + kQPackUnits - 1) / kQPackUnits * kQPackUnits * ((fan_in + kQPackGroup - 1) / kQPackGroup * kQPackGroup);
+}
+
+}  // namespace fennec::detail
