@@ -116,12 +116,6 @@ inline std::vector<SimdTable> simd_tables() {
 
 inline const KernelTable& ref() { return fennec::kernels::ref_kernel_table(); }
 
-#if defined(FENNEC_INFERENCE_ONLY)
-inline constexpr bool kInferenceOnlyBuild = true;
-#else
-inline constexpr bool kInferenceOnlyBuild = false;
-#endif
-
 // A table a registry checker runs, and the table it is checked against: every SIMD table
 // against the reference, the reference against the plain reference loops.
 struct TableUnderTest {
