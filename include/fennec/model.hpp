@@ -42,9 +42,11 @@ namespace fennec {
 
 namespace kernels {
 struct KernelTable;
+struct GemmArgs;
 }
 namespace detail {
 struct FusedUpdate;
+struct ModelInternals;
 }
 
 // Sees the gradient flowing back through the network during Model::backward: for each layer,
@@ -207,18 +209,21 @@ class Model {
   // slot < optimizer_state_slots(options().optimizer); empty view otherwise.
   VectorView optimizer_state(std::size_t slot) const;
 
-  // Internal: the kernel table used by this model (for the trainer).
-  const kernels::KernelTable& kernel_table() const { return *kernels_; }
-
  private:
   friend struct detail::FusedUpdate;  // backward fused with the optimizer (core/fused_update.cpp)
   friend class Trainer;               // forward with the running-statistics update deferred
+  friend struct detail::ModelInternals;  // what the library reads of a model and users need not
 
   // forward; with commit_running false the batch statistics are kept but not yet folded into
   // the running ones (Trainer::step does that only once the step has succeeded).
   Result<ConstMatrixView> forward_impl(ConstMatrixView x, bool commit_running);
   void commit_batch_statistics();
   void draw_dropout_mask(std::size_t layer, std::size_t batch);
+  // Runs one GEMM of the model with its packing scratch.
+  void gemm(void (*fn)(const kernels::GemmArgs&), const kernels::GemmArgs& g) const;
+  // backward's steps for layer l: dY -> dZ in place (dropout, activation, batch norm), and db.
+  void backward_to_preactivation(std::size_t l, std::size_t batch, float* dy);
+  void bias_gradient(std::size_t l, std::size_t batch, const float* dz);
   void reset_batchnorm();
 
   ModelSpec spec_{};

@@ -48,8 +48,4 @@ class Rng {
   State state_{};
 };
 
-// Natural logarithm computed with basic IEEE operations only (bit-identical everywhere).
-// Exposed for tests; x must be finite and > 0.
-double portable_log(double x);
-
 }  // namespace fennec

@@ -11,7 +11,8 @@
 
 #include "core/finite.hpp"
 #include "core/gemm_call.hpp"
-#include "core/update.hpp"
+#include "core/apply_update.hpp"
+#include "core/model_internals.hpp"
 #include "kernels/kernel_table.hpp"
 
 namespace fennec::detail {
@@ -25,36 +26,7 @@ struct FusedUpdate {
   std::size_t batch;
   double norm2 = 0.0;
 
-  // dZ * W (batch x fan_in) into dx, from the weights as they are now.
-  void input_gradient(std::size_t l, const float* dz, float* dx) const {
-    kernels::GemmArgs g;
-    g.m = batch;
-    g.n = m.spec_.fan_in(l);
-    g.k = m.spec_.layers[l].units;
-    g.a = dz;
-    g.lda = g.k;
-    g.b = m.params_ + m.layer_[l].weight_offset;
-    g.ldb = g.n;
-    g.c = dx;
-    g.ldc = g.n;
-    run_gemm(k.gemm_nn_f32, g, m.scratch_, m.scratch_floats_);
-  }
-
-  // Rows [r0, r0 + rows) of dW = dZ^T * X (rows x fan_in) into the gradient block.
-  void weight_gradient_rows(std::size_t l, const float* dz, ConstMatrixView in, std::size_t r0,
-                            std::size_t rows) const {
-    kernels::GemmArgs g;
-    g.m = rows;
-    g.n = in.cols;
-    g.k = batch;
-    g.a = dz + r0;
-    g.lda = m.spec_.layers[l].units;
-    g.b = in.data;
-    g.ldb = in.stride;
-    g.c = m.grad_block_;
-    g.ldc = in.cols;
-    run_gemm(k.gemm_tn_f32, g, m.scratch_, m.scratch_floats_);
-  }
+  void gemm(kernels::GemmFn fn, const kernels::GemmArgs& g) const { run_gemm(fn, g, m.scratch_, m.scratch_floats_); }
 
   // The gradient block's first n floats belong to the parameters at `offset`: measure, clip,
   // then apply the optimizer to them.
@@ -78,11 +50,12 @@ struct FusedUpdate {
     const LayerSpec& spec = m.spec_.layers[l];
     const std::size_t units = spec.units, fan_in = in.cols;
     k.act_bwd_f32(batch, units, m.layer_[l].output, units, dz, units, spec.activation);
-    if (dx) input_gradient(l, dz, dx);
+    // dX from the weights as they are now, before any block of them changes.
+    if (dx) gemm(k.gemm_nn_f32, input_gradient_gemm(dz, batch, units, m.params_ + m.layer_[l].weight_offset, fan_in, dx, fan_in));
     const std::size_t block = fused_rows(m.spec_, l, m.options_.fused_block_rows);
     for (std::size_t r0 = 0; r0 < units; r0 += block) {
       const std::size_t rows = units - r0 < block ? units - r0 : block;
-      weight_gradient_rows(l, dz, in, r0, rows);
+      gemm(k.gemm_tn_f32, weight_gradient_gemm(dz + r0, units, rows, in, m.grad_block_));  // rows of dW
       FENNEC_RETURN_IF_ERROR(apply_block(l, m.layer_[l].weight_offset + r0 * fan_in, rows * fan_in));
     }
     k.col_sum_f32(batch, units, dz, units, m.grad_block_);
@@ -104,7 +77,7 @@ struct FusedUpdate {
 
 Status fused_backward_update(Model& m, ConstMatrixView x, const OptimizerConfig& c, float max_value,
                              std::uint64_t t, double& grad_norm2) {
-  FusedUpdate u{m, m.kernel_table(), c, max_value, t, x.rows};
+  FusedUpdate u{m, ModelInternals::kernel_table(m), c, max_value, t, x.rows};
   const Status s = u.run(x);
   grad_norm2 = u.norm2;
   return s;

@@ -314,6 +314,12 @@ Status Model::init_parameters(Rng& rng) {
   return Status::ok();
 }
 
+// Every GEMM of forward and backward goes through here: the one place that hands a kernel the
+// model's packing scratch.
+void Model::gemm(kernels::GemmFn fn, const kernels::GemmArgs& g) const {
+  run_gemm(fn, g, scratch_, scratch_floats_);
+}
+
 Result<ConstMatrixView> Model::forward_impl(ConstMatrixView x, bool commit_running) {
   FENNEC_RETURN_IF_ERROR(check_input(*this, x, "forward"));
   const std::size_t bad = detail::first_non_finite(x.data, x.rows, x.cols, x.stride);
@@ -337,19 +343,13 @@ Result<ConstMatrixView> Model::forward_impl(ConstMatrixView x, bool commit_runni
     // output lands in x-hat, which the normalisation then overwrites in place.
     float* out = layer_[l].output ? layer_[l].output : buffers_[l % 2];
     float* act_out = drop ? layer_[l].pre_dropout : out;
-    kernels::GemmArgs g;
-    g.m = batch;
-    g.n = units;
-    g.k = in.cols;
-    g.a = in.data;
-    g.lda = in.stride;
-    g.b = layer_base(l) + layer_[l].weight_offset;
-    g.ldb = in.cols;
-    g.c = bn && train ? layer_[l].xhat : act_out;
-    g.ldc = units;
-    g.bias = layer_base(l) + layer_[l].bias_offset;
-    g.act = bn ? ActivationSpec::identity() : layer.activation;
-    run_gemm(kernels_->gemm_nt_f32, g, scratch_, scratch_floats_);
+    const float* const w = layer_base(l) + layer_[l].weight_offset;
+    const float* const bias = layer_base(l) + layer_[l].bias_offset;
+    // Batch norm comes between the dense product and the activation; in training the product
+    // lands in x-hat, which the normalisation then reads.
+    const ActivationSpec act = bn ? ActivationSpec::identity() : layer.activation;
+    float* const y = bn && train ? layer_[l].xhat : act_out;
+    gemm(kernels_->gemm_nt_f32, detail::dense_forward_gemm(in, w, bias, act, units, y));
     if (bn) {
       const std::size_t pu = padded_floats(units);
       kernels::BnFwdArgs a;
@@ -439,6 +439,48 @@ void Model::draw_dropout_mask(std::size_t layer, std::size_t batch) {
   }
 }
 
+// Inline: backward is its only caller, and a firmware image then carries no call or second
+// prologue for it (the same holds for bias_gradient).
+inline void Model::backward_to_preactivation(std::size_t l, std::size_t batch, float* dy) {
+  // Back through dropout (the same mask and scale), the activation (its derivative taken from
+  // the output before dropout) and batch norm (which also writes dgamma and dbeta).
+  const LayerSpec& layer = spec_.layers[l];
+  const std::size_t units = layer.units;
+  const float* act_out = layer_[l].output;
+  if (kBuildHasBatchNormDropout && layer_[l].mask) {
+    kernels_->dropout_f32(batch, units, dy, units, layer_[l].mask, units, 1.f / (1.f - layer.dropout), dy, units);
+    act_out = layer_[l].pre_dropout;
+  }
+  kernels_->act_bwd_f32(batch, units, act_out, units, dy, units, layer.activation);
+  if (!(kBuildHasBatchNormDropout && layer.batchnorm.enabled)) return;
+  const std::size_t pu = padded_floats(units);
+  kernels::BnBwdArgs a;
+  a.m = batch;
+  a.n = units;
+  a.dy = a.dx = dy;
+  a.lddy = a.lddx = units;
+  a.xhat = layer_[l].xhat;
+  a.ldxhat = units;
+  a.gamma = params_ + layer_[l].gamma_offset;
+  a.inv_std = layer_[l].bn_stats + 2 * pu;
+  a.dgamma = grads_ + (layer_[l].gamma_offset - trainable_offset_);
+  a.dbeta = a.dgamma + pu;
+  kernels_->bn_bwd_f32(a);
+}
+
+inline void Model::bias_gradient(std::size_t l, std::size_t batch, const float* dz) {
+  const std::size_t units = spec_.layers[l].units;
+  float* db = grads_ + (layer_[l].bias_offset - trainable_offset_);
+  if (kBuildHasBatchNormDropout && spec_.layers[l].batchnorm.enabled) {
+    // Batch norm subtracts the batch mean, so the dense bias has no effect on the loss: its
+    // gradient is exactly 0. The column sum would give the rounding noise of a cancelling sum
+    // (~1e-9), which Adam's normalised step turns into moves of size ~lr.
+    std::memset(db, 0, units * sizeof(float));
+  } else {
+    kernels_->col_sum_f32(batch, units, dz, units, db);
+  }
+}
+
 Status Model::backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView input_gradient,
                        const BackwardObserver* observer) {
   FENNEC_ENSURE(options_.mode == Mode::kTraining, StatusCode::kFailedPrecondition,
@@ -478,79 +520,22 @@ Status Model::backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView in
   }
 
   for (std::size_t l = spec_.num_layers; l-- > frozen_;) {
-    const LayerSpec& layer = spec_.layers[l];
-    const std::size_t units = layer.units, fan_in = spec_.fan_in(l);
+    const std::size_t units = spec_.layers[l].units, fan_in = spec_.fan_in(l);
     const ConstMatrixView in = l == 0 ? x : ConstMatrixView(layer_[l - 1].output, batch, fan_in);
     if (observer && observer->on_output_gradient)
       observer->on_output_gradient(observer->context, l, ConstMatrixView(dy, batch, units));
-    // Through dropout (the same mask and scale), the activation (its derivative from the
-    // output before dropout) and batch norm, each in place on dy.
-    const float* act_out = layer_[l].output;
-    const bool bn = kBuildHasBatchNormDropout && layer.batchnorm.enabled;
-    if (kBuildHasBatchNormDropout && layer_[l].mask) {
-      kernels_->dropout_f32(batch, units, dy, units, layer_[l].mask, units, 1.f / (1.f - layer.dropout), dy, units);
-      act_out = layer_[l].pre_dropout;
-    }
-    kernels_->act_bwd_f32(batch, units, act_out, units, dy, units, layer.activation);
-    if (bn) {
-      const std::size_t pu = padded_floats(units);
-      kernels::BnBwdArgs a;
-      a.m = batch;
-      a.n = units;
-      a.dy = a.dx = dy;
-      a.lddy = a.lddx = units;
-      a.xhat = layer_[l].xhat;
-      a.ldxhat = units;
-      a.gamma = params_ + layer_[l].gamma_offset;
-      a.inv_std = layer_[l].bn_stats + 2 * pu;
-      a.dgamma = grads_ + (layer_[l].gamma_offset - trainable_offset_);
-      a.dbeta = a.dgamma + pu;
-      kernels_->bn_bwd_f32(a);
-    }
-    // dW = dZ^T * X  (units x fan_in)
-    kernels::GemmArgs gw;
-    gw.m = units;
-    gw.n = fan_in;
-    gw.k = batch;
-    gw.a = dy;
-    gw.lda = units;
-    gw.b = in.data;
-    gw.ldb = in.stride;
-    gw.c = grads_ + (layer_[l].weight_offset - trainable_offset_);
-    gw.ldc = fan_in;
-    run_gemm(kernels_->gemm_tn_f32, gw, scratch_, scratch_floats_);
-    float* db = grads_ + (layer_[l].bias_offset - trainable_offset_);
-    if (bn) {
-      // Batch norm subtracts the batch mean, so the dense bias has no effect on the loss: its
-      // gradient is exactly 0. The column sum would give the rounding noise of a cancelling sum
-      // (~1e-9), which Adam's normalised step turns into moves of size ~lr.
-      std::memset(db, 0, units * sizeof(float));
-    } else {
-      kernels_->col_sum_f32(batch, units, dy, units, db);
-    }
-    // dX = dZ * W  (batch x fan_in), into the other buffer or the caller's input gradient.
-    float* dx = nullptr;
-    std::size_t lddx = fan_in;
-    if (l > frozen_) {
-      dx = dy == buffers_[0] ? buffers_[1] : buffers_[0];
-    } else if (input_gradient.data) {
-      dx = input_gradient.data;
-      lddx = input_gradient.stride;
-    }
-    if (dx) {
-      kernels::GemmArgs gx;
-      gx.m = batch;
-      gx.n = fan_in;
-      gx.k = units;
-      gx.a = dy;
-      gx.lda = units;
-      gx.b = layer_base(l) + layer_[l].weight_offset;
-      gx.ldb = fan_in;
-      gx.c = dx;
-      gx.ldc = lddx;
-      run_gemm(kernels_->gemm_nn_f32, gx, scratch_, scratch_floats_);
-      dy = dx;
-    }
+    float* const dw = grads_ + (layer_[l].weight_offset - trainable_offset_);
+    const float* const w = layer_base(l) + layer_[l].weight_offset;
+    // dX goes to the other buffer, to the caller's input gradient, or (first layer) nowhere.
+    float* const dx = l > frozen_ ? (dy == buffers_[0] ? buffers_[1] : buffers_[0]) : input_gradient.data;
+    const std::size_t lddx = l > frozen_ ? fan_in : input_gradient.stride;
+
+    backward_to_preactivation(l, batch, dy);                                              // dZ, in place
+    gemm(kernels_->gemm_tn_f32, detail::weight_gradient_gemm(dy, units, units, in, dw));  // dW = dZ^T X
+    bias_gradient(l, batch, dy);                                                          // db
+    if (!dx) break;
+    gemm(kernels_->gemm_nn_f32, detail::input_gradient_gemm(dy, batch, units, w, fan_in, dx, lddx));  // dX = dZ W
+    dy = dx;
   }
   return Status::ok();
 }

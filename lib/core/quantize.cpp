@@ -8,6 +8,7 @@
 #include "core/finite.hpp"
 #include "core/gemm_call.hpp"
 #include "fennec/quant.hpp"
+#include "core/model_internals.hpp"
 #include "kernels/kernel_table.hpp"
 
 namespace fennec {
@@ -32,27 +33,19 @@ struct Calibration {
 template <class Visit>
 void run_calibration(const Model& model, ConstMatrixView data, std::size_t batch, Calibration& c, Visit visit) {
   const ModelSpec& spec = model.spec();
-  const kernels::KernelTable& k = model.kernel_table();
+  const kernels::KernelTable& k = detail::ModelInternals::kernel_table(model);
   for (std::size_t r0 = 0; r0 < data.rows; r0 += batch) {
     const std::size_t rows = data.rows - r0 < batch ? data.rows - r0 : batch;
     ConstMatrixView in(data.data + r0 * data.stride, rows, data.cols, data.stride);
     for (std::size_t l = 0; l < spec.num_layers; ++l) {
       visit(l, in);
       if (l + 1 == spec.num_layers) break;
-      kernels::GemmArgs g;
-      g.m = rows;
-      g.n = spec.layers[l].units;
-      g.k = in.cols;
-      g.a = in.data;
-      g.lda = in.stride;
-      g.b = model.const_weights(l).data;
-      g.ldb = in.cols;
-      g.c = c.buf[l % 2];
-      g.ldc = g.n;
-      g.bias = model.const_bias(l).data;
-      g.act = spec.layers[l].activation;
-      detail::run_gemm(k.gemm_nt_f32, g, c.gemm, c.gemm_floats);
-      in = ConstMatrixView(c.buf[l % 2], rows, g.n);
+      const std::size_t units = spec.layers[l].units;
+      detail::run_gemm(k.gemm_nt_f32,
+                       detail::dense_forward_gemm(in, model.const_weights(l).data, model.const_bias(l).data,
+                                                  spec.layers[l].activation, units, c.buf[l % 2]),
+                       c.gemm, c.gemm_floats);
+      in = ConstMatrixView(c.buf[l % 2], rows, units);
     }
   }
 }

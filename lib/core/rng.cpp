@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+#include "fennec/detail/portable_log.hpp"
+
 namespace fennec {
 namespace {
 
@@ -89,7 +91,7 @@ std::uint32_t Rng::below(std::uint32_t n) {
   return static_cast<std::uint32_t>(m >> 32);
 }
 
-double portable_log(double x) {
+double detail::portable_log(double x) {
   // x = m * 2^e with m in [sqrt(1/2), sqrt(2)); log(m) = 2 atanh(f), f = (m-1)/(m+1), |f| < 0.172,
   // summed as an odd series to 25th order (truncation < 1e-19).
   int e = 0;
@@ -119,7 +121,7 @@ double Rng::normal() {
     v = 2.0 * uniform01() - 1.0;
     s = u * u + v * v;
   } while (s >= 1.0 || s == 0.0);
-  const double scale = std::sqrt(-2.0 * portable_log(s) / s);  // sqrt is correctly rounded
+  const double scale = std::sqrt(-2.0 * detail::portable_log(s) / s);  // sqrt is correctly rounded
   state_.spare = v * scale;
   state_.has_spare = 1;
   return u * scale;

@@ -5,7 +5,8 @@
 
 #include "core/finite.hpp"
 #include "core/fused_update.hpp"
-#include "core/update.hpp"
+#include "core/apply_update.hpp"
+#include "core/model_internals.hpp"
 #include "kernels/kernel_table.hpp"
 
 namespace fennec {
@@ -154,7 +155,7 @@ Result<StepStats> Trainer::step(ConstMatrixView x, const Targets& targets) {
                 "unchanged",
                 static_cast<unsigned long long>(step_));
   Model& m = *model_;
-  const kernels::KernelTable& k = m.kernel_table();
+  const kernels::KernelTable& k = detail::ModelInternals::kernel_table(m);
 
   // Nothing below writes weights, optimizer state, running statistics or step_ until every
   // check has passed. A step always runs the training phase.

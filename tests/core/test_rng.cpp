@@ -6,9 +6,11 @@
 #include <cstring>
 #include <vector>
 
+#include "fennec/detail/portable_log.hpp"
 #include "test_util.hpp"
 
 using namespace fennec;
+using fennec::detail::portable_log;
 using fennec_test::close;
 
 namespace {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "fennec/fennec.hpp"
+#include "core/model_internals.hpp"
 #include "kernel_test_util.hpp"
 
 using namespace fennec_ktest;
@@ -40,8 +41,8 @@ Isa auto_model_table() {
   Arena arena(bytes.data(), bytes.size());
   Result<Model> model = Model::bind(spec, opts, arena);
   REQUIRE(model.is_ok());
-  CHECK(model->isa() == model->kernel_table().isa);
-  return model->kernel_table().isa;
+  CHECK(model->isa() == fennec::detail::ModelInternals::kernel_table(model.value()).isa);
+  return fennec::detail::ModelInternals::kernel_table(model.value()).isa;
 }
 
 }  // namespace

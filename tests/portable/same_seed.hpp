@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "fennec/init.hpp"
+#include "fennec/detail/portable_log.hpp"
 #include "fennec/rng.hpp"
 #include "fennec/tensor.hpp"
 
@@ -83,12 +84,12 @@ inline std::uint64_t hash_portable_log() {
   Fnv1a f;
   const double edges[] = {1.0, 2.0, 0.5, 0.70710678118654752440, 1.4142135623730950488, 1e-300,
                           4.9406564584124654e-324, 1.7976931348623157e308, 3.0, 10.0};
-  for (double x : edges) f.add_double(fennec::portable_log(x));
+  for (double x : edges) f.add_double(fennec::detail::portable_log(x));
   fennec::Rng rng(kSeed + 4);
   for (int i = 0; i < 512; ++i) {
     double u = rng.uniform01();
     if (u == 0.0) u = 0.5;
-    f.add_double(fennec::portable_log(u));
+    f.add_double(fennec::detail::portable_log(u));
   }
   return f.h;
 }
