@@ -234,7 +234,8 @@ __attribute__((noinline)) void micro_kernel(Arch, std::size_t kc, const float* a
 #define FENNEC_MK_DECL(i) [[maybe_unused]] V c##i##_0(0.f), c##i##_1(0.f), c##i##_2(0.f);
   FENNEC_MK_ROWS(FENNEC_MK_DECL)
 #undef FENNEC_MK_DECL
-  // Unrolling the k loop removes the loop overhead that otherwise costs ~20% (notes/gemm).
+  // Unrolling the k loop removes the loop overhead, which cost ~20% of the kernel's time
+  // when it was measured rolled.
   // AArch64 unrolls 8: its k step is 27 instructions, so 4 still left 4% in the loop control.
   FENNEC_GEMM_K_UNROLL
   for (std::size_t p = 0; p < kc; ++p) {
