@@ -9,9 +9,14 @@
 //   BM_infer_int8/<arch>/mlp784/<batch>  QuantizedModel::forward of the same He-initialised model
 //                                        quantized (min/max) with 256 calibration rows, batch 1
 //                                        and 64; FLOP/s counts its multiply-adds as 2 operations
+// Each also runs on T threads (a ThreadPool; T = FENNEC_THREADS, default the machine's cores)
+// when T > 1, named with the suffix /threads:T: the 1- and T-thread figures of one run.
 // FLOP counters: 2*batch*weights for forward; a training step adds dW for every layer and dX
 // for every layer but the first (154 MFLOP at batch 64). Fraction of the measured FMA peak.
 #include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "bench_common.hpp"
@@ -41,27 +46,38 @@ double weight_flops(std::size_t batch) {
   return 2.0 * w * batch;
 }
 
+// FENNEC_THREADS, or the machine's cores.
+unsigned bench_threads() {
+  const char* env = std::getenv("FENNEC_THREADS");
+  const long n = env && *env ? std::strtol(env, nullptr, 10) : static_cast<long>(std::thread::hardware_concurrency());
+  return n < 1 ? 1u : n > static_cast<long>(fennec::kMaxThreads) ? fennec::kMaxThreads : static_cast<unsigned>(n);
+}
+
 struct Bound {
   Buffer bytes;
   fennec::Arena arena;
   fennec::Model model;
+  fennec::ThreadPool pool;
 };
 
-bool bind(Bound& b, const fennec::ModelOptions& opts, const fennec::ModelSpec& spec = kSpec) {
+bool bind(Bound& b, fennec::ModelOptions opts, unsigned threads, const fennec::ModelSpec& spec = kSpec) {
+  opts.threads = threads;
   const std::size_t need = fennec::plan(spec, opts).total();
   b.bytes = Buffer(need / sizeof(float) + 1);
   b.arena = fennec::Arena(b.bytes.data(), need + sizeof(float));
   fennec::Result<fennec::Model> m = fennec::Model::bind(spec, opts, b.arena);
   if (!m.is_ok()) return false;
   b.model = m.value();
+  if (threads > 1 && !(b.pool.start(threads).is_ok() && b.model.set_thread_pool(&b.pool).is_ok())) return false;
   fennec::Rng rng(7);
   return b.model.init_parameters(rng).is_ok();
 }
 
-void bm_train(benchmark::State& st, fennec::Isa isa, std::size_t batch, const fennec::ModelSpec& spec) {
+void bm_train(benchmark::State& st, fennec::Isa isa, std::size_t batch, const fennec::ModelSpec& spec,
+              unsigned threads) {
   Bound b;
   const fennec::ModelOptions opts{fennec::Mode::kTraining, batch, fennec::OptimizerKind::kAdam, isa};
-  if (!bind(b, opts, spec)) return st.SkipWithError("bind failed");
+  if (!bind(b, opts, threads, spec)) return st.SkipWithError("bind failed");
   fennec::TrainerConfig cfg;
   cfg.optimizer = fennec::OptimizerConfig::adam(1e-4f);
   cfg.clip.max_norm = 5.f;
@@ -81,10 +97,10 @@ void bm_train(benchmark::State& st, fennec::Isa isa, std::size_t batch, const fe
   flop_counters(st, 3.0 * weight_flops(batch) - 2.0 * batch * kSpec.input * kSpec.layers[0].units);
 }
 
-void bm_infer(benchmark::State& st, fennec::Isa isa, std::size_t batch) {
+void bm_infer(benchmark::State& st, fennec::Isa isa, std::size_t batch, unsigned threads) {
   Bound b;
   const fennec::ModelOptions opts{fennec::Mode::kInference, batch, fennec::OptimizerKind::kSgd, isa};
-  if (!bind(b, opts)) return st.SkipWithError("bind failed");
+  if (!bind(b, opts, threads)) return st.SkipWithError("bind failed");
   Buffer x(batch * 784, 12, 0.f, 1.f);
   const fennec::ConstMatrixView xv(x.data(), batch, 784);
   for (auto _ : st) {
@@ -98,7 +114,7 @@ void bm_infer(benchmark::State& st, fennec::Isa isa, std::size_t batch) {
 void bm_infer_int8(benchmark::State& st, fennec::Isa isa, std::size_t batch) {
   Bound b;
   const fennec::ModelOptions opts{fennec::Mode::kInference, 64, fennec::OptimizerKind::kSgd, fennec::Isa::kAuto};
-  if (!bind(b, opts)) return st.SkipWithError("bind failed");
+  if (!bind(b, opts, 1)) return st.SkipWithError("bind failed");
   constexpr std::size_t kCalibration = 256;
   const Buffer cal(kCalibration * 784, 13, 0.f, 1.f);
   fennec::QuantOptions qo;
@@ -123,19 +139,26 @@ void bm_infer_int8(benchmark::State& st, fennec::Isa isa, std::size_t batch) {
 }  // namespace
 
 void register_model() {
+  const unsigned many = fennec::kBuildHasThreads ? bench_threads() : 1;
   for (const Table& t : tables(true)) {
     const fennec::Isa isa = t.isa;
-    for (std::size_t batch : {64, 256})
-      benchmark::RegisterBenchmark(("BM_train_step/" + t.name + "/mlp784/" + std::to_string(batch)).c_str(),
-                                   [isa, batch](benchmark::State& st) { bm_train(st, isa, batch, kSpec); })
+    const unsigned counts[2] = {1, many};
+    for (int c = 0; c < (many > 1 ? 2 : 1); ++c) {
+      const unsigned threads = counts[c];
+      const std::string suffix = threads > 1 ? "/threads:" + std::to_string(threads) : "";
+      for (std::size_t batch : {64, 256})
+        benchmark::RegisterBenchmark(
+            ("BM_train_step/" + t.name + "/mlp784/" + std::to_string(batch) + suffix).c_str(),
+            [isa, batch, threads](benchmark::State& st) { bm_train(st, isa, batch, kSpec, threads); })
+            ->Unit(benchmark::kMicrosecond);
+      benchmark::RegisterBenchmark(("BM_train_step/" + t.name + "/mlp784bn/64" + suffix).c_str(),
+                                   [isa, threads](benchmark::State& st) { bm_train(st, isa, 64, kLayersSpec, threads); })
           ->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(("BM_train_step/" + t.name + "/mlp784bn/64").c_str(),
-                                 [isa](benchmark::State& st) { bm_train(st, isa, 64, kLayersSpec); })
-        ->Unit(benchmark::kMicrosecond);
-    for (std::size_t batch : {1, 64, 256})
-      benchmark::RegisterBenchmark(("BM_infer/" + t.name + "/mlp784/" + std::to_string(batch)).c_str(),
-                                   [isa, batch](benchmark::State& st) { bm_infer(st, isa, batch); })
-          ->Unit(benchmark::kMicrosecond);
+      for (std::size_t batch : {1, 64, 256})
+        benchmark::RegisterBenchmark(("BM_infer/" + t.name + "/mlp784/" + std::to_string(batch) + suffix).c_str(),
+                                     [isa, batch, threads](benchmark::State& st) { bm_infer(st, isa, batch, threads); })
+            ->Unit(benchmark::kMicrosecond);
+    }
     for (std::size_t batch : {1, 64})
       benchmark::RegisterBenchmark(("BM_infer_int8/" + t.name + "/mlp784/" + std::to_string(batch)).c_str(),
                                    [isa, batch](benchmark::State& st) { bm_infer_int8(st, isa, batch); })

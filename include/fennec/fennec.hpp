@@ -26,5 +26,6 @@
 #include "fennec/spec.hpp"
 #include "fennec/status.hpp"
 #include "fennec/tensor.hpp"
+#include "fennec/thread_pool.hpp"
 #include "fennec/trainer.hpp"
 #include "fennec/version.hpp"

@@ -44,9 +44,11 @@ namespace kernels {
 struct KernelTable;
 struct GemmArgs;
 }
+class ThreadPool;
 namespace detail {
 struct FusedUpdate;
 struct ModelInternals;
+enum class GemmForm : int;
 }
 
 // Sees the gradient flowing back through the network during Model::backward: for each layer,
@@ -146,6 +148,13 @@ class Model {
   Status backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView input_gradient = {},
                   const BackwardObserver* observer = nullptr);
 
+  // Splits the large GEMMs of forward and backward across `pool`'s threads from now on (null:
+  // back to the calling thread alone). The pool must run at most options().threads threads,
+  // the count plan() reserved packing scratch for (kInvalidArgument; nothing changes then), and
+  // must outlive its use here. Results are bit-identical for any thread count.
+  Status set_thread_pool(ThreadPool* pool);
+  ThreadPool* thread_pool() const { return pool_; }
+
   // Training models only: layer i's activation output from the last forward() (batch x units);
   // empty for a frozen layer whose output is not kept (all but the last frozen one).
   // After Trainer::step this is the step's forward pass (before the update): the last layer's
@@ -219,8 +228,9 @@ class Model {
   Result<ConstMatrixView> forward_impl(ConstMatrixView x, bool commit_running);
   void commit_batch_statistics();
   void draw_dropout_mask(std::size_t layer, std::size_t batch);
-  // Runs one GEMM of the model with its packing scratch.
-  void gemm(void (*fn)(const kernels::GemmArgs&), const kernels::GemmArgs& g) const;
+  // Runs one GEMM of the model with its packing scratch, split across the pool when it has one
+  // and the GEMM is large enough.
+  void gemm(void (*fn)(const kernels::GemmArgs&), detail::GemmForm form, const kernels::GemmArgs& g) const;
   // backward's steps for layer l: dY -> dZ in place (dropout, activation, batch norm), and db.
   void backward_to_preactivation(std::size_t l, std::size_t batch, float* dy);
   void bias_gradient(std::size_t l, std::size_t batch, const float* dz);
@@ -254,7 +264,8 @@ class Model {
   // Two (max_batch x widest) buffers: dY/dX in training, ping-pong in inference.
   float* buffers_[2] = {nullptr, nullptr};
   float* scratch_ = nullptr;
-  std::size_t scratch_floats_ = 0;
+  std::size_t scratch_floats_ = 0;  // of each thread's block (thread t's starts at t * this)
+  ThreadPool* pool_ = nullptr;
   // Rows of the last forward() (for layer_output and backward's consistency check).
   std::size_t last_batch_ = 0;
 

@@ -81,6 +81,11 @@ struct ModelOptions {
   // from that buffer into the arena at bind. plan() then counts none of the in-place bytes
   // (MemoryPlan::external_parameters says how many they are).
   bool external_parameters = false;
+  // Threads the model may split its large GEMMs across (a ThreadPool given to
+  // Model::set_thread_pool; the calling thread is one of them). plan() reserves one GEMM packing
+  // block per thread; results do not depend on the count. 1: no threading. At most kMaxThreads
+  // (fennec/thread_pool.hpp); more than 1 needs a build with threads (kUnsupported otherwise).
+  std::uint32_t threads = 1;
 
   static constexpr ModelOptions inference(std::size_t max_batch, Isa isa = Isa::kAuto) {
     ModelOptions o;
@@ -119,6 +124,12 @@ struct ModelOptions {
   constexpr ModelOptions with_frozen_layers(std::uint32_t layers) const {
     ModelOptions o = *this;
     o.frozen_layers = layers;
+    return o;
+  }
+  // The same options planned for `n` threads (see threads).
+  constexpr ModelOptions with_threads(std::uint32_t n) const {
+    ModelOptions o = *this;
+    o.threads = n;
     return o;
   }
   // The same options with the untrained parameters read in place (see external_parameters).
@@ -308,7 +319,8 @@ constexpr MemoryPlan plan(const ModelSpec& spec, const ModelOptions& options) {
     }
     scratch = s > scratch ? s : scratch;
   }
-  p.scratch = arena_round_up(scratch * sizeof(float));
+  // One packing block per thread: each task of a split GEMM packs its own tiles.
+  p.scratch = (options.threads > 1 ? options.threads : 1) * arena_round_up(scratch * sizeof(float));
   return p;
 }
 

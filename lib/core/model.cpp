@@ -8,6 +8,7 @@
 #include "core/check.hpp"
 #include "core/finite.hpp"
 #include "core/gemm_call.hpp"
+#include "core/parallel_gemm.hpp"
 #include "kernels/kernel_table.hpp"
 
 namespace fennec {
@@ -47,6 +48,11 @@ Status validate_options(const ModelOptions& o) {
                 "optimizer kind %d out of range", opt);
   FENNEC_ENSURE(o.mode == Mode::kTraining || o.frozen_layers == 0, StatusCode::kInvalidArgument,
                 "frozen_layers must be 0 for inference");
+  FENNEC_ENSURE(o.threads >= 1 && o.threads <= kMaxThreads, StatusCode::kInvalidArgument,
+                "threads must be in [1, %u], got %u", kMaxThreads, static_cast<unsigned>(o.threads));
+  FENNEC_ENSURE(kBuildHasThreads || o.threads == 1, StatusCode::kUnsupported,
+                "threads is %u but this build has no threads (FENNEC_THREADS=OFF)",
+                static_cast<unsigned>(o.threads));
   return Status::ok();
 }
 
@@ -197,8 +203,9 @@ Result<Model> Model::bind_impl(const ModelSpec& spec, const ModelOptions& option
     }
   }
   if (m.plan_.scratch) {
-    m.scratch_floats_ = m.plan_.scratch / sizeof(float);
-    m.scratch_ = take(m.scratch_floats_, "GEMM scratch");
+    m.scratch_ = take(m.plan_.scratch / sizeof(float), "GEMM scratch");
+    // Each thread's block (plan() reserves options.threads equal ones).
+    m.scratch_floats_ = m.plan_.scratch / sizeof(float) / options.threads;
   }
   m.layer_state_floats_ = kBuildHasBatchNormDropout ? batchnorm_state_floats(spec) : 0;
   if (m.layer_state_floats_) m.layer_state_ = take(m.layer_state_floats_, "batch-norm running statistics");
@@ -316,8 +323,19 @@ Status Model::init_parameters(Rng& rng) {
 
 // Every GEMM of forward and backward goes through here: the one place that hands a kernel the
 // model's packing scratch.
-void Model::gemm(kernels::GemmFn fn, const kernels::GemmArgs& g) const {
+void Model::gemm(kernels::GemmFn fn, detail::GemmForm form, const kernels::GemmArgs& g) const {
+  if (kBuildHasThreads && pool_ && detail::run_gemm_split(*pool_, fn, form, g, scratch_, scratch_floats_)) return;
   run_gemm(fn, g, scratch_, scratch_floats_);
+}
+
+Status Model::set_thread_pool(ThreadPool* pool) {
+  FENNEC_ENSURE(is_bound(), StatusCode::kFailedPrecondition, "set_thread_pool: model is not bound");
+  FENNEC_ENSURE(!pool || pool->threads() <= options_.threads, StatusCode::kInvalidArgument,
+                "set_thread_pool: the pool runs %u threads, the model was planned for %u "
+                "(ModelOptions::threads)",
+                pool ? pool->threads() : 0u, static_cast<unsigned>(options_.threads));
+  pool_ = pool;
+  return Status::ok();
 }
 
 Result<ConstMatrixView> Model::forward_impl(ConstMatrixView x, bool commit_running) {
@@ -349,7 +367,7 @@ Result<ConstMatrixView> Model::forward_impl(ConstMatrixView x, bool commit_runni
     // lands in x-hat, which the normalisation then reads.
     const ActivationSpec act = bn ? ActivationSpec::identity() : layer.activation;
     float* const y = bn && train ? layer_[l].xhat : act_out;
-    gemm(kernels_->gemm_nt_f32, detail::dense_forward_gemm(in, w, bias, act, units, y));
+    gemm(kernels_->gemm_nt_f32, detail::GemmForm::kNT, detail::dense_forward_gemm(in, w, bias, act, units, y));
     if (bn) {
       const std::size_t pu = padded_floats(units);
       kernels::BnFwdArgs a;
@@ -531,10 +549,10 @@ Status Model::backward(ConstMatrixView x, ConstMatrixView dlogits, MatrixView in
     const std::size_t lddx = l > frozen_ ? fan_in : input_gradient.stride;
 
     backward_to_preactivation(l, batch, dy);                                              // dZ, in place
-    gemm(kernels_->gemm_tn_f32, detail::weight_gradient_gemm(dy, units, units, in, dw));  // dW = dZ^T X
+    gemm(kernels_->gemm_tn_f32, detail::GemmForm::kTN, detail::weight_gradient_gemm(dy, units, units, in, dw));  // dW = dZ^T X
     bias_gradient(l, batch, dy);                                                          // db
     if (!dx) break;
-    gemm(kernels_->gemm_nn_f32, detail::input_gradient_gemm(dy, batch, units, w, fan_in, dx, lddx));  // dX = dZ W
+    gemm(kernels_->gemm_nn_f32, detail::GemmForm::kNN, detail::input_gradient_gemm(dy, batch, units, w, fan_in, dx, lddx));  // dX = dZ W
     dy = dx;
   }
   return Status::ok();

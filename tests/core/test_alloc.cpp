@@ -438,3 +438,56 @@ TEST_CASE("alloc: batch norm and dropout make no heap allocation (bind, 50 steps
   CHECK(after - before == 0);
   CHECK(failures == 0);
 }
+
+TEST_CASE("alloc: 2 threads: training steps and inferences make zero heap calls", "[alloc][threads]") {
+  if (!kBuildHasThreads) {
+    WARN("this build has no threads (FENNEC_THREADS=OFF)");
+    return;
+  }
+  // Wide enough that the GEMMs split (checked below through the pool's run count).
+  const ModelSpec spec = ModelSpec(96)
+                             .dense(160, ActivationSpec::relu())
+                             .dense(128, ActivationSpec::tanh())
+                             .dense(10, ActivationSpec::identity())
+                             .with_loss(Loss::kSoftmaxCrossEntropy);
+  const std::size_t batch = 48;
+  const ModelOptions train_opts = ModelOptions::training(batch, OptimizerKind::kAdam).with_threads(2);
+  const ModelOptions infer_opts = ModelOptions::inference(batch).with_threads(2);
+  fennec_test::OwnedArena arena(plan(spec, train_opts).total() + plan(spec, infer_opts).total());
+  std::vector<float> x(batch * spec.input);
+  std::vector<std::int32_t> y(batch);
+  Rng data(31);
+  for (float& v : x) v = static_cast<float>(data.normal());
+  for (std::int32_t& v : y) v = static_cast<std::int32_t>(data.below(10));
+  Result<Model> train = Model::bind(spec, train_opts, arena.arena);
+  Result<Model> infer = Model::bind(spec, infer_opts, arena.arena);
+  REQUIRE(train.is_ok());
+  REQUIRE(infer.is_ok());
+  // Setup: creating the threads is the C library's allocation, before counting starts.
+  ThreadPool pool;
+  REQUIRE(pool.start(2).is_ok());
+  REQUIRE(train.value().set_thread_pool(&pool).is_ok());
+  REQUIRE(infer.value().set_thread_pool(&pool).is_ok());
+  Rng rng(5);
+  REQUIRE(train.value().init_parameters(rng).is_ok());
+  REQUIRE(infer.value().init_parameters(rng).is_ok());
+  TrainerConfig cfg;
+  cfg.optimizer = OptimizerConfig::adam(0.01f);
+  cfg.clip = ClipConfig{0.f, 5.f};
+  Result<Trainer> tr = Trainer::create(train.value(), cfg);
+  REQUIRE(tr.is_ok());
+  const ConstMatrixView xv(x.data(), batch, spec.input);
+  std::size_t failures = 0;
+
+  const std::uint64_t before = allocs();
+  // ---- nothing below may allocate (no Catch2 assertions until the count is taken) ----
+  for (int i = 0; i < 20; ++i) {
+    if (!tr.value().step(xv, Targets::classes(y.data())).is_ok()) ++failures;
+    if (!infer.value().forward(xv).is_ok()) ++failures;
+  }
+  const std::uint64_t after = allocs();
+  // ---- counting ends ----
+  CHECK(after - before == 0);
+  CHECK(failures == 0);
+  CHECK(pool.runs() >= 20u * 7);  // 5 split GEMMs a step, 2 a forward
+}

@@ -21,7 +21,8 @@ fennec_add_test(fennec_core_tests SOURCES
   ${_core}/test_early_stopping.cpp
   ${_core}/test_fused_update.cpp
   ${_core}/test_partial_training.cpp
-  ${_core}/test_version.cpp)
+  ${_core}/test_version.cpp
+  ${_core}/test_threads.cpp)
 # aarch64 GCC 12 at -O3 crashes vectorizing the fmax reductions of this file (internal compiler
 # error in vect_transform_reduction); the test's arithmetic is the same without the vectorizer.
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64")

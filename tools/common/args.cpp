@@ -273,4 +273,10 @@ fennec::Isa isa_flag(const Args& args, fennec::Isa fallback, const std::string& 
   return isa.value();
 }
 
+unsigned threads_flag(const Args& args) {
+  const auto n = static_cast<unsigned>(args.integer("threads", 1, 1, fennec::kMaxThreads));
+  if (n > 1 && !fennec::kBuildHasThreads) throw ArgError("--threads: this build of Fennec has no threads (FENNEC_THREADS=OFF)");
+  return n;
+}
+
 }  // namespace fennec_tools

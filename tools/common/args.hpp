@@ -77,6 +77,9 @@ class Args {
 // --NAME as an ISA (auto, ref, sse2, avx2, avx512, neon, neon64, ...), the same spelling for every
 // tool; `fallback` when the flag is absent. Throws ArgError with the library's list of names.
 fennec::Isa isa_flag(const Args& args, fennec::Isa fallback, const std::string& name = "isa");
+// --threads N in [1, fennec::kMaxThreads] (1 when absent), the same for every tool; a build
+// without threads refuses N > 1 here, before any work.
+unsigned threads_flag(const Args& args);
 
 // Strict number parsing (whole string, finite). Throws ArgError naming `what`.
 double parse_real(const std::string& text, const std::string& what);

@@ -88,6 +88,7 @@ std::vector<fennec_tools::Args::Flag> flags() {
       {"warmup", true, "untimed batch-1 runs before the latency is measured (default 10)", "N"},
       {"repeat", true, "timed batch-1 runs, cycling through the samples (default one per sample)", "N"},
       {"isa", true, "auto|ref|sse2|avx2|avx512|neon|neon64 (default: best available)", "ISA"},
+      {"threads", true, "f32 models: threads the large GEMMs are split across (default 1)", "N"},
       {"activations", true, "safetensors without fennec.activations metadata: relu,relu,identity", "LIST"},
       {"loss", true, "safetensors: softmax_cross_entropy | mse | sigmoid_bce", "NAME"},
       {"allow-large-arena", false, "take an arena above 4 GiB (refused by default, with the plan's size)"},
@@ -199,6 +200,7 @@ int main(int argc, char** argv) {
     options.mode = fennec::Mode::kInference;
     options.max_batch = batch;
     options.isa = fennec_tools::isa_flag(args, options.isa);
+    options.threads = fennec_tools::threads_flag(args);
 
     fennec::MappedFile mapped;
     const fennec::Status opened = mapped.open(path.c_str());
@@ -218,6 +220,9 @@ int main(int argc, char** argv) {
     std::optional<fennec_tools::ArenaBuffer> storage;
     fennec::Model model;
     fennec::QuantizedModel qmodel;
+    fennec::ThreadPool pool;
+    if (int8 && options.threads > 1)
+      throw std::runtime_error("--threads: int8 models run on one thread (" + path + " is an int8 model file)");
     if (int8) {
       // The loader copies the file (weights and quantization parameters) into the arena.
       const fennec::QuantizedPlan qp = fennec::quantized_plan(spec, batch);
@@ -246,14 +251,19 @@ int main(int argc, char** argv) {
       storage.emplace(p, args.has("allow-large-arena"));
       const Clock::time_point t0 = Clock::now();
       model = fennec_tools::load_any(bytes, path, import, options, storage->arena());
+      if (options.threads > 1) {
+        fennec::Status s = pool.start(options.threads);
+        if (s.is_ok()) s = model.set_thread_pool(&pool);
+        if (!s.is_ok()) throw std::runtime_error(std::string("starting the threads: ") + s.message());
+      }
       const double load_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
       std::printf("model: %s (%s, %zu bytes): %s, %zu parameters\n", path.c_str(),
                   fennec_tools::is_fennec_model(bytes) ? "fennec" : "safetensors", bytes.size,
                   fennec_tools::describe(spec).c_str(), spec.num_parameters());
       std::printf("arena: %zu bytes (parameters %zu, activations %zu, scratch %zu; %zu bytes of "
-                  "parameters read in place from the mapped file); load %.2f ms; isa %s\n",
+                  "parameters read in place from the mapped file); load %.2f ms; isa %s, threads %u\n",
                   p.total(), p.parameters, p.activations, p.scratch, p.external_parameters, load_ms,
-                  fennec::isa_name(model.isa()));
+                  fennec::isa_name(model.isa()), static_cast<unsigned>(options.threads));
       forward = [&model](fennec::ConstMatrixView x) { return model.forward(x); };
     }
     std::fflush(stdout);  // the set-up report is out before the long runs

@@ -174,6 +174,7 @@ int main(int argc, char** argv) {
   options.max_batch = o.batch;
   options.optimizer = o.optimizer.kind;
   options.isa = o.isa;
+  options.threads = o.threads;
   const fennec::MemoryPlan mplan = fennec::plan(spec, options);
 
   // One buffer: the model, one batch of floats and labels, the epoch order and the three item lists.
@@ -197,6 +198,12 @@ int main(int argc, char** argv) {
   fennec::Result<fennec::Model> bound = fennec::Model::bind(spec, options, arena);
   if (!bound.is_ok()) return fail("binding the model", bound.status());
   fennec::Model& model = bound.value();
+  fennec::ThreadPool pool;
+  if (o.threads > 1) {
+    s = pool.start(o.threads);
+    if (s.is_ok()) s = model.set_thread_pool(&pool);
+    if (!s.is_ok()) return fail("starting the threads", s);
+  }
   fennec::Rng rng(o.seed);
   // Dropout masks follow --seed too (a stream of their own: the masks do not shift the data
   // order); a resumed run takes the generator's state from the checkpoint.
@@ -284,7 +291,7 @@ int main(int argc, char** argv) {
   int exit_code = session.exit_code;
 
   // ---- report ---------------------------------------------------------------------------------
-  std::printf("isa: %s\n", fennec::isa_name(model.isa()));
+  std::printf("isa: %s, threads: %u\n", fennec::isa_name(model.isa()), o.threads);
   std::printf("arena: model plan %zu bytes (parameters %zu, gradients %zu, optimizer state %zu, "
               "activations %zu, scratch %zu); arena used %zu of %zu bytes (+ batch buffers and "
               "shuffled indices)\n",

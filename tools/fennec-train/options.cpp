@@ -75,6 +75,7 @@ std::vector<Args::Flag> flags() {
       {"weight-decay", true, "L2 weight decay (decoupled for adamw)", "X"},
       {"seed", true, "seed of the initialisation, the data order and the validation split (default 1)", "N"},
       {"isa", true, "auto | ref | sse2 | avx2 | avx512 | neon | neon64 (default auto)", "NAME"},
+      {"threads", true, "threads the large GEMMs are split across; the model is the same for any N (default 1)", "N"},
       {"train-samples", true, "use only the first N training images", "N"},
       {"val-split", true, "hold out this fraction of the training images for validation, in (0, 1)", "F"},
       {"val", true, "validation set: DIR's t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte", "DIR"},
@@ -237,6 +238,7 @@ bool parse_options(int argc, char** argv, Options& c) {
   c.seed = a.integer("seed", 1, 0, UINT64_MAX);
   c.train_samples = static_cast<std::size_t>(a.integer("train-samples", 0, 1, UINT32_MAX));
   c.isa = fennec_tools::isa_flag(a, c.isa);
+  c.threads = fennec_tools::threads_flag(a);
   c.progress = !a.has("no-progress");
 
   if (a.has("val-split") && a.has("val")) throw ArgError("--val-split and --val: give one validation set");

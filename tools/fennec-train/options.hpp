@@ -40,6 +40,7 @@ struct Options {
   std::size_t epochs = 5;
   std::uint64_t seed = 1;
   fennec::Isa isa = fennec::Isa::kAuto;
+  unsigned threads = 1;
   std::size_t train_samples = 0;  // 0: all
   bool progress = true;
   std::string save;                  // model file written after training ("" = none)

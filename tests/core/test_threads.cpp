@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: Apache-2.0
+// ThreadPool, and models splitting their GEMMs across it: every task runs exactly once; a bad
+// start or a pool larger than the plan is refused and changes nothing; and training gives
+// bit-identical parameters and optimizer state for 1, 2 and 3 threads (any kernel table the
+// run picks, FENNEC_ISA included), as does inference at batch 64 and batch 1.
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "core/parallel_gemm.hpp"
+#include "test_util.hpp"
+
+using namespace fennec;
+
+namespace {
+
+struct Counts {
+  std::atomic<int> runs[200];
+};
+
+void count_task(void* context, unsigned i) { static_cast<Counts*>(context)->runs[i].fetch_add(1); }
+
+// Whether a GEMM of m x n x k (split along `extent`) is split on 2+ threads: the rule of
+// core/parallel_gemm.hpp, restated so that the tests know how many runs to expect.
+int splits(std::size_t m, std::size_t n, std::size_t k, std::size_t extent) {
+  return double(m) * double(n) * double(k) >= detail::kGemmSplitMinMacs &&
+         extent / detail::kGemmSplitQuantum >= 2;
+}
+
+// The split GEMMs of one training step (forward, then dW and dX of every layer but layer 0's
+// dX) and of one forward.
+int step_splits(const ModelSpec& spec, std::size_t batch) {
+  int n = 0;
+  for (std::size_t l = 0; l < spec.num_layers; ++l) {
+    const std::size_t units = spec.layers[l].units, fan_in = spec.fan_in(l);
+    n += splits(batch, units, fan_in, units);                // forward (NT, columns)
+    n += splits(units, fan_in, batch, units);                // dW (TN, rows)
+    if (l > 0) n += splits(batch, fan_in, units, fan_in);  // dX (NN, columns)
+  }
+  return n;
+}
+int forward_splits(const ModelSpec& spec, std::size_t batch) {
+  int n = 0;
+  for (std::size_t l = 0; l < spec.num_layers; ++l)
+    n += splits(batch, spec.layers[l].units, spec.fan_in(l), spec.layers[l].units);
+  return n;
+}
+
+// Wide enough that every GEMM of forward and backward splits (>= 2 units of 32 and over the
+// multiply-add threshold), with a 10-wide output layer that stays whole.
+ModelSpec wide_spec() {
+  return ModelSpec(96)
+      .dense(160, ActivationSpec::relu())
+      .dense(128, ActivationSpec::tanh())
+      .dense(10, ActivationSpec::identity())
+      .with_loss(Loss::kSoftmaxCrossEntropy);
+}
+
+struct Trained {
+  std::vector<unsigned char> parameters, state0, state1;
+  unsigned long split_gemms = 0;
+};
+
+// 50 Adam steps with global-norm clipping, from the same seed, on `threads` threads.
+Trained train_with(unsigned threads) {
+  constexpr std::size_t kBatch = 48;
+  const ModelSpec spec = wide_spec();
+  const ModelOptions opts = ModelOptions::training(kBatch, OptimizerKind::kAdam).with_threads(threads);
+  fennec_test::OwnedArena arena(plan(spec, opts).total());
+  Result<Model> m = Model::bind(spec, opts, arena.arena);
+  REQUIRE(m.is_ok());
+  ThreadPool pool;
+  REQUIRE(pool.start(threads).is_ok());
+  REQUIRE(m.value().set_thread_pool(&pool).is_ok());
+  Rng rng(4242);
+  REQUIRE(m.value().init_parameters(rng).is_ok());
+  std::vector<float> x(kBatch * spec.input);
+  std::vector<std::int32_t> y(kBatch);
+  TrainerConfig cfg;
+  cfg.optimizer = OptimizerConfig::adam(0.003f);
+  cfg.clip = ClipConfig{0.f, 2.f};
+  Result<Trainer> tr = Trainer::create(m.value(), cfg);
+  REQUIRE(tr.is_ok());
+  for (int step = 0; step < 50; ++step) {
+    for (float& v : x) v = static_cast<float>(rng.normal());
+    for (std::int32_t& v : y) v = static_cast<std::int32_t>(rng.below(10));
+    REQUIRE(tr.value().step(ConstMatrixView(x.data(), kBatch, spec.input), Targets::classes(y.data())).is_ok());
+  }
+  Trained t;
+  t.parameters = fennec_test::bytes_of(m.value().parameters());
+  t.state0 = fennec_test::bytes_of(m.value().optimizer_state(0));
+  t.state1 = fennec_test::bytes_of(m.value().optimizer_state(1));
+  t.split_gemms = pool.runs();
+  return t;
+}
+
+// Inference: a first layer wide enough that batch 1 splits too.
+ModelSpec inference_spec() {
+  return ModelSpec(640)
+      .dense(512, ActivationSpec::relu())
+      .dense(96, ActivationSpec::tanh())
+      .dense(10, ActivationSpec::identity())
+      .with_loss(Loss::kSoftmaxCrossEntropy);
+}
+
+std::vector<unsigned char> infer_with(unsigned threads, std::size_t batch, unsigned long* split_gemms) {
+  const ModelSpec spec = inference_spec();
+  const ModelOptions opts = ModelOptions::inference(batch).with_threads(threads);
+  fennec_test::OwnedArena arena(plan(spec, opts).total());
+  Result<Model> m = Model::bind(spec, opts, arena.arena);
+  REQUIRE(m.is_ok());
+  ThreadPool pool;
+  REQUIRE(pool.start(threads).is_ok());
+  REQUIRE(m.value().set_thread_pool(&pool).is_ok());
+  Rng rng(77);
+  REQUIRE(m.value().init_parameters(rng).is_ok());
+  std::vector<float> x(batch * spec.input);
+  for (float& v : x) v = static_cast<float>(rng.normal());
+  Result<ConstMatrixView> out = m.value().forward(ConstMatrixView(x.data(), batch, spec.input));
+  REQUIRE(out.is_ok());
+  *split_gemms = pool.runs();
+  std::vector<unsigned char> bytes;
+  for (std::size_t i = 0; i < out->rows; ++i) {
+    const auto* p = reinterpret_cast<const unsigned char*>(out->row(i));
+    bytes.insert(bytes.end(), p, p + out->cols * sizeof(float));
+  }
+  return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("threads: every task of a run runs exactly once, for any task count", "[threads]") {
+  if (!kBuildHasThreads) {
+    WARN("this build has no threads (FENNEC_THREADS=OFF)");
+    return;
+  }
+  ThreadPool pool;
+  CHECK(pool.threads() == 1);
+  REQUIRE(pool.start(3).is_ok());
+  CHECK(pool.threads() == 3);
+  for (unsigned tasks : {0u, 1u, 2u, 3u, 7u, 200u}) {
+    Counts c;
+    for (auto& r : c.runs) r = 0;
+    pool.run(tasks, &count_task, &c);
+    for (unsigned i = 0; i < 200; ++i) {
+      INFO("tasks " << tasks << ", task " << i);
+      CHECK(c.runs[i].load() == (i < tasks ? 1 : 0));
+    }
+  }
+}
+
+TEST_CASE("threads: start refuses bad counts and a second start", "[threads]") {
+  ThreadPool pool;
+  CHECK(pool.start(0).code() == StatusCode::kInvalidArgument);
+  CHECK(pool.start(kMaxThreads + 1).code() == StatusCode::kInvalidArgument);
+  CHECK(pool.threads() == 1);
+  if (!kBuildHasThreads) {
+    CHECK(pool.start(2).code() == StatusCode::kUnsupported);
+    return;
+  }
+  REQUIRE(pool.start(2).is_ok());
+  const Status again = pool.start(2);
+  CHECK(again.code() == StatusCode::kFailedPrecondition);
+  CHECK(pool.threads() == 2);
+}
+
+TEST_CASE("threads: a pool larger than the model's plan is refused and changes nothing", "[threads]") {
+  if (!kBuildHasThreads) {
+    WARN("this build has no threads (FENNEC_THREADS=OFF)");
+    return;
+  }
+  const ModelSpec spec = wide_spec();
+  const ModelOptions opts = ModelOptions::inference(8).with_threads(2);
+  fennec_test::OwnedArena arena(plan(spec, opts).total());
+  Result<Model> m = Model::bind(spec, opts, arena.arena);
+  REQUIRE(m.is_ok());
+  ThreadPool three, two;
+  REQUIRE(three.start(3).is_ok());
+  REQUIRE(two.start(2).is_ok());
+  REQUIRE(m.value().set_thread_pool(&two).is_ok());
+  const Status s = m.value().set_thread_pool(&three);
+  CHECK(s.code() == StatusCode::kInvalidArgument);
+  CHECK(m.value().thread_pool() == &two);
+  CHECK(m.value().set_thread_pool(nullptr).is_ok());
+  CHECK(m.value().thread_pool() == nullptr);
+}
+
+TEST_CASE("threads: plan() reserves one GEMM packing block per thread", "[threads][plan]") {
+  const ModelSpec spec = wide_spec();
+  const ModelOptions one = ModelOptions::training(48, OptimizerKind::kAdam);
+  const MemoryPlan p1 = plan(spec, one), p3 = plan(spec, one.with_threads(3));
+  CHECK(p3.scratch == 3 * p1.scratch);
+  CHECK(p3.total() - p1.total() == 2 * p1.scratch);
+  CHECK(validate(one.with_threads(0)).code() == StatusCode::kInvalidArgument);
+  CHECK(validate(one.with_threads(kMaxThreads + 1)).code() == StatusCode::kInvalidArgument);
+  CHECK(validate(one.with_threads(2)).code() == (kBuildHasThreads ? StatusCode::kOk : StatusCode::kUnsupported));
+}
+
+TEST_CASE("threads: 50 training steps give the same bits on 1, 2 and 3 threads", "[threads]") {
+  if (!kBuildHasThreads) {
+    WARN("this build has no threads (FENNEC_THREADS=OFF)");
+    return;
+  }
+  const Trained one = train_with(1);
+  for (unsigned threads : {2u, 3u}) {
+    INFO(threads << " threads");
+    const Trained t = train_with(threads);
+    // Not vacuous: the GEMMs large enough were split (5 of the 8 a step).
+    CHECK(step_splits(wide_spec(), 48) == 5);
+    CHECK(t.split_gemms == 50u * step_splits(wide_spec(), 48));
+    CHECK(t.parameters == one.parameters);
+    CHECK(t.state0 == one.state0);
+    CHECK(t.state1 == one.state1);
+  }
+}
+
+TEST_CASE("threads: inference gives the same bits on 1, 2 and 3 threads (batch 64 and 1)", "[threads]") {
+  if (!kBuildHasThreads) {
+    WARN("this build has no threads (FENNEC_THREADS=OFF)");
+    return;
+  }
+  for (std::size_t batch : {std::size_t{64}, std::size_t{1}}) {
+    unsigned long runs = 0;
+    const std::vector<unsigned char> one = infer_with(1, batch, &runs);
+    CHECK(runs == 0);
+    CHECK(forward_splits(inference_spec(), batch) == (batch == 1 ? 1 : 2));
+    for (unsigned threads : {2u, 3u}) {
+      INFO("batch " << batch << ", " << threads << " threads");
+      CHECK(infer_with(threads, batch, &runs) == one);
+      CHECK(runs == static_cast<unsigned long>(forward_splits(inference_spec(), batch)));
+    }
+  }
+}
