@@ -83,8 +83,9 @@ struct ModelOptions {
   bool external_parameters = false;
   // Threads the model may split its large GEMMs across (a ThreadPool given to
   // Model::set_thread_pool; the calling thread is one of them). plan() reserves one GEMM packing
-  // block per thread; results do not depend on the count. 1: no threading. At most kMaxThreads
-  // (fennec/thread_pool.hpp); more than 1 needs a build with threads (kUnsupported otherwise).
+  // block per thread; results do not depend on the count. 1: no threading. In [1, kMaxThreads]
+  // (fennec/thread_pool.hpp). A build without threads (FENNEC_THREADS=OFF) ignores it: every
+  // model runs on the calling thread and plans one block.
   std::uint32_t threads = 1;
 
   static constexpr ModelOptions inference(std::size_t max_batch, Isa isa = Isa::kAuto) {
@@ -320,7 +321,11 @@ constexpr MemoryPlan plan(const ModelSpec& spec, const ModelOptions& options) {
     scratch = s > scratch ? s : scratch;
   }
   // One packing block per thread: each task of a split GEMM packs its own tiles.
+#if defined(FENNEC_NO_THREADS)
+  p.scratch = arena_round_up(scratch * sizeof(float));
+#else
   p.scratch = (options.threads > 1 ? options.threads : 1) * arena_round_up(scratch * sizeof(float));
+#endif
   return p;
 }
 

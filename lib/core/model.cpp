@@ -48,11 +48,13 @@ Status validate_options(const ModelOptions& o) {
                 "optimizer kind %d out of range", opt);
   FENNEC_ENSURE(o.mode == Mode::kTraining || o.frozen_layers == 0, StatusCode::kInvalidArgument,
                 "frozen_layers must be 0 for inference");
+#if !defined(FENNEC_NO_THREADS)
+  // threads is the most a model may use: a build without threads uses 1 whatever it says (its
+  // ThreadPool refuses to start more), so only a threaded build checks it, and a firmware image
+  // carries neither the check nor its message.
   FENNEC_ENSURE(o.threads >= 1 && o.threads <= kMaxThreads, StatusCode::kInvalidArgument,
                 "threads must be in [1, %u], got %u", kMaxThreads, static_cast<unsigned>(o.threads));
-  FENNEC_ENSURE(kBuildHasThreads || o.threads == 1, StatusCode::kUnsupported,
-                "threads is %u but this build has no threads (FENNEC_THREADS=OFF)",
-                static_cast<unsigned>(o.threads));
+#endif
   return Status::ok();
 }
 
@@ -205,7 +207,7 @@ Result<Model> Model::bind_impl(const ModelSpec& spec, const ModelOptions& option
   if (m.plan_.scratch) {
     m.scratch_ = take(m.plan_.scratch / sizeof(float), "GEMM scratch");
     // Each thread's block (plan() reserves options.threads equal ones).
-    m.scratch_floats_ = m.plan_.scratch / sizeof(float) / options.threads;
+    m.scratch_floats_ = m.plan_.scratch / sizeof(float) / (kBuildHasThreads ? options.threads : 1);
   }
   m.layer_state_floats_ = kBuildHasBatchNormDropout ? batchnorm_state_floats(spec) : 0;
   if (m.layer_state_floats_) m.layer_state_ = take(m.layer_state_floats_, "batch-norm running statistics");
