@@ -21,8 +21,9 @@ enum class GemmForm : int { kNT, kNN, kTN };
 
 // Output columns (or rows) per split unit: kGemmMaxTile, the widest register tile.
 inline constexpr std::size_t kGemmSplitQuantum = 32;
-// Multiply-adds below which a GEMM stays on one thread (bench/README.md, "Threads", measured
-// the crossover with BM_gemm_split on this project's machines).
+// Multiply-adds below which a GEMM stays on one thread: about 10 us of work on one core here,
+// several times what waking a worker through a condition variable costs. (A first figure:
+// bench/README.md, "Threads", gives the 1- and 2-thread timings it was checked against.)
 inline constexpr double kGemmSplitMinMacs = 262144.0;
 
 // Runs g on pool's threads and returns true, or returns false (nothing done) when the GEMM is
