@@ -1264,10 +1264,7 @@ std::uint64_t header_json_bytes(const Model& model) {
 // running variance and batches tracked (I64).
 Status write_tensors(Output& out, const Model& model) {
   for (std::size_t i = 0; i < model.num_layers(); ++i) {
-    const ConstMatrixView w = model.const_weights(i);
-    const ConstVectorView b = model.const_bias(i);
-    for (std::size_t r = 0; r < w.rows; ++r) FENNEC_RETURN_IF_ERROR(out.floats(w.row(r), w.cols));
-    FENNEC_RETURN_IF_ERROR(out.floats(b.data, b.size));
+    FENNEC_RETURN_IF_ERROR(write_linear(out, model, i));
     if (!model.spec().layers[i].batchnorm.enabled) continue;
     for (const VectorView v : {model.bn_gamma(i), model.bn_beta(i), model.bn_running_mean(i), model.bn_running_var(i)})
       FENNEC_RETURN_IF_ERROR(out.floats(v.data, v.size));
