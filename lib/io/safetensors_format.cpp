@@ -270,10 +270,14 @@ Status HeaderWriter::finish() {
 
 }  // namespace io_detail
 
-Result<std::size_t> validate_safetensors(const void* data, std::size_t size) {
+Result<SafetensorsInfo> read_safetensors_info(const void* data, std::size_t size) {
   Header h;
   FENNEC_RETURN_IF_ERROR(parse_safetensors(data, size, h));
-  return h.count;
+  SafetensorsInfo info;
+  info.tensors = h.count;
+  info.header_bytes = static_cast<std::uint64_t>(size) - 8 - h.data_bytes;
+  info.data_bytes = h.data_bytes;
+  return info;
 }
 
 }  // namespace fennec
