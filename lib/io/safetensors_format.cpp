@@ -254,7 +254,8 @@ Status HeaderWriter::tensor(const char* name, int dtype, int rank, const std::ui
     bytes *= dims[0] * dims[1];
   }
   char buf[200];
-  const int n = std::snprintf(buf, sizeof(buf), "%s\"%s\":{\"dtype\":\"%s\",\"shape\":[%s],\"data_offsets\":[%llu,%llu]}",
+  const int n = std::snprintf(buf, sizeof(buf),
+                              "%s\"%s\":{\"dtype\":\"%s\",\"shape\":[%s],\"data_offsets\":[%llu,%llu]}",
                               metadata_open_ || tensors_ ? "," : "", name, kDtypes[dtype].name, shape,
                               static_cast<unsigned long long>(offset_),
                               static_cast<unsigned long long>(offset_ + bytes));

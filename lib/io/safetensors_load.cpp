@@ -112,7 +112,7 @@ Result<ModelSpec> read_safetensors_spec(const void* data, std::size_t size,
 }
 
 Status restore_safetensors_parameters(const void* data, std::size_t size, Model& model,
-                                   const SafetensorsImport& import) {
+                                      const SafetensorsImport& import) {
   FENNEC_ENSURE(model.is_bound(), StatusCode::kFailedPrecondition, "model is not bound");
   FENNEC_RETURN_IF_ERROR(check_writable_model(model));
   Header h;

@@ -158,34 +158,34 @@ Status parse_layer_options(const Header& h, const Mapping& m, const SafetensorsI
 }
 
 Status write_metadata(const ModelSpec& spec, HeaderWriter& out) {
-  FENNEC_RETURN_IF_ERROR(out.begin_metadata("format"));
-  FENNEC_RETURN_IF_ERROR(out.text("pt"));
-  FENNEC_RETURN_IF_ERROR(out.end_metadata());
-  FENNEC_RETURN_IF_ERROR(write_layer_items(spec, "fennec.activations", out, [&](std::size_t i, char* buf, std::size_t size) {
+  // Each of these writes layer i's item into buf (size bytes) and returns its length.
+  const auto activation = [&](std::size_t i, char* buf, std::size_t size) {
     const ActivationSpec& a = spec.layers[i].activation;
     return a.kind == Activation::kLeakyRelu
                ? std::snprintf(buf, size, "%s:%.9g", activation_name(a.kind), static_cast<double>(a.alpha))
                : std::snprintf(buf, size, "%s", activation_name(a.kind));
-  }));
+  };
+  const auto batchnorm = [&](std::size_t i, char* buf, std::size_t size) {
+    const BatchNormSpec& bn = spec.layers[i].batchnorm;
+    if (!bn.enabled) return std::snprintf(buf, size, "-");
+    char eps[32], momentum[32];
+    format_float(eps, sizeof(eps), bn.eps);
+    format_float(momentum, sizeof(momentum), bn.momentum);
+    return std::snprintf(buf, size, "%s:%s", eps, momentum);
+  };
+  const auto dropout = [&](std::size_t i, char* buf, std::size_t size) {
+    return format_float(buf, size, spec.layers[i].dropout);
+  };
+  FENNEC_RETURN_IF_ERROR(out.begin_metadata("format"));
+  FENNEC_RETURN_IF_ERROR(out.text("pt"));
+  FENNEC_RETURN_IF_ERROR(out.end_metadata());
+  FENNEC_RETURN_IF_ERROR(write_layer_items(spec, "fennec.activations", out, activation));
   FENNEC_RETURN_IF_ERROR(out.begin_metadata("fennec.loss"));
   FENNEC_RETURN_IF_ERROR(out.text(loss_name(spec.loss)));
   FENNEC_RETURN_IF_ERROR(out.end_metadata());
   // Layer options only for a network that has them: plain exports stay as they were.
-  if (spec.has_batchnorm()) {
-    FENNEC_RETURN_IF_ERROR(write_layer_items(spec, "fennec.batchnorm", out, [&](std::size_t i, char* buf, std::size_t size) {
-      const BatchNormSpec& bn = spec.layers[i].batchnorm;
-      if (!bn.enabled) return std::snprintf(buf, size, "-");
-      char eps[32], momentum[32];
-      format_float(eps, sizeof(eps), bn.eps);
-      format_float(momentum, sizeof(momentum), bn.momentum);
-      return std::snprintf(buf, size, "%s:%s", eps, momentum);
-    }));
-  }
-  if (spec.has_dropout()) {
-    FENNEC_RETURN_IF_ERROR(write_layer_items(spec, "fennec.dropout", out, [&](std::size_t i, char* buf, std::size_t size) {
-      return format_float(buf, size, spec.layers[i].dropout);
-    }));
-  }
+  if (spec.has_batchnorm()) FENNEC_RETURN_IF_ERROR(write_layer_items(spec, "fennec.batchnorm", out, batchnorm));
+  if (spec.has_dropout()) FENNEC_RETURN_IF_ERROR(write_layer_items(spec, "fennec.dropout", out, dropout));
   return Status::ok();
 }
 

@@ -125,8 +125,10 @@ Status fill_parameters(const LoadLayout& layout, Model& model, Copy&& copy) {
     const VectorView g = model.bn_gamma(i), be = model.bn_beta(i);
     const VectorView mean = model.bn_running_mean(i), var = model.bn_running_var(i);
     if (t.bn[kWeight].dtype >= 0) {
-      FENNEC_RETURN_IF_ERROR(copy(t.bn[kWeight], Target{g.data, 1, g.size, g.size, i, kWeight, true, "batch-norm weight"}));
-      FENNEC_RETURN_IF_ERROR(copy(t.bn[kBias], Target{be.data, 1, be.size, be.size, i, kBias, true, "batch-norm bias"}));
+      FENNEC_RETURN_IF_ERROR(
+          copy(t.bn[kWeight], Target{g.data, 1, g.size, g.size, i, kWeight, true, "batch-norm weight"}));
+      FENNEC_RETURN_IF_ERROR(
+          copy(t.bn[kBias], Target{be.data, 1, be.size, be.size, i, kBias, true, "batch-norm bias"}));
     } else {  // affine=False: the identity scale and shift
       for (std::size_t k = 0; k < g.size; ++k) g.data[k] = 1.f;
       for (std::size_t k = 0; k < be.size; ++k) be.data[k] = 0.f;
