@@ -5,7 +5,7 @@
 #include "fuzz_common.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  fennec::Result<std::size_t> v = fennec::validate_safetensors(data, size);
+  fennec::Result<fennec::SafetensorsInfo> v = fennec::read_safetensors_info(data, size);
   fennec::SafetensorsImport from_metadata;
   from_metadata.check_finite = size % 2 == 0;
   fennec::Result<fennec::ModelSpec> spec = fennec::read_safetensors_spec(data, size, from_metadata);

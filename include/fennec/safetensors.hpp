@@ -78,8 +78,15 @@ inline constexpr std::uint64_t kSafetensorsMaxHeader = 100000000;
 inline constexpr std::size_t kSafetensorsMaxTensors = 7 * kMaxLayers;
 inline constexpr std::size_t kSafetensorsMaxRank = 8;
 
-// Validates a whole safetensors file (see above); returns the number of tensors.
-[[nodiscard]] Result<std::size_t> validate_safetensors(const void* data, std::size_t size);
+// What a valid safetensors file holds, before any Fennec mapping.
+struct SafetensorsInfo {
+  std::size_t tensors = 0;        // entries of the header, __metadata__ not counted
+  std::uint64_t header_bytes = 0;  // the JSON header (the 8-byte length field's value)
+  std::uint64_t data_bytes = 0;    // the data section after it
+};
+
+// Validates a whole safetensors file (see above) and describes it.
+[[nodiscard]] Result<SafetensorsInfo> read_safetensors_info(const void* data, std::size_t size);
 
 struct SafetensorsImport {
   // One activation per Linear layer, in order. nullptr: take them from the file's
@@ -114,10 +121,11 @@ struct SafetensorsImport {
 // Validates the file and derives the network it holds.
 [[nodiscard]] Result<ModelSpec> read_safetensors_spec(const void* data, std::size_t size,
                                                       const SafetensorsImport& import);
-// Validates the file and copies (converting to f32) its tensors into `model`, whose network must
-// be the one read_safetensors_spec derives. Nothing is written unless every check passes.
-[[nodiscard]] Status load_safetensors_parameters(const void* data, std::size_t size, Model& model,
-                                                 const SafetensorsImport& import);
+// Validates the file and copies (converting to f32) its tensors into `model`, already bound,
+// whose network must be the one read_safetensors_spec derives. Nothing is written unless every
+// check passes.
+[[nodiscard]] Status restore_safetensors_parameters(const void* data, std::size_t size, Model& model,
+                                                    const SafetensorsImport& import);
 // read spec -> check the arena can hold the parameters -> bind -> load. Rewinds on failure.
 [[nodiscard]] Result<Model> load_safetensors(const void* data, std::size_t size,
                                              const SafetensorsImport& import,
@@ -153,5 +161,17 @@ std::uint64_t safetensors_file_size(const Model& model);
 // IEEE half and bfloat16 to float (exact; NaN payloads kept as quiet NaNs).
 float f16_to_f32(std::uint16_t h);
 float bf16_to_f32(std::uint16_t b);
+
+// The names before 0.2.0; they forward to the ones above and will be removed in 0.3.0.
+[[deprecated("use read_safetensors_info")]] [[nodiscard]] inline Result<std::size_t> validate_safetensors(
+    const void* data, std::size_t size) {
+  Result<SafetensorsInfo> info = read_safetensors_info(data, size);
+  if (!info.is_ok()) return info.status();
+  return info.value().tensors;
+}
+[[deprecated("use restore_safetensors_parameters")]] [[nodiscard]] inline Status load_safetensors_parameters(
+    const void* data, std::size_t size, Model& model, const SafetensorsImport& import) {
+  return restore_safetensors_parameters(data, size, model, import);
+}
 
 }  // namespace fennec

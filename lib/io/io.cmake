@@ -10,7 +10,13 @@ target_sources(fennec PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/model_file.cpp
   ${CMAKE_CURRENT_LIST_DIR}/quant_file.cpp
   ${CMAKE_CURRENT_LIST_DIR}/json.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/safetensors.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/safetensors_dtype.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/safetensors_format.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/safetensors_sequential.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/safetensors_metadata.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/safetensors_load.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/safetensors_stream.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/safetensors_save.cpp)
 if(NOT FENNEC_INFERENCE_ONLY)
   target_sources(fennec PRIVATE ${CMAKE_CURRENT_LIST_DIR}/checkpoint.cpp)
 endif()

@@ -292,12 +292,16 @@ Status check_block_finite(const Model& model, const float* block, const char* wh
   return Status::ok();
 }
 
+Status write_linear(Output& out, const Model& model, std::size_t i) {
+  const ConstMatrixView w = model.const_weights(i);
+  const ConstVectorView b = model.const_bias(i);
+  for (std::size_t r = 0; r < w.rows; ++r) FENNEC_RETURN_IF_ERROR(out.floats(w.row(r), w.cols));
+  return out.floats(b.data, b.size);
+}
+
 Status write_parameters(Output& out, const Model& model) {
   for (std::size_t i = 0; i < model.num_layers(); ++i) {
-    const ConstMatrixView w = model.const_weights(i);
-    const ConstVectorView b = model.const_bias(i);
-    for (std::size_t r = 0; r < w.rows; ++r) FENNEC_RETURN_IF_ERROR(out.floats(w.row(r), w.cols));
-    FENNEC_RETURN_IF_ERROR(out.floats(b.data, b.size));
+    FENNEC_RETURN_IF_ERROR(write_linear(out, model, i));
     const VectorView g = model.bn_gamma(i), be = model.bn_beta(i);
     FENNEC_RETURN_IF_ERROR(out.floats(g.data, g.size));
     FENNEC_RETURN_IF_ERROR(out.floats(be.data, be.size));

@@ -163,6 +163,8 @@ Status check_writable_model(const Model& model);
 // reads every layer wherever it lives (arena or external); write_block and read_block take blocks
 // in the layout of parameters() (a model with no external layer).
 Status write_parameters(Output& out, const Model& model);
+// Layer i's weight rows then its bias, unpadded: how every format Fennec writes stores a layer.
+Status write_linear(Output& out, const Model& model, std::size_t i);
 Status write_block(Output& out, const Model& model, const float* block);  // same layout, any block
 // Reads into `block` (the model's parameter layout) or validates only when `block` is null.
 Status read_block(Input& in, const Model* model, const ModelSpec& spec, float* block,

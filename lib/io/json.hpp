@@ -47,6 +47,35 @@ class JsonReader {
   bool null_literal();
   // Any value (depth <= kJsonMaxDepth), validated and discarded.
   Status skip_value();
+  // An object, member by member: calls `Status member(JsonSlice key)` after each key and its ':',
+  // and the callback must consume the value (read it or skip_value). Stops at the first error,
+  // the callback's included. `open` and `between` name the place in the messages for a missing
+  // '{' and a missing ',' ("to open tensor info", "in tensor info"). Keys are not checked for
+  // duplicates: what a duplicate means is the caller's format's business.
+  template <class Member>
+  Status for_each_member(const char* open, const char* between, Member&& member) {
+    FENNEC_RETURN_IF_ERROR(expect('{', open));
+    if (eat('}')) return Status::ok();
+    for (;;) {
+      JsonSlice key;
+      FENNEC_RETURN_IF_ERROR(string(&key));
+      FENNEC_RETURN_IF_ERROR(expect(':', "after a key"));
+      FENNEC_RETURN_IF_ERROR(member(key));
+      if (eat('}')) return Status::ok();
+      FENNEC_RETURN_IF_ERROR(expect(',', between));
+    }
+  }
+  // An array, element by element: calls `Status element()`, which must consume one value.
+  template <class Element>
+  Status for_each_element(const char* open, const char* between, Element&& element) {
+    FENNEC_RETURN_IF_ERROR(expect('[', open));
+    if (eat(']')) return Status::ok();
+    for (;;) {
+      FENNEC_RETURN_IF_ERROR(element());
+      if (eat(']')) return Status::ok();
+      FENNEC_RETURN_IF_ERROR(expect(',', between));
+    }
+  }
   std::size_t offset() const { return static_cast<std::size_t>(p_ - begin_); }
 
  private:

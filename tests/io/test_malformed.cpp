@@ -306,7 +306,7 @@ StatusCode st_code(const Bytes& b, bool check_finite = false) {
 StatusCode st_code(const St& s, bool check_finite = false) { return st_code(s.bytes(), check_finite); }
 StatusCode st_validate(const St& s) {
   const Bytes b = s.bytes();
-  return validate_safetensors(b.data(), b.size()).status().code();
+  return read_safetensors_info(b.data(), b.size()).status().code();
 }
 
 St with_json(const std::string& json, std::size_t data_bytes = 56) {

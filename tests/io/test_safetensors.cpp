@@ -67,9 +67,10 @@ TEST_CASE("safetensors: the fixture loads in F32, F16 and BF16 and computes the 
   for (const char* tag : {"f32", "f16", "bf16"}) {
     INFO(tag);
     const Bytes file = read_file(kFixtures + "/tiny_mlp_" + tag + ".safetensors");
-    Result<std::size_t> n = validate_safetensors(file.data(), file.size());
+    Result<SafetensorsInfo> n = read_safetensors_info(file.data(), file.size());
     REQUIRE(n.is_ok());
-    CHECK(n.value() == 6);
+    CHECK(n.value().tensors == 6);
+    CHECK(8 + n.value().header_bytes + n.value().data_bytes == file.size());
     Result<ModelSpec> spec = read_safetensors_spec(file.data(), file.size(), tiny_import());
     REQUIRE(spec.is_ok());
     CHECK(spec->input == 4);

@@ -140,7 +140,7 @@ void check_refused(const std::vector<StTensor>& ts, StatusCode code, const std::
   OwnedModel target(s, inference());
   const Bytes before = param_bytes(target.model);
   const std::vector<float> var = view(target.model.bn_running_var(0));
-  CHECK(load_safetensors_parameters(b.data(), b.size(), target.model, imp).code() == code);
+  CHECK(restore_safetensors_parameters(b.data(), b.size(), target.model, imp).code() == code);
   CHECK(param_bytes(target.model) == before);
   CHECK(view(target.model.bn_running_var(0)) == var);
   CHECK(target.model.batches_tracked() == 0);
@@ -436,13 +436,13 @@ TEST_CASE("safetensors: batch norm only where the model has it", "[io][safetenso
   const ModelSpec plain = read_safetensors_spec(without.data(), without.size(), two_layers()).value();
   const ModelSpec bn = read_safetensors_spec(with.data(), with.size(), two_layers()).value();
   OwnedModel a(plain, inference()), b(bn, inference());
-  const Status s1 = load_safetensors_parameters(with.data(), with.size(), a.model, two_layers());
+  const Status s1 = restore_safetensors_parameters(with.data(), with.size(), a.model, two_layers());
   CHECK(s1.code() == StatusCode::kShapeMismatch);
   CHECK(std::string(s1.message()) == "layer 0: batch norm in the file but not in the model");
-  const Status s2 = load_safetensors_parameters(without.data(), without.size(), b.model, two_layers());
+  const Status s2 = restore_safetensors_parameters(without.data(), without.size(), b.model, two_layers());
   CHECK(s2.code() == StatusCode::kShapeMismatch);
   CHECK(std::string(s2.message()) == "layer 0: batch norm in the model but not in the file");
-  REQUIRE(load_safetensors_parameters(with.data(), with.size(), b.model, two_layers()).is_ok());
+  REQUIRE(restore_safetensors_parameters(with.data(), with.size(), b.model, two_layers()).is_ok());
   CHECK(b.model.batches_tracked() == 10);
 }
 
@@ -486,7 +486,7 @@ TEST_CASE("safetensors: a batch-norm/dropout model exports as PyTorch names it a
     at = k;
   }
   CHECK(header.find("\"1.num_batches_tracked\":{\"dtype\":\"I64\",\"shape\":[],") != std::string::npos);
-  REQUIRE(validate_safetensors(sink.bytes.data(), sink.bytes.size()).value() == 16);
+  REQUIRE(read_safetensors_info(sink.bytes.data(), sink.bytes.size()).value().tensors == 16);
 
   const SafetensorsImport imp;  // everything from the metadata
   for (const bool streamed : {false, true}) {
@@ -567,7 +567,7 @@ TEST_CASE("safetensors: the largest batch-norm network (kMaxLayers layers, 7 ten
   VectorSink sink;
   ByteWriter w = sink.writer();
   REQUIRE(save_safetensors(src.model, w).is_ok());
-  REQUIRE(validate_safetensors(sink.bytes.data(), sink.bytes.size()).value() == kSafetensorsMaxTensors);
+  REQUIRE(read_safetensors_info(sink.bytes.data(), sink.bytes.size()).value().tensors == kSafetensorsMaxTensors);
   for (const bool streamed : {false, true}) {
     fennec_test::OwnedArena a(1 << 18);
     Result<Model> m = streamed ? load_stream(sink.bytes, SafetensorsImport{}, a) : load_mem(sink.bytes, SafetensorsImport{}, a);
