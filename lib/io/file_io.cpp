@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "io/bind_and_load.hpp"
 #include "io/io_util.hpp"
 
 namespace fennec {
@@ -284,16 +285,11 @@ Result<Model> load_model_file(const char* path, const ModelOptions& options, Are
   ByteReader r = f.reader();
   Result<ModelFileInfo> info = open_model(f, path, r);
   if (!info.is_ok()) return info.status();
-  FENNEC_RETURN_IF_ERROR(io_detail::check_parameters_fit(info->parameter_count, arena));
-  const Arena::Mark start = arena.mark();
-  Result<Model> model = Model::bind(info->spec, options, arena);
-  if (!model.is_ok()) return model.status();
-  const Status s = read_model_parameters(r, info.value(), model.value(), load_options);
-  if (!s.is_ok()) {
-    arena.rewind(start);
-    return s;
-  }
-  return model;
+  return io_detail::bind_and_load(info->spec, info->parameter_count, options, arena,
+                                  [&](Model& model) {
+                                    return read_model_parameters(r, info.value(), model,
+                                                                 load_options);
+                                  });
 }
 
 // ---- safetensors ----

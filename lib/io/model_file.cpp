@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "fennec/io.hpp"
+#include "io/bind_and_load.hpp"
 #include "io/io_util.hpp"
 
 namespace fennec {
@@ -175,16 +176,9 @@ Result<Model> load_model(ByteReader& reader, const ModelOptions& options, Arena&
                          const LoadOptions& load_options) {
   Result<ModelFileInfo> info = read_model_header(reader);
   if (!info.is_ok()) return info.status();
-  FENNEC_RETURN_IF_ERROR(check_parameters_fit(info->parameter_count, arena));
-  const Arena::Mark start = arena.mark();
-  Result<Model> model = Model::bind(info->spec, options, arena);
-  if (!model.is_ok()) return model.status();
-  const Status s = read_model_parameters(reader, info.value(), model.value(), load_options);
-  if (!s.is_ok()) {
-    arena.rewind(start);
-    return s;
-  }
-  return model;
+  return bind_and_load(info->spec, info->parameter_count, options, arena, [&](Model& model) {
+    return read_model_parameters(reader, info.value(), model, load_options);
+  });
 }
 
 Result<std::size_t> model_arena_bytes(const void* data, std::size_t size,
@@ -232,17 +226,10 @@ Result<Model> load_model(const void* data, std::size_t size, const ModelOptions&
                          Arena& arena, const LoadOptions& load_options) {
   Result<ModelFileInfo> info = read_model_info(data, size);
   if (!info.is_ok()) return info.status();
-  FENNEC_RETURN_IF_ERROR(check_parameters_fit(info->parameter_count, arena));
-  const Arena::Mark start = arena.mark();
-  Result<Model> model = Model::bind(info->spec, options, arena);
-  if (!model.is_ok()) return model.status();
-  const Status s = load_checked_parameters(static_cast<const unsigned char*>(data), size,
-                                           info.value(), model.value(), load_options);
-  if (!s.is_ok()) {
-    arena.rewind(start);
-    return s;
-  }
-  return model;
+  return bind_and_load(info->spec, info->parameter_count, options, arena, [&](Model& model) {
+    return load_checked_parameters(static_cast<const unsigned char*>(data), size, info.value(),
+                                   model, load_options);
+  });
 }
 
 }  // namespace fennec
