@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "io/file_preamble.hpp"
 #include "io/io_util.hpp"
 
 namespace fennec {
@@ -13,12 +14,11 @@ using namespace io_detail;
 
 namespace {
 
-constexpr std::size_t kPreamble = 16;
 constexpr std::size_t kOptim = 40;
 constexpr std::size_t kStep = 88;
 constexpr std::size_t kRng = 96;
 constexpr std::size_t kUser = 128;
-static_assert(kPreamble + kSpecFixedBytes == kOptim, "layout");
+static_assert(kPreambleBytes + kSpecFixedBytes == kOptim, "layout");
 static_assert(kUser + 8 == kCheckpointFixedHeader, "layout");
 
 constexpr std::size_t kMaxHeader = kCheckpointFixedHeader +
@@ -34,11 +34,17 @@ std::uint32_t format_version(const Trainer& trainer) {
   return trainer.schedule().varies() ? 2 : 1;
 }
 
-std::size_t header_size(std::uint32_t version, std::uint64_t num_layers) {
-  return kCheckpointFixedHeader + kModelFileLayerRecord * num_layers +
+std::uint64_t header_size(std::uint32_t version, std::uint32_t num_layers) {
+  return kCheckpointFixedHeader + kModelFileLayerRecord * std::uint64_t{num_layers} +
          (version >= 2 ? kCheckpointScheduleRecord : 0) +
-         (version >= 3 ? kModelFileLayerOptionsRecord * num_layers + kCheckpointLayerStateRecord : 0);
+         (version >= 3 ? kModelFileLayerOptionsRecord * std::uint64_t{num_layers} +
+                             kCheckpointLayerStateRecord
+                       : 0);
 }
+
+constexpr PreambleFormat kCheckpointPreamble = {
+    kCheckpointMagic, "a Fennec training checkpoint (FENNECCK)", "checkpoint", "checkpoint header",
+    kCheckpointFixedHeader, kCheckpointVersion, &header_size};
 
 // The generator state as stored (u32 s[4], f64 bits of spare, u32 has_spare): 28 bytes.
 void encode_rng(const Rng::State& s, unsigned char* p) {
@@ -194,7 +200,7 @@ std::size_t encode_header(const Trainer& trainer, const Rng& rng, std::uint64_t 
   store_u32(h + 8, version);
   unsigned char spec[kSpecMaxBytes];
   const std::size_t spec_bytes = encode_spec(model.spec(), spec, version >= 3);
-  std::memcpy(h + kPreamble, spec, kSpecFixedBytes);
+  std::memcpy(h + kPreambleBytes, spec, kSpecFixedBytes);
   std::memcpy(h + kCheckpointFixedHeader, spec + kSpecFixedBytes, spec_bytes - kSpecFixedBytes);
   std::size_t n = kCheckpointFixedHeader + (spec_bytes - kSpecFixedBytes);
   if (version >= 2) {
@@ -255,25 +261,11 @@ struct Target {
 Status parse(ByteReader& reader, CheckpointInfo* info, const Target& target) {
   Input in(reader);
   unsigned char h[kMaxHeader];
-  FENNEC_RETURN_IF_ERROR(in.read(h, kCheckpointFixedHeader, "checkpoint header"));
-  FENNEC_ENSURE(std::memcmp(h, kCheckpointMagic, 8) == 0, StatusCode::kCorruptData,
-                "not a Fennec checkpoint (bad magic): expected a Fennec training checkpoint "
-                "(FENNECCK), got %s",
-                file_kind_name(detect_file_kind(h, kCheckpointFixedHeader)));
-  const std::uint32_t version = load_u32(h + 8);
-  FENNEC_ENSURE(version != 0, StatusCode::kCorruptData, "checkpoint version 0 is invalid");
-  FENNEC_ENSURE(version <= kCheckpointVersion, StatusCode::kUnsupported,
-                "checkpoint version %lu is newer than this library (%lu)",
-                static_cast<unsigned long>(version), static_cast<unsigned long>(kCheckpointVersion));
-  SpecFixed f;
-  FENNEC_RETURN_IF_ERROR(decode_spec_fixed(h + kPreamble, &f));
-  const std::uint32_t header_bytes = load_u32(h + 12);
-  const std::uint64_t expected_header = header_size(version, f.num_layers);
-  FENNEC_ENSURE(header_bytes == expected_header, StatusCode::kCorruptData,
-                "header length %lu, expected %llu for %lu layers",
-                static_cast<unsigned long>(header_bytes),
-                static_cast<unsigned long long>(expected_header),
-                static_cast<unsigned long>(f.num_layers));
+  Preamble pre;
+  FENNEC_RETURN_IF_ERROR(read_preamble(in, kCheckpointPreamble, h, &pre));
+  const std::uint32_t version = pre.version;
+  const SpecFixed& f = pre.spec;
+  const std::uint32_t header_bytes = pre.header_bytes;
 
   CheckpointInfo ci;
   const std::uint32_t kind = load_u32(h + kOptim), slots = load_u32(h + kOptim + 4);
@@ -407,8 +399,9 @@ std::uint64_t checkpoint_size(const Trainer& trainer, std::size_t user_bytes) {
   std::uint64_t params = 0;
   parameter_count(trainer.model().spec(), &params);
   const std::uint64_t slots = optimizer_state_slots(trainer.config().optimizer.kind);
-  return header_size(format_version(trainer), trainer.model().num_layers()) + user_bytes +
-         4 * params * (1 + slots) + 4 * layer_state_count(trainer.model().spec()) + 4;
+  const auto layers = static_cast<std::uint32_t>(trainer.model().num_layers());
+  return header_size(format_version(trainer), layers) + user_bytes + 4 * params * (1 + slots) +
+         4 * layer_state_count(trainer.model().spec()) + 4;
 }
 
 Status save_checkpoint(const Trainer& trainer, const Rng& rng, const void* user,

@@ -4,6 +4,7 @@
 
 #include "fennec/io.hpp"
 #include "io/bind_and_load.hpp"
+#include "io/file_preamble.hpp"
 #include "io/io_util.hpp"
 
 namespace fennec {
@@ -12,9 +13,20 @@ using namespace io_detail;
 
 namespace {
 
-// Header bytes before the spec record: magic, version, header_bytes.
-constexpr std::size_t kPreamble = 16;
-static_assert(kPreamble + kSpecFixedBytes == kModelFileFixedHeader, "layout");
+static_assert(kPreambleBytes + kSpecFixedBytes == kModelFileFixedHeader, "layout");
+
+// Version 2 follows each layer record with a layer-options record.
+std::size_t layer_record_bytes(std::uint32_t version) {
+  return kModelFileLayerRecord + (version >= kModelFileLayersVersion ? kModelFileLayerOptionsRecord : 0);
+}
+
+std::uint64_t model_header_bytes(std::uint32_t version, std::uint32_t num_layers) {
+  return kModelFileFixedHeader + layer_record_bytes(version) * std::uint64_t{num_layers};
+}
+
+constexpr PreambleFormat kModelFilePreamble = {
+    kModelFileMagic, "a Fennec model file (FENNECMF)", "model file", "model file header",
+    kModelFileFixedHeader, kModelFileLayersVersion, &model_header_bytes};
 
 void zero_parameters(Model& model) {
   const VectorView p = model.parameters();
@@ -37,13 +49,13 @@ Status check_model_matches(const ModelFileInfo& info, const Model& model) {
 Status save_model(const Model& model, ByteWriter& writer) {
   FENNEC_ENSURE(model.is_bound(), StatusCode::kFailedPrecondition, "save_model: model is not bound");
   FENNEC_RETURN_IF_ERROR(check_parameters_finite(model));
-  unsigned char header[kPreamble + kSpecMaxBytes];
+  unsigned char header[kPreambleBytes + kSpecMaxBytes];
   std::memcpy(header, kModelFileMagic, 8);
   // Version 1 for a plain network (exactly what earlier releases wrote), 2 with batch norm or
   // dropout (the layer-options records and the running statistics).
   const bool layer_options = has_layer_options(model.spec());
   store_u32(header + 8, layer_options ? kModelFileLayersVersion : kModelFileVersion);
-  const std::size_t n = kPreamble + encode_spec(model.spec(), header + kPreamble, layer_options);
+  const std::size_t n = kPreambleBytes + encode_spec(model.spec(), header + kPreambleBytes, layer_options);
   store_u32(header + 12, static_cast<std::uint32_t>(n));
   Output out(writer);
   FENNEC_RETURN_IF_ERROR(out.write(header, n));
@@ -54,29 +66,15 @@ Status save_model(const Model& model, ByteWriter& writer) {
 
 Result<ModelFileInfo> read_model_header(ByteReader& reader) {
   Input in(reader);
-  unsigned char h[kPreamble + kSpecMaxBytes];
-  FENNEC_RETURN_IF_ERROR(in.read(h, kModelFileFixedHeader, "model file header"));
-  FENNEC_ENSURE(std::memcmp(h, kModelFileMagic, 8) == 0, StatusCode::kCorruptData,
-                "not a Fennec model file (bad magic): expected a Fennec model file (FENNECMF), "
-                "got %s",
-                file_kind_name(detect_file_kind(h, kModelFileFixedHeader)));
+  unsigned char h[kPreambleBytes + kSpecMaxBytes];
+  Preamble pre;
+  FENNEC_RETURN_IF_ERROR(read_preamble(in, kModelFilePreamble, h, &pre));
   ModelFileInfo info;
-  info.version = load_u32(h + 8);
-  FENNEC_ENSURE(info.version != 0, StatusCode::kCorruptData, "model file version 0 is invalid");
-  FENNEC_ENSURE(info.version <= kModelFileLayersVersion, StatusCode::kUnsupported,
-                "model file version %lu is newer than this library (%lu)",
-                static_cast<unsigned long>(info.version),
-                static_cast<unsigned long>(kModelFileLayersVersion));
-  SpecFixed f;
-  FENNEC_RETURN_IF_ERROR(decode_spec_fixed(h + kPreamble, &f));
-  const std::uint32_t header_bytes = load_u32(h + 12);
+  info.version = pre.version;
+  const SpecFixed& f = pre.spec;
+  const std::uint32_t header_bytes = pre.header_bytes;
   const bool layer_options = info.version >= kModelFileLayersVersion;
-  const std::size_t record = kModelFileLayerRecord + (layer_options ? kModelFileLayerOptionsRecord : 0);
-  const std::uint64_t expected = kModelFileFixedHeader + record * std::uint64_t{f.num_layers};
-  FENNEC_ENSURE(header_bytes == expected, StatusCode::kCorruptData,
-                "header length %lu, expected %llu for %lu layers",
-                static_cast<unsigned long>(header_bytes), static_cast<unsigned long long>(expected),
-                static_cast<unsigned long>(f.num_layers));
+  const std::size_t record = layer_record_bytes(info.version);
   FENNEC_RETURN_IF_ERROR(in.read(h + kModelFileFixedHeader, record * f.num_layers, "layer records"));
   const unsigned char* options =
       layer_options ? h + kModelFileFixedHeader + kModelFileLayerRecord * f.num_layers : nullptr;
