@@ -426,7 +426,7 @@ Status parse(ByteReader& reader, CheckpointInfo* info, const Target& target) {
 
 }  // namespace
 
-std::uint64_t checkpoint_size(const Trainer& trainer, std::size_t user_bytes) {
+std::uint64_t checkpoint_file_size(const Trainer& trainer, std::size_t user_bytes) {
   std::uint64_t params = 0;
   parameter_count(trainer.model().spec(), &params);
   const std::uint64_t slots = optimizer_state_slots(trainer.config().optimizer.kind);
@@ -435,8 +435,8 @@ std::uint64_t checkpoint_size(const Trainer& trainer, std::size_t user_bytes) {
          4 * layer_state_count(trainer.model().spec()) + 4;
 }
 
-Status save_checkpoint(const Trainer& trainer, const Rng& rng, const void* user,
-                       std::size_t user_bytes, ByteWriter& writer) {
+Status save_checkpoint(const Trainer& trainer, const Rng& rng, ByteWriter& writer, const void* user,
+                       std::size_t user_bytes) {
   FENNEC_ENSURE(trainer.model().is_bound(), StatusCode::kFailedPrecondition,
                 "save_checkpoint: model is not bound");
   FENNEC_ENSURE(user_bytes <= kCheckpointMaxUserBytes, StatusCode::kInvalidArgument,
@@ -461,7 +461,7 @@ Status save_checkpoint(const Trainer& trainer, const Rng& rng, const void* user,
   return out.finish_crc();
 }
 
-Result<CheckpointInfo> validate_checkpoint(ByteReader& in) {
+Result<CheckpointInfo> read_checkpoint_info(ByteReader& in) {
   CheckpointInfo info;
   FENNEC_RETURN_IF_ERROR(parse(in, &info, Target{}));
   return info;
@@ -481,7 +481,7 @@ Result<CheckpointInfo> read_checkpoint_info(const void* data, std::size_t size) 
   FENNEC_ENSURE(data != nullptr || size == 0, StatusCode::kInvalidArgument, "null data");
   MemoryReader mr(data, size);
   ByteReader r = mr.reader();
-  Result<CheckpointInfo> info = validate_checkpoint(r);
+  Result<CheckpointInfo> info = read_checkpoint_info(r);
   if (!info.is_ok()) return info;
   FENNEC_ENSURE(info->file_bytes == size, StatusCode::kCorruptData,
                 "checkpoint is %zu bytes, its header describes %llu", size,

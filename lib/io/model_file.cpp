@@ -64,7 +64,7 @@ Status save_model(const Model& model, ByteWriter& writer) {
   return out.finish_crc();
 }
 
-Result<ModelFileInfo> read_model_header(ByteReader& reader) {
+Result<ModelFileInfo> read_model_info(ByteReader& reader) {
   Input in(reader);
   unsigned char h[kPreambleBytes + kSpecMaxBytes];
   Preamble pre;
@@ -92,8 +92,8 @@ Result<ModelFileInfo> read_model_header(ByteReader& reader) {
   return info;
 }
 
-Status read_model_parameters(ByteReader& reader, const ModelFileInfo& info, Model& model,
-                             const LoadOptions& options) {
+Status restore_model_parameters(ByteReader& reader, const ModelFileInfo& info, Model& model,
+                                const LoadOptions& options) {
   FENNEC_RETURN_IF_ERROR(check_model_matches(info, model));
   Input in(reader, info.header_crc, info.header_bytes);
   std::uint64_t non_finite = 0;
@@ -116,7 +116,7 @@ Result<ModelFileInfo> read_model_info(const void* data, std::size_t size) {
   FENNEC_ENSURE(data != nullptr || size == 0, StatusCode::kInvalidArgument, "null data");
   MemoryReader mr(data, size);
   ByteReader r = mr.reader();
-  Result<ModelFileInfo> info = read_model_header(r);
+  Result<ModelFileInfo> info = read_model_info(r);
   if (!info.is_ok()) return info;
   FENNEC_ENSURE(info->file_bytes == size, StatusCode::kCorruptData,
                 "model file is %zu bytes, its header describes %llu", size,
@@ -126,7 +126,7 @@ Result<ModelFileInfo> read_model_info(const void* data, std::size_t size) {
 
 namespace {
 
-// The checks and copy of load_model_parameters once the header is known to describe exactly
+// The checks and copy of restore_model_parameters once the header is known to describe exactly
 // `size` bytes (shared with load_model so the header is decoded once, which also keeps the
 // loader's stack small on microcontrollers).
 Status load_checked_parameters(const unsigned char* bytes, std::size_t size, const ModelFileInfo& info,
@@ -157,13 +157,13 @@ Status load_checked_parameters(const unsigned char* bytes, std::size_t size, con
   }
   MemoryReader mr(bytes + info.header_bytes, size - static_cast<std::size_t>(info.header_bytes));
   ByteReader r = mr.reader();
-  return read_model_parameters(r, info, model, LoadOptions{});
+  return restore_model_parameters(r, info, model, LoadOptions{});
 }
 
 }  // namespace
 
-Status load_model_parameters(const void* data, std::size_t size, Model& model,
-                             const LoadOptions& options) {
+Status restore_model_parameters(const void* data, std::size_t size, Model& model,
+                                const LoadOptions& options) {
   Result<ModelFileInfo> info = read_model_info(data, size);
   if (!info.is_ok()) return info.status();
   return load_checked_parameters(static_cast<const unsigned char*>(data), size, info.value(), model,
@@ -172,10 +172,10 @@ Status load_model_parameters(const void* data, std::size_t size, Model& model,
 
 Result<Model> load_model(ByteReader& reader, const ModelOptions& options, Arena& arena,
                          const LoadOptions& load_options) {
-  Result<ModelFileInfo> info = read_model_header(reader);
+  Result<ModelFileInfo> info = read_model_info(reader);
   if (!info.is_ok()) return info.status();
   return bind_and_load(info->spec, info->parameter_count, options, arena, [&](Model& model) {
-    return read_model_parameters(reader, info.value(), model, load_options);
+    return restore_model_parameters(reader, info.value(), model, load_options);
   });
 }
 
