@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
     ByteWriter wa = a.writer(), wb = b.writer(), wc = ck.writer();
     const unsigned long long pos = 12345;
     if (!save_model(m.value(), wa).is_ok() || !save_safetensors(m.value(), wb).is_ok() ||
-        !save_checkpoint(t.value(), rng, &pos, sizeof(pos), wc).is_ok())
+        !save_checkpoint(t.value(), rng, wc, &pos, sizeof(pos)).is_ok())
       return 1;
     if (!write(dir + "/model_file/seed" + n, a.bytes) || !write(dir + "/safetensors/seed" + n, b.bytes) ||
         !write(dir + "/checkpoint/seed" + n, ck.bytes))

@@ -83,18 +83,18 @@ struct CheckpointInfo {
 };
 
 // Exact size save_checkpoint writes.
-std::uint64_t checkpoint_size(const Trainer& trainer, std::size_t user_bytes);
+std::uint64_t checkpoint_file_size(const Trainer& trainer, std::size_t user_bytes);
 
 // Writes the trainer's model, optimizer state, step count and config, `rng`'s state and
-// `user_bytes` bytes of `user` (may be null when 0). kNonFinite, with nothing written, when a
-// parameter or optimizer state value is NaN or Inf. Stored step counts above kMaxStepCount are
-// refused by the readers (kCorruptData).
-[[nodiscard]] Status save_checkpoint(const Trainer& trainer, const Rng& rng, const void* user,
-                                     std::size_t user_bytes, ByteWriter& out);
+// `user_bytes` bytes of `user` (may be null when 0) to `out`. kNonFinite, with nothing written,
+// when a parameter or optimizer state value is NaN or Inf. Stored step counts above
+// kMaxStepCount are refused by the readers (kCorruptData).
+[[nodiscard]] Status save_checkpoint(const Trainer& trainer, const Rng& rng, ByteWriter& out,
+                                     const void* user = nullptr, std::size_t user_bytes = 0);
 
 // Streaming validation of a whole checkpoint (CRC included); leaves the reader at the end.
-[[nodiscard]] Result<CheckpointInfo> validate_checkpoint(ByteReader& in);
-// Streaming restore. Call only on an input validate_checkpoint accepted (e.g. re-open the file):
+[[nodiscard]] Result<CheckpointInfo> read_checkpoint_info(ByteReader& in);
+// Streaming restore. Call only on an input read_checkpoint_info accepted (e.g. re-open the file):
 // this pass writes as it reads, and if the bytes changed in between and the CRC fails at the end,
 // the model's parameters and state are zeroed and the error returned.
 [[nodiscard]] Status restore_checkpoint(ByteReader& in, Trainer& trainer, Rng& rng, void* user,
@@ -108,5 +108,21 @@ std::uint64_t checkpoint_size(const Trainer& trainer, std::size_t user_bytes);
 // which are restored; `user_capacity` must hold the blob. Nothing is modified on failure.
 [[nodiscard]] Status restore_checkpoint(const void* data, std::size_t size, Trainer& trainer,
                                         Rng& rng, void* user, std::size_t user_capacity);
+
+// The names and argument order before 0.2.0; they forward to the ones above and will be removed
+// in 0.3.0.
+[[deprecated("use checkpoint_file_size")]] inline std::uint64_t checkpoint_size(
+    const Trainer& trainer, std::size_t user_bytes) {
+  return checkpoint_file_size(trainer, user_bytes);
+}
+[[deprecated("use save_checkpoint(trainer, rng, out, user, user_bytes)")]] [[nodiscard]] inline Status
+save_checkpoint(const Trainer& trainer, const Rng& rng, const void* user, std::size_t user_bytes,
+                ByteWriter& out) {
+  return save_checkpoint(trainer, rng, out, user, user_bytes);
+}
+[[deprecated("use read_checkpoint_info")]] [[nodiscard]] inline Result<CheckpointInfo>
+validate_checkpoint(ByteReader& in) {
+  return read_checkpoint_info(in);
+}
 
 }  // namespace fennec

@@ -98,20 +98,20 @@ constexpr std::uint64_t model_file_size(const ModelSpec& spec) {
 [[nodiscard]] Status save_model(const Model& model, ByteWriter& out);
 
 // Streaming load, in two steps so the caller can plan and bind in between:
-//   read_model_header consumes exactly the header and validates it (spec included);
-//   read_model_parameters consumes the payload and CRC, requires the input to end there, and
-//   fills the parameters of `model`, which must have been bound for info.spec. When it fails
-//   after parameters were written (bad CRC found at the end, non-finite values), the model's
-//   parameters are zeroed, never left half-loaded.
-[[nodiscard]] Result<ModelFileInfo> read_model_header(ByteReader& in);
-[[nodiscard]] Status read_model_parameters(ByteReader& in, const ModelFileInfo& info, Model& model,
-                                           const LoadOptions& options = {});
+//   read_model_info(in) consumes exactly the header and validates it (spec included);
+//   restore_model_parameters(in, info, model) consumes the payload and CRC, requires the input
+//   to end there, and fills the parameters of `model`, which must have been bound for info.spec.
+//   When it fails after parameters were written (bad CRC found at the end, non-finite values),
+//   the model's parameters are zeroed, never left half-loaded.
+[[nodiscard]] Result<ModelFileInfo> read_model_info(ByteReader& in);
+[[nodiscard]] Status restore_model_parameters(ByteReader& in, const ModelFileInfo& info,
+                                              Model& model, const LoadOptions& options = {});
 
 // In-memory file: header validation plus the exact-size check (no CRC pass).
 [[nodiscard]] Result<ModelFileInfo> read_model_info(const void* data, std::size_t size);
 // In-memory file: full validation, CRC included, before anything is written into `model`.
-[[nodiscard]] Status load_model_parameters(const void* data, std::size_t size, Model& model,
-                                           const LoadOptions& options = {});
+[[nodiscard]] Status restore_model_parameters(const void* data, std::size_t size, Model& model,
+                                              const LoadOptions& options = {});
 
 // Arena capacity load_model needs for this file and `options`, in one call:
 // plan(spec from the header, options).total() plus kArenaAlignment - 1 bytes of alignment slack,
@@ -120,7 +120,7 @@ constexpr std::uint64_t model_file_size(const ModelSpec& spec) {
 [[nodiscard]] Result<std::size_t> model_arena_bytes(const void* data, std::size_t size,
                                                     const ModelOptions& options);
 
-// The same from a header already read (read_model_header / read_model_info).
+// The same from a header already read (read_model_info).
 constexpr std::size_t model_arena_bytes(const ModelFileInfo& info, const ModelOptions& options) {
   return plan(info.spec, options).total() + kArenaAlignment - 1;
 }
@@ -146,5 +146,19 @@ constexpr std::size_t model_arena_bytes(const ModelFileInfo& info, const ModelOp
 [[nodiscard]] Result<Model> load_model_in_place(const void* data, std::size_t size,
                                                 const ModelOptions& options, Arena& arena,
                                                 const LoadOptions& load_options = {});
+
+// The names before 0.2.0; they forward to the ones above and will be removed in 0.3.0.
+[[deprecated("use read_model_info")]] [[nodiscard]] inline Result<ModelFileInfo> read_model_header(
+    ByteReader& in) {
+  return read_model_info(in);
+}
+[[deprecated("use restore_model_parameters")]] [[nodiscard]] inline Status read_model_parameters(
+    ByteReader& in, const ModelFileInfo& info, Model& model, const LoadOptions& options = {}) {
+  return restore_model_parameters(in, info, model, options);
+}
+[[deprecated("use restore_model_parameters")]] [[nodiscard]] inline Status load_model_parameters(
+    const void* data, std::size_t size, Model& model, const LoadOptions& options = {}) {
+  return restore_model_parameters(data, size, model, options);
+}
 
 }  // namespace fennec

@@ -102,8 +102,8 @@ struct CheckpointFileInfo {
   Status rejected{};
 };
 
-// Crash-safe two-slot write (see above).
-[[nodiscard]] Status save_checkpoint_file(const char* path, const Trainer& trainer, const Rng& rng,
+// Crash-safe two-slot write (see above) of what save_checkpoint writes.
+[[nodiscard]] Status save_checkpoint_file(const Trainer& trainer, const Rng& rng, const char* path,
                                           const void* user = nullptr, std::size_t user_bytes = 0);
 // Validates PATH, else the later valid one of PATH.tmp and PATH.prev (see slot). kCorruptData / kIoError when neither is.
 [[nodiscard]] Result<CheckpointFileInfo> read_checkpoint_file_info(const char* path);
@@ -111,6 +111,13 @@ struct CheckpointFileInfo {
 [[nodiscard]] Status restore_checkpoint_file(const char* path, Trainer& trainer, Rng& rng,
                                              void* user = nullptr, std::size_t user_capacity = 0,
                                              CheckpointFileInfo* used = nullptr);
+
+// The argument order before 0.2.0; forwards to the one above and will be removed in 0.3.0.
+[[deprecated("use save_checkpoint_file(trainer, rng, path, user, user_bytes)")]] [[nodiscard]] inline Status
+save_checkpoint_file(const char* path, const Trainer& trainer, const Rng& rng,
+                     const void* user = nullptr, std::size_t user_bytes = 0) {
+  return save_checkpoint_file(trainer, rng, path, user, user_bytes);
+}
 #endif
 
 }  // namespace fennec

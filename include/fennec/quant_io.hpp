@@ -42,8 +42,8 @@ inline constexpr std::uint32_t kQuantFileVersion = 1;
 inline constexpr std::size_t kQuantFileFixedHeader = 40;
 inline constexpr std::size_t kQuantFileLayerRecord = 32;
 
-// Bytes save_quantized_model writes for `model`.
-std::uint64_t quantized_file_bytes(const QuantizedModel& model);
+// Exact size save_quantized_model writes for `model`.
+std::uint64_t quantized_model_file_size(const QuantizedModel& model);
 // Writes the file; kFailedPrecondition for an unbound model, the writer's error otherwise.
 [[nodiscard]] Status save_quantized_model(const QuantizedModel& model, ByteWriter& out);
 // Whether the buffer starts with the int8 file's magic.
@@ -55,5 +55,11 @@ bool is_quantized_file(const void* data, std::size_t size);
 // kernel table `isa`; the arena holds a copy, `data` may go away afterwards.
 [[nodiscard]] Result<QuantizedModel> load_quantized_model(const void* data, std::size_t size, std::size_t max_batch,
                                                           Isa isa, Arena& arena);
+
+// The name before 0.2.0; forwards to the one above and will be removed in 0.3.0.
+[[deprecated("use quantized_model_file_size")]] inline std::uint64_t quantized_file_bytes(
+    const QuantizedModel& model) {
+  return quantized_model_file_size(model);
+}
 
 }  // namespace fennec

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "io/file_preamble.hpp"
 #include "io/io_util.hpp"
 
 namespace fennec {
@@ -13,12 +14,11 @@ using namespace io_detail;
 
 namespace {
 
-constexpr std::size_t kPreamble = 16;
 constexpr std::size_t kOptim = 40;
 constexpr std::size_t kStep = 88;
 constexpr std::size_t kRng = 96;
 constexpr std::size_t kUser = 128;
-static_assert(kPreamble + kSpecFixedBytes == kOptim, "layout");
+static_assert(kPreambleBytes + kSpecFixedBytes == kOptim, "layout");
 static_assert(kUser + 8 == kCheckpointFixedHeader, "layout");
 
 constexpr std::size_t kMaxHeader = kCheckpointFixedHeader +
@@ -34,11 +34,17 @@ std::uint32_t format_version(const Trainer& trainer) {
   return trainer.schedule().varies() ? 2 : 1;
 }
 
-std::size_t header_size(std::uint32_t version, std::uint64_t num_layers) {
-  return kCheckpointFixedHeader + kModelFileLayerRecord * num_layers +
+std::uint64_t header_size(std::uint32_t version, std::uint32_t num_layers) {
+  return kCheckpointFixedHeader + kModelFileLayerRecord * std::uint64_t{num_layers} +
          (version >= 2 ? kCheckpointScheduleRecord : 0) +
-         (version >= 3 ? kModelFileLayerOptionsRecord * num_layers + kCheckpointLayerStateRecord : 0);
+         (version >= 3 ? kModelFileLayerOptionsRecord * std::uint64_t{num_layers} +
+                             kCheckpointLayerStateRecord
+                       : 0);
 }
+
+constexpr PreambleFormat kCheckpointPreamble = {
+    kCheckpointMagic, "a Fennec training checkpoint (FENNECCK)", "checkpoint", "checkpoint header",
+    kCheckpointFixedHeader, kCheckpointVersion, &header_size};
 
 // The generator state as stored (u32 s[4], f64 bits of spare, u32 has_spare): 28 bytes.
 void encode_rng(const Rng::State& s, unsigned char* p) {
@@ -194,7 +200,7 @@ std::size_t encode_header(const Trainer& trainer, const Rng& rng, std::uint64_t 
   store_u32(h + 8, version);
   unsigned char spec[kSpecMaxBytes];
   const std::size_t spec_bytes = encode_spec(model.spec(), spec, version >= 3);
-  std::memcpy(h + kPreamble, spec, kSpecFixedBytes);
+  std::memcpy(h + kPreambleBytes, spec, kSpecFixedBytes);
   std::memcpy(h + kCheckpointFixedHeader, spec + kSpecFixedBytes, spec_bytes - kSpecFixedBytes);
   std::size_t n = kCheckpointFixedHeader + (spec_bytes - kSpecFixedBytes);
   if (version >= 2) {
@@ -243,6 +249,85 @@ Status check_checkpointable(const Model& model, const char* who) {
   return Status::ok();
 }
 
+// The fixed header after the preamble: optimizer, config, step, generator, user blob size.
+Status decode_trainer_fields(const unsigned char* h, CheckpointInfo* ci) {
+  const std::uint32_t kind = load_u32(h + kOptim), slots = load_u32(h + kOptim + 4);
+  FENNEC_ENSURE(kind < static_cast<std::uint32_t>(kOptimizerCount), StatusCode::kCorruptData,
+                "optimizer kind %lu out of range", static_cast<unsigned long>(kind));
+  ci->trainer.optimizer.kind = static_cast<OptimizerKind>(kind);
+  FENNEC_ENSURE(slots == optimizer_state_slots(ci->trainer.optimizer.kind), StatusCode::kCorruptData,
+                "%lu optimizer state slots, %s keeps %zu", static_cast<unsigned long>(slots),
+                optimizer_name(ci->trainer.optimizer.kind),
+                optimizer_state_slots(ci->trainer.optimizer.kind));
+  for (int i = 0; i < 9; ++i) set_config_field(ci->trainer, i, load_f32(h + kOptim + 8 + 4 * i));
+  const Status vo = validate(ci->trainer.optimizer);
+  FENNEC_ENSURE(vo.is_ok(), StatusCode::kCorruptData, "stored optimizer config: %s", vo.message());
+  const Status vc = validate(ci->trainer.clip);
+  FENNEC_ENSURE(vc.is_ok(), StatusCode::kCorruptData, "stored clip config: %s", vc.message());
+  // The latest step's rate; a version-2 schedule record then replaces optimizer.lr with the base.
+  ci->learning_rate = ci->trainer.optimizer.lr;
+  FENNEC_ENSURE(load_u32(h + 84) == 0 && load_u32(h + kRng + 28) == 0, StatusCode::kCorruptData,
+                "reserved header fields are not zero");
+  ci->step = load_u64(h + kStep);
+  FENNEC_ENSURE(ci->step <= kMaxStepCount, StatusCode::kCorruptData,
+                "step count %llu above the %llu limit (2^53)", static_cast<unsigned long long>(ci->step),
+                static_cast<unsigned long long>(kMaxStepCount));
+  FENNEC_RETURN_IF_ERROR(decode_rng(h + kRng, &ci->rng, "rng"));
+  ci->user_bytes = load_u64(h + kUser);
+  FENNEC_ENSURE(ci->user_bytes <= kCheckpointMaxUserBytes, StatusCode::kCorruptData,
+                "user blob of %llu bytes above the %llu limit",
+                static_cast<unsigned long long>(ci->user_bytes),
+                static_cast<unsigned long long>(kCheckpointMaxUserBytes));
+  return Status::ok();
+}
+
+// The variable part of the header, read into `h` after its fixed part: the layer records (with
+// their options from version 3), the schedule record (version 2) and the layer-state record
+// (version 3).
+Status read_header_records(Input& in, const SpecFixed& f, unsigned char* h, CheckpointInfo* ci) {
+  const std::uint32_t version = ci->version;
+  const std::size_t records =
+      (kModelFileLayerRecord + (version >= 3 ? kModelFileLayerOptionsRecord : 0)) * f.num_layers;
+  FENNEC_RETURN_IF_ERROR(in.read(h + kCheckpointFixedHeader, records, "layer records"));
+  const unsigned char* options =
+      version >= 3 ? h + kCheckpointFixedHeader + kModelFileLayerRecord * f.num_layers : nullptr;
+  FENNEC_RETURN_IF_ERROR(decode_spec_layers(f, h + kCheckpointFixedHeader, options, &ci->spec));
+  unsigned char* record = h + kCheckpointFixedHeader + records;
+  if (version >= 2) {
+    FENNEC_RETURN_IF_ERROR(in.read(record, kCheckpointScheduleRecord, "schedule record"));
+    FENNEC_RETURN_IF_ERROR(decode_schedule(record, ci));
+    record += kCheckpointScheduleRecord;
+  }
+  if (version >= 3) {
+    FENNEC_RETURN_IF_ERROR(in.read(record, kCheckpointLayerStateRecord, "layer-state record"));
+    FENNEC_RETURN_IF_ERROR(decode_rng(record, &ci->dropout_rng, "dropout rng"));
+    FENNEC_ENSURE(load_u32(record + 28) == 0, StatusCode::kCorruptData, "reserved layer-state field is not zero");
+    ci->batches_tracked = load_u64(record + 32);
+  }
+  return Status::ok();
+}
+
+// Step 1 of a read: the whole header, validated into `ci`.
+Status decode_header(Input& in, CheckpointInfo* ci) {
+  unsigned char h[kMaxHeader];
+  Preamble pre;
+  FENNEC_RETURN_IF_ERROR(read_preamble(in, kCheckpointPreamble, h, &pre));
+  ci->version = pre.version;
+  FENNEC_RETURN_IF_ERROR(decode_trainer_fields(h, ci));
+  FENNEC_RETURN_IF_ERROR(read_header_records(in, pre.spec, h, ci));
+  ci->parameter_count = pre.spec.param_count;
+  ci->state_count = layer_state_count(ci->spec);
+  const std::uint64_t slots = optimizer_state_slots(ci->trainer.optimizer.kind);
+  std::uint64_t total = 0;
+  FENNEC_ENSURE(mul_u64(ci->parameter_count, 4 * (1 + slots), &total) &&
+                    add_u64(total, 4 * ci->state_count, &total) &&
+                    add_u64(total, pre.header_bytes, &total) &&
+                    add_u64(total, ci->user_bytes, &total) && add_u64(total, 4, &total),
+                StatusCode::kCorruptData, "checkpoint size overflows");
+  ci->file_bytes = total;
+  return Status::ok();
+}
+
 struct Target {
   Trainer* trainer = nullptr;
   Rng* rng = nullptr;
@@ -250,125 +335,49 @@ struct Target {
   std::size_t user_capacity = 0;
 };
 
-// Reads one checkpoint. With a null target only validates; with one, checks compatibility before
-// writing anything, then writes while reading.
-Status parse(ByteReader& reader, CheckpointInfo* info, const Target& target) {
-  Input in(reader);
-  unsigned char h[kMaxHeader];
-  FENNEC_RETURN_IF_ERROR(in.read(h, kCheckpointFixedHeader, "checkpoint header"));
-  FENNEC_ENSURE(std::memcmp(h, kCheckpointMagic, 8) == 0, StatusCode::kCorruptData,
-                "not a Fennec checkpoint (bad magic): expected a Fennec training checkpoint "
-                "(FENNECCK), got %s",
-                file_kind_name(detect_file_kind(h, kCheckpointFixedHeader)));
-  const std::uint32_t version = load_u32(h + 8);
-  FENNEC_ENSURE(version != 0, StatusCode::kCorruptData, "checkpoint version 0 is invalid");
-  FENNEC_ENSURE(version <= kCheckpointVersion, StatusCode::kUnsupported,
-                "checkpoint version %lu is newer than this library (%lu)",
-                static_cast<unsigned long>(version), static_cast<unsigned long>(kCheckpointVersion));
-  SpecFixed f;
-  FENNEC_RETURN_IF_ERROR(decode_spec_fixed(h + kPreamble, &f));
-  const std::uint32_t header_bytes = load_u32(h + 12);
-  const std::uint64_t expected_header = header_size(version, f.num_layers);
-  FENNEC_ENSURE(header_bytes == expected_header, StatusCode::kCorruptData,
-                "header length %lu, expected %llu for %lu layers",
-                static_cast<unsigned long>(header_bytes),
-                static_cast<unsigned long long>(expected_header),
-                static_cast<unsigned long>(f.num_layers));
-
-  CheckpointInfo ci;
-  const std::uint32_t kind = load_u32(h + kOptim), slots = load_u32(h + kOptim + 4);
-  FENNEC_ENSURE(kind < static_cast<std::uint32_t>(kOptimizerCount), StatusCode::kCorruptData,
-                "optimizer kind %lu out of range", static_cast<unsigned long>(kind));
-  ci.trainer.optimizer.kind = static_cast<OptimizerKind>(kind);
-  FENNEC_ENSURE(slots == optimizer_state_slots(ci.trainer.optimizer.kind), StatusCode::kCorruptData,
-                "%lu optimizer state slots, %s keeps %zu", static_cast<unsigned long>(slots),
-                optimizer_name(ci.trainer.optimizer.kind),
-                optimizer_state_slots(ci.trainer.optimizer.kind));
-  for (int i = 0; i < 9; ++i) set_config_field(ci.trainer, i, load_f32(h + kOptim + 8 + 4 * i));
-  const Status vo = validate(ci.trainer.optimizer);
-  FENNEC_ENSURE(vo.is_ok(), StatusCode::kCorruptData, "stored optimizer config: %s", vo.message());
-  const Status vc = validate(ci.trainer.clip);
-  FENNEC_ENSURE(vc.is_ok(), StatusCode::kCorruptData, "stored clip config: %s", vc.message());
-  FENNEC_ENSURE(load_u32(h + 84) == 0 && load_u32(h + kRng + 28) == 0, StatusCode::kCorruptData,
-                "reserved header fields are not zero");
-  ci.step = load_u64(h + kStep);
-  FENNEC_ENSURE(ci.step <= kMaxStepCount, StatusCode::kCorruptData,
-                "step count %llu above the %llu limit (2^53)", static_cast<unsigned long long>(ci.step),
-                static_cast<unsigned long long>(kMaxStepCount));
-  FENNEC_RETURN_IF_ERROR(decode_rng(h + kRng, &ci.rng, "rng"));
-  ci.user_bytes = load_u64(h + kUser);
-  FENNEC_ENSURE(ci.user_bytes <= kCheckpointMaxUserBytes, StatusCode::kCorruptData,
-                "user blob of %llu bytes above the %llu limit",
-                static_cast<unsigned long long>(ci.user_bytes),
-                static_cast<unsigned long long>(kCheckpointMaxUserBytes));
-
-  const std::size_t records =
-      (kModelFileLayerRecord + (version >= 3 ? kModelFileLayerOptionsRecord : 0)) * f.num_layers;
-  FENNEC_RETURN_IF_ERROR(in.read(h + kCheckpointFixedHeader, records, "layer records"));
-  const unsigned char* options =
-      version >= 3 ? h + kCheckpointFixedHeader + kModelFileLayerRecord * f.num_layers : nullptr;
-  FENNEC_RETURN_IF_ERROR(decode_spec_layers(f, h + kCheckpointFixedHeader, options, &ci.spec));
-  ci.version = version;
-  ci.learning_rate = ci.trainer.optimizer.lr;
-  unsigned char* record = h + kCheckpointFixedHeader + records;
-  if (version >= 2) {
-    FENNEC_RETURN_IF_ERROR(in.read(record, kCheckpointScheduleRecord, "schedule record"));
-    FENNEC_RETURN_IF_ERROR(decode_schedule(record, &ci));
-    record += kCheckpointScheduleRecord;
+// Step 2 of a restore: whether the checkpoint fits `target`, before anything is written. On
+// success `staged` is the trainer as it will be afterwards (step count, schedule, rate), so what
+// can still fail there fails now.
+Status check_compatible(const CheckpointInfo& ci, const Target& target, Trainer* staged) {
+  const Trainer& t = *target.trainer;
+  FENNEC_RETURN_IF_ERROR(check_checkpointable(t.model(), "restore_checkpoint"));
+  FENNEC_ENSURE(same_network(ci.spec, t.model().spec()), StatusCode::kShapeMismatch,
+                "the checkpoint's network differs from the trainer's model");
+  FENNEC_ENSURE(same_config_but_lr(ci.trainer, t.config()), StatusCode::kFailedPrecondition,
+                "the checkpoint was written with a different optimizer or clipping config "
+                "(create the Trainer from CheckpointInfo::trainer)");
+  FENNEC_ENSURE(same_schedule(ci.trainer.schedule, t.config().schedule), StatusCode::kFailedPrecondition,
+                "the checkpoint was written with the %s schedule (warm-up %llu steps), the trainer "
+                "has %s (warm-up %llu) or other parameters (create the Trainer from "
+                "CheckpointInfo::trainer)",
+                schedule_name(ci.trainer.schedule.kind),
+                static_cast<unsigned long long>(ci.trainer.schedule.warmup_steps),
+                schedule_name(t.config().schedule.kind),
+                static_cast<unsigned long long>(t.config().schedule.warmup_steps));
+  *staged = t;
+  FENNEC_RETURN_IF_ERROR(staged->set_step_count(ci.step));
+  if (ci.version >= 2) {
+    FENNEC_RETURN_IF_ERROR(staged->restore_schedule(ci.trainer.optimizer.lr, ci.learning_rate, ci.schedule_state));
+  } else if (static_cast<float>(t.config().optimizer.lr) != config_field(ci.trainer, 0)) {
+    // A caller's own schedule may have changed the rate; the trainer's value stays when it is
+    // the stored one (f32 precision), so a resumed run computes exactly what an unbroken one does.
+    FENNEC_RETURN_IF_ERROR(staged->set_learning_rate(ci.trainer.optimizer.lr));
   }
-  if (version >= 3) {
-    FENNEC_RETURN_IF_ERROR(in.read(record, kCheckpointLayerStateRecord, "layer-state record"));
-    FENNEC_RETURN_IF_ERROR(decode_rng(record, &ci.dropout_rng, "dropout rng"));
-    FENNEC_ENSURE(load_u32(record + 28) == 0, StatusCode::kCorruptData, "reserved layer-state field is not zero");
-    ci.batches_tracked = load_u64(record + 32);
-  }
-  ci.parameter_count = f.param_count;
-  ci.state_count = layer_state_count(ci.spec);
-  std::uint64_t total = 0;
-  FENNEC_ENSURE(mul_u64(f.param_count, 4 * (1 + std::uint64_t{slots}), &total) &&
-                    add_u64(total, 4 * ci.state_count, &total) && add_u64(total, header_bytes, &total) &&
-                    add_u64(total, ci.user_bytes, &total) && add_u64(total, 4, &total),
-                StatusCode::kCorruptData, "checkpoint size overflows");
-  ci.file_bytes = total;
+  FENNEC_ENSURE(ci.user_bytes <= target.user_capacity, StatusCode::kOutOfMemory,
+                "user blob of %llu bytes does not fit the %zu-byte buffer",
+                static_cast<unsigned long long>(ci.user_bytes), target.user_capacity);
+  FENNEC_ENSURE(target.user != nullptr || ci.user_bytes == 0, StatusCode::kInvalidArgument,
+                "null user buffer");
+  return Status::ok();
+}
 
-  Model* model = nullptr;
-  Trainer staged;  // the trainer as it will be after the restore, checked before any write
-  if (target.trainer) {
-    Trainer& t = *target.trainer;
-    model = &t.model();
-    FENNEC_RETURN_IF_ERROR(check_checkpointable(*model, "restore_checkpoint"));
-    FENNEC_ENSURE(same_network(ci.spec, model->spec()), StatusCode::kShapeMismatch,
-                  "the checkpoint's network differs from the trainer's model");
-    FENNEC_ENSURE(same_config_but_lr(ci.trainer, t.config()), StatusCode::kFailedPrecondition,
-                  "the checkpoint was written with a different optimizer or clipping config "
-                  "(create the Trainer from CheckpointInfo::trainer)");
-    FENNEC_ENSURE(same_schedule(ci.trainer.schedule, t.config().schedule), StatusCode::kFailedPrecondition,
-                  "the checkpoint was written with the %s schedule (warm-up %llu steps), the trainer "
-                  "has %s (warm-up %llu) or other parameters (create the Trainer from "
-                  "CheckpointInfo::trainer)",
-                  schedule_name(ci.trainer.schedule.kind),
-                  static_cast<unsigned long long>(ci.trainer.schedule.warmup_steps),
-                  schedule_name(t.config().schedule.kind),
-                  static_cast<unsigned long long>(t.config().schedule.warmup_steps));
-    staged = t;
-    FENNEC_RETURN_IF_ERROR(staged.set_step_count(ci.step));
-    if (version >= 2) {
-      FENNEC_RETURN_IF_ERROR(staged.restore_schedule(ci.trainer.optimizer.lr, ci.learning_rate, ci.schedule_state));
-    } else if (static_cast<float>(t.config().optimizer.lr) != config_field(ci.trainer, 0)) {
-      // A caller's own schedule may have changed the rate; the trainer's value stays when it is
-      // the stored one (f32 precision), so a resumed run computes exactly what an unbroken one does.
-      FENNEC_RETURN_IF_ERROR(staged.set_learning_rate(ci.trainer.optimizer.lr));
-    }
-    FENNEC_ENSURE(ci.user_bytes <= target.user_capacity, StatusCode::kOutOfMemory,
-                  "user blob of %llu bytes does not fit the %zu-byte buffer",
-                  static_cast<unsigned long long>(ci.user_bytes), target.user_capacity);
-    FENNEC_ENSURE(target.user != nullptr || ci.user_bytes == 0, StatusCode::kInvalidArgument,
-                  "null user buffer");
-  }
-
+// Step 3: the user blob, parameters, optimizer state, running statistics and CRC, read into
+// `model` and `user`, or only validated when `model` is null. A failure after values were
+// written zeroes them.
+Status read_payload(Input& in, const CheckpointInfo& ci, Model* model, void* user) {
   Status s;
-  if (target.trainer && ci.user_bytes) {
-    s = in.read(target.user, static_cast<std::size_t>(ci.user_bytes), "user blob");
+  if (model && ci.user_bytes) {
+    s = in.read(user, static_cast<std::size_t>(ci.user_bytes), "user blob");
   } else {
     s = in.skip(ci.user_bytes, "user blob");
   }
@@ -376,23 +385,37 @@ Status parse(ByteReader& reader, CheckpointInfo* info, const Target& target) {
   if (s.is_ok())
     s = read_block(in, model, ci.spec, model ? model->parameters().data : nullptr, "parameters",
                    &non_finite);
-  for (std::uint32_t k = 0; k < slots && s.is_ok(); ++k)
+  const std::size_t slots = optimizer_state_slots(ci.trainer.optimizer.kind);
+  for (std::size_t k = 0; k < slots && s.is_ok(); ++k)
     s = read_block(in, model, ci.spec, model ? model->optimizer_state(k).data : nullptr,
                    "optimizer state", &non_finite);
   if (s.is_ok()) s = read_layer_state(in, model, ci.spec, &non_finite);
   if (s.is_ok()) s = in.check_crc();
   if (s.is_ok()) s = in.expect_end();
-  if (!s.is_ok()) {
-    if (model) {
-      zero_state(*model);
-      model->reset_batchnorm_state();
-    }
-    return s;
+  if (!s.is_ok() && model) {
+    zero_state(*model);
+    model->reset_batchnorm_state();
   }
+  return s;
+}
+
+// Reads one checkpoint. With a null target only validates; with one, checks compatibility before
+// writing anything, then writes while reading, and sets the trainer and generators last.
+Status parse(ByteReader& reader, CheckpointInfo* info, const Target& target) {
+  Input in(reader);
+  CheckpointInfo ci;
+  FENNEC_RETURN_IF_ERROR(decode_header(in, &ci));
+  Trainer staged;
+  Model* model = nullptr;
+  if (target.trainer) {
+    FENNEC_RETURN_IF_ERROR(check_compatible(ci, target, &staged));
+    model = &target.trainer->model();
+  }
+  FENNEC_RETURN_IF_ERROR(read_payload(in, ci, model, target.user));
   if (target.trainer) {
     *target.trainer = staged;
     target.rng->set_state(ci.rng);
-    if (version >= 3) {
+    if (ci.version >= 3) {
       model->dropout_rng().set_state(ci.dropout_rng);
       model->set_batches_tracked(ci.batches_tracked);
     }
@@ -403,16 +426,17 @@ Status parse(ByteReader& reader, CheckpointInfo* info, const Target& target) {
 
 }  // namespace
 
-std::uint64_t checkpoint_size(const Trainer& trainer, std::size_t user_bytes) {
+std::uint64_t checkpoint_file_size(const Trainer& trainer, std::size_t user_bytes) {
   std::uint64_t params = 0;
   parameter_count(trainer.model().spec(), &params);
   const std::uint64_t slots = optimizer_state_slots(trainer.config().optimizer.kind);
-  return header_size(format_version(trainer), trainer.model().num_layers()) + user_bytes +
-         4 * params * (1 + slots) + 4 * layer_state_count(trainer.model().spec()) + 4;
+  const auto layers = static_cast<std::uint32_t>(trainer.model().num_layers());
+  return header_size(format_version(trainer), layers) + user_bytes + 4 * params * (1 + slots) +
+         4 * layer_state_count(trainer.model().spec()) + 4;
 }
 
-Status save_checkpoint(const Trainer& trainer, const Rng& rng, const void* user,
-                       std::size_t user_bytes, ByteWriter& writer) {
+Status save_checkpoint(const Trainer& trainer, const Rng& rng, ByteWriter& writer, const void* user,
+                       std::size_t user_bytes) {
   FENNEC_ENSURE(trainer.model().is_bound(), StatusCode::kFailedPrecondition,
                 "save_checkpoint: model is not bound");
   FENNEC_ENSURE(user_bytes <= kCheckpointMaxUserBytes, StatusCode::kInvalidArgument,
@@ -437,7 +461,7 @@ Status save_checkpoint(const Trainer& trainer, const Rng& rng, const void* user,
   return out.finish_crc();
 }
 
-Result<CheckpointInfo> validate_checkpoint(ByteReader& in) {
+Result<CheckpointInfo> read_checkpoint_info(ByteReader& in) {
   CheckpointInfo info;
   FENNEC_RETURN_IF_ERROR(parse(in, &info, Target{}));
   return info;
@@ -457,7 +481,7 @@ Result<CheckpointInfo> read_checkpoint_info(const void* data, std::size_t size) 
   FENNEC_ENSURE(data != nullptr || size == 0, StatusCode::kInvalidArgument, "null data");
   MemoryReader mr(data, size);
   ByteReader r = mr.reader();
-  Result<CheckpointInfo> info = validate_checkpoint(r);
+  Result<CheckpointInfo> info = read_checkpoint_info(r);
   if (!info.is_ok()) return info;
   FENNEC_ENSURE(info->file_bytes == size, StatusCode::kCorruptData,
                 "checkpoint is %zu bytes, its header describes %llu", size,

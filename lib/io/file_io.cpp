@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "io/bind_and_load.hpp"
 #include "io/io_util.hpp"
 
 namespace fennec {
@@ -254,7 +255,7 @@ Result<ModelFileInfo> open_model(File& f, const char* path, ByteReader& r) {
   FENNEC_RETURN_IF_ERROR(f.open_read(path));
   Result<std::uint64_t> size = f.size();
   if (!size.is_ok()) return size.status();
-  Result<ModelFileInfo> info = read_model_header(r);
+  Result<ModelFileInfo> info = read_model_info(r);
   if (!info.is_ok()) return info;
   FENNEC_ENSURE(info->file_bytes == size.value(), StatusCode::kCorruptData,
                 "model file is %llu bytes, its header describes %llu",
@@ -284,16 +285,11 @@ Result<Model> load_model_file(const char* path, const ModelOptions& options, Are
   ByteReader r = f.reader();
   Result<ModelFileInfo> info = open_model(f, path, r);
   if (!info.is_ok()) return info.status();
-  FENNEC_RETURN_IF_ERROR(io_detail::check_parameters_fit(info->parameter_count, arena));
-  const Arena::Mark start = arena.mark();
-  Result<Model> model = Model::bind(info->spec, options, arena);
-  if (!model.is_ok()) return model.status();
-  const Status s = read_model_parameters(r, info.value(), model.value(), load_options);
-  if (!s.is_ok()) {
-    arena.rewind(start);
-    return s;
-  }
-  return model;
+  return io_detail::bind_and_load(info->spec, info->parameter_count, options, arena,
+                                  [&](Model& model) {
+                                    return restore_model_parameters(r, info.value(), model,
+                                                                    load_options);
+                                  });
 }
 
 // ---- safetensors ----
@@ -346,12 +342,12 @@ Result<CheckpointInfo> validate_checkpoint_file(const char* path) {
   File f;
   FENNEC_RETURN_IF_ERROR(f.open_read(path));
   ByteReader r = f.reader();
-  return validate_checkpoint(r);
+  return read_checkpoint_info(r);
 }
 
 }  // namespace
 
-Status save_checkpoint_file(const char* path, const Trainer& trainer, const Rng& rng,
+Status save_checkpoint_file(const Trainer& trainer, const Rng& rng, const char* path,
                             const void* user, std::size_t user_bytes) {
   const CheckpointArgs args{&trainer, &rng, user, user_bytes};
   // Rotate PATH into the .prev slot only when PATH is a valid checkpoint: a torn or corrupt PATH
@@ -374,7 +370,7 @@ Status save_checkpoint_file(const char* path, const Trainer& trainer, const Rng&
       path,
       [](ByteWriter& w, const void* c) {
         const CheckpointArgs& a = *static_cast<const CheckpointArgs*>(c);
-        return save_checkpoint(*a.trainer, *a.rng, a.user, a.user_bytes, w);
+        return save_checkpoint(*a.trainer, *a.rng, w, a.user, a.user_bytes);
       },
       &args, current_is_valid);
 }

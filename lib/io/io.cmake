@@ -6,6 +6,7 @@
 target_sources(fennec PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/stream.cpp
   ${CMAKE_CURRENT_LIST_DIR}/io_util.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/file_preamble.cpp
   ${CMAKE_CURRENT_LIST_DIR}/file_kind.cpp
   ${CMAKE_CURRENT_LIST_DIR}/model_file.cpp
   ${CMAKE_CURRENT_LIST_DIR}/quant_file.cpp

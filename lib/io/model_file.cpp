@@ -3,6 +3,8 @@
 #include <cstring>
 
 #include "fennec/io.hpp"
+#include "io/bind_and_load.hpp"
+#include "io/file_preamble.hpp"
 #include "io/io_util.hpp"
 
 namespace fennec {
@@ -11,9 +13,20 @@ using namespace io_detail;
 
 namespace {
 
-// Header bytes before the spec record: magic, version, header_bytes.
-constexpr std::size_t kPreamble = 16;
-static_assert(kPreamble + kSpecFixedBytes == kModelFileFixedHeader, "layout");
+static_assert(kPreambleBytes + kSpecFixedBytes == kModelFileFixedHeader, "layout");
+
+// Version 2 follows each layer record with a layer-options record.
+std::size_t layer_record_bytes(std::uint32_t version) {
+  return kModelFileLayerRecord + (version >= kModelFileLayersVersion ? kModelFileLayerOptionsRecord : 0);
+}
+
+std::uint64_t model_header_bytes(std::uint32_t version, std::uint32_t num_layers) {
+  return kModelFileFixedHeader + layer_record_bytes(version) * std::uint64_t{num_layers};
+}
+
+constexpr PreambleFormat kModelFilePreamble = {
+    kModelFileMagic, "a Fennec model file (FENNECMF)", "model file", "model file header",
+    kModelFileFixedHeader, kModelFileLayersVersion, &model_header_bytes};
 
 void zero_parameters(Model& model) {
   const VectorView p = model.parameters();
@@ -36,13 +49,13 @@ Status check_model_matches(const ModelFileInfo& info, const Model& model) {
 Status save_model(const Model& model, ByteWriter& writer) {
   FENNEC_ENSURE(model.is_bound(), StatusCode::kFailedPrecondition, "save_model: model is not bound");
   FENNEC_RETURN_IF_ERROR(check_parameters_finite(model));
-  unsigned char header[kPreamble + kSpecMaxBytes];
+  unsigned char header[kPreambleBytes + kSpecMaxBytes];
   std::memcpy(header, kModelFileMagic, 8);
   // Version 1 for a plain network (exactly what earlier releases wrote), 2 with batch norm or
   // dropout (the layer-options records and the running statistics).
   const bool layer_options = has_layer_options(model.spec());
   store_u32(header + 8, layer_options ? kModelFileLayersVersion : kModelFileVersion);
-  const std::size_t n = kPreamble + encode_spec(model.spec(), header + kPreamble, layer_options);
+  const std::size_t n = kPreambleBytes + encode_spec(model.spec(), header + kPreambleBytes, layer_options);
   store_u32(header + 12, static_cast<std::uint32_t>(n));
   Output out(writer);
   FENNEC_RETURN_IF_ERROR(out.write(header, n));
@@ -51,31 +64,17 @@ Status save_model(const Model& model, ByteWriter& writer) {
   return out.finish_crc();
 }
 
-Result<ModelFileInfo> read_model_header(ByteReader& reader) {
+Result<ModelFileInfo> read_model_info(ByteReader& reader) {
   Input in(reader);
-  unsigned char h[kPreamble + kSpecMaxBytes];
-  FENNEC_RETURN_IF_ERROR(in.read(h, kModelFileFixedHeader, "model file header"));
-  FENNEC_ENSURE(std::memcmp(h, kModelFileMagic, 8) == 0, StatusCode::kCorruptData,
-                "not a Fennec model file (bad magic): expected a Fennec model file (FENNECMF), "
-                "got %s",
-                file_kind_name(detect_file_kind(h, kModelFileFixedHeader)));
+  unsigned char h[kPreambleBytes + kSpecMaxBytes];
+  Preamble pre;
+  FENNEC_RETURN_IF_ERROR(read_preamble(in, kModelFilePreamble, h, &pre));
   ModelFileInfo info;
-  info.version = load_u32(h + 8);
-  FENNEC_ENSURE(info.version != 0, StatusCode::kCorruptData, "model file version 0 is invalid");
-  FENNEC_ENSURE(info.version <= kModelFileLayersVersion, StatusCode::kUnsupported,
-                "model file version %lu is newer than this library (%lu)",
-                static_cast<unsigned long>(info.version),
-                static_cast<unsigned long>(kModelFileLayersVersion));
-  SpecFixed f;
-  FENNEC_RETURN_IF_ERROR(decode_spec_fixed(h + kPreamble, &f));
-  const std::uint32_t header_bytes = load_u32(h + 12);
+  info.version = pre.version;
+  const SpecFixed& f = pre.spec;
+  const std::uint32_t header_bytes = pre.header_bytes;
   const bool layer_options = info.version >= kModelFileLayersVersion;
-  const std::size_t record = kModelFileLayerRecord + (layer_options ? kModelFileLayerOptionsRecord : 0);
-  const std::uint64_t expected = kModelFileFixedHeader + record * std::uint64_t{f.num_layers};
-  FENNEC_ENSURE(header_bytes == expected, StatusCode::kCorruptData,
-                "header length %lu, expected %llu for %lu layers",
-                static_cast<unsigned long>(header_bytes), static_cast<unsigned long long>(expected),
-                static_cast<unsigned long>(f.num_layers));
+  const std::size_t record = layer_record_bytes(info.version);
   FENNEC_RETURN_IF_ERROR(in.read(h + kModelFileFixedHeader, record * f.num_layers, "layer records"));
   const unsigned char* options =
       layer_options ? h + kModelFileFixedHeader + kModelFileLayerRecord * f.num_layers : nullptr;
@@ -93,8 +92,8 @@ Result<ModelFileInfo> read_model_header(ByteReader& reader) {
   return info;
 }
 
-Status read_model_parameters(ByteReader& reader, const ModelFileInfo& info, Model& model,
-                             const LoadOptions& options) {
+Status restore_model_parameters(ByteReader& reader, const ModelFileInfo& info, Model& model,
+                                const LoadOptions& options) {
   FENNEC_RETURN_IF_ERROR(check_model_matches(info, model));
   Input in(reader, info.header_crc, info.header_bytes);
   std::uint64_t non_finite = 0;
@@ -117,7 +116,7 @@ Result<ModelFileInfo> read_model_info(const void* data, std::size_t size) {
   FENNEC_ENSURE(data != nullptr || size == 0, StatusCode::kInvalidArgument, "null data");
   MemoryReader mr(data, size);
   ByteReader r = mr.reader();
-  Result<ModelFileInfo> info = read_model_header(r);
+  Result<ModelFileInfo> info = read_model_info(r);
   if (!info.is_ok()) return info;
   FENNEC_ENSURE(info->file_bytes == size, StatusCode::kCorruptData,
                 "model file is %zu bytes, its header describes %llu", size,
@@ -127,7 +126,7 @@ Result<ModelFileInfo> read_model_info(const void* data, std::size_t size) {
 
 namespace {
 
-// The checks and copy of load_model_parameters once the header is known to describe exactly
+// The checks and copy of restore_model_parameters once the header is known to describe exactly
 // `size` bytes (shared with load_model so the header is decoded once, which also keeps the
 // loader's stack small on microcontrollers).
 Status load_checked_parameters(const unsigned char* bytes, std::size_t size, const ModelFileInfo& info,
@@ -158,13 +157,13 @@ Status load_checked_parameters(const unsigned char* bytes, std::size_t size, con
   }
   MemoryReader mr(bytes + info.header_bytes, size - static_cast<std::size_t>(info.header_bytes));
   ByteReader r = mr.reader();
-  return read_model_parameters(r, info, model, LoadOptions{});
+  return restore_model_parameters(r, info, model, LoadOptions{});
 }
 
 }  // namespace
 
-Status load_model_parameters(const void* data, std::size_t size, Model& model,
-                             const LoadOptions& options) {
+Status restore_model_parameters(const void* data, std::size_t size, Model& model,
+                                const LoadOptions& options) {
   Result<ModelFileInfo> info = read_model_info(data, size);
   if (!info.is_ok()) return info.status();
   return load_checked_parameters(static_cast<const unsigned char*>(data), size, info.value(), model,
@@ -173,18 +172,11 @@ Status load_model_parameters(const void* data, std::size_t size, Model& model,
 
 Result<Model> load_model(ByteReader& reader, const ModelOptions& options, Arena& arena,
                          const LoadOptions& load_options) {
-  Result<ModelFileInfo> info = read_model_header(reader);
+  Result<ModelFileInfo> info = read_model_info(reader);
   if (!info.is_ok()) return info.status();
-  FENNEC_RETURN_IF_ERROR(check_parameters_fit(info->parameter_count, arena));
-  const Arena::Mark start = arena.mark();
-  Result<Model> model = Model::bind(info->spec, options, arena);
-  if (!model.is_ok()) return model.status();
-  const Status s = read_model_parameters(reader, info.value(), model.value(), load_options);
-  if (!s.is_ok()) {
-    arena.rewind(start);
-    return s;
-  }
-  return model;
+  return bind_and_load(info->spec, info->parameter_count, options, arena, [&](Model& model) {
+    return restore_model_parameters(reader, info.value(), model, load_options);
+  });
 }
 
 Result<std::size_t> model_arena_bytes(const void* data, std::size_t size,
@@ -232,17 +224,10 @@ Result<Model> load_model(const void* data, std::size_t size, const ModelOptions&
                          Arena& arena, const LoadOptions& load_options) {
   Result<ModelFileInfo> info = read_model_info(data, size);
   if (!info.is_ok()) return info.status();
-  FENNEC_RETURN_IF_ERROR(check_parameters_fit(info->parameter_count, arena));
-  const Arena::Mark start = arena.mark();
-  Result<Model> model = Model::bind(info->spec, options, arena);
-  if (!model.is_ok()) return model.status();
-  const Status s = load_checked_parameters(static_cast<const unsigned char*>(data), size,
-                                           info.value(), model.value(), load_options);
-  if (!s.is_ok()) {
-    arena.rewind(start);
-    return s;
-  }
-  return model;
+  return bind_and_load(info->spec, info->parameter_count, options, arena, [&](Model& model) {
+    return load_checked_parameters(static_cast<const unsigned char*>(data), size, info.value(),
+                                   model, load_options);
+  });
 }
 
 }  // namespace fennec

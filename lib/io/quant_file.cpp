@@ -44,7 +44,7 @@ struct CrcWriter {
 
 }  // namespace
 
-std::uint64_t quantized_file_bytes(const QuantizedModel& model) {
+std::uint64_t quantized_model_file_size(const QuantizedModel& model) {
   std::uint64_t n = kQuantFileFixedHeader + kQuantFileLayerRecord * model.num_layers() + 4;
   for (std::size_t l = 0; l < model.num_layers(); ++l) {
     std::uint64_t b = 0;
@@ -67,7 +67,7 @@ Status save_quantized_model(const QuantizedModel& model, ByteWriter& out) {
   store_u32(h + 20, static_cast<std::uint32_t>(layers));
   store_u32(h + 24, static_cast<std::uint32_t>(spec.loss));
   store_u32(h + 28, 0);
-  store_u64(h + 32, quantized_file_bytes(model) - kQuantFileFixedHeader - kQuantFileLayerRecord * layers - 4);
+  store_u64(h + 32, quantized_model_file_size(model) - kQuantFileFixedHeader - kQuantFileLayerRecord * layers - 4);
   FENNEC_RETURN_IF_ERROR(w.put(h, sizeof(h)));
   for (std::size_t l = 0; l < layers; ++l) {
     const QuantizedLayer& q = model.layer(l);

@@ -61,8 +61,8 @@ struct Run {
   Bytes checkpoint() {
     VectorSink sink;
     ByteWriter w = sink.writer();
-    REQUIRE(save_checkpoint(trainer, data_rng, &batches, sizeof(batches), w).is_ok());
-    REQUIRE(sink.bytes.size() == checkpoint_size(trainer, sizeof(batches)));
+    REQUIRE(save_checkpoint(trainer, data_rng, w, &batches, sizeof(batches)).is_ok());
+    REQUIRE(sink.bytes.size() == checkpoint_file_size(trainer, sizeof(batches)));
     return sink.bytes;
   }
 };
@@ -157,7 +157,7 @@ TEST_CASE("checkpoint: resume in a fresh process through a file", "[io][checkpoi
     Run run(k);
     for (int i = 0; i < N / 2; i += 5) {
       run.steps(5);
-      if (!save_checkpoint_file(path.c_str(), run.trainer, run.data_rng, &run.batches,
+      if (!save_checkpoint_file(run.trainer, run.data_rng, path.c_str(), &run.batches,
                                 sizeof(run.batches)).is_ok())
         _exit(1);
     }
@@ -194,10 +194,10 @@ TEST_CASE("checkpoint: two slots, torn or corrupt newest falls back to the previ
   std::remove(prev.c_str());
   Run run(OptimizerKind::kMomentum);
   run.steps(3);
-  REQUIRE(save_checkpoint_file(path.c_str(), run.trainer, run.data_rng, &run.batches, 8).is_ok());
+  REQUIRE(save_checkpoint_file(run.trainer, run.data_rng, path.c_str(), &run.batches, 8).is_ok());
   CHECK(access(prev.c_str(), F_OK) != 0);  // first save: nothing to keep yet
   run.steps(3);
-  REQUIRE(save_checkpoint_file(path.c_str(), run.trainer, run.data_rng, &run.batches, 8).is_ok());
+  REQUIRE(save_checkpoint_file(run.trainer, run.data_rng, path.c_str(), &run.batches, 8).is_ok());
   CHECK(access((path + ".tmp").c_str(), F_OK) != 0);
   const Bytes newest = read_file(path), older = read_file(prev);
 
@@ -242,7 +242,7 @@ TEST_CASE("checkpoint: two slots, torn or corrupt newest falls back to the previ
   Bytes bad = newest;
   bad[bad.size() / 2] ^= 0x01;
   write_file(path, bad);
-  REQUIRE(save_checkpoint_file(path.c_str(), r.trainer, r.data_rng, &r.batches, 8).is_ok());
+  REQUIRE(save_checkpoint_file(r.trainer, r.data_rng, path.c_str(), &r.batches, 8).is_ok());
   CHECK(read_file(prev) == older);
   Result<CheckpointFileInfo> again = read_checkpoint_file_info(path.c_str());
   REQUIRE(again.is_ok());
@@ -287,7 +287,7 @@ TEST_CASE("checkpoint: size for the 784-512-256-10 model with Adam", "[io][check
   OwnedModel m(mnist_spec(), training(OptimizerKind::kAdam, 1));
   Result<Trainer> t = Trainer::create(m.model, config_for(OptimizerKind::kAdam));
   REQUIRE(t.is_ok());
-  const std::uint64_t n = checkpoint_size(t.value(), 16);
+  const std::uint64_t n = checkpoint_file_size(t.value(), 16);
   CHECK(n == 136 + 3 * 24 + 16 + 3 * 4 * 535818ull + 4);
   std::printf("checkpoint for 784-512-256-10 with Adam and a 16-byte blob: %llu bytes\n",
               static_cast<unsigned long long>(n));
@@ -351,7 +351,7 @@ TEST_CASE("checkpoint: f32-stored decay rates read back as the decimals that wer
   Rng rng(1);
   VectorSink sink;
   ByteWriter w = sink.writer();
-  REQUIRE(save_checkpoint(t, rng, nullptr, 0, w).is_ok());
+  REQUIRE(save_checkpoint(t, rng, w).is_ok());
   Result<CheckpointInfo> info = read_checkpoint_info(sink.bytes.data(), sink.bytes.size());
   REQUIRE(info.is_ok());
   const OptimizerConfig& o = info->trainer.optimizer;
@@ -406,8 +406,8 @@ TEST_CASE("checkpoint: a schedule's state is stored (version 2) and resume stays
     first.steps(N / 2);
     VectorSink sink;
     ByteWriter w = sink.writer();
-    REQUIRE(save_checkpoint(first.trainer, first.data_rng, &first.batches, sizeof first.batches, w).is_ok());
-    CHECK(sink.bytes.size() == checkpoint_size(first.trainer, sizeof first.batches));
+    REQUIRE(save_checkpoint(first.trainer, first.data_rng, w, &first.batches, sizeof first.batches).is_ok());
+    CHECK(sink.bytes.size() == checkpoint_file_size(first.trainer, sizeof first.batches));
     Result<CheckpointInfo> info = read_checkpoint_info(sink.bytes.data(), sink.bytes.size());
     REQUIRE(info.is_ok());
     CHECK(info->version == 2);
@@ -441,7 +441,7 @@ TEST_CASE("checkpoint: a trainer on another schedule is refused and nothing chan
   cosine.steps(3);
   VectorSink sink;
   ByteWriter w = sink.writer();
-  REQUIRE(save_checkpoint(cosine.trainer, cosine.data_rng, &cosine.batches, sizeof cosine.batches, w).is_ok());
+  REQUIRE(save_checkpoint(cosine.trainer, cosine.data_rng, w, &cosine.batches, sizeof cosine.batches).is_ok());
   Run constant(OptimizerKind::kAdam);  // a version-1 trainer (constant schedule)
   const Bytes before = param_bytes(constant.m.model);
   std::uint64_t pos = 0;
@@ -522,6 +522,6 @@ TEST_CASE("checkpoint: the version-1 fixture loads and is written back byte for 
   }
   VectorSink sink;
   ByteWriter w = sink.writer();
-  REQUIRE(save_checkpoint(trainer, rng, &user, sizeof user, w).is_ok());
+  REQUIRE(save_checkpoint(trainer, rng, w, &user, sizeof user).is_ok());
   CHECK(sink.bytes == file);
 }

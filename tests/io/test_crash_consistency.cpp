@@ -57,7 +57,7 @@ int train(const std::string& dir, int progress) {
     for (float& v : x) v = static_cast<float>(data.normal());
     for (std::int32_t& k : y) k = static_cast<std::int32_t>(data.below(3));
     if (!trainer.step(ConstMatrixView(x, kBatch, 5), Targets::classes(y)).is_ok()) return 14;
-    if (!save_checkpoint_file(ck.c_str(), trainer, data).is_ok()) return 15;
+    if (!save_checkpoint_file(trainer, data, ck.c_str()).is_ok()) return 15;
     const std::uint64_t done = trainer.step_count();
     if (progress >= 0 && ::write(progress, &done, sizeof done) != sizeof done) return 16;
   }

@@ -222,7 +222,7 @@ struct Setup {
   Bytes save(const void* user, std::size_t n) const {
     VectorSink sink;
     ByteWriter w = sink.writer();
-    REQUIRE(save_checkpoint(trainer, rng, user, n, w).is_ok());
+    REQUIRE(save_checkpoint(trainer, rng, w, user, n).is_ok());
     return sink.bytes;
   }
 };
@@ -280,7 +280,7 @@ TEST_CASE("evil headers: every checkpoint field, valid CRC, three read modes, tr
       const Status mem = read_checkpoint_info(b.data(), b.size()).status();
       ChunkSource src{&b, 9};
       ByteReader r = src.reader();
-      const Status stream = validate_checkpoint(r).status();
+      const Status stream = read_checkpoint_info(r).status();
       write_file(path, b);
       const Status file = read_checkpoint_file_info(path.c_str()).status();
       CHECK(stream.code() == mem.code());
@@ -364,7 +364,7 @@ struct ScheduledSetup {
   Bytes save(const void* user, std::size_t n) const {
     VectorSink sink;
     ByteWriter w = sink.writer();
-    REQUIRE(save_checkpoint(trainer, rng, user, n, w).is_ok());
+    REQUIRE(save_checkpoint(trainer, rng, w, user, n).is_ok());
     return sink.bytes;
   }
 };
@@ -401,7 +401,7 @@ TEST_CASE("evil headers: every schedule-record field of a version-2 checkpoint, 
       const Status mem = read_checkpoint_info(b.data(), b.size()).status();
       ChunkSource src{&b, 9};
       ByteReader rd = src.reader();
-      CHECK(validate_checkpoint(rd).status().code() == mem.code());
+      CHECK(read_checkpoint_info(rd).status().code() == mem.code());
       write_file(path, b);
       CHECK(read_checkpoint_file_info(path.c_str()).status().code() == mem.code());
       ScheduledSetup target;

@@ -83,9 +83,9 @@ TEST_CASE("file io: a planted PATH.tmp symlink is never followed", "[io][file][f
   Trained t;
   const std::string ck = dir + "/train.ckpt";
   REQUIRE(::symlink(victim.c_str(), (ck + ".tmp").c_str()) == 0);
-  REQUIRE(save_checkpoint_file(ck.c_str(), t.trainer, t.rng).is_ok());
+  REQUIRE(save_checkpoint_file(t.trainer, t.rng, ck.c_str()).is_ok());
   REQUIRE(::symlink(victim.c_str(), (ck + ".tmp").c_str()) == 0);
-  REQUIRE(save_checkpoint_file(ck.c_str(), t.trainer, t.rng).is_ok());
+  REQUIRE(save_checkpoint_file(t.trainer, t.rng, ck.c_str()).is_ok());
   CHECK(read_file(victim) == secret);
   CHECK_FALSE(is_symlink(ck));
   CHECK_FALSE(is_symlink(ck + ".prev"));
@@ -116,7 +116,7 @@ TEST_CASE("file io: the int8 model file is written like the f32 one, and a faile
   Arena a(mem.data(), mem.size());
   Result<QuantizedModel> q = quantize(m.model, ConstMatrixView(cal, 2, 5), o, a);
   REQUIRE(q.is_ok());
-  Bytes expected(quantized_file_bytes(q.value()));
+  Bytes expected(quantized_model_file_size(q.value()));
   MemoryWriter w(expected.data(), expected.size());
   ByteWriter bw = w.writer();
   REQUIRE(save_quantized_model(q.value(), bw).is_ok());
@@ -138,9 +138,9 @@ TEST_CASE("file io: no model file or checkpoint is written from non-finite param
   const std::string model_path = dir + "/m.fnm", ck = dir + "/c.ckpt";
   Trained t;
   REQUIRE(save_model_file(t.m.model, model_path.c_str()).is_ok());
-  REQUIRE(save_checkpoint_file(ck.c_str(), t.trainer, t.rng).is_ok());
+  REQUIRE(save_checkpoint_file(t.trainer, t.rng, ck.c_str()).is_ok());
   t.step();
-  REQUIRE(save_checkpoint_file(ck.c_str(), t.trainer, t.rng).is_ok());
+  REQUIRE(save_checkpoint_file(t.trainer, t.rng, ck.c_str()).is_ok());
   const Bytes model_before = read_file(model_path), ck_before = read_file(ck),
               prev_before = read_file(ck + ".prev");
   for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
@@ -151,14 +151,14 @@ TEST_CASE("file io: no model file or checkpoint is written from non-finite param
     CHECK(save_model_file(t.m.model, model_path.c_str()).code() == StatusCode::kNonFinite);
     CHECK(save_safetensors_file(t.m.model, (dir + "/m.safetensors").c_str()).code() ==
           StatusCode::kNonFinite);
-    const Status cs = save_checkpoint_file(ck.c_str(), t.trainer, t.rng);
+    const Status cs = save_checkpoint_file(t.trainer, t.rng, ck.c_str());
     CHECK(cs.code() == StatusCode::kNonFinite);
     p[3] = keep;
     // Optimizer state too: a NaN moment would poison every later step.
     VectorView s1 = t.m.model.optimizer_state(1);
     const float keep_s = s1[2];
     s1[2] = bad;
-    CHECK(save_checkpoint_file(ck.c_str(), t.trainer, t.rng).code() == StatusCode::kNonFinite);
+    CHECK(save_checkpoint_file(t.trainer, t.rng, ck.c_str()).code() == StatusCode::kNonFinite);
     s1[2] = keep_s;
     CHECK(read_file(model_path) == model_before);
     CHECK(read_file(ck) == ck_before);
@@ -173,14 +173,14 @@ TEST_CASE("file io: a complete PATH.tmp newer than PATH.prev is used by resume",
   const std::string dir = fresh_dir("tmpslot");
   const std::string ck = dir + "/c.ckpt";
   Trained t;
-  REQUIRE(save_checkpoint_file(ck.c_str(), t.trainer, t.rng).is_ok());  // step 1
+  REQUIRE(save_checkpoint_file(t.trainer, t.rng, ck.c_str()).is_ok());  // step 1
   t.step();
-  REQUIRE(save_checkpoint_file(ck.c_str(), t.trainer, t.rng).is_ok());  // step 2, step 1 in .prev
+  REQUIRE(save_checkpoint_file(t.trainer, t.rng, ck.c_str()).is_ok());  // step 2, step 1 in .prev
   t.step();
   // A kill between the two renames of the third save: PATH moved to .prev, PATH.tmp complete.
   VectorSink sink;
   ByteWriter w = sink.writer();
-  REQUIRE(save_checkpoint(t.trainer, t.rng, nullptr, 0, w).is_ok());
+  REQUIRE(save_checkpoint(t.trainer, t.rng, w).is_ok());
   REQUIRE(std::rename(ck.c_str(), (ck + ".prev").c_str()) == 0);
   write_file(ck + ".tmp", sink.bytes);
   Result<CheckpointFileInfo> info = read_checkpoint_file_info(ck.c_str());
@@ -206,7 +206,7 @@ TEST_CASE("file io: a complete PATH.tmp newer than PATH.prev is used by resume",
   std::remove((ck + ".tmp").c_str());
   REQUIRE(std::rename((ck + ".prev").c_str(), (ck + ".tmp").c_str()) == 0);
   Trained old;
-  REQUIRE(save_checkpoint_file((ck + ".x").c_str(), old.trainer, old.rng).is_ok());  // step 1
+  REQUIRE(save_checkpoint_file(old.trainer, old.rng, (ck + ".x").c_str()).is_ok());  // step 1
   REQUIRE(std::rename((ck + ".x").c_str(), (ck + ".prev").c_str()) == 0);
   info = read_checkpoint_file_info(ck.c_str());
   REQUIRE(info.is_ok());
@@ -254,9 +254,9 @@ TEST_CASE("file io: a full disk and a read-only directory keep the previous file
   const std::string model_path = fs.dir() + "/m.fnm", ck = fs.dir() + "/c.ckpt";
   Trained t;
   REQUIRE(save_model_file(t.m.model, model_path.c_str()).is_ok());
-  REQUIRE(save_checkpoint_file(ck.c_str(), t.trainer, t.rng).is_ok());
+  REQUIRE(save_checkpoint_file(t.trainer, t.rng, ck.c_str()).is_ok());
   t.step();
-  REQUIRE(save_checkpoint_file(ck.c_str(), t.trainer, t.rng).is_ok());
+  REQUIRE(save_checkpoint_file(t.trainer, t.rng, ck.c_str()).is_ok());
   const Bytes model_before = read_file(model_path), ck_before = read_file(ck),
               prev_before = read_file(ck + ".prev");
   int faults = 0;
@@ -273,7 +273,7 @@ TEST_CASE("file io: a full disk and a read-only directory keep the previous file
     c.optimizer = OptimizerConfig::adam(0.01f);
     Trainer bt = Trainer::create(big.model, c).value();
     Rng rng(1);
-    const Status cs = save_checkpoint_file(ck.c_str(), bt, rng);
+    const Status cs = save_checkpoint_file(bt, rng, ck.c_str());
     CHECK(cs.code() == StatusCode::kIoError);
     CHECK(contains(cs, ck + ".tmp"));
     CHECK(contains(cs, std::strerror(ENOSPC)));
@@ -289,7 +289,7 @@ TEST_CASE("file io: a full disk and a read-only directory keep the previous file
     CHECK(contains(s, std::strerror(EROFS)));
     ++faults;
     t.step();
-    const Status cs = save_checkpoint_file(ck.c_str(), t.trainer, t.rng);
+    const Status cs = save_checkpoint_file(t.trainer, t.rng, ck.c_str());
     CHECK(cs.code() == StatusCode::kIoError);
     CHECK(contains(cs, ck + ".tmp"));
     CHECK(contains(cs, std::strerror(EROFS)));

@@ -70,7 +70,7 @@ TEST_CASE("in place: inference reads the file's parameters, the arena holds acti
   // save_model of the in-place model writes the same file again.
   CHECK(io_test::save(m.value()) == file);
   // Nothing can be loaded into it, and nothing was written to the file.
-  CHECK(load_model_parameters(file.data(), file.size(), m.value()).code() == StatusCode::kFailedPrecondition);
+  CHECK(restore_model_parameters(file.data(), file.size(), m.value()).code() == StatusCode::kFailedPrecondition);
   CHECK(std::memcmp(placed.data, file.data(), file.size()) == 0);
 }
 
@@ -166,8 +166,8 @@ TEST_CASE("in place: fine-tuning with the frozen layers in the file, the last la
   // Checkpoints hold optimizer state for every layer: a frozen model is refused, clearly.
   io_test::VectorSink sink;
   ByteWriter w = sink.writer();
-  CHECK(save_checkpoint(t1.value(), rng, nullptr, 0, w).code() == StatusCode::kUnsupported);
-  CHECK(save_checkpoint(t2.value(), rng, nullptr, 0, w).code() == StatusCode::kUnsupported);
+  CHECK(save_checkpoint(t1.value(), rng, w).code() == StatusCode::kUnsupported);
+  CHECK(save_checkpoint(t2.value(), rng, w).code() == StatusCode::kUnsupported);
   CHECK(sink.bytes.empty());
 }
 
@@ -201,7 +201,7 @@ TEST_CASE("frozen layers: restoring a checkpoint into a frozen model is refused,
   Rng rng(1);
   io_test::VectorSink sink;
   ByteWriter w = sink.writer();
-  REQUIRE(save_checkpoint(t.value(), rng, nullptr, 0, w).is_ok());
+  REQUIRE(save_checkpoint(t.value(), rng, w).is_ok());
 
   OwnedModel frozen(spec, io_test::training(OptimizerKind::kAdam).with_frozen_layers(1), 7);
   Result<Trainer> tf = Trainer::create(frozen.model, TrainerConfig{OptimizerConfig::adam(), ClipConfig{}});

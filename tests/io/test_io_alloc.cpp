@@ -97,20 +97,20 @@ TEST_CASE("io alloc: loaders and writers make zero heap calls", "[io][alloc]") {
 
   MemoryWriter cw(ck_buf.data(), ck_buf.size());
   ByteWriter w3 = cw.writer();
-  REQUIRE(save_checkpoint(trainer, rng, &pos, sizeof(pos), w3).is_ok());
+  REQUIRE(save_checkpoint(trainer, rng, w3, &pos, sizeof(pos)).is_ok());
   REQUIRE(read_checkpoint_info(ck_buf.data(), cw.size()).is_ok());
   REQUIRE(restore_checkpoint(ck_buf.data(), cw.size(), trainer, rng, &pos_out, sizeof(pos_out)).is_ok());
-  REQUIRE(save_checkpoint_file(ck_path.c_str(), trainer, rng, &pos, sizeof(pos)).is_ok());
-  REQUIRE(save_checkpoint_file(ck_path.c_str(), trainer, rng, &pos, sizeof(pos)).is_ok());
+  REQUIRE(save_checkpoint_file(trainer, rng, ck_path.c_str(), &pos, sizeof(pos)).is_ok());
+  REQUIRE(save_checkpoint_file(trainer, rng, ck_path.c_str(), &pos, sizeof(pos)).is_ok());
   REQUIRE(read_checkpoint_file_info(ck_path.c_str()).is_ok());
   REQUIRE(restore_checkpoint_file(ck_path.c_str(), trainer, rng, &pos_out, sizeof(pos_out)).is_ok());
   REQUIRE(scheduled.observe_metric(0.5).is_ok());
   MemoryWriter cw2(ck_buf.data(), ck_buf.size());
   ByteWriter w5 = cw2.writer();
-  REQUIRE(save_checkpoint(scheduled, rng, &pos, sizeof(pos), w5).is_ok());
+  REQUIRE(save_checkpoint(scheduled, rng, w5, &pos, sizeof(pos)).is_ok());
   REQUIRE(read_checkpoint_info(ck_buf.data(), cw2.size())->version == 2);
   REQUIRE(restore_checkpoint(ck_buf.data(), cw2.size(), scheduled, rng, &pos_out, sizeof(pos_out)).is_ok());
-  REQUIRE(save_checkpoint_file(ck_path.c_str(), scheduled, rng, &pos, sizeof(pos)).is_ok());
+  REQUIRE(save_checkpoint_file(scheduled, rng, ck_path.c_str(), &pos, sizeof(pos)).is_ok());
   REQUIRE(restore_checkpoint_file(ck_path.c_str(), scheduled, rng, &pos_out, sizeof(pos_out)).is_ok());
 
   // In place (external parameters): inference over the buffer and over a read-only mapping,

@@ -246,9 +246,9 @@ TEST_CASE("layer files: checkpoint version 3, resume is bit-exact with batch nor
     first.steps(N / 2);
     VectorSink sink;
     ByteWriter w = sink.writer();
-    REQUIRE(save_checkpoint(first.trainer, first.data, nullptr, 0, w).is_ok());
+    REQUIRE(save_checkpoint(first.trainer, first.data, w).is_ok());
     const Bytes ckpt = sink.bytes;
-    CHECK(ckpt.size() == checkpoint_size(first.trainer, 0));
+    CHECK(ckpt.size() == checkpoint_file_size(first.trainer, 0));
     Result<CheckpointInfo> info = read_checkpoint_info(ckpt.data(), ckpt.size());
     REQUIRE(info.is_ok());
     CHECK(info->version == 3);
@@ -275,7 +275,7 @@ TEST_CASE("layer files: malformed version-3 checkpoint records are refused and n
   first.steps(3);
   VectorSink sink;
   ByteWriter w = sink.writer();
-  REQUIRE(save_checkpoint(first.trainer, first.data, nullptr, 0, w).is_ok());
+  REQUIRE(save_checkpoint(first.trainer, first.data, w).is_ok());
   const Bytes good = sink.bytes;
   const std::size_t options = kCheckpointFixedHeader + 24 * 4;
   const std::size_t layer_state = options + 16 * 4 + kCheckpointScheduleRecord;
@@ -295,7 +295,7 @@ TEST_CASE("layer files: malformed version-3 checkpoint records are refused and n
     CHECK(target.m.model.batches_tracked() == 1);
     MemoryReader mr(b.data(), b.size());
     ByteReader r = mr.reader();
-    CHECK(validate_checkpoint(r).status().code() == StatusCode::kCorruptData);
+    CHECK(read_checkpoint_info(r).status().code() == StatusCode::kCorruptData);
   };
   Bytes b = good;
   for (std::size_t i = 0; i < 16; ++i) b.at(layer_state + i) = 0;

@@ -737,7 +737,7 @@ struct CkptFixture {
   Bytes save(const void* user = "pos", std::size_t n = 3) {
     VectorSink sink;
     ByteWriter w = sink.writer();
-    REQUIRE(save_checkpoint(trainer, rng, user, n, w).is_ok());
+    REQUIRE(save_checkpoint(trainer, rng, w, user, n).is_ok());
     return sink.bytes;
   }
 };
@@ -746,7 +746,7 @@ StatusCode ckpt_code(const Bytes& b) {
   const StatusCode mem = read_checkpoint_info(b.data(), b.size()).status().code();
   ChunkSource src{&b, 11};
   ByteReader r = src.reader();
-  CHECK(validate_checkpoint(r).status().code() == mem);
+  CHECK(read_checkpoint_info(r).status().code() == mem);
   return mem;
 }
 

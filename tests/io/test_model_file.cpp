@@ -102,13 +102,13 @@ TEST_CASE("io: model round trip through a stream in small chunks", "[io][model-f
   // Two-step form: header, plan and bind by hand, then parameters.
   ChunkSource source{&b, 5};
   ByteReader r = source.reader();
-  Result<ModelFileInfo> info = read_model_header(r);
+  Result<ModelFileInfo> info = read_model_info(r);
   REQUIRE(info.is_ok());
   const MemoryPlan p = plan(info->spec, inference());
   fennec_test::OwnedArena arena(p.total());
   Result<Model> m = Model::bind(info->spec, inference(), arena.arena);
   REQUIRE(m.is_ok());
-  REQUIRE(read_model_parameters(r, info.value(), m.value()).is_ok());
+  REQUIRE(restore_model_parameters(r, info.value(), m.value()).is_ok());
   CHECK(param_bytes(m.value()) == param_bytes(src.model));
 }
 
@@ -191,15 +191,15 @@ TEST_CASE("io: streamed parameters are zeroed when the CRC fails at the end", "[
   OwnedModel dst(small_spec(), inference(), 5);
   ChunkSource source{&bad, 16};
   ByteReader r = source.reader();
-  Result<ModelFileInfo> info = read_model_header(r);
+  Result<ModelFileInfo> info = read_model_info(r);
   REQUIRE(info.is_ok());
-  CHECK(read_model_parameters(r, info.value(), dst.model).code() == StatusCode::kCorruptData);
+  CHECK(restore_model_parameters(r, info.value(), dst.model).code() == StatusCode::kCorruptData);
   for (std::size_t i = 0; i < dst.model.parameters().size; ++i)
     REQUIRE(dst.model.parameters()[i] == 0.f);
   // The in-memory path checks before writing: the destination keeps its values.
   OwnedModel keep(small_spec(), inference(), 5);
   const Bytes before = param_bytes(keep.model);
-  CHECK(load_model_parameters(bad.data(), bad.size(), keep.model).code() == StatusCode::kCorruptData);
+  CHECK(restore_model_parameters(bad.data(), bad.size(), keep.model).code() == StatusCode::kCorruptData);
   CHECK(param_bytes(keep.model) == before);
 }
 
@@ -208,5 +208,5 @@ TEST_CASE("io: loading into a model with a different network is refused", "[io][
   const Bytes b = save(src.model);
   OwnedModel other(ModelSpec(5).dense(7, ActivationSpec::relu()).dense(3, ActivationSpec::identity()),
                    inference());
-  CHECK(load_model_parameters(b.data(), b.size(), other.model).code() == StatusCode::kShapeMismatch);
+  CHECK(restore_model_parameters(b.data(), b.size(), other.model).code() == StatusCode::kShapeMismatch);
 }

@@ -43,7 +43,7 @@ struct Fixture {
     Result<QuantizedModel> qr = quantize(m.value(), ConstMatrixView(x.data(), 40, 12), o, qa);
     REQUIRE(qr.is_ok());
     q = qr.value();
-    file.resize(quantized_file_bytes(q));
+    file.resize(quantized_model_file_size(q));
     MemoryWriter w(file.data(), file.size());
     ByteWriter bw = w.writer();
     REQUIRE(save_quantized_model(q, bw).is_ok());

@@ -3,7 +3,7 @@
 # zlib (Debian zlib1g-dev) is only the CRC-32 oracle; the library never links it.
 set(_io ${CMAKE_CURRENT_SOURCE_DIR}/io)
 set(_io_sources ${_io}/test_model_file.cpp ${_io}/test_quant_file.cpp ${_io}/test_safetensors.cpp ${_io}/test_malformed.cpp
-                ${_io}/test_safetensors_exchange.cpp ${_io}/test_file_kind.cpp)
+                ${_io}/test_safetensors_exchange.cpp ${_io}/test_file_kind.cpp ${_io}/test_deprecated_io.cpp)
 list(APPEND _io_sources ${_io}/test_json.cpp ${_io}/test_safetensors_deprecated.cpp)
 if(NOT FENNEC_INFERENCE_ONLY)
   list(APPEND _io_sources ${_io}/test_checkpoint.cpp ${_io}/test_file_io.cpp

@@ -102,7 +102,7 @@ TEST_CASE("fennec-convert: refuses an int8 model file with a clear message", "[t
   fennec::Arena qa(qm.data(), qm.size());
   fennec::Result<fennec::QuantizedModel> q = fennec::quantize(m.value(), fennec::ConstMatrixView(cal, 2, 3), o, qa);
   REQUIRE(q.is_ok());
-  std::vector<unsigned char> file(fennec::quantized_file_bytes(q.value()));
+  std::vector<unsigned char> file(fennec::quantized_model_file_size(q.value()));
   fennec::MemoryWriter w(file.data(), file.size());
   fennec::ByteWriter bw = w.writer();
   REQUIRE(fennec::save_quantized_model(q.value(), bw).is_ok());
@@ -147,7 +147,7 @@ TEST_CASE("fennec-convert extracts the model of a training checkpoint, and a che
   const std::int32_t y[2] = {1, 0};
   for (int i = 0; i < 3; ++i) REQUIRE(t.step(fennec::ConstMatrixView(x, 2, 3), fennec::Targets::classes(y)).is_ok());
   const std::string ckpt = dir.file("run.ckpt");
-  REQUIRE(fennec::save_checkpoint_file(ckpt.c_str(), t, rng, "pos", 3).is_ok());
+  REQUIRE(fennec::save_checkpoint_file(t, rng, ckpt.c_str(), "pos", 3).is_ok());
   REQUIRE(fennec::save_model_file(m, dir.file("direct.fennec").c_str()).is_ok());
 
   const Run r = run(kConvert + " " + quote(ckpt) + " " + quote(dir.file("from_ckpt.fennec")));

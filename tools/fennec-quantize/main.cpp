@@ -214,7 +214,7 @@ int main(int argc, char** argv) {
     std::printf("weights: f32 %zu bytes, int8 %zu bytes (%.2fx smaller)\n", f32_weight_bytes, int8_weight_bytes,
                 static_cast<double>(f32_weight_bytes) / static_cast<double>(int8_weight_bytes));
     std::printf("%s (fennec int8): %llu bytes, against %zu for %s\n", out.c_str(),
-                static_cast<unsigned long long>(fennec::quantized_file_bytes(q.value())), bytes.size(), in.c_str());
+                static_cast<unsigned long long>(fennec::quantized_model_file_size(q.value())), bytes.size(), in.c_str());
     return 0;
   } catch (const ArgError& e) {
     std::fprintf(stderr, "fennec-quantize: %s\nRun 'fennec-quantize --help' for the flags.\n", e.what());

@@ -65,7 +65,7 @@ bool write_checkpoint(Session& s, const fennec::Rng& rng_at_epoch_start) {
   unsigned char blob[kPositionBytes];
   encode_position(s.pos, blob);
   const fennec::Status cs =
-      fennec::save_checkpoint_file(s.options.checkpoint.c_str(), s.trainer, rng_at_epoch_start, blob, sizeof blob);
+      fennec::save_checkpoint_file(s.trainer, rng_at_epoch_start, s.options.checkpoint.c_str(), blob, sizeof blob);
   if (cs.is_ok()) return true;
   error_line(s);
   std::fprintf(stderr, "fennec-train: error: writing the checkpoint: %s (%s)\n", cs.message(),
