@@ -3,8 +3,9 @@
 //
 // Setup: start(threads) creates threads - 1 workers (the calling thread is the first of the
 // `threads`); creating a thread is the C library's business (its stack, its thread-local
-// block) and happens there, once. After start nothing is allocated: run() hands out tasks
-// through one mutex and two condition variables. Builds without threads (FENNEC_THREADS=OFF,
+// block) and happens there, once. After start nothing is allocated: run() publishes a task through
+// atomics; a worker spins a short while for the next one (back-to-back GEMMs then cost no
+// system call) before it sleeps on a condition variable. Builds without threads (FENNEC_THREADS=OFF,
 // the Cortex-M presets) compile this class away: kBuildHasThreads is false, start() refuses
 // more than one thread, and a model never splits.
 //
@@ -17,6 +18,8 @@
 
 #if !defined(FENNEC_NO_THREADS)
 #include <pthread.h>
+
+#include <atomic>
 #endif
 
 namespace fennec {
@@ -70,12 +73,13 @@ class ThreadPool {
   pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
   pthread_cond_t work_ = PTHREAD_COND_INITIALIZER;  // a run began, or stop
   pthread_cond_t done_ = PTHREAD_COND_INITIALIZER;  // the last worker finished its share
-  unsigned long generation_ = 0;                    // runs begun
-  unsigned pending_ = 0;                            // workers still busy with this run
+  // The run's task, written before generation_ is (release) and read after it (acquire).
   unsigned tasks_ = 0;
   Task task_ = nullptr;
   void* context_ = nullptr;
-  bool stopping_ = false;
+  std::atomic<unsigned long> generation_{0};  // runs begun
+  std::atomic<unsigned> pending_{0};          // workers still busy with this run
+  std::atomic<bool> stopping_{false};
 #endif
 };
 

@@ -29,18 +29,30 @@ struct WorkerStart {
   unsigned index;
 };
 
+// Polls before sleeping: about 20-50 us on the machines measured, longer than the gap between
+// the GEMMs of one step, shorter than anything a user would notice as a busy core.
+constexpr int kSpins = 4000;
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__) || (defined(__ARM_ARCH) && __ARM_ARCH >= 7)
+  __asm__ __volatile__("yield");
+#endif
+}
+
 }  // namespace
 
 ThreadPool::~ThreadPool() { stop(); }
 
 void ThreadPool::stop() {
   pthread_mutex_lock(&mutex_);
-  stopping_ = true;
+  stopping_.store(true, std::memory_order_release);
   pthread_cond_broadcast(&work_);
   pthread_mutex_unlock(&mutex_);
   for (unsigned i = 0; i < started_; ++i) pthread_join(workers_[i], nullptr);
   started_ = 0;
-  stopping_ = false;
+  stopping_.store(false, std::memory_order_relaxed);
   threads_ = 1;
 }
 
@@ -80,20 +92,31 @@ void* ThreadPool::worker_main(void* arg) {
 
 void ThreadPool::worker(unsigned index) {
   unsigned long seen = 0;
-  pthread_mutex_lock(&mutex_);
   for (;;) {
-    while (generation_ == seen && !stopping_) pthread_cond_wait(&work_, &mutex_);
-    if (stopping_) break;
-    seen = generation_;
+    unsigned long now = generation_.load(std::memory_order_acquire);
+    for (int spin = 0; now == seen && spin < kSpins && !stopping_.load(std::memory_order_relaxed); ++spin) {
+      cpu_relax();
+      now = generation_.load(std::memory_order_acquire);
+    }
+    if (now == seen) {
+      // Nothing for a while: sleep. The check under the mutex pairs with run(), which bumps the
+      // generation before it takes the mutex to broadcast, so no wake-up is lost.
+      pthread_mutex_lock(&mutex_);
+      while ((now = generation_.load(std::memory_order_acquire)) == seen &&
+             !stopping_.load(std::memory_order_acquire))
+        pthread_cond_wait(&work_, &mutex_);
+      pthread_mutex_unlock(&mutex_);
+    }
+    if (stopping_.load(std::memory_order_acquire)) return;
+    seen = now;
     const unsigned tasks = tasks_, threads = started_ + 1;
-    const Task task = task_;
-    void* const context = context_;
-    pthread_mutex_unlock(&mutex_);
-    for (unsigned i = index; i < tasks; i += threads) task(context, i);
-    pthread_mutex_lock(&mutex_);
-    if (--pending_ == 0) pthread_cond_signal(&done_);
+    for (unsigned i = index; i < tasks; i += threads) task_(context_, i);
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      pthread_mutex_lock(&mutex_);
+      pthread_cond_signal(&done_);
+      pthread_mutex_unlock(&mutex_);
+    }
   }
-  pthread_mutex_unlock(&mutex_);
 }
 
 void ThreadPool::run(unsigned tasks, Task task, void* context) {
@@ -102,19 +125,22 @@ void ThreadPool::run(unsigned tasks, Task task, void* context) {
     for (unsigned i = 0; i < tasks; ++i) task(context, i);
     return;
   }
-  pthread_mutex_lock(&mutex_);
   tasks_ = tasks;
   task_ = task;
   context_ = context;
-  pending_ = started_;
-  ++generation_;
+  pending_.store(started_, std::memory_order_relaxed);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  pthread_mutex_lock(&mutex_);
   pthread_cond_broadcast(&work_);
   pthread_mutex_unlock(&mutex_);
   const unsigned threads = started_ + 1;
   for (unsigned i = 0; i < tasks; i += threads) task(context, i);
-  pthread_mutex_lock(&mutex_);
-  while (pending_ != 0) pthread_cond_wait(&done_, &mutex_);
-  pthread_mutex_unlock(&mutex_);
+  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0 && spin < kSpins; ++spin) cpu_relax();
+  if (pending_.load(std::memory_order_acquire) != 0) {
+    pthread_mutex_lock(&mutex_);
+    while (pending_.load(std::memory_order_acquire) != 0) pthread_cond_wait(&done_, &mutex_);
+    pthread_mutex_unlock(&mutex_);
+  }
 }
 
 #endif
