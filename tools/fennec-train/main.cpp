@@ -291,7 +291,8 @@ int main(int argc, char** argv) {
   int exit_code = session.exit_code;
 
   // ---- report ---------------------------------------------------------------------------------
-  std::printf("isa: %s, threads: %u\n", fennec::isa_name(model.isa()), o.threads);
+  std::printf("isa: %s\n", fennec::isa_name(model.isa()));
+  std::printf("threads: %u\n", o.threads);
   std::printf("arena: model plan %zu bytes (parameters %zu, gradients %zu, optimizer state %zu, "
               "activations %zu, scratch %zu); arena used %zu of %zu bytes (+ batch buffers and "
               "shuffled indices)\n",
