@@ -67,7 +67,7 @@ bool bind(Bound& b, fennec::ModelOptions opts, unsigned threads, const fennec::M
   b.arena = fennec::Arena(b.bytes.data(), need + sizeof(float));
   fennec::Result<fennec::Model> m = fennec::Model::bind(spec, opts, b.arena);
   if (!m.is_ok()) return false;
-  b.model = m.value();
+  b.model = std::move(m).value();
   if (threads > 1 && !(b.pool.start(threads).is_ok() && b.model.set_thread_pool(&b.pool).is_ok())) return false;
   fennec::Rng rng(7);
   return b.model.init_parameters(rng).is_ok();

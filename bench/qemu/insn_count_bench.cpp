@@ -186,7 +186,7 @@ bool bind(Bound& b, const fennec::ModelOptions& opts) {
   fennec::Arena arena(b.bytes, need);
   fennec::Result<fennec::Model> m = fennec::Model::bind(kSpec, opts, arena);
   if (!m.is_ok()) return false;
-  b.model = m.value();
+  b.model = std::move(m).value();
   fennec::Rng rng(7);
   return b.model.init_parameters(rng).is_ok();
 }

@@ -92,6 +92,18 @@ class Model {
   enum class Phase : int { kEval = 0, kTrain = 1 };
 
   Model() = default;
+  // Move-only: a Model is a view of arena blocks, and a copy would be a second owner writing the
+  // same weights, gradients and activations. A moved-from Model is unbound (is_bound() false;
+  // its calls fail with kFailedPrecondition). The move is the private member-wise copy (trivial:
+  // one memcpy, which a firmware image pays a few bytes for) plus clearing the source's kernels.
+  Model(Model&& other) noexcept : Model(static_cast<const Model&>(other)) { other.kernels_ = nullptr; }
+  Model& operator=(Model&& other) noexcept {
+    if (this != &other) {
+      *this = static_cast<const Model&>(other);
+      other.kernels_ = nullptr;
+    }
+    return *this;
+  }
 
   // Validates spec and options, then takes exactly plan(spec, options).total() bytes (plus
   // alignment of the arena's next free byte) from `arena`. On failure the arena is rewound to
@@ -219,6 +231,10 @@ class Model {
   VectorView optimizer_state(std::size_t slot) const;
 
  private:
+  // Trivial (every member is a value or a view), and private so that only the moves use them.
+  Model(const Model&) = default;
+  Model& operator=(const Model&) = default;
+
   friend struct detail::FusedUpdate;  // backward fused with the optimizer (core/fused_update.cpp)
   friend class Trainer;               // forward with the running-statistics update deferred
   friend struct detail::ModelInternals;  // what the library reads of a model and users need not
@@ -240,7 +256,7 @@ class Model {
   ModelOptions options_{};
   MemoryPlan plan_{};
   Isa isa_ = Isa::kRef;
-  const kernels::KernelTable* kernels_ = nullptr;
+  const kernels::KernelTable* kernels_ = nullptr;  // set by bind; null: unbound (a move leaves it null)
 
   static Result<Model> bind_impl(const ModelSpec& spec, const ModelOptions& options, Arena& arena,
                                  const ExternalParameters* external);

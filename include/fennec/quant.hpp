@@ -172,6 +172,19 @@ Status validate(const QuantOptions& options);
 class QuantizedModel {
  public:
   QuantizedModel() = default;
+  // Move-only, for Model's reason: a copy would be a second owner of the same arena blocks. A
+  // moved-from QuantizedModel is unbound. (The move is Model's: the private trivial copy, then
+  // the source's kernels cleared.)
+  QuantizedModel(QuantizedModel&& other) noexcept : QuantizedModel(static_cast<const QuantizedModel&>(other)) {
+    other.kernels_ = nullptr;
+  }
+  QuantizedModel& operator=(QuantizedModel&& other) noexcept {
+    if (this != &other) {
+      *this = static_cast<const QuantizedModel&>(other);
+      other.kernels_ = nullptr;
+    }
+    return *this;
+  }
   // Run the int8 network on x (batch x input f32, 1 <= batch <= max_batch, finite: kNonFinite
   // otherwise). The returned f32 logits live in the arena until the next call.
   Result<ConstMatrixView> forward(ConstMatrixView x);
@@ -199,11 +212,15 @@ class QuantizedModel {
   void pack_weights();
 
  private:
+  // Trivial, and private so that only the moves use them.
+  QuantizedModel(const QuantizedModel&) = default;
+  QuantizedModel& operator=(const QuantizedModel&) = default;
+
   ModelSpec spec_{};
   QuantizedPlan plan_{};
   std::size_t max_batch_ = 0;
   Isa isa_ = Isa::kRef;
-  const kernels::KernelTable* kernels_ = nullptr;
+  const kernels::KernelTable* kernels_ = nullptr;  // set by bind; null: unbound (a move leaves it null)
   QuantizedLayer layers_[kMaxLayers] = {};
   std::int8_t* buffers_[2] = {nullptr, nullptr};
   float* logits_ = nullptr;

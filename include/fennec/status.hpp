@@ -88,11 +88,12 @@ class [[nodiscard]] Status {
 #endif
 
 // A value or the Status explaining why there is none. T must be default-constructible and
-// trivially destructible in practice (views, small structs); nothing here allocates.
+// trivially destructible in practice (views, small structs); it may be move-only. Nothing here
+// allocates.
 //
 //   Result<Model> m = Model::bind(spec, options, arena);
 //   if (!m) return m.status();          // or FENNEC_ASSIGN_OR_RETURN(Model model, Model::bind(...))
-//   Model model = m.value();
+//   Model model = std::move(m).value();  // Model is move-only
 template <class T>
 class [[nodiscard]] Result {
  public:
@@ -108,13 +109,18 @@ class [[nodiscard]] Result {
   // The value. Calling it on an error is a bug in the caller: with FENNEC_RESULT_CHECKED (debug
   // builds) the program stops here (a trap instruction, no message: works on bare metal);
   // otherwise a default-constructed T comes back.
-  T& value() {
+  // The rvalue form moves it out, for move-only T (Model): Model m = std::move(r).value();
+  T& value() & {
     check_ok();
     return value_;
   }
-  const T& value() const {
+  const T& value() const& {
     check_ok();
     return value_;
+  }
+  T&& value() && {
+    check_ok();
+    return std::move(value_);
   }
   // The value, or `fallback` on an error (never traps).
   T value_or(T fallback) const { return status_.is_ok() ? value_ : fallback; }

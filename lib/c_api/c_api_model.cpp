@@ -75,7 +75,7 @@ Status bind_handle(const ModelSpec& spec, const fennec_options* options, void* b
   Result<Model> model = binder.make(binder.context, spec, o.value(), arena);
   if (!model.is_ok()) return model.status();
   fennec_model* h = ::new (static_cast<void*>(start)) fennec_model();
-  h->model = model.value();
+  h->model = std::move(model).value();
 #if !defined(FENNEC_INFERENCE_ONLY)
   if (o->mode == Mode::kTraining) {
     Result<Trainer> t = Trainer::create(h->model, trainer_config);

@@ -32,7 +32,7 @@ struct Trained {
       : arena(plan(spec, options).total()) {
     Result<Model> m = Model::bind(spec, options, arena.arena);
     REQUIRE(m.is_ok());
-    model = m.value();
+    model = std::move(m).value();
     Rng rng(seed);
     REQUIRE(model.init_parameters(rng).is_ok());
     Result<Trainer> t = Trainer::create(model, clip);
@@ -166,7 +166,7 @@ TEST_CASE("fused update: refused configurations change nothing", "[fused]") {
   SECTION("global-norm clipping, and Model::backward, on a fused model") {
     Result<Model> bound = Model::bind(spec, ModelOptions::fused_training(kBatch, OptimizerConfig::adam(), 4), arena.arena);
     REQUIRE(bound.is_ok());
-    Model m = bound.value();
+    Model m = std::move(bound).value();
     Rng rng(5);
     REQUIRE(m.init_parameters(rng).is_ok());
     const auto before = fennec_test::bytes_of(m.parameters());

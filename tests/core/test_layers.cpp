@@ -99,7 +99,7 @@ Model bind_or_fail(const ModelSpec& s, const ModelOptions& o, OwnedArena& a) {
   Result<Model> r = Model::bind(s, o, a.arena);
   INFO(fennec_test::str(r.status()));
   REQUIRE(r.is_ok());
-  return r.value();
+  return std::move(r).value();
 }
 
 // Non-trivial gamma, beta and biases so every parameter's effect shows.

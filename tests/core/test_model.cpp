@@ -5,8 +5,11 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
+#include "fennec/quant.hpp"
 #include "test_util.hpp"
 
 using namespace fennec;
@@ -209,7 +212,7 @@ Model bind_or_fail(const ModelSpec& s, const ModelOptions& o, OwnedArena& a) {
   Result<Model> r = Model::bind(s, o, a.arena);
   INFO(fennec_test::str(r.status()));
   REQUIRE(r.is_ok());
-  return r.value();
+  return std::move(r).value();
 }
 
 }  // namespace
@@ -520,4 +523,46 @@ TEST_CASE("model: a backward observer sees dL/d(layer output) for every layer, l
       }
     }
   }
+}
+
+// A copy would be a second owner of the same arena blocks, so neither model type has one.
+static_assert(!std::is_copy_constructible<Model>::value && !std::is_copy_assignable<Model>::value,
+              "Model is move-only");
+static_assert(std::is_nothrow_move_constructible<Model>::value && std::is_nothrow_move_assignable<Model>::value,
+              "Model moves");
+static_assert(!std::is_copy_constructible<QuantizedModel>::value &&
+                  !std::is_copy_assignable<QuantizedModel>::value,
+              "QuantizedModel is move-only");
+
+TEST_CASE("model: a move hands the arena blocks over and leaves the source unbound", "[model]") {
+  const ModelSpec s = ModelSpec(5).dense(4, ActivationSpec::tanh(), Init::xavier_normal()).dense(3, ActivationSpec::identity(), Init::xavier_normal()).with_loss(Loss::kMse);
+  const ModelOptions o{Mode::kTraining, 4, OptimizerKind::kSgd, Isa::kRef};
+  OwnedArena arena(plan(s, o).total());
+  Model a = bind_or_fail(s, o, arena);
+  Rng rng(7);
+  REQUIRE(a.init_parameters(rng).is_ok());
+  const float* params = a.parameters().data;
+  const std::vector<float> x = {0.1f, -0.2f, 0.3f, 0.4f, -0.5f};
+  const ConstMatrixView xv(x.data(), 1, 5);
+  Result<ConstMatrixView> ya = a.forward(xv);
+  REQUIRE(ya.is_ok());
+  const std::vector<float> expected(ya.value().data, ya.value().data + 3);
+
+  Model b = std::move(a);
+  CHECK(b.is_bound());
+  CHECK(b.parameters().data == params);  // the same blocks, not new ones
+  CHECK_FALSE(a.is_bound());               // NOLINT: reading the moved-from object is the point
+  CHECK(a.forward(xv).status().code() == StatusCode::kFailedPrecondition);
+  CHECK(a.init_parameters(rng).code() == StatusCode::kFailedPrecondition);
+  Result<ConstMatrixView> yb = b.forward(xv);
+  REQUIRE(yb.is_ok());
+  CHECK(std::vector<float>(yb.value().data, yb.value().data + 3) == expected);
+
+  Model c;
+  c = std::move(b);  // assignment too
+  CHECK(c.is_bound());
+  CHECK_FALSE(b.is_bound());  // NOLINT
+  Model& same = c;
+  c = std::move(same);  // a self-move keeps the model bound
+  CHECK(c.is_bound());
 }

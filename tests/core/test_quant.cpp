@@ -28,7 +28,7 @@ struct F32 {
   explicit F32(const ModelSpec& spec, std::uint64_t seed = 7) : arena(plan(spec, ModelOptions::inference(8)).total()) {
     Result<Model> m = Model::bind(spec, ModelOptions::inference(8, Isa::kRef), arena.arena);
     REQUIRE(m.is_ok());
-    model = m.value();
+    model = std::move(m).value();
     Rng rng(seed);
     REQUIRE(model.init_parameters(rng).is_ok());
     std::mt19937 g(static_cast<unsigned>(seed));
@@ -107,7 +107,7 @@ TEST_CASE("quant: int8 logits follow the f32 network (ReLU and LeakyReLU)", "[qu
     OwnedArena a(arena_bytes(spec, o));
     Result<QuantizedModel> qr = quantize(f.model, ConstMatrixView(cal.data(), 256, spec.input), o, a.arena);
     REQUIRE(qr.is_ok());
-    QuantizedModel q = qr.value();
+    QuantizedModel q = std::move(qr).value();
     CHECK(q.weight_bytes() == 20 * 32 + 32 * 16 + 16 * 5);
     const std::vector<float> x = inputs(8 * 50, spec.input, 3);
     std::size_t agree = 0, total = 0;
@@ -261,7 +261,7 @@ TEST_CASE("quant: bad input gets a typed error and changes nothing", "[quant][ba
   o.max_batch = 2;
   Result<QuantizedModel> qr = quantize(f.model, good, o, a.arena);
   REQUIRE(qr.is_ok());
-  QuantizedModel q = qr.value();
+  QuantizedModel q = std::move(qr).value();
   CHECK(q.forward(ConstMatrixView(cal.data(), 1, spec.input - 1)).status().code() == StatusCode::kShapeMismatch);
   CHECK(q.forward(ConstMatrixView(cal.data(), 3, spec.input)).status().code() == StatusCode::kShapeMismatch);
   cal[3] = INFINITY;
@@ -277,12 +277,15 @@ TEST_CASE("quant: check_parameters refuses every out-of-scheme field", "[quant][
   OwnedArena a(arena_bytes(spec, o));
   Result<QuantizedModel> qr = quantize(f.model, ConstMatrixView(cal.data(), 32, spec.input), o, a.arena);
   REQUIRE(qr.is_ok());
-  QuantizedModel q = qr.value();
+  QuantizedModel q = std::move(qr).value();
   REQUIRE(q.check_parameters().is_ok());
+  // `mutate` changes layer 0's descriptor, which is put back after the check; a change to the
+  // arena data its views point at is undone by the caller.
   const auto corrupt = [&](auto&& mutate) {
-    QuantizedModel copy = q;  // views: the mutation is undone by the caller
-    mutate(copy);
-    const Status s = copy.check_parameters();
+    const QuantizedLayer before = q.layer(0);
+    mutate(q);
+    const Status s = q.check_parameters();
+    q.mutable_layer(0) = before;
     INFO(str(s));
     CHECK(s.code() == StatusCode::kCorruptData);
   };

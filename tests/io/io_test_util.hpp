@@ -42,7 +42,7 @@ struct OwnedModel {
       : arena(fennec::plan(spec, options).total() + fennec::kArenaAlignment) {
     fennec::Result<fennec::Model> m = fennec::Model::bind(spec, options, arena.arena);
     REQUIRE(m.is_ok());
-    model = m.value();
+    model = std::move(m).value();
     fennec::Rng rng(seed);
     REQUIRE(model.init_parameters(rng).is_ok());
     // Non-zero biases so a bias/weight swap cannot pass a round trip.

@@ -78,7 +78,7 @@ struct Resumed {
       : arena(plan(info.spec, training(info.trainer.optimizer.kind, kBatch)).total()) {
     Result<Model> m = Model::bind(info.spec, training(info.trainer.optimizer.kind, kBatch), arena.arena);
     REQUIRE(m.is_ok());
-    model = m.value();
+    model = std::move(m).value();
     Result<Trainer> t = Trainer::create(model, info.trainer);
     REQUIRE(t.is_ok());
     trainer = t.value();

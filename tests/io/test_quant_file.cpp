@@ -42,7 +42,7 @@ struct Fixture {
     Arena qa(q_mem.data(), q_mem.size());
     Result<QuantizedModel> qr = quantize(m.value(), ConstMatrixView(x.data(), 40, 12), o, qa);
     REQUIRE(qr.is_ok());
-    q = qr.value();
+    q = std::move(qr).value();
     file.resize(quantized_model_file_size(q));
     MemoryWriter w(file.data(), file.size());
     ByteWriter bw = w.writer();

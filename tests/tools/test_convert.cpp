@@ -194,7 +194,7 @@ struct LoadedModel {
            : fennec::load_model(bytes.data(), bytes.size(), o, arena);
     INFO(path << ": " << m.status().message());
     REQUIRE(m.is_ok());
-    model = m.value();
+    model = std::move(m).value();
   }
   std::vector<float> eval(const std::vector<float>& x, std::size_t rows) {
     fennec::Result<fennec::ConstMatrixView> y = model.forward(fennec::ConstMatrixView(x.data(), rows, model.spec().input));

@@ -165,7 +165,7 @@ inline fennec::Model load_any(ByteSpan b, const std::string& path,
       : options.external_parameters ? fennec::load_model_in_place(b.data, b.size, options, arena, checked)
                                     : fennec::load_model(b.data, b.size, options, arena, checked);
   if (!m.is_ok()) throw std::runtime_error(path + ": " + m.status().message());
-  return m.value();
+  return std::move(m).value();
 }
 
 }  // namespace fennec_tools

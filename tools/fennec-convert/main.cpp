@@ -61,7 +61,7 @@ fennec::Model checkpoint_model(const std::vector<unsigned char>& bytes, const st
   const fennec::Status s = fennec::restore_checkpoint(bytes.data(), bytes.size(), t.value(), rng,
                                                       user.data(), user.size());
   if (!s.is_ok()) throw std::runtime_error(path + ": " + s.message());
-  return m.value();
+  return std::move(m).value();
 }
 
 }  // namespace
@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
       if (!folded.is_ok()) throw std::runtime_error(in + ": " + folded.status().message());
       const fennec::Status f = fennec::fold_batchnorm(model, folded.value());
       if (!f.is_ok()) throw std::runtime_error(in + ": folding batch norm: " + f.message());
-      model = folded.value();
+      model = std::move(folded).value();
     }
     const fennec::Status s = to_safetensors ? fennec::save_safetensors_file(model, out.c_str())
                                             : fennec::save_model_file(model, out.c_str());

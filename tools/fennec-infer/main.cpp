@@ -235,7 +235,7 @@ int main(int argc, char** argv) {
           fennec::load_quantized_model(bytes.data, bytes.size, batch, options.isa, storage->arena());
       if (!q.is_ok()) throw std::runtime_error(path + ": " + q.status().message());
       const double load_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-      qmodel = q.value();
+      qmodel = std::move(q).value();
       std::printf("model: %s (fennec int8, %zu bytes): %s, %zu parameters\n", path.c_str(), bytes.size,
                   fennec_tools::describe(spec).c_str(), spec.num_parameters());
       std::printf("arena: %zu bytes (parameters %zu, activations %zu, scratch 0; 0 bytes of parameters read in "

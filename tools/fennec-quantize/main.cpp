@@ -158,7 +158,7 @@ int main(int argc, char** argv) {
       if (!folded.is_ok()) throw std::runtime_error(in + ": " + folded.status().message());
       const fennec::Status s = fennec::fold_batchnorm(model, folded.value());
       if (!s.is_ok()) throw std::runtime_error(in + ": folding batch norm: " + s.message());
-      model = folded.value();
+      model = std::move(folded).value();
     }
 
     fennec_tools::MnistSet mnist;
