@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "core/parallel_gemm.hpp"
@@ -57,6 +58,23 @@ ModelSpec wide_spec() {
       .with_loss(Loss::kSoftmaxCrossEntropy);
 }
 
+// A model bound for `opts`, its GEMMs split across a pool of opts.threads threads, and its
+// parameters drawn from `rng`.
+struct PooledModel {
+  fennec_test::OwnedArena arena;
+  ThreadPool pool;
+  Model model;
+
+  PooledModel(const ModelSpec& spec, const ModelOptions& opts, Rng& rng) : arena(plan(spec, opts).total()) {
+    Result<Model> bound = Model::bind(spec, opts, arena.arena);
+    REQUIRE(bound.is_ok());
+    model = std::move(bound).value();
+    REQUIRE(pool.start(opts.threads).is_ok());
+    REQUIRE(model.set_thread_pool(&pool).is_ok());
+    REQUIRE(model.init_parameters(rng).is_ok());
+  }
+};
+
 struct Trained {
   std::vector<unsigned char> parameters, state0, state1;
   unsigned long split_gemms = 0;
@@ -67,20 +85,14 @@ Trained train_with(unsigned threads) {
   constexpr std::size_t kBatch = 48;
   const ModelSpec spec = wide_spec();
   const ModelOptions opts = ModelOptions::training(kBatch, OptimizerKind::kAdam).with_threads(threads);
-  fennec_test::OwnedArena arena(plan(spec, opts).total());
-  Result<Model> m = Model::bind(spec, opts, arena.arena);
-  REQUIRE(m.is_ok());
-  ThreadPool pool;
-  REQUIRE(pool.start(threads).is_ok());
-  REQUIRE(m.value().set_thread_pool(&pool).is_ok());
   Rng rng(4242);
-  REQUIRE(m.value().init_parameters(rng).is_ok());
+  PooledModel m(spec, opts, rng);
   std::vector<float> x(kBatch * spec.input);
   std::vector<std::int32_t> y(kBatch);
   TrainerConfig cfg;
   cfg.optimizer = OptimizerConfig::adam(0.003f);
   cfg.clip = ClipConfig{0.f, 2.f};
-  Result<Trainer> tr = Trainer::create(m.value(), cfg);
+  Result<Trainer> tr = Trainer::create(m.model, cfg);
   REQUIRE(tr.is_ok());
   for (int step = 0; step < 50; ++step) {
     for (float& v : x) v = static_cast<float>(rng.normal());
@@ -88,10 +100,10 @@ Trained train_with(unsigned threads) {
     REQUIRE(tr.value().step(ConstMatrixView(x.data(), kBatch, spec.input), Targets::classes(y.data())).is_ok());
   }
   Trained t;
-  t.parameters = fennec_test::bytes_of(m.value().parameters());
-  t.state0 = fennec_test::bytes_of(m.value().optimizer_state(0));
-  t.state1 = fennec_test::bytes_of(m.value().optimizer_state(1));
-  t.split_gemms = pool.runs();
+  t.parameters = fennec_test::bytes_of(m.model.parameters());
+  t.state0 = fennec_test::bytes_of(m.model.optimizer_state(0));
+  t.state1 = fennec_test::bytes_of(m.model.optimizer_state(1));
+  t.split_gemms = m.pool.runs();
   return t;
 }
 
@@ -107,19 +119,13 @@ ModelSpec inference_spec() {
 std::vector<unsigned char> infer_with(unsigned threads, std::size_t batch, unsigned long* split_gemms) {
   const ModelSpec spec = inference_spec();
   const ModelOptions opts = ModelOptions::inference(batch).with_threads(threads);
-  fennec_test::OwnedArena arena(plan(spec, opts).total());
-  Result<Model> m = Model::bind(spec, opts, arena.arena);
-  REQUIRE(m.is_ok());
-  ThreadPool pool;
-  REQUIRE(pool.start(threads).is_ok());
-  REQUIRE(m.value().set_thread_pool(&pool).is_ok());
   Rng rng(77);
-  REQUIRE(m.value().init_parameters(rng).is_ok());
+  PooledModel m(spec, opts, rng);
   std::vector<float> x(batch * spec.input);
   for (float& v : x) v = static_cast<float>(rng.normal());
-  Result<ConstMatrixView> out = m.value().forward(ConstMatrixView(x.data(), batch, spec.input));
+  Result<ConstMatrixView> out = m.model.forward(ConstMatrixView(x.data(), batch, spec.input));
   REQUIRE(out.is_ok());
-  *split_gemms = pool.runs();
+  *split_gemms = m.pool.runs();
   std::vector<unsigned char> bytes;
   for (std::size_t i = 0; i < out->rows; ++i) {
     const auto* p = reinterpret_cast<const unsigned char*>(out->row(i));
