@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/npy.hpp"
 
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <utility>
 
 #include "common/file_bytes.hpp"
+#include "common/written_file.hpp"
 #include "common/idx.hpp"
 
 namespace fennec_tools {
@@ -327,17 +327,10 @@ bool write_npy(const std::string& path, NpyType type, const std::vector<std::uin
   bytes.insert(bytes.end(), dict.begin(), dict.end());
   const auto* p = static_cast<const std::uint8_t*>(data);
   bytes.insert(bytes.end(), p, p + elements * npy_type_size(type));
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) {
-    error = path + ": cannot create: " + std::strerror(errno);
-    return false;
-  }
-  const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  if (std::fclose(f) != 0 || !ok) {
-    error = path + ": write failed";
-    return false;
-  }
-  return true;
+  std::FILE* f = create_written_file(path, error);
+  if (!f) return false;
+  std::fwrite(bytes.data(), 1, bytes.size(), f);
+  return close_written_file(f, path, error);
 }
 
 }  // namespace fennec_tools

@@ -2,11 +2,11 @@
 #include "common/svg.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <initializer_list>
+
+#include "common/written_file.hpp"
 
 namespace fennec_tools {
 namespace {
@@ -170,19 +170,11 @@ std::string Svg::str() const {
 }
 
 bool Svg::write(const std::string& path, std::string& error) const {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) {
-    error = path + ": cannot create: " + std::strerror(errno);
-    return false;
-  }
+  std::FILE* f = create_written_file(path, error);
+  if (!f) return false;
   const std::string s = str();
-  const bool ok = std::fwrite(s.data(), 1, s.size(), f) == s.size();
-  const bool closed = std::fclose(f) == 0;
-  if (!ok || !closed) {
-    error = path + ": write failed";
-    return false;
-  }
-  return true;
+  std::fwrite(s.data(), 1, s.size(), f);
+  return close_written_file(f, path, error);
 }
 
 void Panel::axes(Svg& svg, int x_ticks, int y_ticks, const std::string& xlabel,

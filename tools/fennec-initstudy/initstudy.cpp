@@ -2,7 +2,6 @@
 #include "fennec-initstudy/initstudy.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -11,6 +10,7 @@
 
 #include "common/args.hpp"
 #include "common/svg.hpp"
+#include "common/written_file.hpp"
 
 namespace fennec_tools {
 namespace {
@@ -411,11 +411,8 @@ bool write_init_svg(const InitStudyConfig& cfg, const InitStudyResult& r, const 
 
 bool write_init_csv(const InitStudyConfig& cfg, const InitStudyResult& r, const std::string& path,
                     std::string& error) {
-  std::FILE* f = std::fopen(path.c_str(), "w");
-  if (!f) {
-    error = path + ": cannot create: " + std::strerror(errno);
-    return false;
-  }
+  std::FILE* f = create_written_file(path, error);
+  if (!f) return false;
   std::fprintf(f, "# %s; %zu layers x %zu units, batch %zu, seed %llu; histogram over [%g, %g) in %zu bins (zoomed layers: their own range)%s\n",
                r.title.c_str(), cfg.layers, cfg.width, cfg.batch,
                static_cast<unsigned long long>(cfg.seed), r.hist_lo, r.hist_hi, cfg.bins,
@@ -431,12 +428,7 @@ bool write_init_csv(const InitStudyConfig& cfg, const InitStudyResult& r, const 
     for (std::uint64_t c : st.hist) std::fprintf(f, ",%llu", static_cast<unsigned long long>(c));
     std::fprintf(f, "\n");
   }
-  const bool ok = !std::ferror(f);
-  if (std::fclose(f) != 0 || !ok) {
-    error = path + ": write failed";
-    return false;
-  }
-  return true;
+  return close_written_file(f, path, error);
 }
 
 const std::vector<InitCaseSpec>& init_study_cases() {
@@ -498,11 +490,8 @@ bool write_init_summary_svg(const std::vector<InitCase>& cases, const std::strin
 
 bool write_init_summary_csv(const std::vector<InitCase>& cases, const std::string& path,
                             std::string& error) {
-  std::FILE* f = std::fopen(path.c_str(), "w");
-  if (!f) {
-    error = path + ": cannot create: " + std::strerror(errno);
-    return false;
-  }
+  std::FILE* f = create_written_file(path, error);
+  if (!f) return false;
   std::fprintf(f, "case,activation,init,layer,std,output_grad_rms\n");
   for (const InitCase& c : cases) {
     for (std::size_t l = 0; l < c.result.layers.size(); ++l) {
@@ -512,12 +501,7 @@ bool write_init_summary_csv(const std::vector<InitCase>& cases, const std::strin
                    init_label(c.cfg.init).c_str(), l + 1, st.std, c.cfg.gradients ? st.out_grad_rms : 0.0);
     }
   }
-  const bool ok = !std::ferror(f);
-  if (std::fclose(f) != 0 || !ok) {
-    error = path + ": write failed";
-    return false;
-  }
-  return true;
+  return close_written_file(f, path, error);
 }
 
 }  // namespace fennec_tools

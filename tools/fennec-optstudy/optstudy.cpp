@@ -4,11 +4,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 
 #include "common/svg.hpp"
+#include "common/written_file.hpp"
 
 namespace fennec_tools {
 namespace {
@@ -291,11 +290,8 @@ bool write_opt_svg(const std::vector<const TestFunction*>& fns, const OptStudyCo
 
 bool write_opt_csv(const std::vector<const TestFunction*>& fns, const std::vector<std::vector<OptRun>>& runs,
                    const std::string& path, std::string& error) {
-  std::FILE* f = std::fopen(path.c_str(), "w");
-  if (!f) {
-    error = path + ": cannot create: " + std::strerror(errno);
-    return false;
-  }
+  std::FILE* f = create_written_file(path, error);
+  if (!f) return false;
   std::fprintf(f, "function,optimizer,lr,reached,diverged,steps,final_gap,step,x,y\n");
   for (std::size_t k = 0; k < fns.size() && k < runs.size(); ++k) {
     for (const OptRun& run : runs[k]) {
@@ -306,12 +302,7 @@ bool write_opt_csv(const std::vector<const TestFunction*>& fns, const std::vecto
       }
     }
   }
-  const bool ok = !std::ferror(f);
-  if (std::fclose(f) != 0 || !ok) {
-    error = path + ": write failed";
-    return false;
-  }
-  return true;
+  return close_written_file(f, path, error);
 }
 
 }  // namespace fennec_tools
