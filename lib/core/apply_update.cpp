@@ -3,11 +3,13 @@
 
 #include <cmath>
 
+#include "core/parallel_ranges.hpp"
+
 namespace fennec {
 namespace detail {
 
 void apply_update(const kernels::KernelTable& k, const OptimizerConfig& c, std::size_t n, float* w,
-                  const float* g, float* s1, float* s2, std::uint64_t t) {
+                  const float* g, float* s1, float* s2, std::uint64_t t, ThreadPool* pool) {
   kernels::OptimStepArgs a;
   a.n = n;
   a.w = w;
@@ -31,15 +33,30 @@ void apply_update(const kernels::KernelTable& k, const OptimizerConfig& c, std::
   const double td = static_cast<double>(t);
   a.inv_bias_correction1 = static_cast<float>(1.0 / (1.0 - std::pow(c.beta1, td)));
   a.inv_bias_correction2 = static_cast<float>(1.0 / (1.0 - std::pow(c.beta2, td)));
+  kernels::OptimStepFn step = nullptr;
   switch (c.kind) {
-    case OptimizerKind::kSgd: k.sgd_step_f32(a); break;
-    case OptimizerKind::kMomentum: k.momentum_step_f32(a); break;
-    case OptimizerKind::kNesterov: k.nesterov_step_f32(a); break;
-    case OptimizerKind::kAdaGrad: k.adagrad_step_f32(a); break;
-    case OptimizerKind::kRmsProp: k.rmsprop_step_f32(a); break;
-    case OptimizerKind::kAdam: k.adam_step_f32(a); break;
-    case OptimizerKind::kAdamW: k.adamw_step_f32(a); break;
+    case OptimizerKind::kSgd: step = k.sgd_step_f32; break;
+    case OptimizerKind::kMomentum: step = k.momentum_step_f32; break;
+    case OptimizerKind::kNesterov: step = k.nesterov_step_f32; break;
+    case OptimizerKind::kAdaGrad: step = k.adagrad_step_f32; break;
+    case OptimizerKind::kRmsProp: step = k.rmsprop_step_f32; break;
+    case OptimizerKind::kAdam: step = k.adam_step_f32; break;
+    case OptimizerKind::kAdamW: step = k.adamw_step_f32; break;
   }
+  if (!kBuildHasThreads || !pool) {
+    step(a);
+    return;
+  }
+  // Each element's update reads and writes that element alone: any split gives the same bits.
+  for_each_range(pool, n, [&](std::size_t begin, std::size_t end) {
+    kernels::OptimStepArgs r = a;
+    r.n = end - begin;
+    r.w = w + begin;
+    r.g = g + begin;
+    r.s1 = s1 ? s1 + begin : nullptr;
+    r.s2 = s2 ? s2 + begin : nullptr;
+    step(r);
+  });
 }
 
 }  // namespace detail

@@ -42,7 +42,7 @@ struct FusedUpdate {
     // Optimizer state covers the trainable layers only: it starts at trainable_offset_.
     const std::size_t at = offset - m.trainable_offset_;
     apply_update(k, config, n, m.params_ + offset, g, m.state_[0] ? m.state_[0] + at : nullptr,
-                 m.state_[1] ? m.state_[1] + at : nullptr, t);
+                 m.state_[1] ? m.state_[1] + at : nullptr, t, nullptr);
     return Status::ok();
   }
 

@@ -97,7 +97,7 @@ Status optimizer_step(const OptimizerConfig& c, VectorView params, ConstVectorVi
                 "optimizer_step: %s needs state1 of %zu floats, got %zu", optimizer_name(c.kind),
                 params.size, state1.size);
   detail::apply_update(kernels::ref_kernel_table(), c, params.size, params.data, grads.data,
-                       state0.data, state1.data, t);
+                       state0.data, state1.data, t, nullptr);
   return Status::ok();
 }
 

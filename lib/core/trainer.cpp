@@ -6,6 +6,7 @@
 #include "core/finite.hpp"
 #include "core/fused_update.hpp"
 #include "core/apply_update.hpp"
+#include "core/parallel_ranges.hpp"
 #include "core/model_internals.hpp"
 #include "kernels/kernel_table.hpp"
 
@@ -61,7 +62,7 @@ void update_parameters(const Model& m, const kernels::KernelTable& k, const Opti
   for (std::size_t l = 0; kBuildHasBatchNormDropout && l < spec.num_layers; ++l)
     split = split || (spec.layers[l].batchnorm.enabled && !spec.layers[l].batchnorm.decay_gamma_beta);
   if (!split || optimizer.weight_decay == 0.f) {
-    detail::apply_update(k, optimizer, g.size, w, g.data, s0, s1, t);
+    detail::apply_update(k, optimizer, g.size, w, g.data, s0, s1, t, m.thread_pool());
     return;
   }
   OptimizerConfig no_decay = optimizer;
@@ -70,7 +71,7 @@ void update_parameters(const Model& m, const kernels::KernelTable& k, const Opti
   auto run = [&](std::size_t end, const OptimizerConfig& c) {
     if (end > begin)
       detail::apply_update(k, c, end - begin, w + begin, g.data + begin, s0 ? s0 + begin : nullptr,
-                           s1 ? s1 + begin : nullptr, t);
+                           s1 ? s1 + begin : nullptr, t, m.thread_pool());
     begin = end;
   };
   for (std::size_t l = 0; l < spec.num_layers; ++l) {
@@ -177,8 +178,11 @@ Result<StepStats> Trainer::step(ConstMatrixView x, const Targets& targets) {
   if (m.options().fused_block_rows > 0) return fused_step(x, optimizer, stats);
   FENNEC_RETURN_IF_ERROR(m.backward(x, dlogits));
 
+  // Clipping and the update are split across the model's pool (when it has one) by ranges, and
+  // the norm is summed in an order that does not depend on the thread count.
   VectorView g = m.gradients();
-  double norm2 = k.sum_squares_f32(g.size, g.data);
+  ThreadPool* pool = m.thread_pool();
+  double norm2 = detail::sum_squares(k, pool, g.size, g.data);
   stats.grad_norm = std::sqrt(norm2);
   FENNEC_ENSURE(detail::is_finite_bits(norm2), StatusCode::kNonFinite,
                 "step %llu: gradient norm is %g; weights unchanged",
@@ -186,12 +190,18 @@ Result<StepStats> Trainer::step(ConstMatrixView x, const Targets& targets) {
 
   const ClipConfig& clip = config_.clip;
   if (clip.max_value > 0.f) {
-    k.clamp_f32(g.size, g.data, -clip.max_value, clip.max_value);
-    if (clip.max_norm > 0.f) norm2 = k.sum_squares_f32(g.size, g.data);
+    detail::for_each_range(pool, g.size, [&](std::size_t begin, std::size_t end) {
+      k.clamp_f32(end - begin, g.data + begin, -clip.max_value, clip.max_value);
+    });
+    if (clip.max_norm > 0.f) norm2 = detail::sum_squares(k, pool, g.size, g.data);
   }
   if (clip.max_norm > 0.f) {
     const double norm = std::sqrt(norm2);
-    if (norm > clip.max_norm) k.scale_f32(g.size, g.data, static_cast<float>(clip.max_norm / (norm + 1e-6)));
+    const float scale = static_cast<float>(clip.max_norm / (norm + 1e-6));
+    if (norm > clip.max_norm)
+      detail::for_each_range(pool, g.size, [&](std::size_t begin, std::size_t end) {
+        k.scale_f32(end - begin, g.data + begin, scale);
+      });
   }
 
   update_parameters(m, k, optimizer, g, step_ + 1);

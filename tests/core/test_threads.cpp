@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// ThreadPool, and models splitting their GEMMs across it: every task runs exactly once; a bad
-// start or a pool larger than the plan is refused and changes nothing; and training gives
-// bit-identical parameters and optimizer state for 1, 2 and 3 threads (any kernel table the
-// run picks, FENNEC_ISA included), as does inference at batch 64 and batch 1.
+// ThreadPool, and models splitting their work across it: every task runs exactly once; a bad
+// start or a pool larger than the plan is refused and changes nothing; training gives the same
+// model file and optimizer state for 1 to 4 threads (any kernel table the run picks,
+// FENNEC_ISA included), inference the same outputs at batch 64 and batch 1; and the split
+// update and sum of squares equal their one-thread results bit for bit.
 #include <atomic>
 #include <cstdint>
 #include <cstring>
@@ -10,6 +11,9 @@
 #include <vector>
 
 #include "core/parallel_gemm.hpp"
+#include "core/parallel_ranges.hpp"
+#include "fennec/io.hpp"
+#include "fennec/stream.hpp"
 #include "test_util.hpp"
 
 using namespace fennec;
@@ -49,9 +53,10 @@ int forward_splits(const ModelSpec& spec, std::size_t batch) {
 }
 
 // Wide enough that the hidden layers' GEMMs split (>= 2 units of 32 and over the multiply-add
-// threshold: 5 of the 8 a step), with a 10-wide output layer whose GEMMs stay whole.
+// threshold: 5 of the 8 a step), with a 10-wide output layer whose GEMMs stay whole; 124,618
+// parameters, so the update splits into up to 3 ranges and the norm is summed in 2 chunks.
 ModelSpec wide_spec() {
-  return ModelSpec(96)
+  return ModelSpec(640)
       .dense(160, ActivationSpec::relu())
       .dense(128, ActivationSpec::tanh())
       .dense(10, ActivationSpec::identity())
@@ -76,8 +81,10 @@ struct PooledModel {
 };
 
 struct Trained {
-  std::vector<unsigned char> parameters, state0, state1;
-  unsigned long split_gemms = 0;
+  std::vector<unsigned char> model_file, parameters, state0, state1;
+  unsigned long pool_runs = 0;
+  unsigned long clipped_steps = 0;  // steps whose norm was over max_norm (scaled)
+  std::size_t gradient_floats = 0;
 };
 
 // 50 Adam steps with global-norm clipping, from the same seed, on `threads` threads.
@@ -94,16 +101,26 @@ Trained train_with(unsigned threads) {
   cfg.clip = ClipConfig{0.f, 2.f};
   Result<Trainer> tr = Trainer::create(m.model, cfg);
   REQUIRE(tr.is_ok());
+  unsigned long clipped = 0;
   for (int step = 0; step < 50; ++step) {
     for (float& v : x) v = static_cast<float>(rng.normal());
     for (std::int32_t& v : y) v = static_cast<std::int32_t>(rng.below(10));
-    REQUIRE(tr.value().step(ConstMatrixView(x.data(), kBatch, spec.input), Targets::classes(y.data())).is_ok());
+    Result<StepStats> st = tr.value().step(ConstMatrixView(x.data(), kBatch, spec.input), Targets::classes(y.data()));
+    REQUIRE(st.is_ok());
+    clipped += st->grad_norm > cfg.clip.max_norm;
   }
   Trained t;
+  t.model_file.resize(model_file_size(spec));
+  MemoryWriter out(t.model_file.data(), t.model_file.size());
+  ByteWriter w = out.writer();
+  REQUIRE(save_model(m.model, w).is_ok());
+  REQUIRE(out.size() == t.model_file.size());
+  t.clipped_steps = clipped;
+  t.gradient_floats = m.model.gradients().size;
   t.parameters = fennec_test::bytes_of(m.model.parameters());
   t.state0 = fennec_test::bytes_of(m.model.optimizer_state(0));
   t.state1 = fennec_test::bytes_of(m.model.optimizer_state(1));
-  t.split_gemms = m.pool.runs();
+  t.pool_runs = m.pool.runs();
   return t;
 }
 
@@ -207,18 +224,28 @@ TEST_CASE("threads: plan() reserves one GEMM packing block per thread", "[thread
   }
 }
 
-TEST_CASE("threads: 50 training steps give the same bits on 1, 2 and 3 threads", "[threads]") {
+TEST_CASE("threads: 50 training steps give the same model file on 1 to 4 threads", "[threads]") {
   if (!kBuildHasThreads) {
     WARN("this build has no threads (FENNEC_THREADS=OFF)");
     return;
   }
+  const ModelSpec spec = wide_spec();
   const Trained one = train_with(1);
-  for (unsigned threads : {2u, 3u}) {
+  CHECK(one.pool_runs == 0);
+  for (unsigned threads : {2u, 3u, 4u}) {
     INFO(threads << " threads");
     const Trained t = train_with(threads);
-    // Not vacuous: the GEMMs large enough were split (5 of the 8 a step).
-    CHECK(step_splits(wide_spec(), 48) == 5);
-    CHECK(t.split_gemms == 50u * step_splits(wide_spec(), 48));
+    // Not vacuous: the GEMMs large enough were split (5 of the 8 a step), and so were the
+    // update and the norm's sum of squares (one run each a step), and the clipping scale on
+    // the steps it ran.
+    ThreadPool probe;
+    REQUIRE(probe.start(threads).is_ok());
+    REQUIRE(detail::range_count(&probe, t.gradient_floats) >= 2);
+    REQUIRE(detail::sum_squares_chunk(t.gradient_floats) < t.gradient_floats);
+    CHECK(step_splits(spec, 48) == 5);
+    CHECK(t.clipped_steps == one.clipped_steps);
+    CHECK(t.pool_runs == 50u * (step_splits(spec, 48) + 2) + t.clipped_steps);
+    CHECK(t.model_file == one.model_file);
     CHECK(t.parameters == one.parameters);
     CHECK(t.state0 == one.state0);
     CHECK(t.state1 == one.state1);
@@ -240,5 +267,32 @@ TEST_CASE("threads: inference gives the same bits on 1, 2 and 3 threads (batch 6
       CHECK(infer_with(threads, batch, &runs) == one);
       CHECK(runs == static_cast<unsigned long>(forward_splits(inference_spec(), batch)));
     }
+  }
+}
+
+TEST_CASE("threads: element-wise ranges cover every float once, starting at whole vectors", "[threads]") {
+  for (unsigned threads : {1u, 2u, 3u, 4u}) {
+    if (threads > 1 && !kBuildHasThreads) break;
+    ThreadPool pool;
+    REQUIRE(pool.start(threads).is_ok());
+    for (std::size_t n : {std::size_t{100}, 2 * detail::kRangeMinFloats - 1, 2 * detail::kRangeMinFloats + 7,
+                          std::size_t{200003}}) {
+      INFO(threads << " threads, n " << n);
+      std::vector<std::atomic<int>> seen(n);
+      std::atomic<int> ranges{0}, misaligned{0};
+      detail::for_each_range(&pool, n, [&](std::size_t begin, std::size_t end) {
+        ranges.fetch_add(1);
+        if (begin % detail::kRangeQuantum != 0) misaligned.fetch_add(1);
+        for (std::size_t i = begin; i < end; ++i) seen[i].fetch_add(1);
+      });
+      CHECK(ranges.load() == static_cast<int>(detail::range_count(&pool, n)));
+      CHECK(misaligned.load() == 0);
+      int wrong = 0;
+      for (const std::atomic<int>& c : seen) wrong += c.load() != 1;
+      CHECK(wrong == 0);
+    }
+    // A pass long enough splits into one range a thread, up to n / kRangeMinFloats.
+    CHECK(detail::range_count(&pool, 200003) == (threads < 6 ? threads : 6u));
+    CHECK(detail::range_count(&pool, 2 * detail::kRangeMinFloats - 1) == 1u);
   }
 }
