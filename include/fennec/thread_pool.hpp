@@ -3,7 +3,9 @@
 //
 // Setup: start(threads) creates threads - 1 workers (the calling thread is the first of the
 // `threads`); creating a thread is the C library's business (its stack, its thread-local
-// block) and happens there, once. After start nothing is allocated: run() publishes a task through
+// block) and happens there, once. start(threads, arena, stack_bytes) takes the workers' stacks
+// from the caller's arena instead (the C library then allocates only its small thread-local
+// bookkeeping). After start nothing is allocated: run() publishes a task through
 // atomics; a worker spins a short while for the next one (back-to-back GEMMs then cost no
 // system call) before it sleeps on a condition variable. Builds without threads (FENNEC_THREADS=OFF,
 // the Cortex-M presets) compile this class away: kBuildHasThreads is false, start() refuses
@@ -14,6 +16,9 @@
 // any thread count (docs/threads.md).
 #pragma once
 
+#include <cstddef>
+
+#include "fennec/arena.hpp"
 #include "fennec/status.hpp"
 
 #if !defined(FENNEC_NO_THREADS)
@@ -49,6 +54,19 @@ class ThreadPool {
   // when already started; kUnsupported for threads > 1 in a build without threads; kOutOfMemory
   // (and no worker left running) when the system refuses a thread.
   Status start(unsigned threads);
+  // As start(threads), with each worker's stack from `arena`: stack_arena_bytes(threads,
+  // stack_bytes) bytes, which must outlive the pool. Such a stack has no guard page (an overflow
+  // would write the arena), so give it room: the workers run GEMM, update and sum tasks, which
+  // use a few KiB; 64 KiB is plenty. kInvalidArgument when stack_bytes is below the system's
+  // minimum (PTHREAD_STACK_MIN, e.g. 16 KiB on x86-64 Linux); kOutOfMemory when the arena is
+  // short. On any failure the arena is rewound and no worker is left running. One thread takes
+  // no bytes.
+  Status start(unsigned threads, Arena& arena, std::size_t stack_bytes);
+  // Bytes start(threads, arena, stack_bytes) takes from an arena (its alignment aside): one
+  // stack per worker, each rounded up to kArenaAlignment.
+  static constexpr std::size_t stack_arena_bytes(unsigned threads, std::size_t stack_bytes) {
+    return threads < 2 ? 0 : (threads - 1) * arena_round_up(stack_bytes);
+  }
   // 1 before start.
   unsigned threads() const { return threads_; }
 
@@ -64,6 +82,9 @@ class ThreadPool {
   unsigned threads_ = 1;
   unsigned long runs_ = 0;
 #if !defined(FENNEC_NO_THREADS)
+  // Creates the workers; stacks null: the C library's own, else worker i's stack is the
+  // stack_bytes at stacks + i * stride.
+  Status start_workers(unsigned threads, unsigned char* stacks, std::size_t stride, std::size_t stack_bytes);
   static void* worker_main(void* self);
   void worker(unsigned index);
   void stop();

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "fennec/thread_pool.hpp"
 
+#if !defined(FENNEC_NO_THREADS)
+#include <unistd.h>
+#endif
+
 namespace fennec {
 
 #if defined(FENNEC_NO_THREADS)
@@ -14,6 +18,8 @@ Status ThreadPool::start(unsigned threads) {
                 "thread pool: this build has no threads (FENNEC_THREADS=OFF): use 1");
   return Status::ok();
 }
+
+Status ThreadPool::start(unsigned threads, Arena&, std::size_t) { return start(threads); }
 
 void ThreadPool::run(unsigned tasks, Task task, void* context) {
   ++runs_;
@@ -57,7 +63,30 @@ void ThreadPool::stop() {
   threads_ = 1;
 }
 
-Status ThreadPool::start(unsigned threads) {
+Status ThreadPool::start(unsigned threads) { return start_workers(threads, nullptr, 0, 0); }
+
+Status ThreadPool::start(unsigned threads, Arena& arena, std::size_t stack_bytes) {
+  if (threads == 1) return start_workers(threads, nullptr, 0, 0);
+  const long minimum = sysconf(_SC_THREAD_STACK_MIN);
+  FENNEC_ENSURE(minimum <= 0 || stack_bytes >= static_cast<std::size_t>(minimum), StatusCode::kInvalidArgument,
+                "thread pool: worker stacks of %zu bytes are below this system's minimum, %ld bytes "
+                "(PTHREAD_STACK_MIN)",
+                stack_bytes, minimum);
+  // Checked here so that the arena is not touched for counts start_workers refuses.
+  FENNEC_ENSURE(threads >= 1 && threads <= kMaxThreads, StatusCode::kInvalidArgument,
+                "thread pool: %u threads outside [1, %u]", threads, kMaxThreads);
+  FENNEC_ENSURE(started_ == 0 && threads_ == 1, StatusCode::kFailedPrecondition,
+                "thread pool: already started with %u threads", threads_);
+  const Arena::Mark mark = arena.mark();
+  Result<void*> stacks = arena.allocate(stack_arena_bytes(threads, stack_bytes), "thread pool worker stacks");
+  if (!stacks.is_ok()) return stacks.status();
+  const Status s = start_workers(threads, static_cast<unsigned char*>(stacks.value()), arena_round_up(stack_bytes),
+                                 stack_bytes);
+  if (!s.is_ok()) arena.rewind(mark);
+  return s;
+}
+
+Status ThreadPool::start_workers(unsigned threads, unsigned char* stacks, std::size_t stride, std::size_t stack_bytes) {
   FENNEC_ENSURE(threads >= 1 && threads <= kMaxThreads, StatusCode::kInvalidArgument,
                 "thread pool: %u threads outside [1, %u]", threads, kMaxThreads);
   FENNEC_ENSURE(started_ == 0 && threads_ == 1, StatusCode::kFailedPrecondition,
@@ -68,14 +97,24 @@ Status ThreadPool::start(unsigned threads) {
   int refused = 0;
   for (unsigned i = 0; i + 1 < threads && refused == 0; ++i) {
     starts[i] = WorkerStart{this, i + 1};
-    refused = pthread_create(&workers_[i], nullptr, &ThreadPool::worker_main, &starts[i]);
+    pthread_attr_t attr;
+    pthread_attr_t* with = nullptr;
+    if (stacks) {
+      refused = pthread_attr_init(&attr);
+      if (refused == 0) {
+        with = &attr;
+        refused = pthread_attr_setstack(&attr, stacks + i * stride, stack_bytes);
+      }
+    }
+    if (refused == 0) refused = pthread_create(&workers_[i], with, &ThreadPool::worker_main, &starts[i]);
+    if (with) pthread_attr_destroy(with);
     if (refused == 0) ++ready;
   }
   started_ = ready;
   if (refused != 0) {
     stop();
     return Status::error(StatusCode::kOutOfMemory,
-                         "thread pool: the system refused thread %u of %u (pthread_create error %d)",
+                         "thread pool: the system refused thread %u of %u (pthread error %d)",
                          ready + 2, threads, refused);
   }
   threads_ = threads;

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include <unistd.h>
+
 #include "core/parallel_gemm.hpp"
 #include "core/parallel_ranges.hpp"
 #include "fennec/io.hpp"
@@ -295,4 +297,60 @@ TEST_CASE("threads: element-wise ranges cover every float once, starting at whol
     CHECK(detail::range_count(&pool, 200003) == (threads < 6 ? threads : 6u));
     CHECK(detail::range_count(&pool, 2 * detail::kRangeMinFloats - 1) == 1u);
   }
+}
+
+namespace {
+
+struct StackProbe {
+  std::atomic<std::uintptr_t> local[4];
+};
+
+void note_stack(void* context, unsigned i) {
+  int here = 0;
+  static_cast<StackProbe*>(context)->local[i].store(reinterpret_cast<std::uintptr_t>(&here));
+}
+
+}  // namespace
+
+TEST_CASE("threads: worker stacks from the arena", "[threads]") {
+  if (!kBuildHasThreads) {
+    WARN("this build has no threads (FENNEC_THREADS=OFF)");
+    return;
+  }
+  constexpr std::size_t kStack = 256 * 1024;
+  fennec_test::OwnedArena arena(ThreadPool::stack_arena_bytes(3, kStack));
+  {
+    ThreadPool pool;
+    REQUIRE(pool.start(3, arena.arena, kStack).is_ok());
+    CHECK(arena.arena.used() == ThreadPool::stack_arena_bytes(3, kStack));
+    // Task i runs on thread i: the workers' (1 and 2) locals lie in the arena, the caller's not.
+    StackProbe probe;
+    pool.run(3, &note_stack, &probe);
+    const std::uintptr_t lo = reinterpret_cast<std::uintptr_t>(arena.aligned_base());
+    const std::uintptr_t hi = lo + arena.arena.used();
+    for (unsigned i = 1; i < 3; ++i) {
+      INFO("worker " << i);
+      CHECK(probe.local[i].load() >= lo);
+      CHECK(probe.local[i].load() < hi);
+    }
+    CHECK((probe.local[0].load() < lo || probe.local[0].load() >= hi));
+  }
+  arena.arena.reset();
+
+  // Refusals leave the arena as it was and the pool unstarted.
+  ThreadPool pool;
+  const long minimum = sysconf(_SC_THREAD_STACK_MIN);
+  if (minimum > 1) {
+    const Status small = pool.start(2, arena.arena, static_cast<std::size_t>(minimum) - 1);
+    CHECK(small.code() == StatusCode::kInvalidArgument);
+    CHECK(arena.arena.used() == 0);
+  }
+  fennec_test::OwnedArena tiny(kStack / 2);
+  const Status short_arena = pool.start(3, tiny.arena, kStack);
+  INFO(fennec_test::str(short_arena));
+  CHECK(short_arena.code() == StatusCode::kOutOfMemory);
+  CHECK(tiny.arena.used() == 0);
+  CHECK(pool.threads() == 1);
+  CHECK(pool.start(1, tiny.arena, kStack).is_ok());  // one thread: nothing taken
+  CHECK(tiny.arena.used() == 0);
 }
