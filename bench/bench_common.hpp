@@ -84,6 +84,11 @@ void register_peak();
 // Every kernel of kernel_list.def through its signature's runner (bm_registry.cpp).
 void register_kernels();
 void register_model();
+// bm_threads.cpp: one GEMM whole and split on a pool, around the split threshold.
+void register_threads();
+
+// FENNEC_THREADS, or the machine's cores (at least 1, at most fennec::kMaxThreads).
+unsigned bench_threads();
 // bm_xnnpack.cpp, only in builds that found XNNPACK (FENNEC_BENCH_XNNPACK).
 void register_xnnpack();
 

@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   register_peak();
   register_kernels();
   register_model();
+  register_threads();
 #if defined(FENNEC_BENCH_XNNPACK)
   register_xnnpack();
 #endif

@@ -16,7 +16,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "bench_common.hpp"
@@ -44,13 +43,6 @@ double weight_flops(std::size_t batch) {
   double w = 0;
   for (std::size_t i = 0; i < kSpec.num_layers; ++i) w += static_cast<double>(kSpec.layers[i].units) * kSpec.fan_in(i);
   return 2.0 * w * batch;
-}
-
-// FENNEC_THREADS, or the machine's cores.
-unsigned bench_threads() {
-  const char* env = std::getenv("FENNEC_THREADS");
-  const long n = env && *env ? std::strtol(env, nullptr, 10) : static_cast<long>(std::thread::hardware_concurrency());
-  return n < 1 ? 1u : n > static_cast<long>(fennec::kMaxThreads) ? fennec::kMaxThreads : static_cast<unsigned>(n);
 }
 
 struct Bound {

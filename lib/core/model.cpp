@@ -326,7 +326,9 @@ Status Model::init_parameters(Rng& rng) {
 // Every GEMM of forward and backward goes through here: the one place that hands a kernel the
 // model's packing scratch.
 void Model::gemm(kernels::GemmFn fn, detail::GemmForm form, const kernels::GemmArgs& g) const {
-  if (kBuildHasThreads && pool_ && detail::run_gemm_split(*pool_, fn, form, g, scratch_, scratch_floats_)) return;
+  if (kBuildHasThreads && pool_ && detail::run_gemm_split(*pool_, fn, form, g, scratch_, scratch_floats_,
+                                                            detail::kGemmSplitMinMacs))
+    return;
   run_gemm(fn, g, scratch_, scratch_floats_);
 }
 

@@ -40,11 +40,11 @@ struct SplitGemm {
 }  // namespace
 
 bool run_gemm_split(ThreadPool& pool, kernels::GemmFn fn, GemmForm form, const kernels::GemmArgs& g,
-                    float* scratch, std::size_t per_thread) {
+                    float* scratch, std::size_t per_thread, double min_macs) {
   const unsigned threads = pool.threads();
   if (threads < 2) return false;
   const double macs = static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
-  if (macs < kGemmSplitMinMacs) return false;
+  if (macs < min_macs) return false;
   const std::size_t extent = form == GemmForm::kTN ? g.m : g.n;
   const std::size_t units = extent / kGemmSplitQuantum;
   const unsigned tasks = units < threads ? static_cast<unsigned>(units) : threads;

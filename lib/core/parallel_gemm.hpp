@@ -26,9 +26,11 @@ inline constexpr std::size_t kGemmSplitQuantum = 32;
 // bench/README.md, "Threads", gives the 1- and 2-thread timings it was checked against.)
 inline constexpr double kGemmSplitMinMacs = 262144.0;
 
-// Runs g on pool's threads and returns true, or returns false (nothing done) when the GEMM is
-// too small or too narrow to split. scratch holds pool.threads() blocks of per_thread floats.
+// Runs g on pool's threads and returns true, or returns false (nothing done) when the GEMM has
+// fewer than min_macs multiply-adds (a model passes kGemmSplitMinMacs; the benchmark that
+// measures the threshold, 0) or is too narrow to split. scratch holds pool.threads() blocks of
+// per_thread floats.
 bool run_gemm_split(ThreadPool& pool, kernels::GemmFn fn, GemmForm form, const kernels::GemmArgs& g,
-                    float* scratch, std::size_t per_thread);
+                    float* scratch, std::size_t per_thread, double min_macs);
 
 }  // namespace fennec::detail
