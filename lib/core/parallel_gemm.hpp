@@ -21,10 +21,11 @@ enum class GemmForm : int { kNT, kNN, kTN };
 
 // Output columns (or rows) per split unit: kGemmMaxTile, the widest register tile.
 inline constexpr std::size_t kGemmSplitQuantum = 32;
-// Multiply-adds below which a GEMM stays on one thread: about 10 us of work on one core here,
-// several times what waking a worker through a condition variable costs. (A first figure:
-// bench/README.md, "Threads", gives the 1- and 2-thread timings it was checked against.)
-inline constexpr double kGemmSplitMinMacs = 262144.0;
+// Multiply-adds below which a GEMM stays on one thread. Measured with BM_gemm_split on 2 threads
+// (bench/README.md, "Threads"): at 65,536 a split gains 0.98x-1.12x with batch >= 16 (waking
+// and joining the worker eat the gain), at 131,072 1.43x and more; a batch-1 product, limited
+// by reading W, gains 1.7x already at 65,536 but keeps the common threshold.
+inline constexpr double kGemmSplitMinMacs = 131072.0;
 
 // Runs g on pool's threads and returns true, or returns false (nothing done) when the GEMM has
 // fewer than min_macs multiply-adds (a model passes kGemmSplitMinMacs; the benchmark that
