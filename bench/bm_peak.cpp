@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The machine's limits, measured in this binary: BM_fma_peak (12 independent FMA chains per
-// ISA: the single-core FLOP/s ceiling) and BM_triad (a[i] = b[i] + s*c[i], STREAM's 3 arrays of
+// ISA: the single-core FLOP/s ceiling), BM_bf16_peak (the same with AVX512_BF16's vdpbf16ps,
+// where the CPU has it: the ceiling of a bf16 GEMM, reported against the f32 one) and BM_triad (a[i] = b[i] + s*c[i], STREAM's 3 arrays of
 // traffic per element) over DRAM-sized and L3-sized arrays.
 #include <algorithm>
 #include <ctime>
@@ -62,8 +63,25 @@ __attribute__((target("avx512f"))) float peak_avx512(long iters, float seed) {
   FENNEC_PEAK_BODY(__m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps)
   return _mm512_cvtss_f32(s);
 }
+// vdpbf16ps: per f32 lane, two bf16 products added to the accumulator (4 FLOP a lane, 64 an
+// instruction). The inputs stay tiny, so 1e6 iterations neither overflow nor reach denormals.
+__attribute__((target("avx512f,avx512bf16"))) float peak_avx512bf16(long iters, float seed) {
+  const __m512bh x = _mm512_cvtne2ps_pbh(_mm512_set1_ps(1e-4f), _mm512_set1_ps(2e-4f));
+  const __m512bh y = _mm512_cvtne2ps_pbh(_mm512_set1_ps(1e-4f), _mm512_set1_ps(3e-4f));
+#define FENNEC_DP(a, m, c) ((void)(m), (void)(c), _mm512_dpbf16_ps(a, x, y))
+  FENNEC_PEAK_BODY(__m512, _mm512_set1_ps, FENNEC_DP, _mm512_add_ps)
+#undef FENNEC_DP
+  return _mm512_cvtss_f32(s);
+}
+bool has_avx512bf16() {
+  return fennec::isa_supported(fennec::Isa::kAvx512) && __builtin_cpu_supports("avx512bf16");
+}
+
 bool has_avx2() { return fennec::isa_supported(fennec::Isa::kAvx2Fma); }
 bool has_avx512() { return fennec::isa_supported(fennec::Isa::kAvx512); }
+
+// Not part of the f32 limit (fma_peak_flops): a separate row, for the bf16 GEMM's ceiling.
+const PeakKernel kBf16Peaks[] = {{"avx512bf16", 12 * 16 * 4, peak_avx512bf16, has_avx512bf16}};
 
 const PeakKernel kPeaks[] = {
     {"sse2", 12 * 4 * 2, peak_sse2, always},
@@ -72,6 +90,7 @@ const PeakKernel kPeaks[] = {
 };
 #else
 const PeakKernel kPeaks[] = {{"scalar", 12 * 2, peak_scalar, always}};
+const PeakKernel kBf16Peaks[] = {{"none", 0, peak_scalar, [] { return false; }}};
 #endif
 
 void triad_plain(std::size_t n, float* a, const float* b, const float* c, float s) {
@@ -138,10 +157,11 @@ void measure_limits() {
   }
 }
 
-void register_peak() {
-  for (const PeakKernel& k : kPeaks) {
+template <std::size_t N>
+void register_peaks(const char* prefix, const PeakKernel (&kernels)[N]) {
+  for (const PeakKernel& k : kernels) {
     if (!k.available()) continue;
-    benchmark::RegisterBenchmark((std::string("BM_fma_peak/") + k.name).c_str(), [k](benchmark::State& st) {
+    benchmark::RegisterBenchmark((std::string(prefix) + k.name).c_str(), [k](benchmark::State& st) {
       const long iters = 1'000'000;
       float sink = 0;
       for (auto _ : st) sink += k.fn(iters, 1.f);
@@ -149,6 +169,11 @@ void register_peak() {
       flop_counters(st, k.flops_per_iter * iters);
     });
   }
+}
+
+void register_peak() {
+  register_peaks("BM_fma_peak/", kPeaks);
+  register_peaks("BM_bf16_peak/", kBf16Peaks);  // its "peak" counter: times the f32 FMA peak
   for (std::size_t n : {kTriadDram, kTriadL3}) {
     const std::string name = std::string("BM_triad/") + (n == kTriadL3 ? "l3/" : "dram/") + std::to_string(n);
     benchmark::RegisterBenchmark(name.c_str(), [n](benchmark::State& st) {
