@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// GEMM on the MLP shapes, every table this CPU runs, OpenBLAS (1 thread) and Eigen side by side.
+// GEMM on the MLP shapes, every table this CPU runs, OpenBLAS and BLIS (1 thread each) and Eigen
+// side by side.
 //   forward  BM_gemm_nt_f32/<arch>/<batch>x<out>x<in>   Y  = X * W^T
 //   dX       BM_gemm_nn_f32/<arch>/<batch>x<in>x<out>   dX = dY * W
 //   dW       BM_gemm_tn_f32/<arch>/<out>x<in>x<batch>   dW = dY^T * X
@@ -23,6 +24,12 @@ namespace fennec_bench {
 #if defined(FENNEC_BENCH_EIGEN)
 // bm_eigen.cpp (compiled with -mavx2 -mfma; called only on CPUs that have them).
 void eigen_gemm(int form, std::size_t m, std::size_t n, std::size_t k, const float* a, const float* b, float* c);
+#endif
+#if defined(FENNEC_BENCH_BLIS)
+// bm_blis.cpp (blis.h and OpenBLAS's cblas.h declare the same CBLAS functions).
+void blis_single_thread();
+const char* blis_arch();
+void blis_gemm(int form, std::size_t m, std::size_t n, std::size_t k, const float* a, const float* b, float* c);
 #endif
 
 void openblas_single_thread() {
@@ -125,6 +132,19 @@ void bm_eigen(benchmark::State& st, Form f, std::size_t m, std::size_t n, std::s
 }
 #endif
 
+#if defined(FENNEC_BENCH_BLIS)
+void bm_blis(benchmark::State& st, Form f, std::size_t m, std::size_t n, std::size_t k) {
+  Operands o(f, m, n, k);
+  blis_single_thread();
+  st.SetLabel(blis_arch());
+  for (auto _ : st) {
+    blis_gemm(f, m, n, k, o.a.data(), o.b.data(), o.c.data());
+    benchmark::ClobberMemory();
+  }
+  flop_counters(st, 2.0 * m * n * k);
+}
+#endif
+
 void add(const std::vector<Table>& tables, fennec::kernels::GemmFn KernelTable::*fn, Form f, std::size_t m,
          std::size_t n, std::size_t k, bool with_ref) {
   const std::string dims = std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k);
@@ -146,6 +166,10 @@ void add(const std::vector<Table>& tables, fennec::kernels::GemmFn KernelTable::
   if (eigen_available())
     benchmark::RegisterBenchmark((base + "eigen/" + dims).c_str(),
                                  [=](benchmark::State& st) { bm_eigen(st, f, m, n, k); });
+#endif
+#if defined(FENNEC_BENCH_BLIS)
+  benchmark::RegisterBenchmark((base + "blis/" + dims).c_str(),
+                               [=](benchmark::State& st) { bm_blis(st, f, m, n, k); });
 #endif
 }
 

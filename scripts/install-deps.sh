@@ -16,4 +16,5 @@ $SUDO apt-get install -y --no-install-recommends \
   python3-matplotlib `# scripts/plot.py: redraws the figures from the CSV tables of the tools (optional for users)` \
   python3-torch `# examples/pytorch: DistributedDataParallel training and the exchange checks` \
   libxnnpack-dev libpthreadpool-dev `# optional XNNPACK f32/qs8 baselines of the int8 benchmarks (bench/bm_xnnpack.cpp)` \
+  libblis-serial-dev `# optional BLIS f32 GEMM baseline (bench/bm_blis.cpp); the serial build: one thread` \
   ccache  # optional compiler cache for developers' rebuilds (docs/contributing.md); CI does not use it
