@@ -10,10 +10,12 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "fennec/isa.hpp"
+#include "fennec/thread_pool.hpp"
 #include "kernels/kernel_table.hpp"
 
 namespace fennec_bench {
@@ -88,7 +90,11 @@ void register_model();
 void register_threads();
 
 // FENNEC_THREADS, or the machine's cores (at least 1, at most fennec::kMaxThreads).
-unsigned bench_threads();
+inline unsigned bench_threads() {
+  const char* env = std::getenv("FENNEC_THREADS");
+  const long n = env && *env ? std::strtol(env, nullptr, 10) : static_cast<long>(std::thread::hardware_concurrency());
+  return n < 1 ? 1u : n > static_cast<long>(fennec::kMaxThreads) ? fennec::kMaxThreads : static_cast<unsigned>(n);
+}
 // bm_xnnpack.cpp, only in builds that found XNNPACK (FENNEC_BENCH_XNNPACK).
 void register_xnnpack();
 

@@ -6,9 +6,7 @@
 // a model should use (bench/README.md, "Threads").
 //
 //   BM_gemm_split/<arch>/<nt|tn>/<m>x<n>x<k>/threads:<T>
-#include <cstdlib>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "bench_common.hpp"
@@ -18,12 +16,6 @@
 #include "fennec/thread_pool.hpp"
 
 namespace fennec_bench {
-
-unsigned bench_threads() {
-  const char* env = std::getenv("FENNEC_THREADS");
-  const long n = env && *env ? std::strtol(env, nullptr, 10) : static_cast<long>(std::thread::hardware_concurrency());
-  return n < 1 ? 1u : n > static_cast<long>(fennec::kMaxThreads) ? fennec::kMaxThreads : static_cast<unsigned>(n);
-}
 
 namespace {
 
