@@ -82,6 +82,8 @@ class ThreadPool {
   unsigned threads_ = 1;
   unsigned long runs_ = 0;
 #if !defined(FENNEC_NO_THREADS)
+  // kInvalidArgument for a count outside [1, kMaxThreads], kFailedPrecondition when started.
+  Status check_startable(unsigned threads) const;
   // Creates the workers; stacks null: the C library's own, else worker i's stack is the
   // stack_bytes at stacks + i * stride.
   Status start_workers(unsigned threads, unsigned char* stacks, std::size_t stride, std::size_t stack_bytes);

@@ -72,11 +72,8 @@ Status ThreadPool::start(unsigned threads, Arena& arena, std::size_t stack_bytes
                 "thread pool: worker stacks of %zu bytes are below this system's minimum, %ld bytes "
                 "(PTHREAD_STACK_MIN)",
                 stack_bytes, minimum);
-  // Checked here so that the arena is not touched for counts start_workers refuses.
-  FENNEC_ENSURE(threads >= 1 && threads <= kMaxThreads, StatusCode::kInvalidArgument,
-                "thread pool: %u threads outside [1, %u]", threads, kMaxThreads);
-  FENNEC_ENSURE(started_ == 0 && threads_ == 1, StatusCode::kFailedPrecondition,
-                "thread pool: already started with %u threads", threads_);
+  // Checked before the arena is touched, so that a refused count leaves it as it was.
+  FENNEC_RETURN_IF_ERROR(check_startable(threads));
   const Arena::Mark mark = arena.mark();
   Result<void*> stacks = arena.allocate(stack_arena_bytes(threads, stack_bytes), "thread pool worker stacks");
   if (!stacks.is_ok()) return stacks.status();
@@ -86,11 +83,16 @@ Status ThreadPool::start(unsigned threads, Arena& arena, std::size_t stack_bytes
   return s;
 }
 
-Status ThreadPool::start_workers(unsigned threads, unsigned char* stacks, std::size_t stride, std::size_t stack_bytes) {
+Status ThreadPool::check_startable(unsigned threads) const {
   FENNEC_ENSURE(threads >= 1 && threads <= kMaxThreads, StatusCode::kInvalidArgument,
                 "thread pool: %u threads outside [1, %u]", threads, kMaxThreads);
   FENNEC_ENSURE(started_ == 0 && threads_ == 1, StatusCode::kFailedPrecondition,
                 "thread pool: already started with %u threads", threads_);
+  return Status::ok();
+}
+
+Status ThreadPool::start_workers(unsigned threads, unsigned char* stacks, std::size_t stride, std::size_t stack_bytes) {
+  FENNEC_RETURN_IF_ERROR(check_startable(threads));
   // Each worker reads its index from here before start() returns (it waits for all of them).
   WorkerStart starts[kMaxThreads - 1];
   unsigned ready = 0;
