@@ -5,6 +5,8 @@
 //   BM_qgemv_s8/<arch>/1x256x512      BM_qgemm_nt_s8/<arch>/<m>x256x512
 // The weights are packed as the quantized model packs them (qpack_s8; the VNNI table reads them).
 // Counter OP/s: 2 * m * n * k integer operations per call (a multiply and an add per MAC).
+// And the input quantization of the first layer, the step before those GEMMs:
+//   BM_quantize_s8/<arch>/<m>x784  (m = 1, 64; B/s and fraction of the L3 triad: 5 bytes an input)
 #include <cstdint>
 #include <random>
 #include <string>
@@ -70,6 +72,33 @@ void add_benchmarks(const char* id, QGemmFn KernelTable::*fn, const std::vector<
       const std::string name = "BM_" + std::string(id) + "/" + t.name + "/" + std::to_string(s.m) + "x" +
                                std::to_string(s.n) + "x" + std::to_string(s.k);
       benchmark::RegisterBenchmark(name.c_str(), [f, s](benchmark::State& st) { bm_qgemm(st, f, s); });
+    }
+}
+
+void add_benchmarks(const char* id, QuantizeFn KernelTable::*fn, const std::vector<Table>& tables) {
+  constexpr std::size_t kInputs = 784;
+  for (const Table& t : tables)
+    for (std::size_t m : {std::size_t{1}, std::size_t{64}}) {
+      const QuantizeFn f = t.table->*fn;
+      const std::string name = "BM_" + std::string(id) + "/" + t.name + "/" + std::to_string(m) + "x" + std::to_string(kInputs);
+      benchmark::RegisterBenchmark(name.c_str(), [f, m](benchmark::State& st) {
+        Buffer x(m * kInputs, 21);
+        std::vector<std::int8_t> y(m * kInputs);
+        QuantizeArgs a;
+        a.rows = m;
+        a.cols = kInputs;
+        a.x = x.data();
+        a.ldx = kInputs;
+        a.inv_scale = 100.f;
+        a.zero_point = -3;
+        a.y = y.data();
+        a.ldy = kInputs;
+        for (auto _ : st) {
+          if (!f(a)) st.SkipWithError("quantize_s8 reported a non-finite input");
+          benchmark::ClobberMemory();
+        }
+        byte_counters(st, (sizeof(float) + 1.0) * m * kInputs, true);
+      });
     }
 }
 

@@ -20,15 +20,6 @@ bool quantizable(Activation a) {
 bool positive_finite(float s) { return detail::is_finite_bits(s) && s > 0.f; }
 bool zero_point_ok(std::int32_t z) { return z >= -128 && z <= 127; }
 
-// Round half away from zero of a float in [-512, 512] (exact: the conversion truncates, t is
-// representable, v - t is exact). Written without std::trunc, a library call at baseline x86-64
-// flags, so the input loop vectorizes.
-std::int32_t round_away(float v) {
-  const std::int32_t i = static_cast<std::int32_t>(v);
-  const float frac = v - static_cast<float>(i);
-  return i + (frac >= 0.5f ? 1 : 0) - (frac <= -0.5f ? 1 : 0);
-}
-
 }  // namespace
 
 Status validate(const QuantOptions& o) {
@@ -181,24 +172,21 @@ Result<ConstMatrixView> QuantizedModel::forward(ConstMatrixView x) {
                 "quantized forward: x is %zu x %zu, expected batch x %u", x.rows, x.cols, static_cast<unsigned>(spec_.input));
   FENNEC_ENSURE(x.rows >= 1 && x.rows <= max_batch_, StatusCode::kShapeMismatch,
                 "quantized forward: batch %zu outside [1, %zu]", x.rows, max_batch_);
-  const std::size_t bad = detail::first_non_finite(x.data, x.rows, x.cols, x.stride);
-  FENNEC_ENSURE(bad == x.rows * x.cols, StatusCode::kNonFinite, "quantized forward: input row %zu column %zu is NaN or Inf",
-                bad / x.cols, bad % x.cols);
   const std::size_t batch = x.rows;
-  {
-    const QuantizedLayer& q0 = layers_[0];
-    const float inv = 1.f / q0.in_scale;
-    const std::int32_t z = q0.in_zero_point;
-    for (std::size_t i = 0; i < batch; ++i) {
-      const float* row = x.row(i);
-      std::int8_t* out = buffers_[0] + i * spec_.input;
-      for (std::size_t k = 0; k < spec_.input; ++k) {
-        float v = row[k] * inv;
-        v = v > 512.f ? 512.f : (v < -512.f ? -512.f : v);  // beyond this the clamp below decides
-        const std::int32_t qv = z + round_away(v);
-        out[k] = static_cast<std::int8_t>(qv < -128 ? -128 : (qv > 127 ? 127 : qv));
-      }
-    }
+  kernels::QuantizeArgs qa;
+  qa.rows = batch;
+  qa.cols = spec_.input;
+  qa.x = x.data;
+  qa.ldx = x.stride;
+  qa.inv_scale = 1.f / layers_[0].in_scale;
+  qa.zero_point = layers_[0].in_zero_point;
+  qa.y = buffers_[0];
+  qa.ldy = spec_.input;
+  // The kernel checks finiteness in the same pass; only a failure looks for the element.
+  if (!kernels_->quantize_s8(qa)) {
+    const std::size_t bad = detail::first_non_finite(x.data, x.rows, x.cols, x.stride);
+    return Status::error(StatusCode::kNonFinite, "quantized forward: input row %zu column %zu is NaN or Inf", bad / x.cols,
+                  bad % x.cols);
   }
   const kernels::QGemmFn fn = batch == 1 ? kernels_->qgemv_s8 : kernels_->qgemm_nt_s8;
   const std::size_t last = spec_.num_layers - 1;

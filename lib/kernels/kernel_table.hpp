@@ -168,6 +168,24 @@ struct QGemmArgs {
 };
 using QGemmFn = void (*)(const QGemmArgs&);
 
+// int8 quantization of the first layer's input (fennec/quant.hpp): for i < rows, k < cols
+//   y[i*ldy + k] = clamp(zero_point + round_half_away(clamp(x[i*ldx + k] * inv_scale, -512, 512)),
+//                        -128, 127)
+// with the product rounded to float once (the clamp to +-512 only keeps the rounding exact in
+// float: beyond it the final clamp decides alone). Returns false when any x is NaN or Inf; y is
+// then unspecified (the caller reports the element and keeps nothing). Every table gives the
+// same bytes. x is (rows x cols) f32, y (rows x cols) int8; no alignment, no scratch.
+struct QuantizeArgs {
+  std::size_t rows = 0, cols = 0;
+  const float* x = nullptr;
+  std::size_t ldx = 0;
+  float inv_scale = 1.f;
+  std::int32_t zero_point = 0;
+  std::int8_t* y = nullptr;
+  std::size_t ldy = 0;
+};
+using QuantizeFn = bool (*)(const QuantizeArgs&);
+
 // Which builds carry a kernel_list.def row (its third column).
 enum class RowScope { kEvery, kTraining, kBatchNormDropout, kInt8 };
 

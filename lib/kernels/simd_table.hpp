@@ -14,6 +14,7 @@
 #include "kernels/norm_impl.hpp"
 #include "kernels/optim_impl.hpp"
 #include "kernels/qgemm_impl.hpp"
+#include "kernels/quantize_impl.hpp"
 
 namespace fennec::kernels::simd {
 

@@ -8,7 +8,7 @@
 // The overloads are defined beside the tests of their kernels: GemmFn in test_gemm.cpp, the
 // elementwise and reduction signatures in test_elementwise.cpp, the batch-norm and dropout
 // signatures in test_norm_kernels.cpp, OptimStepFn in test_optim_kernels.cpp, QGemmFn in
-// test_qgemm.cpp. A new signature gets its overload (and its file) there.
+// test_qgemm.cpp, QuantizeFn in test_quantize_s8.cpp. A new signature gets its overload (and its file) there.
 #pragma once
 
 #include "kernel_test_util.hpp"
@@ -30,5 +30,6 @@ void check_kernel(const char* id, BnBwdFn KernelTable::*fn, const TableUnderTest
 void check_kernel(const char* id, DropoutFn KernelTable::*fn, const TableUnderTest& t);
 void check_kernel(const char* id, OptimStepFn KernelTable::*fn, const TableUnderTest& t);
 void check_kernel(const char* id, QGemmFn KernelTable::*fn, const TableUnderTest& t);
+void check_kernel(const char* id, QuantizeFn KernelTable::*fn, const TableUnderTest& t);
 
 }  // namespace fennec_ktest

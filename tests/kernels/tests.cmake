@@ -10,6 +10,7 @@ fennec_add_test(fennec_kernel_tests SOURCES
   ${_kern}/test_elementwise.cpp
   ${_kern}/test_optim_kernels.cpp
   ${_kern}/test_qgemm.cpp
+  ${_kern}/test_quantize_s8.cpp
   ${_kern}/test_norm_kernels.cpp
   ${_kern}/test_kernel_registry.cpp
   ${_kern}/test_dispatch.cpp)

@@ -6,6 +6,7 @@
 
 #include "kernels/arch_tables.hpp"
 #include "kernels/kernel_table.hpp"
+#include "kernels/quantize_scalar.hpp"
 #include "kernels/requant.hpp"
 #if defined(FENNEC_CORTEX_M4_KERNELS)
 #include "kernels/cortex_m4/gemm_cortex_m4.hpp"
@@ -290,6 +291,9 @@ void qgemm_nt_s8(const QGemmArgs& g) { qgemm_scalar(g); }
 
 // The batch-1 form has the same definition (SIMD tables specialise it).
 void qgemv_s8(const QGemmArgs& g) { qgemm_nt_s8(g); }
+
+// int8 input quantization, element by element (quantize_scalar.hpp).
+bool quantize_s8(const QuantizeArgs& a) { return quantize_scalar(a); }
 
 }  // namespace
 }  // namespace ref
