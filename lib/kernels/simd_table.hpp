@@ -19,20 +19,55 @@
 namespace fennec::kernels::simd {
 
 // A plain function with the table's signature that calls Kernel{}(Arch{}, args...). Its symbol
-// is mangled with Arch, as is everything it inlines.
+// is mangled with Arch, as is everything it inlines. Defined out of the class, so it is not
+// inline: an explicit instantiation declaration (`extern template`) then keeps a translation
+// unit from compiling it.
 template <class Arch, class Kernel, class Fn>
 struct Entry;
 
 template <class Arch, class Kernel, class R, class... Args>
 struct Entry<Arch, Kernel, R (*)(Args...)> {
-  static R call(Args... args) { return Kernel{}(Arch{}, args...); }
+  static R call(Args... args);
 };
+
+template <class Arch, class Kernel, class R, class... Args>
+R Entry<Arch, Kernel, R (*)(Args...)>::call(Args... args) {
+  return Kernel{}(Arch{}, args...);
+}
+
+// A table that differs from another arch's in a few rows takes the other rows from that arch's
+// instantiation (its base) instead of compiling them again: avx512vnni runs every kernel as
+// avx512bw does except the int8 GEMMs, which use vpdpbusd. The rows' code would be the same,
+// and a whole table's instantiation is the slowest compile of the library (over a minute, and
+// several under the sanitizers). TableBase<Arch>::type is the base (Arch itself: no base) and
+// own<Kernel> says which rows Arch compiles itself.
+template <class Arch>
+struct TableBase {
+  using type = Arch;
+  template <class Kernel>
+  static constexpr bool own = true;
+};
+
+template <>
+struct TableBase<avx512vnni> {
+  using type = xsimd::avx512bw;
+  template <class Kernel>
+  static constexpr bool own = std::is_same_v<Kernel, qgemv_s8> || std::is_same_v<Kernel, qgemm_nt_s8>;
+};
+
+template <class Arch, class Kernel, class Fn>
+constexpr Fn table_row() {
+  if constexpr (TableBase<Arch>::template own<Kernel>)
+    return &Entry<Arch, Kernel, Fn>::call;
+  else
+    return &Entry<typename TableBase<Arch>::type, Kernel, Fn>::call;
+}
 
 template <class Arch>
 constexpr KernelTable make_table(Isa isa) {
   KernelTable t{};
   t.isa = isa;
-#define FENNEC_KERNEL(id, Fn, scope) t.id = &Entry<Arch, simd::id, Fn>::call;
+#define FENNEC_KERNEL(id, Fn, scope) t.id = table_row<Arch, simd::id, Fn>();
 #include "kernels/kernel_list.def"
 #undef FENNEC_KERNEL
   return t;
