@@ -21,8 +21,10 @@ static inline std::int32_t quantize_round(float v) {
 }
 
 static inline std::int8_t quantize_one(float x, float inv_scale, std::int32_t zero_point) {
+  // Both comparisons fail for NaN, which so takes -512:
+  // converting a NaN to an integer would be undefined behaviour.
   float v = x * inv_scale;
-  v = v > 512.f ? 512.f : (v < -512.f ? -512.f : v);
+  v = v >= -512.f ? (v <= 512.f ? v : 512.f) : -512.f;
   const std::int32_t q = zero_point + quantize_round(v);
   return static_cast<std::int8_t>(q < -128 ? -128 : (q > 127 ? 127 : q));
 }
