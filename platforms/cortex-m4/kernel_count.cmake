@@ -10,7 +10,8 @@ add_library(fennec_m4_train_kernels STATIC
   ${_fennec_src}/core/activation.cpp
   ${_fennec_src}/core/status.cpp)
 if(FENNEC_CORTEX_M4_KERNELS)
-  target_sources(fennec_m4_train_kernels PRIVATE ${_fennec_src}/kernels/cortex_m4/gemm_cortex_m4.cpp)
+  target_sources(fennec_m4_train_kernels PRIVATE ${_fennec_src}/kernels/cortex_m4/gemm_cortex_m4.cpp
+                 ${_fennec_src}/kernels/cortex_m4/qgemm_cortex_m4.cpp)
   target_compile_definitions(fennec_m4_train_kernels PUBLIC FENNEC_CORTEX_M4_KERNELS=1)
 endif()
 # As lib/kernels/cortex_m4/cortex_m4.cmake compiles it for the library: vsqrt inline.

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 #include "fennec/activation.hpp"
 #include "insn_mark.h"
@@ -25,6 +26,7 @@ using fennec::ActivationSpec;
 using fennec::kernels::GemmArgs;
 using fennec::kernels::KernelTable;
 using fennec::kernels::OptimStepArgs;
+using fennec::kernels::QGemmArgs;
 using std::size_t;
 
 constexpr unsigned kR1 = 1, kR2 = 2;
@@ -271,6 +273,128 @@ void check_kernels(Report& rep) {
   }
 }
 
+
+// int8: the SMLAD GEMM (qgemm_cortex_m4.cpp) against the plain loop (qgemm_scalar) on the
+// layers of the example's 16-32-32-4 classifier and of 196-64-32-10, as a quantized model runs
+// them: hidden layers requantized to int8 with a ReLU clamp, the last one dequantized to f32.
+constexpr size_t kQMaxK = 260, kQMaxN = 68, kQMaxM = 17, kQPad = 3;
+std::int8_t g_qx[kQMaxM * (kQMaxK + kQPad)];
+std::int8_t g_qw[kQMaxN * (kQMaxK + kQPad)];
+std::int32_t g_qchannel[6][kQMaxN];  // bias, wsum, mult, shift, mult_neg, shift_neg
+float g_qdeq[2][kQMaxN];
+std::int8_t g_qy[2][kQMaxM * (kQMaxN + kQPad)];
+float g_qyf[2][kQMaxM * (kQMaxN + kQPad)];
+
+std::int8_t next_s8(int lo, int hi) {
+  g_seed = g_seed * 1664525u + 1013904223u;
+  return static_cast<std::int8_t>(lo + static_cast<int>((g_seed >> 8) % static_cast<std::uint32_t>(hi - lo + 1)));
+}
+
+// Random int8 data and channel parameters in the scheme's ranges (weights in [-127, 127],
+// multipliers up to 2^31 - 1, shifts 20..40) for an (m x k) x (n x k) GEMM with row padding.
+QGemmArgs qgemm_args(size_t m, size_t n, size_t k, bool requantize, size_t pad) {
+  QGemmArgs g;
+  g.m = m, g.n = n, g.k = k;
+  g.x = g_qx, g.ldx = k + pad;
+  g.w = g_qw, g.ldw = k + pad;
+  for (size_t i = 0; i < m * g.ldx; ++i) g_qx[i] = next_s8(-128, 127);
+  for (size_t i = 0; i < n * g.ldw; ++i) g_qw[i] = next_s8(-127, 127);
+  for (size_t j = 0; j < n; ++j) {
+    g_qchannel[0][j] = static_cast<std::int32_t>(g_seed % 20001u) - 10000;
+    g_qchannel[2][j] = static_cast<std::int32_t>((g_seed = g_seed * 1664525u + 1013904223u) >> 1);
+    g_qchannel[3][j] = 20 + static_cast<std::int32_t>(g_seed % 21u);
+    g_qchannel[4][j] = g_qchannel[2][j] >> 3;
+    g_qchannel[5][j] = g_qchannel[3][j];
+    g_qdeq[0][j] = 1e-4f * (1.f + next_uniform());
+    g_qdeq[1][j] = 0.f;
+  }
+  g.bias = g_qchannel[0], g.wsum = g_qchannel[1];
+  g.mult = g_qchannel[2], g.shift = g_qchannel[3], g.mult_neg = g_qchannel[4], g.shift_neg = g_qchannel[5];
+  g.out_zero_point = -128 + static_cast<std::int32_t>(g_seed % 64u), g.out_lo = g.out_zero_point;
+  if (requantize) {
+    g.y = g_qy[0], g.ldy = n + pad;
+  } else {
+    g.deq = g_qdeq[0], g.deq_neg = g_qdeq[1], g.yf = g_qyf[0], g.ldyf = n + pad;
+  }
+  return g;
+}
+
+// The SMLAD kernel and the plain loop write the same bytes, outputs and padding (filled alike
+// beforehand, so a write past n shows).
+void check_qgemm(Report& rep, size_t m, size_t n, size_t k, bool requantize, size_t pad) {
+  QGemmArgs g = qgemm_args(m, n, k, requantize, pad);
+  QGemmArgs gp = g;
+  if (requantize) {
+    gp.y = g_qy[1];
+  } else {
+    gp.yf = g_qyf[1];
+  }
+  const size_t rows = m * (n + pad);
+  for (size_t i = 0; i < rows; ++i) g_qy[0][i] = g_qy[1][i] = next_s8(-128, 127), g_qyf[0][i] = g_qyf[1][i] = 7.f;
+  fennec::kernels::ref_kernel_table().qgemm_nt_s8(g);
+  fennec::kernels::plain_ref_kernel_table().qgemm_nt_s8(gp);
+  const bool same = requantize ? std::memcmp(g_qy[0], g_qy[1], rows) == 0
+                               : std::memcmp(g_qyf[0], g_qyf[1], rows * sizeof(float)) == 0;
+  if (same) {
+    ++rep.passed;
+  } else {
+    ++rep.failed;
+    std::printf("FAIL qgemm_nt_s8 m=%u n=%u k=%u %s pad=%u: not the bits of qgemm_scalar\n", unsigned(m),
+                unsigned(n), unsigned(k), requantize ? "int8" : "f32", unsigned(pad));
+  }
+}
+
+void check_qkernels(Report& rep) {
+  const KernelTable& m4 = fennec::kernels::ref_kernel_table();
+  const KernelTable& plain = fennec::kernels::plain_ref_kernel_table();
+  if (m4.qgemm_nt_s8 == plain.qgemm_nt_s8 || m4.qgemv_s8 == plain.qgemv_s8) {
+    ++rep.failed;
+    std::printf("FAIL the reference table does not use the Cortex-M4 int8 GEMM\n");
+  }
+  // Every k tail (k % 4) around the word loop, the packed chunk (128) and its two-word step;
+  // n around the 4-row block; m on both sides of the packed kernel's threshold and row block.
+  const size_t ks[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 16, 17, 31, 32, 33, 127, 128, 129, 132, 196, 257};
+  const size_t ns[] = {1, 2, 3, 4, 5, 7, 8, 9, 10, 33, 64};
+  const size_t ms[] = {1, 2, 3, 4, 5, 16, 17};
+  unsigned c = 0;
+  for (size_t k : ks)
+    for (size_t n : ns) {
+      const size_t m = ms[c % 7];
+      check_qgemm(rep, m, n, k, c % 2 == 0, c % 3 == 0 ? 0 : c % 3 == 1 ? 1 : 3);
+      ++c;
+    }
+  for (size_t m : ms) check_qgemm(rep, m, 10, 196, false, 1);
+}
+
+struct QShape {
+  const char* name;
+  size_t widths[4];
+};
+constexpr QShape kQModels[] = {{"16-32-32-4", {16, 32, 32, 4}}, {"196-64-32-10", {196, 64, 32, 10}}};
+
+void count_qtable(const KernelTable& t, const char* tag) {
+  char name[96];
+  for (const QShape& model : kQModels)
+    for (size_t batch : {size_t{1}, kMaxBatch}) {
+      const fennec::kernels::QGemmFn fn = batch == 1 ? t.qgemv_s8 : t.qgemm_nt_s8;
+      const char* id = batch == 1 ? "qgemv_s8" : "qgemm_nt_s8";
+      QGemmArgs layers[kLayers];
+      unsigned long model_macs = 0;
+      for (size_t l = 0; l < kLayers; ++l) {
+        const size_t in = model.widths[l], out = model.widths[l + 1];
+        layers[l] = qgemm_args(batch, out, in, l + 1 < kLayers, 0);
+        const unsigned long macs = static_cast<unsigned long>(batch * in * out);
+        model_macs += macs;
+        std::snprintf(name, sizeof name, "%s/%s/fwd/%u-%u/b%u", tag, id, unsigned(in), unsigned(out), unsigned(batch));
+        measure(name, macs, "mac", [&] { fn(layers[l]); });
+      }
+      std::snprintf(name, sizeof name, "%s/%s/model/%s/b%u", tag, id, model.name, unsigned(batch));
+      measure(name, model_macs, "mac", [&] {
+        for (const QGemmArgs& g : layers) fn(g);
+      });
+    }
+}
+
 }  // namespace
 
 int main() {
@@ -282,8 +406,11 @@ int main() {
   fill(g_d[0], kMaxBatch * 196, 0.1f);
   Report rep;
   check_kernels(rep);
+  check_qkernels(rep);
   count_table(fennec::kernels::plain_ref_kernel_table(), "plain");
   count_table(fennec::kernels::ref_kernel_table(), "m4");
+  count_qtable(fennec::kernels::plain_ref_kernel_table(), "plain");
+  count_qtable(fennec::kernels::ref_kernel_table(), "m4");
   std::printf("fennec-m4-kernel-count: %d passed, %d failed\n", rep.passed, rep.failed);
   std::printf("%d passed, %d failed\n", rep.passed, rep.failed);
   return rep.failed;

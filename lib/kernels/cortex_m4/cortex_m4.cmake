@@ -14,6 +14,10 @@ if(FENNEC_CXX_TARGETS_CORTEX_M4F)
   if(FENNEC_CORTEX_M4_KERNELS)
     target_sources(fennec PRIVATE ${CMAKE_CURRENT_LIST_DIR}/gemm_cortex_m4.cpp)
     target_compile_definitions(fennec PRIVATE FENNEC_CORTEX_M4_KERNELS=1)
+    # The int8 GEMM on SXTB16/SMLAD (every Cortex-M4 has the DSP extension).
+    if(FENNEC_INT8)
+      target_sources(fennec PRIVATE ${CMAKE_CURRENT_LIST_DIR}/qgemm_cortex_m4.cpp)
+    endif()
     message(STATUS "fennec: Cortex-M4F GEMMs in the reference table")
   endif()
   # At -Os GCC calls newlib's sqrtf for every element of the Adam/RMSprop/Adagrad updates (it

@@ -10,6 +10,9 @@
 #include "kernels/requant.hpp"
 #if defined(FENNEC_CORTEX_M4_KERNELS)
 #include "kernels/cortex_m4/gemm_cortex_m4.hpp"
+#if !defined(FENNEC_NO_INT8)
+#include "kernels/cortex_m4/qgemm_cortex_m4.hpp"
+#endif
 #endif
 
 namespace fennec::kernels {
@@ -316,6 +319,10 @@ constexpr KernelTable make_ref_table(bool plain) {
 #if !defined(FENNEC_INFERENCE_ONLY)
     t.gemm_nn_f32 = cortex_m4::gemm_nn;
     t.gemm_tn_f32 = cortex_m4::gemm_tn;
+#endif
+#if !defined(FENNEC_NO_INT8)
+    t.qgemv_s8 = cortex_m4::qgemm_nt_s8;
+    t.qgemm_nt_s8 = cortex_m4::qgemm_nt_s8;
 #endif
   }
 #else
