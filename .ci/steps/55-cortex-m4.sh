@@ -40,4 +40,22 @@ python3 platforms/cortex-m4/footprint.py "$fw/fennec_m4_c_api.map" | grep -E 'c_
 # No heap in the library: no allocator symbol may be referenced by any object.
 bash .ci/check-no-heap-symbols.sh arm-none-eabi-nm "$b/lib/libfennec.a"
 bash .ci/ctest-report.sh cortex-m4 "$b"
-echo "=== cortex-m4: build $(( t1 - t0 )) s, firmware under qemu $(( t2 - t1 )) s ==="
+
+# The int8 example (cortex-m4-int8 preset: the same inference-only library with FENNEC_INT8=ON,
+# so the f32 images above keep their footprint): the int8 model file loaded from flash, the SMLAD
+# GEMM; no budget, its figures reported.
+t3=$(date +%s)
+b8=build/cortex-m4-int8
+cmake --preset cortex-m4-int8
+cmake --build --preset cortex-m4-int8
+ctest --preset cortex-m4-int8 -V | tee "$b8/ctest.log" | grep -E 'fennec cortex-m4|stack used|passed, |Test +#'
+grep -q '100% tests passed' "$b8/ctest.log"
+echo "--- footprint: int8 example image (arm-none-eabi-size; flash = text + data, RAM = data + bss + stack) ---"
+arm-none-eabi-size "$b8/platforms/cortex-m4/fennec_m4_int8.elf"
+echo "--- footprint: Fennec code the int8 example links (load_quantized_model, int8 forward) ---"
+python3 platforms/cortex-m4/footprint.py "$b8/platforms/cortex-m4/fennec_m4_int8.map" | tail -n 1
+grep -m1 -o 'int8, arena [0-9]* bytes ([^)]*)' "$b8/ctest.log" | sed 's/^/int8 example /'
+bash .ci/check-no-heap-symbols.sh arm-none-eabi-nm "$b8/lib/libfennec.a"
+bash .ci/ctest-report.sh cortex-m4-int8 "$b8"
+t4=$(date +%s)
+echo "=== cortex-m4: build $(( t1 - t0 )) s, firmware under qemu $(( t2 - t1 )) s; int8 preset $(( t4 - t3 )) s ==="

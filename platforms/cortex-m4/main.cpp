@@ -15,7 +15,9 @@
 // Rng, initialisers and soft doubles, and the model file in full (model_file_checks.hpp: load,
 // save_model byte for byte, corrupted copies refused). fennec_m4_xip (FENNEC_M4_XIP=1) runs the
 // example with its parameters left in flash (xip_checks.hpp: fennec::load_model_in_place; the
-// arena holds only the activations).
+// arena holds only the activations). fennec_m4_int8 (FENNEC_M4_INT8=1, cortex-m4-int8 preset) runs
+// the int8 model of the same network from an int8 model file in flash (sensor_int8_checks.hpp:
+// load_quantized_model, the SMLAD GEMM of the reference table).
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -32,6 +34,9 @@
 #endif
 #include "heap_count.hpp"
 #include "sensor_checks.hpp"
+#if FENNEC_M4_INT8
+#include "sensor_int8_checks.hpp"
+#endif
 
 namespace {
 
@@ -39,6 +44,9 @@ namespace {
 // Parameters stay in flash: the arena is the activations alone.
 alignas(fennec::kArenaAlignment) unsigned char g_arena[sensor_model::kXipArenaBytes];
 constexpr fennec::MemoryPlan kImagePlan = sensor_model::kXipPlan;
+#elif FENNEC_M4_INT8
+// The int8 model's int8 weights, per-channel arrays and activation buffers.
+alignas(fennec::kArenaAlignment) unsigned char g_arena[sensor_model::kInt8ArenaBytes];
 #else
 alignas(fennec::kArenaAlignment) unsigned char g_arena[sensor_model::kArenaBytes];
 constexpr fennec::MemoryPlan kImagePlan = sensor_model::kPlan;
@@ -95,11 +103,19 @@ std::size_t stack_used(const std::uint32_t* top) {
 }  // namespace
 
 int main() {
+#if FENNEC_M4_INT8
+  std::printf("fennec cortex-m4 example: 16-32-32-4 sensor classifier, int8, arena %u bytes "
+              "(parameters %u, activations %u; model file in flash %u)\n",
+              static_cast<unsigned>(sizeof(g_arena)), static_cast<unsigned>(sensor_model::kInt8Plan.parameters),
+              static_cast<unsigned>(sensor_model::kInt8Plan.activations),
+              static_cast<unsigned>(sizeof(sensor_model::kInt8ModelFile)));
+#else
   std::printf("fennec cortex-m4 example: 16-32-32-4 sensor classifier, arena %u bytes "
               "(parameters %u, activations %u, scratch %u; in flash %u)\n",
               static_cast<unsigned>(sizeof(g_arena)), static_cast<unsigned>(kImagePlan.parameters),
               static_cast<unsigned>(kImagePlan.activations), static_cast<unsigned>(kImagePlan.scratch),
               static_cast<unsigned>(kImagePlan.external_parameters));
+#endif
   SemihostReport report;
 
   const std::uint32_t* top = paint_stack();
@@ -108,6 +124,8 @@ int main() {
   sensor_model::run_flash_model_example(g_arena, report);
 #elif FENNEC_M4_XIP
   sensor_model::run_xip_example(g_arena, report);
+#elif FENNEC_M4_INT8
+  sensor_model::run_int8_checks(g_arena, report);
 #else
   sensor_model::run_checks(g_arena, report);
 #endif

@@ -5,7 +5,7 @@
 # runs too; catch_report.hpp adapts them to Catch2. Included by tests/CMakeLists.txt.
 fennec_add_test(test_platform
   SOURCES platform/test_same_seed.cpp platform/test_active_isa.cpp platform/test_sensor_model.cpp
-          platform/test_model_file.cpp)
+          platform/test_model_file.cpp platform/test_sensor_int8.cpp)
 target_include_directories(test_platform PRIVATE
   ${CMAKE_CURRENT_SOURCE_DIR}/platform ${CMAKE_CURRENT_SOURCE_DIR}/portable)
 

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+// The int8 variant of the Cortex-M4 example (tests/portable/sensor_int8_checks.hpp, which the
+// fennec_m4_int8 firmware runs too): the checked-in int8 model file must be what quantize() makes
+// of the f32 example model today, calibrated on its 16 test inputs, byte for byte; then the
+// firmware's checks on this target's kernel table. FENNEC_WRITE_M4_INT8_MODEL=<path> writes the
+// header (to refresh it after a change to the scheme or the model).
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "catch_report.hpp"
+#include "fennec/stream.hpp"
+#include "sensor_int8_checks.hpp"
+
+#if !defined(FENNEC_NO_INT8)
+
+namespace {
+
+using platform_test::CatchReport;
+
+constexpr fennec::QuantOptions kQuantOptions = [] {
+  fennec::QuantOptions o;
+  o.max_batch = 1;
+  o.calibration_batch = sensor_model::kNumCases;
+  return o;
+}();
+
+alignas(fennec::kArenaAlignment) unsigned char g_f32_arena[sensor_model::kArenaBytes];
+alignas(fennec::kArenaAlignment) unsigned char g_q_arena[1 << 16];
+unsigned char g_file[1 << 14];
+
+void write_header(const char* path, const unsigned char* bytes, std::size_t n) {
+  std::FILE* f = std::fopen(path, "w");
+  REQUIRE(f != nullptr);
+  std::fprintf(f,
+               "// SPDX-License-Identifier: Apache-2.0\n"
+               "// Written by tests/platform/test_sensor_int8.cpp (FENNEC_WRITE_M4_INT8_MODEL): the int8 model file\n"
+               "// (fennec/quant_io.hpp) of the example's 16-32-32-4 classifier (model_data.hpp), quantized with\n"
+               "// fennec::quantize() (min/max ranges calibrated on the 16 test inputs), for fennec_m4_int8 to load\n"
+               "// from flash.\n#pragma once\n\nnamespace sensor_model {\n"
+               "alignas(4) inline constexpr unsigned char kInt8ModelFile[%zu] = {",
+               n);
+  for (std::size_t i = 0; i < n; ++i) std::fprintf(f, "%s0x%02x,", i % 16 ? "" : "\n    ", bytes[i]);
+  std::fprintf(f, "\n};\n}  // namespace sensor_model\n");
+  std::fclose(f);
+}
+
+}  // namespace
+
+TEST_CASE("Cortex-M4 int8 example: the model file is quantize()'s of the f32 model", "[platform][model][int8]") {
+  fennec::Arena arena(g_f32_arena, sizeof g_f32_arena);
+  fennec::Result<fennec::Model> bound = fennec::Model::bind(sensor_model::kSpec, sensor_model::kOptions, arena);
+  REQUIRE(bound.is_ok());
+  sensor_model::load_weights(bound.value());
+  fennec::Arena qarena(g_q_arena, sizeof g_q_arena);
+  const fennec::ConstMatrixView calibration(sensor_model::kInputs, sensor_model::kNumCases, sensor_model::kSizes[0]);
+  fennec::Result<fennec::QuantizedModel> q = fennec::quantize(bound.value(), calibration, kQuantOptions, qarena);
+  REQUIRE(q.is_ok());
+  fennec::MemoryWriter mw(g_file, sizeof g_file);
+  fennec::ByteWriter w = mw.writer();
+  REQUIRE(fennec::save_quantized_model(q.value(), w).is_ok());
+  if (const char* path = std::getenv("FENNEC_WRITE_M4_INT8_MODEL")) write_header(path, g_file, mw.size());
+  REQUIRE(mw.size() == sizeof sensor_model::kInt8ModelFile);
+  CHECK(std::memcmp(g_file, sensor_model::kInt8ModelFile, mw.size()) == 0);
+}
+
+TEST_CASE("Cortex-M4 int8 example: outputs within one step of the f32 model, same classes", "[platform][model][int8]") {
+  alignas(fennec::kArenaAlignment) static unsigned char arena[sensor_model::kInt8ArenaBytes];
+  CatchReport report;
+  sensor_model::run_int8_checks(arena, report);
+  CHECK(report.failed == 0);
+  CHECK(report.passed > sensor_model::kNumCases * 5);
+}
+
+#endif
