@@ -154,35 +154,38 @@ void unpack_block(const int8_t* const w[4], size_t words, uint32_t* out) {
     }
 }
 
-// Rows j..j+3 of w, the ones past n aliased to the last row.
-FENNEC_M4_INLINE void block_rows(const QGemmArgs& g, size_t j, const int8_t* w[4]) {
-  for (size_t r = 0; r < 4; ++r) w[r] = g.w + (j + r < g.n ? j + r : g.n - 1) * g.ldw;
+// Rows j..j+3 of w, the ones past n aliased to the last row, and their biases (0 past n).
+FENNEC_M4_INLINE void block_rows(const QGemmArgs& g, size_t j, const int8_t* w[4], int32_t* bias) {
+  const int8_t* row = g.w + j * g.ldw;
+  for (size_t r = 0; r < 4; ++r) {
+    const bool real = j + r < g.n;
+    w[r] = row;
+    bias[r] = real ? g.bias[j + r] : 0;
+    row += j + r + 1 < g.n ? g.ldw : 0;
+  }
 }
 
 // The k % 4 tail of row i against the 4 rows, then the outputs that exist.
-void finish(const QGemmArgs& g, size_t i, size_t j, const int8_t* const w[4], int32_t* acc) {
+void finish(const QGemmArgs& g, size_t i, size_t j, const int8_t* const w[4], const int32_t* acc) {
   const int8_t* x = g.x + i * g.ldx;
-  for (size_t r = 0; r < 4 && j + r < g.n; ++r) {
+  const size_t k4 = g.k & ~size_t{3};
+  const size_t outputs = g.n - j < 4 ? g.n - j : 4;
+  for (size_t r = 0; r < outputs; ++r) {
     int32_t a = acc[r];
-    for (size_t p = g.k & ~size_t{3}; p < g.k; ++p) a += static_cast<int32_t>(w[r][p]) * x[p];
+    for (size_t p = k4; p < g.k; ++p) a += static_cast<int32_t>(w[r][p]) * x[p];
     qgemm_store(g, i, j + r, a);
   }
 }
 
-FENNEC_M4_INLINE void init_acc(const QGemmArgs& g, size_t j, int32_t* acc) {
-  for (size_t r = 0; r < 4; ++r) acc[r] = g.bias[j + r < g.n ? j + r : g.n - 1];
-}
-
 void qgemm_rows(const QGemmArgs& g) {
   const size_t words = g.k >> 2;
-  for (size_t i = 0; i < g.m; ++i) {
-    const int8_t* x = g.x + i * g.ldx;
-    for (size_t j = 0; j < g.n; j += 4) {
-      const int8_t* w[4];
-      block_rows(g, j, w);
-      int32_t acc[4];
-      init_acc(g, j, acc);
-      if (words) qdot_row(x, w[0], w[1], w[2], w[3], words, acc);
+  for (size_t j = 0; j < g.n; j += 4) {
+    const int8_t* w[4];
+    int32_t bias[4];
+    block_rows(g, j, w, bias);
+    for (size_t i = 0; i < g.m; ++i) {
+      int32_t acc[4] = {bias[0], bias[1], bias[2], bias[3]};
+      if (words) qdot_row(g.x + i * g.ldx, w[0], w[1], w[2], w[3], words, acc);
       finish(g, i, j, w, acc);
     }
   }
@@ -194,10 +197,12 @@ void qgemm_packed(const QGemmArgs& g) {
   int32_t acc[kRowBlock][4];
   for (size_t j = 0; j < g.n; j += 4) {
     const int8_t* w[4];
-    block_rows(g, j, w);
+    int32_t bias[4];
+    block_rows(g, j, w, bias);
     for (size_t i0 = 0; i0 < g.m; i0 += kRowBlock) {
       const size_t rows = g.m - i0 < kRowBlock ? g.m - i0 : kRowBlock;
-      for (size_t i = 0; i < rows; ++i) init_acc(g, j, acc[i]);
+      for (size_t i = 0; i < rows; ++i)
+        for (size_t r = 0; r < 4; ++r) acc[i][r] = bias[r];
       for (size_t q0 = 0; q0 < words; q0 += kChunkK / 4) {
         const size_t chunk = words - q0 < kChunkK / 4 ? words - q0 : kChunkK / 4;
         const int8_t* wq[4] = {w[0] + 4 * q0, w[1] + 4 * q0, w[2] + 4 * q0, w[3] + 4 * q0};
