@@ -15,6 +15,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "byte_array_header.hpp"
+
 #include "fashion_train.hpp"
 #include "fashion_model_data.hpp"
 #include "fashion_train_reference.hpp"
@@ -34,17 +36,12 @@ fennec::Status save_trained(const fennec::Model& model, void*) {
 }
 
 void write_model_data(const char* path) {
-  std::FILE* f = std::fopen(path, "w");
-  REQUIRE(f != nullptr);
-  std::fprintf(f,
-               "// SPDX-License-Identifier: Apache-2.0\n"
-               "// Written by tests/platform/test_m4_train.cpp (FENNEC_WRITE_M4_TRAIN_REFERENCE): the Fennec model\n"
-               "// file of the host's phase-1 run of fashion_train.hpp on the CI subset, which the fine-tuning\n"
-               "// image binds in place from flash.\n#pragma once\n\nnamespace fashion_train {\n"
-               "alignas(4) inline constexpr unsigned char kHostModelFile[%zu] = {", kFileBytes);
-  for (std::size_t i = 0; i < kFileBytes; ++i) std::fprintf(f, "%s0x%02x,", i % 16 ? "" : "\n    ", g_model_file[i]);
-  std::fprintf(f, "\n};\n}  // namespace fashion_train\n");
-  std::fclose(f);
+  platform_test::write_byte_array_header(
+      path,
+      "// Written by tests/platform/test_m4_train.cpp (FENNEC_WRITE_M4_TRAIN_REFERENCE): the Fennec model\n"
+      "// file of the host's phase-1 run of fashion_train.hpp on the CI subset, which the fine-tuning\n"
+      "// image binds in place from flash.\n",
+      "fashion_train", "kHostModelFile", g_model_file, kFileBytes);
 }
 
 bool read_file(void* context, std::uint8_t* dst, std::size_t n) {

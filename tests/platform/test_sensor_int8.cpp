@@ -6,10 +6,10 @@
 // header (to refresh it after a change to the scheme or the model).
 #include <catch2/catch.hpp>
 
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
+#include "byte_array_header.hpp"
 #include "catch_report.hpp"
 #include "fennec/stream.hpp"
 #include "sensor_int8_checks.hpp"
@@ -31,22 +31,6 @@ alignas(fennec::kArenaAlignment) unsigned char g_f32_arena[sensor_model::kArenaB
 alignas(fennec::kArenaAlignment) unsigned char g_q_arena[1 << 16];
 unsigned char g_file[1 << 14];
 
-void write_header(const char* path, const unsigned char* bytes, std::size_t n) {
-  std::FILE* f = std::fopen(path, "w");
-  REQUIRE(f != nullptr);
-  std::fprintf(f,
-               "// SPDX-License-Identifier: Apache-2.0\n"
-               "// Written by tests/platform/test_sensor_int8.cpp (FENNEC_WRITE_M4_INT8_MODEL): the int8 model file\n"
-               "// (fennec/quant_io.hpp) of the example's 16-32-32-4 classifier (model_data.hpp), quantized with\n"
-               "// fennec::quantize() (min/max ranges calibrated on the 16 test inputs), for fennec_m4_int8 to load\n"
-               "// from flash.\n#pragma once\n\nnamespace sensor_model {\n"
-               "alignas(4) inline constexpr unsigned char kInt8ModelFile[%zu] = {",
-               n);
-  for (std::size_t i = 0; i < n; ++i) std::fprintf(f, "%s0x%02x,", i % 16 ? "" : "\n    ", bytes[i]);
-  std::fprintf(f, "\n};\n}  // namespace sensor_model\n");
-  std::fclose(f);
-}
-
 }  // namespace
 
 TEST_CASE("Cortex-M4 int8 example: the model file is quantize()'s of the f32 model", "[platform][model][int8]") {
@@ -61,7 +45,14 @@ TEST_CASE("Cortex-M4 int8 example: the model file is quantize()'s of the f32 mod
   fennec::MemoryWriter mw(g_file, sizeof g_file);
   fennec::ByteWriter w = mw.writer();
   REQUIRE(fennec::save_quantized_model(q.value(), w).is_ok());
-  if (const char* path = std::getenv("FENNEC_WRITE_M4_INT8_MODEL")) write_header(path, g_file, mw.size());
+  if (const char* path = std::getenv("FENNEC_WRITE_M4_INT8_MODEL"))
+    platform_test::write_byte_array_header(
+        path,
+        "// Written by tests/platform/test_sensor_int8.cpp (FENNEC_WRITE_M4_INT8_MODEL): the int8 model file\n"
+        "// (fennec/quant_io.hpp) of the example's 16-32-32-4 classifier (model_data.hpp), quantized with\n"
+        "// fennec::quantize() (min/max ranges calibrated on the 16 test inputs), for fennec_m4_int8 to load\n"
+        "// from flash.\n",
+        "sensor_model", "kInt8ModelFile", g_file, mw.size());
   REQUIRE(mw.size() == sizeof sensor_model::kInt8ModelFile);
   CHECK(std::memcmp(g_file, sensor_model::kInt8ModelFile, mw.size()) == 0);
 }

@@ -49,10 +49,11 @@ inline void load_weights(fennec::Model& model) {
   }
 }
 
-// Every case through `model` (bound for kSpec): each logit within kLogitTolerance of the float64
-// oracle, and the right class.
-template <class Report>
-void check_cases(fennec::Model& model, Report& report) {
+// Every case through `model` (bound for kSpec; a Model or a QuantizedModel): logit k of the
+// cases within tolerance(k) of the float64 oracle, and the class want_class(i).
+template <class AnyModel, class Report, class Tolerance, class WantClass>
+void check_cases_against(AnyModel& model, Report& report, Tolerance tolerance, WantClass want_class,
+                         const char* logit_what, const char* class_what) {
   for (int i = 0; i < kNumCases; ++i) {
     const fennec::ConstMatrixView x(kInputs + i * kSizes[0], 1, kSizes[0]);
     fennec::Result<fennec::ConstMatrixView> y = model.forward(x);
@@ -63,11 +64,19 @@ void check_cases(fennec::Model& model, Report& report) {
     std::size_t best = 0;
     for (std::size_t j = 0; j < kSizes[3]; ++j) {
       const std::size_t k = static_cast<std::size_t>(i) * kSizes[3] + j;
-      report.check_near(logits(0, j), kExpectedLogits[k], kLogitTolerance[k], "logit", i);
+      report.check_near(logits(0, j), kExpectedLogits[k], tolerance(k), logit_what, i);
       if (logits(0, j) > logits(0, best)) best = j;
     }
-    report.check(static_cast<std::int32_t>(best) == kLabels[i], "argmax == label", i);
+    report.check(static_cast<std::int32_t>(best) == want_class(i), class_what, i);
   }
+}
+
+// Each logit within kLogitTolerance of the float64 oracle, and the right class.
+template <class Report>
+void check_cases(fennec::Model& model, Report& report) {
+  check_cases_against(
+      model, report, [](std::size_t k) { return kLogitTolerance[k]; }, [](int i) { return kLabels[i]; }, "logit",
+      "argmax == label");
 }
 
 // `buffer` must be 64-byte aligned and hold at least kArenaBytes bytes.

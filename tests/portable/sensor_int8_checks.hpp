@@ -63,21 +63,10 @@ void run_int8_checks(unsigned char* buffer, Report& report) {
   report.check(arena.used() == kInt8ArenaBytes, "the load consumes exactly quantized_plan().total()", 0);
   fennec::QuantizedModel& model = loaded.value();
   const float tol = kInt8LogitSteps * int8_logit_step();
-  for (int i = 0; i < kNumCases; ++i) {
-    const fennec::ConstMatrixView x(kInputs + i * kSizes[0], 1, kSizes[0]);
-    fennec::Result<fennec::ConstMatrixView> y = model.forward(x);
-    const bool ok = y.is_ok() && y->rows == 1 && y->cols == kSizes[3];
-    report.check(ok, "int8 forward", i);
-    if (!ok) continue;
-    const fennec::ConstMatrixView logits = y.value();
-    std::size_t best = 0;
-    for (std::size_t j = 0; j < kSizes[3]; ++j) {
-      report.check_near(logits(0, j), kExpectedLogits[static_cast<std::size_t>(i) * kSizes[3] + j], tol,
-                        "int8 logit within 2 steps of the f32 oracle", i);
-      if (logits(0, j) > logits(0, best)) best = j;
-    }
-    report.check(best == oracle_class(i), "int8 argmax == f32 argmax", i);
-  }
+  check_cases_against(
+      model, report, [tol](std::size_t) { return tol; },
+      [](int i) { return static_cast<std::int32_t>(oracle_class(i)); }, "int8 logit within 2 steps of the f32 oracle",
+      "int8 argmax == f32 argmax");
   report.check(arena.used() == kInt8ArenaBytes, "int8 forward allocates nothing", 0);
 }
 
