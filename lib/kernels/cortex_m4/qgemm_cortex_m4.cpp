@@ -16,8 +16,9 @@
 //         SMLAD and 2 loop = 28 (0.875), plus the unpacking, paid once per 16 rows of x.
 // Rows of w past n are read as copies of the last row and their sums dropped, so the n % 4
 // outputs run the same loops; the k % 4 tail and the epilogue are C. No load reaches past a row:
-// the assembly loops cover whole words only. LDR takes any alignment on Armv7-M; LDM only reads
-// the word-aligned stack buffer.
+// the assembly loops cover whole words only. LDR takes any alignment on Armv7-M (with
+// CCR.UNALIGN_TRP clear, its reset value), so rows need no alignment; LDM only reads the
+// word-aligned stack block.
 #include "kernels/cortex_m4/qgemm_cortex_m4.hpp"
 
 #include <cstddef>
