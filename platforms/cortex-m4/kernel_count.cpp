@@ -291,7 +291,9 @@ std::int8_t next_s8(int lo, int hi) {
 }
 
 // Random int8 data and channel parameters in the scheme's ranges (weights in [-127, 127],
-// multipliers up to 2^31 - 1, shifts 20..40) for an (m x k) x (n x k) GEMM with row padding.
+// multipliers up to 2^31 - 1, shifts 32..39: the channel scales in [2^-9, 1/2) that quantize()
+// turns into those shifts, so the counts see a real model's epilogue; check_qkernels adds the
+// other shifts) for an (m x k) x (n x k) GEMM with row padding.
 QGemmArgs qgemm_args(size_t m, size_t n, size_t k, bool requantize, size_t pad) {
   QGemmArgs g;
   g.m = m, g.n = n, g.k = k;
@@ -302,7 +304,7 @@ QGemmArgs qgemm_args(size_t m, size_t n, size_t k, bool requantize, size_t pad) 
   for (size_t j = 0; j < n; ++j) {
     g_qchannel[0][j] = static_cast<std::int32_t>(g_seed % 20001u) - 10000;
     g_qchannel[2][j] = static_cast<std::int32_t>((g_seed = g_seed * 1664525u + 1013904223u) >> 1);
-    g_qchannel[3][j] = 20 + static_cast<std::int32_t>(g_seed % 21u);
+    g_qchannel[3][j] = 32 + static_cast<std::int32_t>(g_seed % 8u);
     g_qchannel[4][j] = g_qchannel[2][j] >> 3;
     g_qchannel[5][j] = g_qchannel[3][j];
     g_qdeq[0][j] = 1e-4f * (1.f + next_uniform());
@@ -320,9 +322,11 @@ QGemmArgs qgemm_args(size_t m, size_t n, size_t k, bool requantize, size_t pad) 
 }
 
 // The SMLAD kernel and the plain loop write the same bytes, outputs and padding (filled alike
-// beforehand, so a write past n shows).
-void check_qgemm(Report& rep, size_t m, size_t n, size_t k, bool requantize, size_t pad) {
+// beforehand, so a write past n shows). shift > 0: every channel takes that shift.
+void check_qgemm(Report& rep, size_t m, size_t n, size_t k, bool requantize, size_t pad, std::int32_t shift = 0) {
   QGemmArgs g = qgemm_args(m, n, k, requantize, pad);
+  if (shift > 0)
+    for (size_t j = 0; j < n; ++j) g_qchannel[3][j] = g_qchannel[5][j] = shift;
   QGemmArgs gp = g;
   if (requantize) {
     gp.y = g_qy[1];
@@ -339,8 +343,8 @@ void check_qgemm(Report& rep, size_t m, size_t n, size_t k, bool requantize, siz
     ++rep.passed;
   } else {
     ++rep.failed;
-    std::printf("FAIL qgemm_nt_s8 m=%u n=%u k=%u %s pad=%u: not the bits of qgemm_scalar\n", unsigned(m),
-                unsigned(n), unsigned(k), requantize ? "int8" : "f32", unsigned(pad));
+    std::printf("FAIL qgemm_nt_s8 m=%u n=%u k=%u %s pad=%u shift=%d: not the bits of qgemm_scalar\n", unsigned(m),
+                unsigned(n), unsigned(k), requantize ? "int8" : "f32", unsigned(pad), static_cast<int>(shift));
   }
 }
 
@@ -364,6 +368,10 @@ void check_qkernels(Report& rep) {
       ++c;
     }
   for (size_t m : ms) check_qgemm(rep, m, 10, 196, false, 1);
+  // The epilogue's two paths (shifts of 33 and more in 32-bit steps, the others in int64) at
+  // their edges and the scheme's bounds, at both batch kernels.
+  for (std::int32_t shift : {1, 2, 20, 30, 31, 32, 33, 34, 40, 61, 62})
+    for (size_t m : {size_t{1}, size_t{16}}) check_qgemm(rep, m, 9, 33, true, 1, shift);
 }
 
 struct QShape {
