@@ -101,9 +101,11 @@ struct QuantizedLayer {
   float out_scale = 1.f;            // s_y (the next layer's s_x); unused by the last layer
   std::int32_t out_zero_point = 0;  // z_y
   std::int32_t out_lo = -128;       // clamp floor (z_y for ReLU)
-  std::int8_t* weights = nullptr;   // units x fan_in, row-major
-  // The same weights packed for the AVX-512 VNNI kernels (fennec/detail/qpack_layout.hpp), made
-  // from `weights` by pack_weights(); null where the build plans no packed copy (not x86-64).
+  // The weights (units x fan_in) are held once, in the layout the model's kernel table reads:
+  // `weights` row-major, or (the AVX-512 VNNI table) `packed` (fennec/detail/qpack_layout.hpp:
+  // panels of 16 units by 4-byte groups of k, each byte w ^ 0x80, zero padding). The other
+  // pointer is null. weight() and set_weight() read and write either layout.
+  std::int8_t* weights = nullptr;
   std::uint8_t* packed = nullptr;
   float* weight_scale = nullptr;    // s_w[j]
   std::int32_t* bias = nullptr;     // zero point folded in (see the scheme)
@@ -114,6 +116,19 @@ struct QuantizedLayer {
   std::int32_t* shift_neg = nullptr;
   float* deq = nullptr;      // last layer: f32 logit per unit of acc >= 0
   float* deq_neg = nullptr;  // and of acc < 0
+
+  // Weight (j, k), j < units, k < fan_in, in whichever layout the layer holds.
+  std::int8_t weight(std::size_t j, std::size_t k) const {
+    if (weights) return weights[j * fan_in + k];
+    return static_cast<std::int8_t>(packed[detail::qpack_index(j, k, fan_in)] ^ 0x80u);
+  }
+  void set_weight(std::size_t j, std::size_t k, std::int8_t v) {
+    if (weights) {
+      weights[j * fan_in + k] = v;
+    } else {
+      packed[detail::qpack_index(j, k, fan_in)] = static_cast<std::uint8_t>(static_cast<std::uint8_t>(v) ^ 0x80u);
+    }
+  }
 };
 
 // Per-channel arrays of a quantized layer: weight_scale, bias, wsum, mult, shift, mult_neg,
@@ -124,15 +139,16 @@ constexpr std::size_t quantized_layer_bytes(std::size_t units, std::size_t fan_i
   return arena_round_up(units * fan_in) + kQuantChannelArrays * arena_round_up(units * 4);
 }
 
-// x86-64 builds also keep each layer's weights packed for the VNNI kernels (one more copy of
-// the weights, rounded up to 16 units x 4 bytes of fan_in), whichever table the model runs:
-// the plan does not depend on the CPU. Other builds plan none.
+// x86-64 builds give each layer's weights the packed layout's block (units rounded up to 16 and
+// fan_in to 4), which holds them row-major or packed, whichever the model's table reads: the plan
+// does not depend on the CPU. These are the bytes the block adds to the row-major weights of
+// quantized_layer_bytes (0 when units % 16 == 0 and fan_in % 4 == 0); other builds add none.
 constexpr std::size_t quantized_packed_bytes(std::size_t units, std::size_t fan_in) {
-  return detail::kQPackPlanned ? arena_round_up(detail::qpack_bytes(units, fan_in)) : 0;
+  return detail::kQPackPlanned ? arena_round_up(detail::qpack_bytes(units, fan_in)) - arena_round_up(units * fan_in) : 0;
 }
 struct QuantizedPlan {
   std::size_t parameters = 0;   // int8 weights and per-channel arrays of every layer
-  std::size_t packed = 0;       // the packed weights of every layer (quantized_packed_bytes)
+  std::size_t packed = 0;       // the packed layout's padding of every layer (quantized_packed_bytes)
   std::size_t activations = 0;  // two int8 ping-pong buffers and the f32 logits
   constexpr std::size_t total() const { return parameters + packed + activations; }
 };
@@ -207,9 +223,6 @@ class QuantizedModel {
   // Internal: checks every per-channel field (shifts, multipliers, zero points, clamp floors,
   // scales, accumulator bound) against the scheme; kCorruptData with the first bad field.
   Status check_parameters() const;
-  // Internal: fills every layer's packed weights from its weights (after check_parameters
-  // passes; again after any change to the weights).
-  void pack_weights();
 
  private:
   // Trivial, and private so that only the moves use them.

@@ -4,11 +4,11 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "core/finite.hpp"
 #include "fennec/quant.hpp"
 #include "kernels/kernel_table.hpp"
-#include "kernels/qpack.hpp"
 
 namespace fennec {
 namespace {
@@ -70,9 +70,17 @@ Result<QuantizedModel> QuantizedModel::allocate(const ModelSpec& spec, std::size
     q.units = spec.layers[l].units;
     q.fan_in = spec.fan_in(l);
     q.activation = spec.layers[l].activation;
-    Result<std::int8_t*> w = arena.allocate_array<std::int8_t>(std::size_t{q.units} * q.fan_in, "int8 weights");
+    // One block, the packed layout's size on x86-64 (quantized_packed_bytes), whichever layout
+    // it holds; the packed layout's padding must read as zero.
+    const std::size_t block = detail::kQPackPlanned ? detail::qpack_bytes(q.units, q.fan_in) : std::size_t{q.units} * q.fan_in;
+    Result<std::uint8_t*> w = arena.allocate_array<std::uint8_t>(block, "int8 weights");
     if (!w) return fail(w.status());
-    q.weights = w.value();
+    if (detail::kQPackPlanned && kernels::qgemm_reads_packed(m.isa_)) {
+      q.packed = w.value();
+      std::memset(q.packed, 0, block);
+    } else {
+      q.weights = reinterpret_cast<std::int8_t*>(w.value());
+    }
     float** floats[] = {&q.weight_scale, &q.deq, &q.deq_neg};
     std::int32_t** ints[] = {&q.bias, &q.wsum, &q.mult, &q.shift, &q.mult_neg, &q.shift_neg};
     static_assert(sizeof(floats) / sizeof(floats[0]) + sizeof(ints) / sizeof(ints[0]) == kQuantChannelArrays,
@@ -88,13 +96,6 @@ Result<QuantizedModel> QuantizedModel::allocate(const ModelSpec& spec, std::size
       *p = r.value();
     }
   }
-  if (detail::kQPackPlanned)
-    for (std::size_t l = 0; l < spec.num_layers; ++l) {
-      QuantizedLayer& q = m.layers_[l];
-      Result<std::uint8_t*> p = arena.allocate_array<std::uint8_t>(detail::qpack_bytes(q.units, q.fan_in), "packed int8 weights");
-      if (!p) return fail(p.status());
-      q.packed = p.value();
-    }
   for (std::int8_t*& b : m.buffers_) {
     Result<std::int8_t*> r = arena.allocate_array<std::int8_t>(max_batch * spec.max_width(), "int8 activations");
     if (!r) return fail(r.status());
@@ -111,13 +112,6 @@ std::size_t QuantizedModel::weight_bytes() const {
   std::size_t n = 0;
   for (std::size_t l = 0; l < spec_.num_layers; ++l) n += std::size_t{layers_[l].units} * layers_[l].fan_in;
   return n;
-}
-
-void QuantizedModel::pack_weights() {
-  for (std::size_t l = 0; l < spec_.num_layers; ++l) {
-    QuantizedLayer& q = layers_[l];
-    if (q.packed) kernels::qpack_s8(q.weights, q.fan_in, q.units, q.fan_in, q.packed);
-  }
 }
 
 Status QuantizedModel::check_parameters() const {
@@ -141,10 +135,10 @@ Status QuantizedModel::check_parameters() const {
       FENNEC_ENSURE(positive_finite(q.weight_scale[j]), StatusCode::kCorruptData,
                     "layer %zu unit %zu: weight scale %g is not positive and finite", l, j, static_cast<double>(q.weight_scale[j]));
       std::int64_t sum = 0;
-      const std::int8_t* w = q.weights + j * q.fan_in;
       for (std::size_t k = 0; k < q.fan_in; ++k) {
-        FENNEC_ENSURE(w[k] != -128, StatusCode::kCorruptData, "layer %zu unit %zu: weight -128 (the range is [-127, 127])", l, j);
-        sum += w[k];
+        const std::int8_t w = q.weight(j, k);
+        FENNEC_ENSURE(w != -128, StatusCode::kCorruptData, "layer %zu unit %zu: weight -128 (the range is [-127, 127])", l, j);
+        sum += w;
       }
       FENNEC_ENSURE(sum == q.wsum[j], StatusCode::kCorruptData, "layer %zu unit %zu: weight sum %d, the weights add to %lld", l, j,
                     static_cast<int>(q.wsum[j]), static_cast<long long>(sum));

@@ -131,12 +131,11 @@ Status quantize_layer(const Model& model, std::size_t l, Affine in, const Affine
     float sw = amax / 127.f;
     if (!(sw > 0.f)) sw = 1.f;
     q.weight_scale[j] = sw;
-    std::int8_t* qw = q.weights + j * q.fan_in;
     std::int64_t sum = 0;
     for (std::size_t k = 0; k < q.fan_in; ++k) {
       long long v = std::llround(static_cast<double>(row[k]) / sw);
       v = v < -kQuantWeightMax ? -kQuantWeightMax : (v > kQuantWeightMax ? kQuantWeightMax : v);
-      qw[k] = static_cast<std::int8_t>(v);
+      q.set_weight(j, k, static_cast<std::int8_t>(v));
       sum += v;
     }
     q.wsum[j] = static_cast<std::int32_t>(sum);
@@ -261,7 +260,6 @@ Result<QuantizedModel> quantize(const Model& model, ConstMatrixView calibration,
   }
   const Status checked = q.check_parameters();
   if (!checked.is_ok()) return fail(checked);
-  q.pack_weights();
   arena.rewind(scratch_start);
   return qm;
 }

@@ -4,6 +4,7 @@
 
 #include "fennec/quant_io.hpp"
 #include "io/io_util.hpp"
+#include "kernels/qpack.hpp"
 
 namespace fennec {
 namespace {
@@ -85,7 +86,19 @@ Status save_quantized_model(const QuantizedModel& model, ByteWriter& out) {
   for (std::size_t l = 0; l < layers; ++l) {
     const QuantizedLayer& q = model.layer(l);
     const std::size_t wbytes = std::size_t{q.units} * q.fan_in;
-    FENNEC_RETURN_IF_ERROR(w.put(q.weights, wbytes));
+    if (q.weights) {
+      FENNEC_RETURN_IF_ERROR(w.put(q.weights, wbytes));
+    } else {
+      // The file is row-major: the packed layout is read back row by row, in chunks so nothing
+      // large sits on the stack.
+      std::int8_t row[256];
+      for (std::size_t j = 0; j < q.units; ++j)
+        for (std::size_t k0 = 0; k0 < q.fan_in; k0 += sizeof(row)) {
+          const std::size_t n = q.fan_in - k0 < sizeof(row) ? q.fan_in - k0 : sizeof(row);
+          for (std::size_t k = 0; k < n; ++k) row[k] = q.weight(j, k0 + k);
+          FENNEC_RETURN_IF_ERROR(w.put(row, n));
+        }
+    }
     const unsigned char zeros[4] = {};
     FENNEC_RETURN_IF_ERROR(w.put(zeros, padded4(wbytes) - wbytes));
     const Channels c = channels_of(q);
@@ -187,7 +200,12 @@ Result<QuantizedModel> load_quantized_model(const void* data, std::size_t size, 
     q.out_zero_point = static_cast<std::int32_t>(load_u32(r + 24));
     q.out_lo = static_cast<std::int32_t>(load_u32(r + 28));
     const std::size_t wbytes = std::size_t{q.units} * q.fan_in;
-    std::memcpy(q.weights, at, wbytes);
+    const auto* file_weights = reinterpret_cast<const std::int8_t*>(at);
+    if (q.weights) {
+      std::memcpy(q.weights, file_weights, wbytes);
+    } else {
+      kernels::qpack_s8(file_weights, q.fan_in, q.units, q.fan_in, q.packed);
+    }
     for (std::size_t i = wbytes; i < padded4(wbytes); ++i)
       if (at[i] != 0) {
         arena.rewind(start);
@@ -209,7 +227,6 @@ Result<QuantizedModel> load_quantized_model(const void* data, std::size_t size, 
     arena.rewind(start);
     return Status::error(StatusCode::kCorruptData, "int8 model file: %s", checked.message());
   }
-  m.pack_weights();
   return qr;
 }
 

@@ -141,9 +141,10 @@ using OptimStepFn = void (*)(const OptimStepArgs&);
 // or (yf != null) yf[i*ldyf + j] = float(acc) * (acc >= 0 ? deq[j] : deq_neg[j]).
 // x is (m x k), w is (n x k), both row-major int8; wsum[j] = sum_k w[j][k] (tables that offset
 // x to unsigned bytes use it). wpack, when not null, is the same w packed once by qpack_s8
-// (fennec/detail/qpack_layout.hpp, lib/kernels/qpack.hpp); tables that read it (AVX-512 VNNI)
-// fall back to w without it, the others ignore it. Every table gives the same bits (integer
-// arithmetic). No scratch.
+// (fennec/detail/qpack_layout.hpp, lib/kernels/qpack.hpp); tables that read it
+// (qgemm_reads_packed) then never read w, which may be null, and fall back to w without it; the
+// others ignore wpack and need w. Every table gives the same bits (integer arithmetic). No
+// scratch.
 struct QGemmArgs {
   std::size_t m = 0, n = 0, k = 0;
   const std::int8_t* x = nullptr;
@@ -167,6 +168,10 @@ struct QGemmArgs {
   std::size_t ldyf = 0;
 };
 using QGemmFn = void (*)(const QGemmArgs&);
+
+// Whether the int8 GEMMs of `isa`'s table read QGemmArgs::wpack (the packed layout), so that a
+// quantized model bound to it keeps its weights in that layout only.
+constexpr bool qgemm_reads_packed(Isa isa) { return isa == Isa::kAvx512Vnni; }
 
 // int8 quantization of the first layer's input (fennec/quant.hpp): for i < rows, k < cols
 //   y[i*ldy + k] = clamp(zero_point + round_half_away(clamp(x[i*ldx + k] * inv_scale, -512, 512)),

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "kernels/isa_registry.hpp"
+#include "kernels/kernel_table.hpp"
+#include "kernels/qpack.hpp"
 #include "test_util.hpp"
 
 using namespace fennec;
@@ -90,9 +92,10 @@ TEST_CASE("quant: the plan is exact, and one byte short fails leaving the arena 
   constexpr QuantizedPlan p = quantized_plan(mlp_spec(), 3);
   CHECK(p.parameters == 640 + 9 * 128 + 512 + 9 * 64 + 128 + 9 * 64);
   CHECK(p.activations == 2 * 128 + 64);
-  // x86-64: the packed copies, units rounded up to 16 and fan_in to 4: 32 x 20, 16 x 32, 16 x 16
-  // (640, 512, 256 -> 640, 512, 256).
-  CHECK(p.packed == (detail::kQPackPlanned ? 640 + 512 + 256 : 0));
+  // x86-64: each weight block has the packed layout's size, units rounded up to 16 and fan_in
+  // to 4: 32 x 20, 16 x 32, 16 x 16 = 640, 512, 256 bytes, which add 0, 0 and 256 - 128 to the
+  // row-major blocks above.
+  CHECK(p.packed == (detail::kQPackPlanned ? 128 : 0));
   CHECK(p.total() == p.parameters + p.packed + p.activations);
 }
 
@@ -143,6 +146,7 @@ TEST_CASE("quant: every kernel table gives the same bits", "[quant][isa]") {
   const std::vector<float> cal = inputs(64, spec.input, 4);
   const std::vector<float> x = inputs(6, spec.input, 5, -1.5f, 1.5f);  // some inputs beyond the calibrated range
   std::vector<float> reference;
+  std::vector<std::int8_t> reference_weights;
   std::size_t tables = 0;
   for (const kernels::IsaInfo& info : kernels::kIsas) {
     if (!isa_supported(info.isa)) continue;
@@ -159,6 +163,18 @@ TEST_CASE("quant: every kernel table gives the same bits", "[quant][isa]") {
       REQUIRE(y.is_ok());
       out.insert(out.end(), y.value().data, y.value().data + rows * 4);
     }
+    // The weights are held once, in the layout this table reads, and are the same numbers.
+    const bool packed_layout = detail::kQPackPlanned && kernels::qgemm_reads_packed(info.isa);
+    std::vector<std::int8_t> w;
+    for (std::size_t l = 0; l < q.value().num_layers(); ++l) {
+      const QuantizedLayer& L = q.value().layer(l);
+      CHECK((L.packed != nullptr) == packed_layout);
+      CHECK((L.weights != nullptr) == !packed_layout);
+      for (std::size_t j = 0; j < L.units; ++j)
+        for (std::size_t k = 0; k < L.fan_in; ++k) w.push_back(L.weight(j, k));
+    }
+    if (reference_weights.empty()) reference_weights = w;
+    CHECK(w == reference_weights);
     // Batch 1 (qgemv_s8) and the first row of batch 6 (qgemm_nt_s8) agree too.
     CHECK(std::memcmp(out.data(), out.data() + 4, 4 * sizeof(float)) == 0);
     if (reference.empty()) reference = out;
@@ -167,6 +183,32 @@ TEST_CASE("quant: every kernel table gives the same bits", "[quant][isa]") {
     ++tables;
   }
   CHECK(tables >= 1);
+}
+
+TEST_CASE("quant: weight() and set_weight() address the packed layout as qpack_s8 writes it", "[quant]") {
+  // Runs on every build and CPU: the layout is plain arithmetic (qpack_layout.hpp), whether or
+  // not this machine has the table that reads it.
+  for (std::size_t units : {std::size_t{1}, std::size_t{16}, std::size_t{19}})
+    for (std::size_t fan_in : {std::size_t{1}, std::size_t{4}, std::size_t{10}}) {
+      std::mt19937 g(static_cast<unsigned>(units * 31 + fan_in));
+      std::uniform_int_distribution<int> d(-127, 127);
+      std::vector<std::int8_t> plain(units * fan_in);
+      for (std::int8_t& v : plain) v = static_cast<std::int8_t>(d(g));
+      std::vector<std::uint8_t> want(detail::qpack_bytes(units, fan_in)), got(want.size(), 0);
+      kernels::qpack_s8(plain.data(), fan_in, units, fan_in, want.data());
+      QuantizedLayer L;
+      L.units = static_cast<std::uint32_t>(units);
+      L.fan_in = static_cast<std::uint32_t>(fan_in);
+      L.packed = got.data();
+      for (std::size_t j = 0; j < units; ++j)
+        for (std::size_t k = 0; k < fan_in; ++k) L.set_weight(j, k, plain[j * fan_in + k]);
+      INFO(units << " x " << fan_in);
+      CHECK(got == want);
+      bool same = true;
+      for (std::size_t j = 0; j < units; ++j)
+        for (std::size_t k = 0; k < fan_in; ++k) same = same && L.weight(j, k) == plain[j * fan_in + k];
+      CHECK(same);
+    }
 }
 
 TEST_CASE("quant: parameters follow the scheme", "[quant]") {
@@ -184,7 +226,7 @@ TEST_CASE("quant: parameters follow the scheme", "[quant]") {
     const QuantizedLayer& L = q.layer(l);
     for (std::size_t j = 0; j < L.units; ++j) {
       int amax = 0;
-      for (std::size_t k = 0; k < L.fan_in; ++k) amax = std::max(amax, std::abs(int{L.weights[j * L.fan_in + k]}));
+      for (std::size_t k = 0; k < L.fan_in; ++k) amax = std::max(amax, std::abs(int{L.weight(j, k)}));
       CHECK(amax == 127);  // symmetric per-channel scale: each row's largest weight maps to 127
       if (l + 1 < q.num_layers()) {
         const double m = double(L.in_scale) * L.weight_scale[j] / L.out_scale;
@@ -312,12 +354,12 @@ TEST_CASE("quant: check_parameters refuses every out-of-scheme field", "[quant][
   L0.weight_scale[4] = INFINITY;
   corrupt([](QuantizedModel&) {});
   L0.weight_scale[4] = ws;
-  const std::int8_t w = L0.weights[7];
-  L0.weights[7] = -128;
+  const std::int8_t w = L0.weight(0, 7);
+  L0.set_weight(0, 7, -128);
   corrupt([](QuantizedModel&) {});
-  L0.weights[7] = static_cast<std::int8_t>(w == 127 ? 126 : w + 1);  // wsum disagrees
+  L0.set_weight(0, 7, static_cast<std::int8_t>(w == 127 ? 126 : w + 1));  // wsum disagrees
   corrupt([](QuantizedModel&) {});
-  L0.weights[7] = w;
+  L0.set_weight(0, 7, w);
   const std::int32_t bias = L0.bias[0];
   L0.bias[0] = INT32_MAX;
   corrupt([](QuantizedModel&) {});

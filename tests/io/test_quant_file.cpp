@@ -13,6 +13,7 @@
 
 #include "fennec/all.hpp"
 #include "io/io_util.hpp"
+#include "kernels/isa_registry.hpp"
 
 using namespace fennec;
 
@@ -64,6 +65,29 @@ Status load_status(const std::vector<unsigned char>& f, std::size_t size) {
 }
 
 }  // namespace
+
+TEST_CASE("int8 file: a model in either weight layout saves the same bytes", "[io][quant]") {
+  // The file is row-major; a model bound to a table that reads the packed layout holds only that
+  // (x86-64 with AVX-512 VNNI), and saving reads it back row by row.
+  Fixture f;
+  std::size_t layouts[2] = {0, 0};
+  for (const kernels::IsaInfo& info : kernels::kIsas) {
+    if (!isa_supported(info.isa)) continue;
+    std::vector<unsigned char> mem(quantized_plan(f.spec, 4).total() + 64);
+    Arena a(mem.data(), mem.size());
+    Result<QuantizedModel> m = load_quantized_model(f.file.data(), f.file.size(), 4, info.isa, a);
+    REQUIRE(m.is_ok());
+    ++layouts[m.value().layer(0).packed != nullptr ? 1 : 0];
+    std::vector<unsigned char> again(quantized_model_file_size(m.value()));
+    MemoryWriter w(again.data(), again.size());
+    ByteWriter bw = w.writer();
+    REQUIRE(save_quantized_model(m.value(), bw).is_ok());
+    INFO("table " << info.id);
+    CHECK(again == f.file);
+  }
+  CHECK(layouts[0] >= 1);  // the reference holds the row-major layout everywhere
+  CHECK(layouts[1] == (detail::kQPackPlanned && isa_supported(Isa::kAvx512Vnni) ? 1u : 0u));
+}
 
 TEST_CASE("int8 file: round trip gives the same logits, the plan is exact", "[io][quant]") {
   Fixture f;

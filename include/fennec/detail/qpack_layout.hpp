@@ -18,12 +18,19 @@ namespace fennec::detail {
 inline constexpr std::size_t kQPackUnits = 16;
 inline constexpr std::size_t kQPackGroup = 4;
 
-// Only x86-64 builds carry a table that reads the packed copy; elsewhere it is not planned.
+// Only x86-64 builds carry a table that reads the packed layout; elsewhere its padding is not
+// planned.
 #if defined(__x86_64__) || defined(_M_X64)
 inline constexpr bool kQPackPlanned = true;
 #else
 inline constexpr bool kQPackPlanned = false;
 #endif
+
+// Byte offset of unit j, column k (j < units, k < fan_in) in the packed layout.
+constexpr std::size_t qpack_index(std::size_t j, std::size_t k, std::size_t fan_in) {
+  const std::size_t groups = (fan_in + kQPackGroup - 1) / kQPackGroup;
+  return ((j / kQPackUnits * groups + k / kQPackGroup) * kQPackUnits + j % kQPackUnits) * kQPackGroup + k % kQPackGroup;
+}
 
 constexpr std::size_t qpack_bytes(std::size_t units, std::size_t fan_in) {
   return (units + kQPackUnits - 1) / kQPackUnits * kQPackUnits * ((fan_in + kQPackGroup - 1) / kQPackGroup * kQPackGroup);
