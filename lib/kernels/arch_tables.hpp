@@ -9,7 +9,7 @@
 
 namespace fennec::kernels {
 
-#define FENNEC_ISA(enumerator, id, alias, rank, lanes, cpu_has, table, compiled) extern const KernelTable table;
+#define FENNEC_ISA(enumerator, id, alias, rank, lanes, products, cpu_has, table, compiled) extern const KernelTable table;
 #include "kernels/isa_list.def"
 #undef FENNEC_ISA
 

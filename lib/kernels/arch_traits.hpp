@@ -48,6 +48,15 @@ struct avx512vnni : xsimd::avx512bw {
   static constexpr char const* name() noexcept { return "avx512vnni"; }
 };
 
+// AVX-512 with the bf16 dot product (vdpbf16ps), for the opt-in bf16 GEMMs: as avx512vnni, avx512bw
+// under a name of its own, so every other kernel runs as avx512's and no symbol merges with its.
+struct avx512bf16 : xsimd::avx512bw {
+  static constexpr bool supported() noexcept { return xsimd::avx512bw::supported(); }
+  static constexpr bool available() noexcept { return true; }
+  static constexpr unsigned version() noexcept { return xsimd::generic::version(3, 4, 2); }
+  static constexpr char const* name() noexcept { return "avx512bf16"; }
+};
+
 template <class Arch>
 struct ArchTraits {
   // x86 vector registers of 256 bits or more (fma3<avx2>, avx512bw): B panels are transposed
@@ -62,6 +71,8 @@ struct ArchTraits {
   static constexpr bool kNeon32 = std::is_same_v<Arch, xsimd::neon>;
   // vpdpbusd for the int8 kernels.
   static constexpr bool kAvx512Vnni = std::is_same_v<Arch, avx512vnni>;
+  // The f32 GEMMs multiply in bf16 (vdpbf16ps): the GemmBf16 packing policy of gemm_impl.hpp.
+  static constexpr bool kBf16Gemm = std::is_same_v<Arch, avx512bf16>;
   // Side of the square register transpose that packs GEMM panels.
   static constexpr std::size_t kTransposeBlock = kAvx ? 8 : 4;
 };
@@ -106,6 +117,52 @@ FENNEC_SIMD_INLINE void transpose8x8_avx(Arch, const float* src, std::size_t ld_
   _mm256_storeu_ps(dst + 7 * ld_dst, _mm256_permute2f128_ps(u3, u7, 0x31));
 }
 
+// acc + a * b per f32 lane over the two bf16 halves of each 32-bit lane of a and b (vdpbf16ps:
+// the odd halves' product first, then the even halves', each added with round to nearest even,
+// denormal inputs and results flushed to zero).
+template <class Arch>
+FENNEC_SIMD_INLINE xsimd::batch<float, Arch> dot_bf16_pairs(Arch, const xsimd::batch<float, Arch>& acc,
+                                                            const xsimd::batch<float, Arch>& a,
+                                                            const xsimd::batch<float, Arch>& b) {
+  return _mm512_dpbf16_ps(acc, (__m512bh)static_cast<__m512>(a), (__m512bh)static_cast<__m512>(b));
+}
+
+// Rounds a packed GEMM panel of kc rows of W floats (row p at panel + p*W) to bf16 in place, as
+// ceil(kc/2) rows of W 32-bit lanes, the layout vdpbf16ps multiplies: lane j of row q holds
+// row 2q's element j (round to nearest even, vcvtne2ps2bf16) in its low half and row 2q+1's in
+// its high half, 0 when kc is odd and 2q+1 == kc. Output row q lies at or before input rows 2q and
+// 2q+1 and is stored after both are loaded, so the pass runs in place front to back.
+template <std::size_t W, class Arch>
+FENNEC_SIMD_INLINE void pair_rows_bf16(Arch, float* panel, std::size_t kc) {
+  static_assert(W == 8 || W % 16 == 0, "a panel row is half a vector or whole vectors");
+  const std::size_t pairs = (kc + 1) / 2;
+  if constexpr (W == 8) {
+    // Rows 2q and 2q+1 are one vector: bf16 elements t and 8 + t become 32-bit lane t.
+    const __m512i idx = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  //
+                                         15, 7, 14, 6, 13, 5, 12, 4, 11, 3, 10, 2, 9, 1, 8, 0);
+    for (std::size_t q = 0; q < pairs; ++q) {
+      const __mmask16 rows = 2 * q + 1 < kc ? 0xFFFF : 0x00FF;
+      const __m256bh h = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(rows, panel + 2 * q * W));
+      const __m512i r = _mm512_permutexvar_epi16(idx, _mm512_castsi256_si512((__m256i)h));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(panel + q * W), _mm512_castsi512_si256(r));
+    }
+  } else {
+    // 16 lanes of rows 2q (low half of the conversion) and 2q+1 (high half) interleaved.
+    const __m512i idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,  //
+                                         23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    for (std::size_t q = 0; q < pairs; ++q) {
+      const float* lo = panel + 2 * q * W;
+      const bool has_hi = 2 * q + 1 < kc;
+#pragma GCC unroll 4
+      for (std::size_t j = 0; j < W; j += 16) {
+        const __m512 hi = has_hi ? _mm512_loadu_ps(lo + W + j) : _mm512_setzero_ps();
+        const __m512bh h = _mm512_cvtne2ps_pbh(hi, _mm512_loadu_ps(lo + j));
+        _mm512_storeu_si512(panel + q * W + j, _mm512_permutexvar_epi16(idx, (__m512i)h));
+      }
+    }
+  }
+}
+
 // dst[p*ld_dst + j] = src[j*ld_src + p] for a 4x4 block, as a statement in the caller's body:
 // as a function of its own (one more inline layer) it changed GCC's inlining of the SSE2 GEMM
 // driver around it, where the macro leaves the generated code as it was.
@@ -122,6 +179,11 @@ FENNEC_SIMD_INLINE void transpose8x8_avx(Arch, const float* src, std::size_t ld_
 #else
 template <class Arch>
 void transpose8x8_avx(Arch, const float* src, std::size_t ld_src, float* dst, std::size_t ld_dst);
+template <class Arch>
+xsimd::batch<float, Arch> dot_bf16_pairs(Arch, const xsimd::batch<float, Arch>& acc, const xsimd::batch<float, Arch>& a,
+                                         const xsimd::batch<float, Arch>& b);
+template <std::size_t W, class Arch>
+void pair_rows_bf16(Arch, float* panel, std::size_t kc);
 // Never expanded for an Arch of this family: only in branches discarded for every Arch here.
 #define FENNEC_TRANSPOSE4X4_SSE(src, ld_src, dst, ld_dst) static_assert(!ArchTraits<Arch>::kSse, "SSE on a non-x86 target")
 #endif
@@ -185,5 +247,10 @@ struct get_bool_simd_register<T, ::fennec::kernels::simd::avx512vnni> {
   using type = simd_avx512_bool_register<T>;
 };
 XSIMD_DECLARE_SIMD_REGISTER_ALIAS(::fennec::kernels::simd::avx512vnni, avx512bw);
+template <class T>
+struct get_bool_simd_register<T, ::fennec::kernels::simd::avx512bf16> {
+  using type = simd_avx512_bool_register<T>;
+};
+XSIMD_DECLARE_SIMD_REGISTER_ALIAS(::fennec::kernels::simd::avx512bf16, avx512bw);
 }  // namespace xsimd::types
 #endif

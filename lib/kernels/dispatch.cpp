@@ -39,7 +39,7 @@ namespace {
 
 // Whether this build compiled each ISA's table, indexed by Isa.
 constexpr bool kCompiled[] = {
-#define FENNEC_ISA(enumerator, id, alias, rank, lanes, cpu_has, table, compiled) FENNEC_DEFINED_TO_1(compiled),
+#define FENNEC_ISA(enumerator, id, alias, rank, lanes, products, cpu_has, table, compiled) FENNEC_DEFINED_TO_1(compiled),
 #include "kernels/isa_list.def"
 #undef FENNEC_ISA
 };
@@ -54,7 +54,7 @@ constexpr bool only_ref_compiled() {
 
 // Whether this CPU can run `isa`'s instructions (independent of what is compiled).
 bool cpu_has(Isa isa) {
-#define FENNEC_ISA(enumerator, id, alias, rank, lanes, cpu_has, table, compiled) \
+#define FENNEC_ISA(enumerator, id, alias, rank, lanes, products, cpu_has, table, compiled) \
   if (isa == Isa::enumerator) return cpu_has;
 #include "kernels/isa_list.def"
 #undef FENNEC_ISA
@@ -108,16 +108,22 @@ Isa best_isa() {
     // the environment is not read, and a firmware links neither getenv nor the ISA parser.
     return Isa::kRef;
   } else {
-    // FENNEC_ISA as a rank cap; unset, empty, "auto" or unparsable means no cap.
+    // FENNEC_ISA as a rank cap; unset, empty, "auto" or unparsable means no cap. An opt-in ISA
+    // (not f32 results, isa_list.def) is never reached by the rank order: naming it selects it
+    // where the CPU runs it, and elsewhere caps at its rank like any cap this CPU cannot run.
     int cap = 100;
     const char* env = std::getenv("FENNEC_ISA");
     if (env != nullptr && *env != '\0') {
       Result<Isa> parsed = parse_isa(env);
-      if (parsed.is_ok()) cap = isa_rank(parsed.value());
+      if (parsed.is_ok()) {
+        const kernels::IsaInfo* info = kernels::isa_info(parsed.value());
+        if (info && info->opt_in() && isa_supported(info->isa)) return info->isa;
+        cap = isa_rank(parsed.value());
+      }
     }
     Isa best = Isa::kRef;
     for (const kernels::IsaInfo& info : kernels::kIsas) {
-      if (info.rank <= cap && info.rank > isa_rank(best) && isa_supported(info.isa)) best = info.isa;
+      if (!info.opt_in() && info.rank <= cap && info.rank > isa_rank(best) && isa_supported(info.isa)) best = info.isa;
     }
     return best;
   }
@@ -141,7 +147,7 @@ namespace kernels {
 // A table this build did not compile is only named in a discarded branch, so its missing
 // definition is never referenced.
 const KernelTable* kernel_table_for(Isa isa) {
-#define FENNEC_ISA(enumerator, id, alias, rank, lanes, cpu_has, table, compiled) \
+#define FENNEC_ISA(enumerator, id, alias, rank, lanes, products, cpu_has, table, compiled) \
   if (isa == Isa::enumerator) {                                                \
     if constexpr (FENNEC_DEFINED_TO_1(compiled)) {                             \
       return &table;                                                           \

@@ -10,9 +10,11 @@
 //       MR x NR register tile, kc rank-1 updates (MR broadcasts, NB loads, MR*NB FMAs per k)
 //       epilogue on the registers: alpha, beta (first k block only), then bias + activation
 //       (last k block only), stored with full or partial batches (no scalar tail loop).
+// The bf16 table (opt-in) packs the same panels and rounds them to bf16 pairs (GemmPacking).
 // The three forms differ only in how A and B are packed. m == 1 takes a GEMV path that needs
 // no scratch (batch-1 inference): NT as dot products over rows of B, NN/TN as row-axpys. NT with
-// n < NR (the narrow output layer) also runs as unpacked dot products, row by row.
+// n < NR (the narrow output layer) also runs as unpacked dot products, row by row. Those paths
+// are bound by reading B once, not by the multiplies, and keep f32 products on every table.
 #pragma once
 
 #include <cstddef>
@@ -61,6 +63,23 @@ struct GemmTile {
 };
 
 enum class GemmForm : int { kNT, kNN, kTN };
+
+// What the packed panels hold along k, and so what one micro-kernel step consumes. f32 (every
+// table but one): the packed floats, one k a step. bf16 (ArchTraits::kBf16Gemm, opt-in): each
+// panel, once packed as f32, is rounded in place to bf16 pairs (pair_rows_bf16, arch_traits.hpp),
+// so a step takes two k with one vdpbf16ps and still advances MR and NR 32-bit lanes: the packing
+// loops, the blocking, the scratch size and the epilogue are the f32 ones. An ARMv8.6 table
+// would plug BFDOT in here (the same pair per 32-bit lane).
+template <class Arch>
+struct GemmPacking {
+  static constexpr bool kBf16 = ArchTraits<Arch>::kBf16Gemm;
+  static constexpr std::size_t steps(std::size_t kc) { return kBf16 ? (kc + 1) / 2 : kc; }
+  // Called once a panel of kc rows of W floats is packed.
+  template <std::size_t W>
+  static FENNEC_SIMD_INLINE void finish_panel(float* panel, std::size_t kc) {
+    if constexpr (kBf16) pair_rows_bf16<W>(Arch{}, panel, kc);
+  }
+};
 
 // ---- packing -----------------------------------------------------------------------------
 
@@ -242,7 +261,18 @@ __attribute__((noinline)) void micro_kernel(Arch, std::size_t kc, const float* a
     const V b0 = V::load_unaligned(bp);
     const V b1 = V::load_unaligned(bp + L);
     [[maybe_unused]] const V b2 = NB > 2 ? V::load_unaligned(bp + 2 * L) : b1;
-    if constexpr (kFmaByLane<Arch>) {
+    if constexpr (GemmPacking<Arch>::kBf16) {
+      // One step is two k: each 32-bit lane of A and B holds a bf16 pair.
+#define FENNEC_MK_DOT(i)                                  \
+  if constexpr (MR > i) {                                 \
+    const V a(ap[i]);                                     \
+    c##i##_0 = dot_bf16_pairs(Arch{}, c##i##_0, a, b0);   \
+    c##i##_1 = dot_bf16_pairs(Arch{}, c##i##_1, a, b1);   \
+    if constexpr (NB > 2) c##i##_2 = dot_bf16_pairs(Arch{}, c##i##_2, a, b2); \
+  }
+      FENNEC_MK_ROWS(FENNEC_MK_DOT)
+#undef FENNEC_MK_DOT
+    } else if constexpr (kFmaByLane<Arch>) {
       static_assert(L == 4 && MR % 4 == 0, "by-lane rows come in groups of 4");
       const V a0 = V::load_unaligned(ap);
       [[maybe_unused]] const V a1 = MR > 4 ? V::load_unaligned(ap + 4) : a0;
@@ -534,9 +564,11 @@ FENNEC_SIMD_INLINE void gemm_driver(Arch arch, const GemmArgs& g) {
     const float* bias = last ? g.bias : nullptr;
     const Activation kind = last ? g.act.kind : Activation::kIdentity;
     pack_b<F>(arch, g, p0, kc, bpack);
+    for (std::size_t jr = 0; jr < n; jr += NR) GemmPacking<Arch>::template finish_panel<NR>(bpack + jr * kc, kc);
     for (std::size_t i0 = 0; i0 < m; i0 += mc_max) {
       const std::size_t mc = min_size(arch, mc_max, m - i0);
       pack_a<F>(arch, g, i0, mc, p0, kc, apack);
+      for (std::size_t ir = 0; ir < mc; ir += MR) GemmPacking<Arch>::template finish_panel<MR>(apack + ir * kc, kc);
       with_activation(arch, kind, [&](auto kind_c) {
         constexpr int K = decltype(kind_c)::value;
         for (std::size_t jr = 0; jr < n; jr += NR) {
@@ -546,7 +578,7 @@ FENNEC_SIMD_INLINE void gemm_driver(Arch arch, const GemmArgs& g) {
           for (std::size_t ir = 0; ir < mc; ir += MR) {
             const std::size_t mr = min_size(arch, MR, mc - ir);
             Vf<Arch> acc[MR][NB];
-            micro_kernel<Arch, MR, NB>(arch, kc, apack + ir * kc, bp, acc);
+            micro_kernel<Arch, MR, NB>(arch, GemmPacking<Arch>::steps(kc), apack + ir * kc, bp, acc);
             store_tile<K, Arch, MR, NB>(arch, acc, g.c + (i0 + ir) * g.ldc + jr, g.ldc, mr, nr, e);
           }
         }

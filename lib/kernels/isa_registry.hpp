@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// isa_list.def as data: every ISA's enumerator, id, alias, rank and lane count, in enumerator
+// isa_list.def as data: every ISA's enumerator, id, alias, rank, lane count and products, in enumerator
 // order. What the CPU runs and which tables exist stay in dispatch.cpp (fennec/isa.hpp's API).
 #pragma once
 
@@ -9,17 +9,26 @@
 
 namespace fennec::kernels {
 
+// What a table's GEMMs multiply (the products column of isa_list.def).
+enum class GemmProducts : int {
+  kF32,   // f32 operands: results within the f32 reference's bound
+  kBf16,  // A and B rounded to bf16 (round to nearest even), f32 accumulation
+};
+
 struct IsaInfo {
   Isa isa;
   const char* id;
   const char* alias;  // "" for none
   int rank;
   std::size_t lanes;
+  GemmProducts products;
+  // Only f32 tables are chosen automatically; the others must be named.
+  constexpr bool opt_in() const { return products != GemmProducts::kF32; }
 };
 
 inline constexpr IsaInfo kIsas[] = {
-#define FENNEC_ISA(enumerator, id, alias, rank, lanes, cpu_has, table, compiled) \
-  {Isa::enumerator, id, alias, rank, lanes},
+#define FENNEC_ISA(enumerator, id, alias, rank, lanes, products, cpu_has, table, compiled) \
+  {Isa::enumerator, id, alias, rank, lanes, GemmProducts::products},
 #include "kernels/isa_list.def"
 #undef FENNEC_ISA
 };

@@ -7,6 +7,7 @@
 set(_kern ${CMAKE_CURRENT_SOURCE_DIR}/kernels)
 fennec_add_test(fennec_kernel_tests SOURCES
   ${_kern}/test_gemm.cpp
+  ${_kern}/test_gemm_bf16.cpp
   ${_kern}/test_elementwise.cpp
   ${_kern}/test_optim_kernels.cpp
   ${_kern}/test_qgemm.cpp

@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: Apache-2.0
+// The AVX-512 BF16 kernel table (opt-in, isa_list.def): the xsimd kernel templates instantiated
+// for simd::avx512bf16 (avx512bw under its own name, arch_traits.hpp), whose f32 GEMMs pack A and
+// B as bf16 pairs and multiply with vdpbf16ps. Compiled with the avx512 table's flags plus
+// -mavx512bf16; runnable when the CPU has all five, chosen only when asked for.
+// Only arch-templated code may live here (see simd_common.hpp); the table is constant-initialized.
+#include "kernels/arch_tables.hpp"
+#include "kernels/simd_table.hpp"
+
+namespace fennec::kernels {
+
+constexpr KernelTable avx512bf16_kernel_table = simd::make_table<simd::avx512bf16>(Isa::kAvx512Bf16);
+
+}  // namespace fennec::kernels
