@@ -37,7 +37,8 @@ R Entry<Arch, Kernel, R (*)(Args...)>::call(Args... args) {
 
 // A table that differs from another arch's in a few rows takes the other rows from that arch's
 // instantiation (its base) instead of compiling them again: avx512vnni runs every kernel as
-// avx512bw does except the int8 GEMMs, which use vpdpbusd. The rows' code would be the same,
+// avx512bw does except the int8 GEMMs, which use vpdpbusd, and avx512bf16 all but the f32 GEMMs,
+// which multiply in bf16 (GemmPacking, gemm_impl.hpp). The rows' code would be the same,
 // and a whole table's instantiation is the slowest compile of the library (over a minute, and
 // several under the sanitizers). TableBase<Arch>::type is the base (Arch itself: no base) and
 // own<Kernel> says which rows Arch compiles itself.
@@ -53,6 +54,14 @@ struct TableBase<avx512vnni> {
   using type = xsimd::avx512bw;
   template <class Kernel>
   static constexpr bool own = std::is_same_v<Kernel, qgemv_s8> || std::is_same_v<Kernel, qgemm_nt_s8>;
+};
+
+template <>
+struct TableBase<avx512bf16> {
+  using type = xsimd::avx512bw;
+  template <class Kernel>
+  static constexpr bool own =
+      std::is_same_v<Kernel, gemm_nt_f32> || std::is_same_v<Kernel, gemm_nn_f32> || std::is_same_v<Kernel, gemm_tn_f32>;
 };
 
 template <class Arch, class Kernel, class Fn>

@@ -10,8 +10,8 @@ namespace fennec::kernels {
 
 constexpr KernelTable avx512_kernel_table = simd::make_table<xsimd::avx512bw>(Isa::kAvx512);
 
-// Every row compiled here once for the tables built on this one (avx512vnni; simd_table.hpp,
-// TableBase), which declare them extern.
+// Every row compiled here once for the tables built on this one (avx512vnni, avx512bf16;
+// simd_table.hpp, TableBase), which declare them extern (avx512_rows.hpp).
 namespace simd {
 #define FENNEC_KERNEL(id, Fn, scope) template struct Entry<xsimd::avx512bw, simd::id, Fn>;
 #include "kernels/kernel_list.def"

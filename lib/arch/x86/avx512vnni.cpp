@@ -4,16 +4,11 @@
 // code, compiled in avx512.cpp (TableBase in simd_table.hpp). Compiled with the avx512 table's
 // flags plus -mavx512vnni; selected only when the CPU has all five.
 // Only arch-templated code may live here (see simd_common.hpp); the table is constant-initialized.
+#include "avx512_rows.hpp"
 #include "kernels/arch_tables.hpp"
 #include "kernels/simd_table.hpp"
 
 namespace fennec::kernels {
-
-namespace simd {
-#define FENNEC_KERNEL(id, Fn, scope) extern template struct Entry<xsimd::avx512bw, simd::id, Fn>;
-#include "kernels/kernel_list.def"
-#undef FENNEC_KERNEL
-}  // namespace simd
 
 constexpr KernelTable avx512vnni_kernel_table = simd::make_table<simd::avx512vnni>(Isa::kAvx512Vnni);
 
