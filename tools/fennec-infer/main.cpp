@@ -87,7 +87,7 @@ std::vector<fennec_tools::Args::Flag> flags() {
        "FILE"},
       {"warmup", true, "untimed batch-1 runs before the latency is measured (default 10)", "N"},
       {"repeat", true, "timed batch-1 runs, cycling through the samples (default one per sample)", "N"},
-      {"isa", true, "auto|ref|sse2|avx2|avx512|neon|neon64 (default: best available)", "ISA"},
+      {"isa", true, "auto|ref|sse2|avx2|avx512|avx512vnni|neon|neon64, or the opt-in avx512bf16 (default: best available)", "ISA"},
       {"threads", true, "f32 models: threads the large GEMMs are split across (default 1)", "N"},
       {"activations", true, "safetensors without fennec.activations metadata: relu,relu,identity", "LIST"},
       {"loss", true, "safetensors: softmax_cross_entropy | mse | sigmoid_bce", "NAME"},

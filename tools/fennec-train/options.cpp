@@ -74,7 +74,7 @@ std::vector<Args::Flag> flags() {
       {"clip-norm", true, "clip the gradient's global L2 norm (default off)", "X"},
       {"weight-decay", true, "L2 weight decay (decoupled for adamw)", "X"},
       {"seed", true, "seed of the initialisation, the data order and the validation split (default 1)", "N"},
-      {"isa", true, "auto | ref | sse2 | avx2 | avx512 | neon | neon64 (default auto)", "NAME"},
+      {"isa", true, "auto | ref | sse2 | avx2 | avx512 | avx512vnni | neon | neon64, or the opt-in avx512bf16 (GEMMs multiply in bf16) (default auto)", "NAME"},
       {"threads", true, "threads the large GEMMs are split across; the model is the same for any N (default 1)", "N"},
       {"train-samples", true, "use only the first N training images", "N"},
       {"val-split", true, "hold out this fraction of the training images for validation, in (0, 1)", "F"},
