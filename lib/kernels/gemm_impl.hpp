@@ -26,15 +26,20 @@
 
 namespace fennec::kernels::simd {
 
+enum class GemmForm : int { kNT, kNN, kTN };
+
 struct gemm_nt_f32 {
+  static constexpr GemmForm kForm = GemmForm::kNT;
   template <class Arch>
   void operator()(Arch, const GemmArgs& g) const;
 };
 struct gemm_nn_f32 {
+  static constexpr GemmForm kForm = GemmForm::kNN;
   template <class Arch>
   void operator()(Arch, const GemmArgs& g) const;
 };
 struct gemm_tn_f32 {
+  static constexpr GemmForm kForm = GemmForm::kTN;
   template <class Arch>
   void operator()(Arch, const GemmArgs& g) const;
 };
@@ -62,7 +67,14 @@ struct GemmTile {
   static_assert(!kByLane || kMr % kLanesV == 0, "by-lane A values come in whole vectors");
 };
 
-enum class GemmForm : int { kNT, kNN, kTN };
+// Whether the driver multiplies packed panels for g. The other paths (no products, batch 1, NT's
+// narrow outputs) keep f32 products on every table: a bf16 table's GEMM rows hand them to its base
+// table's rows (simd_table.hpp), so its driver compiles only the packed path.
+template <GemmForm F, class Arch>
+FENNEC_SIMD_INLINE bool gemm_packs(Arch, const GemmArgs& g) {
+  if (g.m <= 1 || g.n == 0 || g.k == 0) return false;
+  return F != GemmForm::kNT || g.n >= GemmTile<Arch>::kNr;
+}
 
 // What the packed panels hold along k, and so what one micro-kernel step consumes. f32 (every
 // table but one): the packed floats, one k a step. bf16 (ArchTraits::kBf16Gemm, opt-in): each
@@ -530,24 +542,27 @@ FENNEC_SIMD_INLINE void gemm_driver(Arch arch, const GemmArgs& g) {
   constexpr std::size_t NB = GemmTile<Arch>::kNb;
   constexpr std::size_t NR = GemmTile<Arch>::kNr;
   const std::size_t m = g.m, n = g.n, k = g.k;
-  if (m == 0 || n == 0) return;
-  if (k == 0) {
-    // No products: C = act(beta*C + bias).
-    for (std::size_t i = 0; i < m; ++i) {
-      float* cr = g.c + i * g.ldc;
-      if (g.beta == 0.f) {
-        for (std::size_t j = 0; j < n; ++j) cr[j] = 0.f;
-      } else {
-        scale_f32{}(arch, n, cr, g.beta);
+  // A bf16 table is only called here for the packed path (gemm_packs).
+  if constexpr (!GemmPacking<Arch>::kBf16) {
+    if (!gemm_packs<F>(arch, g)) {
+      if (m == 0 || n == 0) return;
+      if (k == 0) {
+        // No products: C = act(beta*C + bias).
+        for (std::size_t i = 0; i < m; ++i) {
+          float* cr = g.c + i * g.ldc;
+          if (g.beta == 0.f) {
+            for (std::size_t j = 0; j < n; ++j) cr[j] = 0.f;
+          } else {
+            scale_f32{}(arch, n, cr, g.beta);
+          }
+        }
+        bias_act_fwd_f32{}(arch, m, n, g.c, g.ldc, g.bias, g.act);
+        return;
       }
+      // m == 1, or NT with n < NR.
+      if constexpr (F == GemmForm::kNT) return gemm_nt_dots(arch, g);
+      else return gemv_axpy(arch, g, F == GemmForm::kNN ? 1 : g.lda);
     }
-    bias_act_fwd_f32{}(arch, m, n, g.c, g.ldc, g.bias, g.act);
-    return;
-  }
-  if constexpr (F == GemmForm::kNT) {
-    if (m == 1 || n < NR) return gemm_nt_dots(arch, g);
-  } else {
-    if (m == 1) return gemv_axpy(arch, g, F == GemmForm::kNN ? 1 : g.lda);
   }
 
   const std::size_t kblocks = (k + kGemmKc - 1) / kGemmKc;

@@ -64,6 +64,20 @@ struct TableBase<avx512bf16> {
       std::is_same_v<Kernel, gemm_nt_f32> || std::is_same_v<Kernel, gemm_nn_f32> || std::is_same_v<Kernel, gemm_tn_f32>;
 };
 
+// avx512bf16's GEMM rows round to bf16 only on the packed path (gemm_packs, gemm_impl.hpp); every
+// other call keeps f32 products on every table and runs the base's row, so the bf16 driver does
+// not compile those paths again (a third of this table's compile time).
+template <class Kernel>
+struct Entry<avx512bf16, Kernel, GemmFn> {
+  static void call(const GemmArgs& g);
+};
+
+template <class Kernel>
+void Entry<avx512bf16, Kernel, GemmFn>::call(const GemmArgs& g) {
+  if (!gemm_packs<Kernel::kForm>(avx512bf16{}, g)) return Entry<TableBase<avx512bf16>::type, Kernel, GemmFn>::call(g);
+  Kernel{}(avx512bf16{}, g);
+}
+
 template <class Arch, class Kernel, class Fn>
 constexpr Fn table_row() {
   if constexpr (TableBase<Arch>::template own<Kernel>)
