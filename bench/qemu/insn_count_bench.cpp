@@ -6,7 +6,8 @@
 //
 // stdout: `isa NAME`, then one `case NAME R1 R2 WORK UNIT` line per case, in the order its three
 // markers execute (before R1, between, after R2); UNIT is `mac` (WORK multiply-accumulates a
-// call) or `elem` (WORK elements a call, for memory-bound kernels).
+// call) or `elem` (WORK elements a call, for memory-bound kernels). int8 multiply-accumulates
+// count as MACs too: an int8 case's figure is instructions per int8 MAC.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +22,7 @@ namespace {
 using fennec::kernels::GemmArgs;
 using fennec::kernels::KernelTable;
 using fennec::kernels::OptimStepArgs;
+using fennec::kernels::QGemmArgs;
 
 constexpr unsigned kR1 = 1, kR2 = 2;
 constexpr std::size_t kWidths[] = {784, 512, 256, 10};
@@ -103,6 +105,63 @@ void gemms(const KernelTable& t) {
     }
   }
 }
+
+#if !defined(FENNEC_NO_INT8)
+// int8 of a fixed pattern in [-lim, lim].
+std::int8_t* bytes(std::size_t n, unsigned seed, int lim) {
+  std::int8_t* p = static_cast<std::int8_t*>(std::aligned_alloc(64, ((n ? n : 1) + 63) / 64 * 64));
+  if (!p) std::abort();
+  std::uint32_t s = seed * 2654435761u + 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    s = s * 1664525u + 1013904223u;
+    p[i] = static_cast<std::int8_t>(static_cast<int>((s >> 8) % static_cast<std::uint32_t>(2 * lim + 1)) - lim);
+  }
+  return p;
+}
+
+// The int8 forward of each layer as QuantizedModel runs it: qgemv_s8 at batch 1, qgemm_nt_s8 at
+// batch 64; hidden layers requantize to int8 (ReLU floor), the last dequantizes to f32.
+void qgemms(const KernelTable& t) {
+  char name[96];
+  for (std::size_t b : {std::size_t{1}, std::size_t{64}}) {
+    for (std::size_t l = 0; l + 1 < sizeof kWidths / sizeof kWidths[0]; ++l) {
+      const std::size_t in = kWidths[l], out = kWidths[l + 1];
+      const bool last = l + 2 == sizeof kWidths / sizeof kWidths[0];
+      std::int8_t* x = bytes(b * in, 41, 127);
+      std::int8_t* w = bytes(out * in, 42, fennec::kQuantWeightMax);
+      std::int8_t* y = bytes(b * out, 43, 1);
+      float* yf = buffer(b * out, 44);
+      float* deq = buffer(2 * out, 45);
+      auto* ints = static_cast<std::int32_t*>(std::aligned_alloc(64, (6 * out * sizeof(std::int32_t) + 63) / 64 * 64));
+      if (!ints) std::abort();
+      std::int32_t* bias = ints;
+      std::int32_t* wsum = ints + out;
+      std::int32_t* mult = ints + 2 * out;
+      std::int32_t* shift = ints + 3 * out;
+      for (std::size_t j = 0; j < out; ++j) {
+        std::int32_t s = 0;
+        for (std::size_t p = 0; p < in; ++p) s += w[j * in + p];
+        wsum[j] = s;
+        bias[j] = static_cast<std::int32_t>(j * 37 % 2001) - 1000;
+        mult[j] = 1518500250 + static_cast<std::int32_t>(j);
+        shift[j] = 40;
+      }
+      QGemmArgs g;
+      g.m = b, g.n = out, g.k = in, g.x = x, g.ldx = in, g.w = w, g.ldw = in;
+      g.bias = bias, g.wsum = wsum, g.mult = mult, g.shift = shift, g.mult_neg = mult, g.shift_neg = shift;
+      if (last) {
+        g.deq = deq, g.deq_neg = deq + out, g.yf = yf, g.ldyf = out;
+      } else {
+        g.out_zero_point = -128, g.out_lo = -128, g.y = y, g.ldy = out;
+      }
+      const fennec::kernels::QGemmFn fn = b == 1 ? t.qgemv_s8 : t.qgemm_nt_s8;
+      std::snprintf(name, sizeof name, "%s/fwd/%zu-%zu/b%zu", b == 1 ? "qgemv_s8" : "qgemm_nt_s8", in, out, b);
+      measure(name, static_cast<double>(b) * in * out, "mac", [&] { fn(g); });
+      std::free(x), std::free(w), std::free(y), std::free(yf), std::free(deq), std::free(ints);
+    }
+  }
+}
+#endif
 
 void optimizers(const KernelTable& t) {
   float* w = buffer(kElems, 11);
@@ -240,6 +299,9 @@ int main() {
   if (!t) return 1;
   std::printf("isa %s\n", fennec::isa_name(isa));
   gemms(*t);
+#if !defined(FENNEC_NO_INT8)
+  qgemms(*t);
+#endif
   optimizers(*t);
   activations(*t);
   if (!end_to_end()) {
