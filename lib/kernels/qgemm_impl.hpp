@@ -6,7 +6,8 @@
 // The dot products: AVX2 and AVX-512BW widen 16 / 32 bytes of x and w to int16 and multiply-add
 // pairs into int32 (vpmaddwd; exact, where vpmaddubsw would saturate at 255 * 127 * 2); AVX-512
 // VNNI multiplies x + 128 (unsigned) by w (signed) four bytes at a time into int32 (vpdpbusd, which
-// does not saturate) and takes 128 * wsum[j] back off. Other arches run the scalar loop.
+// does not saturate) and takes 128 * wsum[j] back off. The ARM tables' bodies are in
+// qgemm_neon.hpp (smull / sdot on AArch64, vmull.s8 on ARMv7). Other arches run the scalar loop.
 // Tiles of MR rows of x by NR rows of w share each widened load.
 //
 // With the packed weights (g.wpack, fennec/detail/qpack_layout.hpp) the VNNI table runs the other
@@ -22,6 +23,7 @@
 
 #include "fennec/detail/qpack_layout.hpp"
 #include "kernels/kernel_table.hpp"
+#include "kernels/qgemm_neon.hpp"
 #include "kernels/requant.hpp"
 #include "kernels/simd_common.hpp"
 
@@ -296,6 +298,8 @@ void qgemv_s8::operator()(Arch, const QGemmArgs& g) const {
   }
   if constexpr (qdetail::kX86Int<Arch>)
     qdetail::qgemm_tiles<Arch, 1, 8>(Arch{}, g);
+  else if constexpr (qdetail::kNeonInt<Arch>)
+    qdetail::qgemm_neon<Arch, 1, 8>(Arch{}, g);
   else
     qgemm_scalar(g);
 }
@@ -309,6 +313,10 @@ void qgemm_nt_s8::operator()(Arch, const QGemmArgs& g) const {
     qdetail::qgemm_tiles<Arch, 4, 4>(Arch{}, g);
   else if constexpr (qdetail::kAvx2Int<Arch>)
     qdetail::qgemm_tiles<Arch, 4, 2>(Arch{}, g);
+  else if constexpr (ArchTraits<Arch>::kNeon64)
+    qdetail::qgemm_neon<Arch, 4, 4>(Arch{}, g);
+  else if constexpr (ArchTraits<Arch>::kNeon32)
+    qdetail::qgemm_neon<Arch, 2, 4>(Arch{}, g);
   else
     qgemm_scalar(g);
 }

@@ -9,7 +9,9 @@
 // inputs (every product -128 * -127) at the largest k the scheme allows to test int32 headroom.
 // Each case runs with the packed weights (qpack_s8, read by the VNNI table) and without them;
 // n also sweeps around the 16-unit panels and their blocks, m (batch) every size 1 .. 67 around
-// the row tiles and the 64-row chunks of the packed GEMM, k around its 4-byte groups.
+// the row tiles and the 64-row chunks of the packed GEMM, k around its 4-byte groups. Row
+// strides ldx, ldw beyond k (random bytes between the rows, which no table may read into the
+// result) run around the NEON tables' 16-byte steps and their 4 x 4 and 1 x 8 tiles.
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -31,6 +33,7 @@ struct QCase {
   bool f32_out;
   int epilogue;  // 0 identity, 1 relu, 2 leaky
   bool extreme;
+  size_t x_pad = 0, w_pad = 0;  // ldx = k + x_pad, ldw = k + w_pad
 };
 
 struct QData {
@@ -44,8 +47,8 @@ struct QData {
 QData make_data(std::mt19937& rng, const QCase& c) {
   QData d;
   std::uniform_int_distribution<int> xs(-128, 127), ws(-127, 127);
-  d.x.resize(c.x_off + c.m * c.k);
-  d.w.resize(c.n * c.k);
+  d.x.resize(c.x_off + c.m * (c.k + c.x_pad));
+  d.w.resize(c.n * (c.k + c.w_pad));
   for (auto& v : d.x) v = static_cast<std::int8_t>(c.extreme ? -128 : xs(rng));
   for (auto& v : d.w) v = static_cast<std::int8_t>(c.extreme ? -127 : ws(rng));
   d.zp = std::uniform_int_distribution<int>(-128, 127)(rng);
@@ -56,7 +59,7 @@ QData make_data(std::mt19937& rng, const QCase& c) {
   std::uniform_int_distribution<int> ss(34, 48);
   for (size_t j = 0; j < c.n; ++j) {
     std::int64_t s = 0;
-    for (size_t p = 0; p < c.k; ++p) s += d.w[j * c.k + p];
+    for (size_t p = 0; p < c.k; ++p) s += d.w[j * (c.k + c.w_pad) + p];
     d.wsum.push_back(static_cast<std::int32_t>(s));
     d.bias.push_back(c.extreme ? 0 : std::uniform_int_distribution<std::int32_t>(-(1 << 20), 1 << 20)(rng));
     d.mult.push_back(j % 7 == 3 ? 0 : ms(rng));
@@ -67,7 +70,7 @@ QData make_data(std::mt19937& rng, const QCase& c) {
     d.deq_neg.push_back(c.epilogue == 1 ? 0.f : (c.epilogue == 2 ? d.deq.back() * 0.1f : d.deq.back()));
   }
   d.wpack.resize(fennec::detail::qpack_bytes(c.n, c.k));
-  fennec::kernels::qpack_s8(d.w.data(), c.k, c.n, c.k, d.wpack.data());
+  fennec::kernels::qpack_s8(d.w.data(), c.k + c.w_pad, c.n, c.k, d.wpack.data());
   return d;
 }
 
@@ -77,9 +80,9 @@ fennec::kernels::QGemmArgs args_for(const QCase& c, const QData& d, std::int8_t*
   g.n = c.n;
   g.k = c.k;
   g.x = d.x.data() + c.x_off;
-  g.ldx = c.k;
+  g.ldx = c.k + c.x_pad;
   g.w = d.w.data();
-  g.ldw = c.k;
+  g.ldw = c.k + c.w_pad;
   g.wpack = packed ? d.wpack.data() : nullptr;
   g.bias = d.bias.data();
   g.wsum = d.wsum.data();
@@ -106,7 +109,8 @@ void exact(const QCase& c, const QData& d, std::vector<std::int8_t>& y, std::vec
   for (size_t i = 0; i < c.m; ++i)
     for (size_t j = 0; j < c.n; ++j) {
       std::int64_t acc = d.bias[j];
-      for (size_t p = 0; p < c.k; ++p) acc += std::int64_t{d.x[c.x_off + i * c.k + p]} * d.w[j * c.k + p];
+      for (size_t p = 0; p < c.k; ++p)
+        acc += std::int64_t{d.x[c.x_off + i * (c.k + c.x_pad) + p]} * d.w[j * (c.k + c.w_pad) + p];
       REQUIRE(acc >= std::numeric_limits<std::int32_t>::min());
       REQUIRE(acc <= std::numeric_limits<std::int32_t>::max());
       if (c.f32_out) {
@@ -157,6 +161,17 @@ std::vector<QCase> cases(bool gemv) {
       for (size_t k : {size_t{5}, size_t{784}}) {
         ++e;
         out.push_back({m, m % 2 == 0 ? 49u : 10u, k, m % 3, e % 2 == 0, e % 3, false});
+      }
+  // Strides beyond k.
+  const size_t stride_ms[] = {1, 3, 4, 5, 8};
+  const size_t stride_ns[] = {3, 4, 7, 8, 9, 10};
+  for (size_t m : stride_ms)
+    for (size_t n : stride_ns)
+      for (size_t k : {size_t{5}, size_t{16}, size_t{33}, size_t{256}}) {
+        if (gemv && m != 1) continue;
+        ++e;
+        out.push_back({m, n, k, static_cast<size_t>(e) % 3, e % 2 == 0, e % 3, false, 1 + static_cast<size_t>(e) % 17,
+                       static_cast<size_t>(e) % 5 * 4 + 1});
       }
   // int32 headroom: the largest fan_in whose extreme sum still fits.
   out.push_back({gemv ? 1u : 3u, 5, fennec::kQuantMaxFanIn, 1, false, 0, true});

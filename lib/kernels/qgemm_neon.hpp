@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: Apache-2.0
+// The int8 GEMMs (QGemmArgs, kernel_table.hpp) on ARM NEON, templated on Arch; included by
+// qgemm_impl.hpp, whose qgemv_s8 / qgemm_nt_s8 dispatch here for the neon64 and neon tables.
+//
+// Dot products, all exact in int32:
+//   neon64, dot-product build (__ARM_FEATURE_DOTPROD, the aarch64-dotprod preset): sdot
+//     (vdotq_s32) sums 4 int8 products into each int32 lane, 16 bytes of k an instruction.
+//   neon64: smull + smlal2 multiply 16 bytes of x and w into 8 int16 lanes, each the sum of two
+//     products, and sadalp adds the int16 pairs into int32 lanes.
+//   neon (ARMv7): the same with vmull.s8 + vmlal.s8 + vpadal.s16.
+// The int16 sum of two products is exact because the weights are in [-127, 127] (QGemmArgs;
+// QuantizedModel refuses -128): |x * w| <= 128 * 127, two of them <= 32512 < 2^15. Two products
+// of -128 * -128 (32768) would wrap, which is why the range excludes -128.
+// Tiles of MR rows of x by NR rows of w share each 16-byte load; edge tiles take the next
+// smaller power-of-two tile. A k that is not a multiple of 16 ends with one step over copies of
+// the last bytes, zero-padded on the stack: nothing past a row's k bytes is read.
+// The epilogue is requant.hpp's, bit for bit: qgemm_store per output, or on AArch64 four
+// outputs at a time (store4_neon64), which does the same integer steps in vector lanes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/kernel_table.hpp"
+#include "kernels/requant.hpp"
+#include "kernels/simd_common.hpp"
+
+namespace fennec::kernels::simd::qdetail {
+
+using std::size_t;
+
+// Whether this target compiles the dot-product extension: a choice of the whole build (the
+// toolchain's -march), like every ARM table's.
+#if defined(__ARM_FEATURE_DOTPROD)
+inline constexpr bool kTargetDotProd = true;
+#else
+inline constexpr bool kTargetDotProd = false;
+#endif
+
+template <class Arch>
+inline constexpr bool kNeonInt = ArchTraits<Arch>::kNeon64 || ArchTraits<Arch>::kNeon32;
+template <class Arch>
+inline constexpr bool kSdot = ArchTraits<Arch>::kNeon64 && kTargetDotProd;
+
+#if defined(__ARM_NEON)
+// acc += the products of the 16 bytes of x and w, summed so that each int32 lane stays exact.
+template <class Arch>
+FENNEC_SIMD_INLINE int32x4_t dot16(Arch, int32x4_t acc, int8x16_t x, int8x16_t w) {
+  if constexpr (kSdot<Arch>) {
+#if defined(__ARM_FEATURE_DOTPROD)
+    return vdotq_s32(acc, x, w);
+#endif
+  } else if constexpr (ArchTraits<Arch>::kNeon64) {
+#if defined(__aarch64__)
+    return vpadalq_s16(acc, vmlal_high_s8(vmull_s8(vget_low_s8(x), vget_low_s8(w)), x, w));
+#endif
+  } else {
+    static_assert(ArchTraits<Arch>::kNeon32, "NEON int8 dot product on another arch");
+    return vpadalq_s16(acc, vmlal_s8(vmull_s8(vget_low_s8(x), vget_low_s8(w)), vget_high_s8(x), vget_high_s8(w)));
+  }
+}
+
+// The sum of the four lanes.
+template <class Arch>
+FENNEC_SIMD_INLINE std::int32_t lane_sum(Arch, int32x4_t v) {
+  if constexpr (ArchTraits<Arch>::kNeon64) {
+#if defined(__aarch64__)
+    return vaddvq_s32(v);
+#endif
+  } else {
+    const int32x2_t h = vadd_s32(vget_low_s32(v), vget_high_s32(v));
+    return vget_lane_s32(vpadd_s32(h, h), 0);
+  }
+}
+
+// A 16-byte copy of the last n (< 16) bytes of a row, zero-padded.
+template <class Arch>
+FENNEC_SIMD_INLINE int8x16_t load_tail(Arch, const std::int8_t* p, size_t n) {
+  alignas(16) std::int8_t b[16] = {};
+  for (size_t i = 0; i < n; ++i) b[i] = p[i];
+  return vld1q_s8(b);
+}
+
+// a[r][c] = lanes whose sum is sum_p x_r[p] * w_c[p] over the first k bytes.
+template <class Arch, size_t MR, size_t NR>
+FENNEC_SIMD_INLINE void dot_tile_neon(Arch, const std::int8_t* const* x, const std::int8_t* const* w, size_t k,
+                                      int32x4_t (*a)[NR]) {
+  for (size_t r = 0; r < MR; ++r)
+    for (size_t c = 0; c < NR; ++c) a[r][c] = vdupq_n_s32(0);
+  const size_t k16 = k / 16 * 16;
+  for (size_t p = 0; p < k16; p += 16) {
+    int8x16_t xv[MR];
+    for (size_t r = 0; r < MR; ++r) xv[r] = vld1q_s8(x[r] + p);
+    for (size_t c = 0; c < NR; ++c) {
+      const int8x16_t wv = vld1q_s8(w[c] + p);
+      for (size_t r = 0; r < MR; ++r) a[r][c] = dot16(Arch{}, a[r][c], xv[r], wv);
+    }
+  }
+  if (k16 < k) {
+    int8x16_t xv[MR];
+    for (size_t r = 0; r < MR; ++r) xv[r] = load_tail(Arch{}, x[r] + k16, k - k16);
+    for (size_t c = 0; c < NR; ++c) {
+      const int8x16_t wv = load_tail(Arch{}, w[c] + k16, k - k16);
+      for (size_t r = 0; r < MR; ++r) a[r][c] = dot16(Arch{}, a[r][c], xv[r], wv);
+    }
+  }
+}
+
+#if defined(__aarch64__)
+// qgemm_store for outputs j .. j + 3 of row i at once, acc their accumulators (bias added). The
+// same steps in lanes: the 64-bit product, then srshl by -shift, which adds 2^(shift-1) and
+// shifts right arithmetically (floor) without overflow, as requantize does in int64; the
+// saturating narrow to int32 keeps the order, so the clamp to +-255 after it is the scalar one.
+// f32: scvtf rounds to nearest as the scalar conversion does, then one multiply.
+template <class Arch>
+FENNEC_SIMD_INLINE void store4_neon64(Arch, const QGemmArgs& g, size_t i, size_t j, int32x4_t acc) {
+  const uint32x4_t neg = vcltzq_s32(acc);
+  if (g.yf) {
+    const float32x4_t d = vbslq_f32(neg, vld1q_f32(g.deq_neg + j), vld1q_f32(g.deq + j));
+    vst1q_f32(g.yf + i * g.ldyf + j, vmulq_f32(vcvtq_f32_s32(acc), d));
+    return;
+  }
+  const int32x4_t mult = vbslq_s32(neg, vld1q_s32(g.mult_neg + j), vld1q_s32(g.mult + j));
+  const int32x4_t down = vnegq_s32(vbslq_s32(neg, vld1q_s32(g.shift_neg + j), vld1q_s32(g.shift + j)));
+  const int64x2_t lo = vrshlq_s64(vmull_s32(vget_low_s32(acc), vget_low_s32(mult)), vmovl_s32(vget_low_s32(down)));
+  const int64x2_t hi = vrshlq_s64(vmull_high_s32(acc, mult), vmovl_high_s32(down));
+  int32x4_t q = vqmovn_high_s64(vqmovn_s64(lo), hi);
+  q = vminq_s32(vmaxq_s32(q, vdupq_n_s32(-255)), vdupq_n_s32(255));
+  q = vaddq_s32(q, vdupq_n_s32(g.out_zero_point));
+  q = vminq_s32(vmaxq_s32(q, vdupq_n_s32(g.out_lo)), vdupq_n_s32(127));
+  const int16x4_t q16 = vmovn_s32(q);
+  const int8x8_t q8 = vmovn_s16(vcombine_s16(q16, q16));
+  const std::uint32_t four = vget_lane_u32(vreinterpret_u32_s8(q8), 0);
+  std::memcpy(g.y + i * g.ldy + j, &four, sizeof four);
+}
+#endif
+
+// Rows i0 .. i0 + mr of x by rows j0 .. j0 + nr of w (mr <= MR, nr <= NR; missing rows repeat
+// the last one, computed and never stored).
+template <class Arch, size_t MR, size_t NR>
+FENNEC_SIMD_INLINE void neon_tile(Arch, const QGemmArgs& g, size_t i0, size_t mr, size_t j0, size_t nr) {
+  const std::int8_t* x[MR];
+  for (size_t r = 0; r < MR; ++r) x[r] = g.x + (i0 + (r < mr ? r : mr - 1)) * g.ldx;
+  const std::int8_t* w[NR];
+  for (size_t c = 0; c < NR; ++c) w[c] = g.w + (j0 + (c < nr ? c : nr - 1)) * g.ldw;
+  int32x4_t a[MR][NR];
+  dot_tile_neon<Arch, MR, NR>(Arch{}, x, w, g.k, a);
+  for (size_t r = 0; r < mr; ++r) {
+    size_t c = 0;
+    if constexpr (ArchTraits<Arch>::kNeon64 && NR % 4 == 0) {
+#if defined(__aarch64__)
+      // Four accumulators' lane sums in one vector: pairwise adds, two levels.
+      for (; c + 4 <= nr; c += 4) {
+        const int32x4_t s = vpaddq_s32(vpaddq_s32(a[r][c], a[r][c + 1]), vpaddq_s32(a[r][c + 2], a[r][c + 3]));
+        // Wrapping int32 adds of the bias: the true sum fits (the scheme bounds it).
+        const int32x4_t acc = vreinterpretq_s32_u32(
+            vaddq_u32(vreinterpretq_u32_s32(s), vreinterpretq_u32_s32(vld1q_s32(g.bias + j0 + c))));
+        store4_neon64(Arch{}, g, i0 + r, j0 + c, acc);
+      }
+#endif
+    }
+    for (; c < nr; ++c) {
+      const std::uint32_t sum = static_cast<std::uint32_t>(lane_sum(Arch{}, a[r][c])) + static_cast<std::uint32_t>(g.bias[j0 + c]);
+      qgemm_store(g, i0 + r, j0 + c, static_cast<std::int32_t>(sum));
+    }
+  }
+}
+
+// Columns j0 .. j0 + nr (nr <= NR) by the smallest power-of-two tile that holds them.
+template <class Arch, size_t MR, size_t NR>
+FENNEC_SIMD_INLINE void neon_cols(Arch, const QGemmArgs& g, size_t i0, size_t mr, size_t j0, size_t nr) {
+  if constexpr (NR > 1) {
+    if (nr <= NR / 2) return neon_cols<Arch, MR, NR / 2>(Arch{}, g, i0, mr, j0, nr);
+  }
+  neon_tile<Arch, MR, NR>(Arch{}, g, i0, mr, j0, nr);
+}
+
+// Rows i0 .. i0 + mr (mr <= MR) by every column, the same way.
+template <class Arch, size_t MR, size_t NR>
+FENNEC_SIMD_INLINE void neon_rows(Arch, const QGemmArgs& g, size_t i0, size_t mr) {
+  if constexpr (MR > 1) {
+    if (mr <= MR / 2) return neon_rows<Arch, MR / 2, NR>(Arch{}, g, i0, mr);
+  }
+  for (size_t j0 = 0; j0 < g.n; j0 += NR) neon_cols<Arch, MR, NR>(Arch{}, g, i0, mr, j0, g.n - j0 < NR ? g.n - j0 : NR);
+}
+
+// The whole GEMM in MR x NR tiles.
+template <class Arch, size_t MR, size_t NR>
+FENNEC_SIMD_INLINE void qgemm_neon(Arch, const QGemmArgs& g) {
+  for (size_t i0 = 0; i0 < g.m; i0 += MR) neon_rows<Arch, MR, NR>(Arch{}, g, i0, g.m - i0 < MR ? g.m - i0 : MR);
+}
+#else
+template <class Arch, size_t MR, size_t NR>
+void qgemm_neon(Arch, const QGemmArgs& g);
+#endif
+
+}  // namespace fennec::kernels::simd::qdetail
