@@ -298,8 +298,10 @@ void qgemv_s8::operator()(Arch, const QGemmArgs& g) const {
   }
   if constexpr (qdetail::kX86Int<Arch>)
     qdetail::qgemm_tiles<Arch, 1, 8>(Arch{}, g);
-  else if constexpr (qdetail::kNeonInt<Arch>)
-    qdetail::qgemm_neon<Arch, 1, 8>(Arch{}, g);
+  else if constexpr (ArchTraits<Arch>::kNeon64)
+    qdetail::qgemm_neon<Arch, 1, 8, 4>(Arch{}, g);
+  else if constexpr (ArchTraits<Arch>::kNeon32)
+    qdetail::qgemm_neon<Arch, 1, 8, 1>(Arch{}, g);
   else
     qgemm_scalar(g);
 }
@@ -313,10 +315,12 @@ void qgemm_nt_s8::operator()(Arch, const QGemmArgs& g) const {
     qdetail::qgemm_tiles<Arch, 4, 4>(Arch{}, g);
   else if constexpr (qdetail::kAvx2Int<Arch>)
     qdetail::qgemm_tiles<Arch, 4, 2>(Arch{}, g);
+  else if constexpr (qdetail::kSdot<Arch>)
+    qdetail::qgemm_neon<Arch, 4, 4, 1>(Arch{}, g);
   else if constexpr (ArchTraits<Arch>::kNeon64)
-    qdetail::qgemm_neon<Arch, 4, 4>(Arch{}, g);
+    qdetail::qgemm_neon<Arch, 4, 4, 1>(Arch{}, g);
   else if constexpr (ArchTraits<Arch>::kNeon32)
-    qdetail::qgemm_neon<Arch, 2, 4>(Arch{}, g);
+    qdetail::qgemm_neon<Arch, 2, 4, 1>(Arch{}, g);
   else
     qgemm_scalar(g);
 }
