@@ -6,10 +6,11 @@
 # committed baseline (bench/qemu/baseline.json) by more than 10% fails. Counts are exact and
 # deterministic, so the gate is not noisy. Reuses the build dirs of step 50 (about 25 s a target
 # under qemu). After an intended change: the same command with --update-baseline, and commit it.
+# aarch64-dotprod (step 50 built its library) has a baseline of its own: its int8 GEMMs use sdot.
 set -euo pipefail
 jobs=${FENNEC_CI_JOBS:-$(nproc)}
 status=0
-for preset in aarch64 armv7; do
+for preset in aarch64 armv7 aarch64-dotprod; do
   [ -d "build/$preset" ] || cmake --preset "$preset"
   cmake --build "build/$preset" --target fennec_insn_count fennec_insn_count_bench -j "$jobs"
   t0=$(date +%s)

@@ -139,12 +139,13 @@ using OptimStepFn = void (*)(const OptimStepArgs&);
 // then either (y != null) y[i*ldy + j] = clamp(out_zero_point + requantize(acc), out_lo, 127)
 // with requantize by (mult[j], shift[j]) for acc >= 0 and (mult_neg[j], shift_neg[j]) otherwise,
 // or (yf != null) yf[i*ldyf + j] = float(acc) * (acc >= 0 ? deq[j] : deq_neg[j]).
-// x is (m x k), w is (n x k), both row-major int8; wsum[j] = sum_k w[j][k] (tables that offset
-// x to unsigned bytes use it). wpack, when not null, is the same w packed once by qpack_s8
-// (fennec/detail/qpack_layout.hpp, lib/kernels/qpack.hpp); tables that read it
-// (qgemm_reads_packed) then never read w, which may be null, and fall back to w without it; the
-// others ignore wpack and need w. Every table gives the same bits (integer arithmetic). No
-// scratch.
+// x is (m x k), w is (n x k), both row-major int8, w in [-127, 127] (the scheme never uses -128,
+// QuantizedModel refuses it; the NEON tables sum two products in int16, exact only then);
+// wsum[j] = sum_k w[j][k] (tables that offset x to unsigned bytes use it). wpack, when not
+// null, is the same w packed once by qpack_s8 (fennec/detail/qpack_layout.hpp,
+// lib/kernels/qpack.hpp); tables that read it (qgemm_reads_packed) then never read w, which may
+// be null, and fall back to w without it; the others ignore wpack and need w. Every table gives
+// the same bits (integer arithmetic). No scratch.
 struct QGemmArgs {
   std::size_t m = 0, n = 0, k = 0;
   const std::int8_t* x = nullptr;
