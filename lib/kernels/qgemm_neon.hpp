@@ -103,14 +103,16 @@ FENNEC_SIMD_INLINE void dot_step(Arch, const std::int8_t* const* x, const std::i
 }
 
 // out[r][c] = lanes whose sum is sum_p x_r[p] * w_c[p] over the first k bytes: steps of V * 16
-// bytes, then of 16, then the zero-padded rest. On ARMv7 the accumulators are a local array,
-// written out once at the end: there GCC stored the caller's array back after every step (int8
-// loads may alias anything), which cost 0.65 instructions per MAC against 0.53. On AArch64 the
-// same change measured 0.29 -> 0.31, so it accumulates in place.
+// bytes, then of 16, then the zero-padded rest. On ARMv7 and in the sdot GEMV the accumulators
+// are a local array, written out once at the end: GCC otherwise kept the caller's array in memory
+// and stored it back after every step (int8 loads may alias anything): 0.65 -> 0.53 instructions
+// per MAC (ARMv7 GEMV), 0.153 -> 0.137 (sdot GEMV, 784-512). The sdot 4 x 4 GEMM measured
+// 0.136 -> 0.137 with it, and the smull kernels, which need 8 int16 temporaries beside the
+// accumulators, 0.29 -> 0.31 (GEMV), so those accumulate in place.
 template <class Arch, size_t MR, size_t NR, size_t V>
 FENNEC_SIMD_INLINE void dot_tile_neon(Arch, const std::int8_t* const* x, const std::int8_t* const* w, size_t k,
                                       int32x4_t (*out)[NR]) {
-  constexpr bool kLocal = ArchTraits<Arch>::kNeon32;
+  constexpr bool kLocal = ArchTraits<Arch>::kNeon32 || (kSdot<Arch> && MR == 1);
   int32x4_t local[MR][NR];
   int32x4_t (*a)[NR] = kLocal ? local : out;
   for (size_t r = 0; r < MR; ++r)
