@@ -315,8 +315,6 @@ void qgemm_nt_s8::operator()(Arch, const QGemmArgs& g) const {
     qdetail::qgemm_tiles<Arch, 4, 4>(Arch{}, g);
   else if constexpr (qdetail::kAvx2Int<Arch>)
     qdetail::qgemm_tiles<Arch, 4, 2>(Arch{}, g);
-  else if constexpr (qdetail::kSdot<Arch>)
-    qdetail::qgemm_neon<Arch, 4, 4, 1>(Arch{}, g);
   else if constexpr (ArchTraits<Arch>::kNeon64)
     qdetail::qgemm_neon<Arch, 4, 4, 1>(Arch{}, g);
   else if constexpr (ArchTraits<Arch>::kNeon32)
