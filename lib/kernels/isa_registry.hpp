@@ -4,13 +4,14 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "fennec/isa.hpp"
 
 namespace fennec::kernels {
 
 // What a table's GEMMs multiply (the products column of isa_list.def).
-enum class GemmProducts : int {
+enum class GemmProducts : std::uint8_t {
   kF32,   // f32 operands: results within the f32 reference's bound
   kBf16,  // A and B rounded to bf16 (round to nearest even), f32 accumulation
 };
@@ -19,8 +20,9 @@ struct IsaInfo {
   Isa isa;
   const char* id;
   const char* alias;  // "" for none
-  int rank;
-  std::size_t lanes;
+  // Byte-sized: the table is in every image, the Cortex-M4 ones whose flash budget counts bytes.
+  std::uint8_t rank;
+  std::uint8_t lanes;
   GemmProducts products;
   // Only f32 tables are chosen automatically; the others must be named.
   constexpr bool opt_in() const { return products != GemmProducts::kF32; }
