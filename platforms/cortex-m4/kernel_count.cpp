@@ -270,6 +270,13 @@ void check_kernels(Report& rep) {
     check_gemm(rep, form, 9, 17, 19, 1.f, 1.f, false);
     check_gemm(rep, form, 9, 17, 19, -2.f, 0.25f, true);
     check_gemm(rep, form, 5, 8, 0, 1.f, 0.5f, true);
+    // The leftover tiles: two rows of W after the 4-row tiles (n = 10, 14), the two terms after
+    // the groups of four (k = 10, 14), and batch 1's outer product (k = 1), plain and not.
+    check_gemm(rep, form, 6, 10, 19, 1.f, 0.f, false);
+    check_gemm(rep, form, 6, 10, 10, -2.f, 0.25f, true);
+    check_gemm(rep, form, 5, 14, 14, 1.f, 1.f, false);
+    check_gemm(rep, form, 7, 30, 1, 1.f, 0.f, false);
+    check_gemm(rep, form, 7, 30, 1, 0.5f, 1.f, true);
   }
 }
 

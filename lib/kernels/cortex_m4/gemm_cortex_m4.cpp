@@ -4,8 +4,11 @@
 //   nt (dot products, 4 rows x 8 k):   5 vldm + 32 vfma + 2 loop = 39 per 32 MACs (1.22)
 //   nn (axpy, 4 k x 8 columns):        1 vldm + 4 vldm + 32 vfma + 1 vstm + 2 = 40 per 32 (1.25)
 //   tn (outer products, 4 x 4 block):  2 vldm + 2 add + 16 vfma + 2 = 22 per 16 (1.38)
-// and, for the rows outside the 4-row blocks, 1-row forms of each (dot1, axpy1: 12 per 8; outer1x8:
-// 13 per 8). Per call, over whole layers, bench/qemu's plugin counts 1.3-1.6 (platforms/README.md).
+// and, for what the 4-row blocks leave: 2 rows of W (dot2x2, two samples: 38 per 32), 2 terms of
+// k (axpy2: 21 per 16), 1-row forms of each (dot1, axpy1: 12 per 8; outer1x8: 13 per 8), and
+// batch 1's dW, an outer product (rank1_rows: 17 per 12). Per call, over whole layers, bench/qemu's
+// plugin counts 1.2-1.6 on the 196-64 and 64-32 layers, up to 2.5 on the 10-wide one
+// (platforms/README.md).
 // S16-S31 are callee-saved (AAPCS-VFP): the clobber lists make the compiler save them once per call.
 #include "kernels/cortex_m4/gemm_cortex_m4.hpp"
 
@@ -111,47 +114,73 @@ FENNEC_M4_INLINE float dot1(const float* x, const float* b, size_t blocks) {
   "vfma.f32 " acc0 ", s10, s26\n\t" "vfma.f32 " acc1 ", s18, s26\n\t"                            \
   "vfma.f32 " acc0 ", s11, s27\n\t" "vfma.f32 " acc1 ", s19, s27\n\t"
 
-// acc[r] = x0 . b_r and acc[4 + r] = x1 . b_r over 8 * blocks + 4 * half terms, r < 4 (blocks
+// The loop of the two-sample dot products: 8 terms of x0 and x1 an iteration (blocks >= 1), then
+// 4 more when half is set; ROW8 / ROW4 (the rows of W: each one vldm and its fused multiply-adds)
+// between the loads of x and the loop's end, ZERO before it, STORE after it.
+#define FENNEC_M4_DOTX2(ZERO, ROW8, ROW4, STORE)                                                 \
+  ZERO "1:\n\t"                                                                                  \
+  "vldmia %[x0]!, {s8-s15}\n\t"                                                                  \
+  "vldmia %[x1]!, {s16-s23}\n\t" ROW8                                                            \
+  "subs %[n], %[n], #1\n\t"                                                                      \
+  "bne 1b\n\t"                                                                                   \
+  "cmp %[h], #0\n\t"                                                                             \
+  "beq 2f\n\t"                                                                                   \
+  "vldmia %[x0]!, {s8-s11}\n\t"                                                                  \
+  "vldmia %[x1]!, {s16-s19}\n\t" ROW4 "2:\n\t" STORE
+#define FENNEC_M4_DOTX2_CLOBBERS                                                                 \
+  "cc", "memory", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13", \
+      "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23", "s24", "s25", "s26", "s27", "s28", \
+      "s29", "s30", "s31"
+#define FENNEC_M4_ROW8(b, acc0, acc1) "vldmia %[" b "]!, {s24-s31}\n\t" FENNEC_M4_FMA8_DOT2(acc0, acc1)
+#define FENNEC_M4_ROW4(b, acc0, acc1) "vldmia %[" b "]!, {s24-s27}\n\t" FENNEC_M4_FMA4_DOT2(acc0, acc1)
+
+// out0[r] = x0 . b_r and out1[r] = x1 . b_r over 8 * blocks + 4 * half terms, r < 4 (blocks
 // >= 1): each row of W is loaded once for two samples, 2 + 4 vldm per 64 multiply-adds.
 FENNEC_M4_INLINE void dot4x2(const float* x0, const float* x1, const float* b0, const float* b1, const float* b2,
-                             const float* b3, size_t blocks, size_t half, float* acc) {
+                             const float* b3, size_t blocks, size_t half, float* out0, float* out1) {
   const unsigned zero = 0;
-  __asm__ volatile(
-      "vmov s0, %[zr]\n\t"
-      "vmov s1, %[zr]\n\t"
-      "vmov s2, %[zr]\n\t"
-      "vmov s3, %[zr]\n\t"
-      "vmov s4, %[zr]\n\t"
-      "vmov s5, %[zr]\n\t"
-      "vmov s6, %[zr]\n\t"
-      "vmov s7, %[zr]\n\t"
-      "1:\n\t"
-      "vldmia %[x0]!, {s8-s15}\n\t"
-      "vldmia %[x1]!, {s16-s23}\n\t"
-      "vldmia %[b0]!, {s24-s31}\n\t" FENNEC_M4_FMA8_DOT2("s0", "s4")
-      "vldmia %[b1]!, {s24-s31}\n\t" FENNEC_M4_FMA8_DOT2("s1", "s5")
-      "vldmia %[b2]!, {s24-s31}\n\t" FENNEC_M4_FMA8_DOT2("s2", "s6")
-      "vldmia %[b3]!, {s24-s31}\n\t" FENNEC_M4_FMA8_DOT2("s3", "s7")
-      "subs %[n], %[n], #1\n\t"
-      "bne 1b\n\t"
-      "cmp %[h], #0\n\t"
-      "beq 2f\n\t"
-      "vldmia %[x0]!, {s8-s11}\n\t"
-      "vldmia %[x1]!, {s16-s19}\n\t"
-      "vldmia %[b0]!, {s24-s27}\n\t" FENNEC_M4_FMA4_DOT2("s0", "s4")
-      "vldmia %[b1]!, {s24-s27}\n\t" FENNEC_M4_FMA4_DOT2("s1", "s5")
-      "vldmia %[b2]!, {s24-s27}\n\t" FENNEC_M4_FMA4_DOT2("s2", "s6")
-      "vldmia %[b3]!, {s24-s27}\n\t" FENNEC_M4_FMA4_DOT2("s3", "s7")
-      "2:\n\t"
-      "vstmia %[acc], {s0-s7}\n\t"
-      : [x0] "+r"(x0), [x1] "+r"(x1), [b0] "+r"(b0), [b1] "+r"(b1), [b2] "+r"(b2), [b3] "+r"(b3),
-        [n] "+r"(blocks)
-      : [zr] "r"(zero), [acc] "r"(acc), [h] "r"(half)
-      : "cc", "memory", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13",
-        "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23", "s24", "s25", "s26", "s27", "s28",
-        "s29", "s30", "s31");
+  __asm__ volatile(FENNEC_M4_DOTX2("vmov s0, %[zr]\n\t"
+                                   "vmov s1, %[zr]\n\t"
+                                   "vmov s2, %[zr]\n\t"
+                                   "vmov s3, %[zr]\n\t"
+                                   "vmov s4, %[zr]\n\t"
+                                   "vmov s5, %[zr]\n\t"
+                                   "vmov s6, %[zr]\n\t"
+                                   "vmov s7, %[zr]\n\t",
+                                   FENNEC_M4_ROW8("b0", "s0", "s4") FENNEC_M4_ROW8("b1", "s1", "s5")
+                                       FENNEC_M4_ROW8("b2", "s2", "s6") FENNEC_M4_ROW8("b3", "s3", "s7"),
+                                   FENNEC_M4_ROW4("b0", "s0", "s4") FENNEC_M4_ROW4("b1", "s1", "s5")
+                                       FENNEC_M4_ROW4("b2", "s2", "s6") FENNEC_M4_ROW4("b3", "s3", "s7"),
+                                   "vstmia %[o0], {s0-s3}\n\t"
+                                   "vstmia %[o1], {s4-s7}\n\t")
+                   : [x0] "+r"(x0), [x1] "+r"(x1), [b0] "+r"(b0), [b1] "+r"(b1), [b2] "+r"(b2), [b3] "+r"(b3),
+                     [n] "+r"(blocks)
+                   : [zr] "r"(zero), [o0] "r"(out0), [o1] "r"(out1), [h] "r"(half)
+                   : FENNEC_M4_DOTX2_CLOBBERS);
 }
 
+// The same for two rows of W (the rows left over from the 4-row tiles, e.g. 2 of a 10-wide
+// layer): 2 + 2 vldm per 32 multiply-adds, against 2 per 8 for two dot1 per sample.
+FENNEC_M4_INLINE void dot2x2(const float* x0, const float* x1, const float* b0, const float* b1, size_t blocks,
+                             size_t half, float* out0, float* out1) {
+  const unsigned zero = 0;
+  __asm__ volatile(FENNEC_M4_DOTX2("vmov s0, %[zr]\n\t"
+                                   "vmov s1, %[zr]\n\t"
+                                   "vmov s4, %[zr]\n\t"
+                                   "vmov s5, %[zr]\n\t",
+                                   FENNEC_M4_ROW8("b0", "s0", "s4") FENNEC_M4_ROW8("b1", "s1", "s5"),
+                                   FENNEC_M4_ROW4("b0", "s0", "s4") FENNEC_M4_ROW4("b1", "s1", "s5"),
+                                   "vstmia %[o0], {s0-s1}\n\t"
+                                   "vstmia %[o1], {s4-s5}\n\t")
+                   : [x0] "+r"(x0), [x1] "+r"(x1), [b0] "+r"(b0), [b1] "+r"(b1), [n] "+r"(blocks)
+                   : [zr] "r"(zero), [o0] "r"(out0), [o1] "r"(out1), [h] "r"(half)
+                   : FENNEC_M4_DOTX2_CLOBBERS);
+}
+
+#undef FENNEC_M4_ROW4
+#undef FENNEC_M4_ROW8
+#undef FENNEC_M4_DOTX2_CLOBBERS
+#undef FENNEC_M4_DOTX2
 #undef FENNEC_M4_FMA8_DOT2
 #undef FENNEC_M4_FMA4_DOT2
 #endif  // !FENNEC_INFERENCE_ONLY
@@ -197,6 +226,7 @@ void gemm_nt(const GemmArgs& g) {
   const float alpha = g.alpha, beta = g.beta;
   const bool plain = alpha == 1.f && beta == 0.f;
   const size_t blocks = k / 8, half = (k % 8) / 4, k4 = blocks * 8 + half * 4, k8 = blocks * 8;
+  const bool direct = plain && k4 == k;
   size_t i = 0;
 #if !defined(FENNEC_INFERENCE_ONLY)
   for (; blocks && i + 2 <= m; i += 2) {
@@ -205,11 +235,21 @@ void gemm_nt(const GemmArgs& g) {
     float* c0 = g.c + i * ldc;
     float* c1 = c0 + ldc;
     size_t j = 0;
-    for (; j + 4 <= n; j += 4) {
+    // Tiles of 4 rows of W, then one of 2; the sums go straight into C when nothing is left to
+    // add to them (alpha 1, beta 0, k a multiple of 4).
+    for (size_t w = 4; j + 2 <= n; j += w) {
+      w = j + 4 <= n ? 4 : 2;
       const float* b = g.b + j * ldb;
       float acc[8];
-      dot4x2(a0, a1, b, b + ldb, b + 2 * ldb, b + 3 * ldb, blocks, half, acc);
-      for (size_t r = 0; r < 4; ++r) {
+      float* o0 = direct ? c0 + j : acc;
+      float* o1 = direct ? c1 + j : acc + 4;
+      if (w == 4) {
+        dot4x2(a0, a1, b, b + ldb, b + 2 * ldb, b + 3 * ldb, blocks, half, o0, o1);
+      } else {
+        dot2x2(a0, a1, b, b + ldb, blocks, half, o0, o1);
+      }
+      if (direct) continue;
+      for (size_t r = 0; r < w; ++r) {
         const float* br = b + r * ldb;
         float s0 = acc[r], s1 = acc[4 + r];
         for (size_t p = k4; p < k; ++p) {
@@ -242,7 +282,7 @@ void gemm_nt(const GemmArgs& g) {
       for (; j + 4 <= n; j += 4) {
         const float* b = g.b + j * ldb;
         float acc[4];
-        float* out = plain && k4 == k ? c + j : acc;
+        float* out = direct ? c + j : acc;
         dot4(a, b, b + ldb, b + 2 * ldb, b + 3 * ldb, blocks, half, out);
         if (out == acc) {
           for (size_t r = 0; r < 4; ++r) {
@@ -338,6 +378,26 @@ FENNEC_M4_INLINE void axpy1(float* c, const float* b, float a, size_t blocks) {
       : [a] "t"(a)
       : "cc", "memory", "s0", "s8", "s9", "s10", "s11", "s12", "s13", "s14", "s15", "s16", "s17", "s18", "s19",
         "s20", "s21", "s22", "s23");
+}
+
+// c[j] += a0 b0[j] + a1 b1[j] for j < 8 * blocks (blocks >= 1), in that order: the two terms
+// left over from the groups of four (k = 10 for a 10-wide layer's dX), one pass over c instead of
+// two axpy1.
+FENNEC_M4_INLINE void axpy2(float* c, const float* b0, const float* b1, float a0, float a1, size_t blocks) {
+  __asm__ volatile(
+      "vmov.f32 s0, %[a0]\n\t"
+      "vmov.f32 s1, %[a1]\n\t"
+      "1:\n\t"
+      "vldmia %[c], {s8-s15}\n\t"
+      "vldmia %[b0]!, {s16-s23}\n\t" FENNEC_M4_FMA8_AXPY("s0")
+      "vldmia %[b1]!, {s16-s23}\n\t" FENNEC_M4_FMA8_AXPY("s1")
+      "vstmia %[c]!, {s8-s15}\n\t"
+      "subs %[n], %[n], #1\n\t"
+      "bne 1b\n\t"
+      : [c] "+r"(c), [b0] "+r"(b0), [b1] "+r"(b1), [n] "+r"(blocks)
+      : [a0] "t"(a0), [a1] "t"(a1)
+      : "cc", "memory", "s0", "s1", "s8", "s9", "s10", "s11", "s12", "s13", "s14", "s15", "s16", "s17", "s18",
+        "s19", "s20", "s21", "s22", "s23");
 }
 
 #undef FENNEC_M4_FMA8_AXPY
@@ -438,6 +498,36 @@ FENNEC_M4_INLINE void outer1x8(const float* a, size_t lda_bytes, const float* b,
         "s14", "s15", "s16");
 }
 
+// Batch 1 (k == 1, alpha 1, beta 0): C is the outer product a b^T. W columns of b stay in
+// s20-s31 while the loop writes them, scaled by a[i], into row i of C: 1 vldm + W vmul + 1 vstm
+// + 3 per row (12 columns: 17 per 12 products), against 29 per 16 for a 4x4 block of one term
+// with its set-up around every block. m >= 1; the stride is in bytes.
+#define FENNEC_M4_RANK1(W, BREGS, CREGS, MULS)                                                   \
+  FENNEC_M4_INLINE void rank1_rows##W(const float* a, const float* b, float* c, size_t ldc_bytes, size_t m) { \
+    __asm__ volatile("vldmia %[b], {" BREGS "}\n\t"                                              \
+                     "1:\n\t"                                                                    \
+                     "vldmia %[a]!, {s12}\n\t" MULS "vstmia %[c], {" CREGS "}\n\t"                \
+                     "add %[c], %[c], %[ldc]\n\t"                                                 \
+                     "subs %[m], %[m], #1\n\t"                                                    \
+                     "bne 1b\n\t"                                                                 \
+                     : [a] "+r"(a), [c] "+r"(c), [m] "+r"(m)                                     \
+                     : [b] "r"(b), [ldc] "r"(ldc_bytes)                                          \
+                     : "cc", "memory", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", \
+                       "s10", "s11", "s12", "s20", "s21", "s22", "s23", "s24", "s25", "s26", "s27", \
+                       "s28", "s29", "s30", "s31");                                              \
+  }
+#define FENNEC_M4_MUL4(d0, d1, d2, d3, b0, b1, b2, b3)                                           \
+  "vmul.f32 s" #d0 ", s12, s" #b0 "\n\t" "vmul.f32 s" #d1 ", s12, s" #b1 "\n\t"                  \
+  "vmul.f32 s" #d2 ", s12, s" #b2 "\n\t" "vmul.f32 s" #d3 ", s12, s" #b3 "\n\t"
+FENNEC_M4_RANK1(12, "s20-s31", "s0-s11",
+                FENNEC_M4_MUL4(0, 1, 2, 3, 20, 21, 22, 23) FENNEC_M4_MUL4(4, 5, 6, 7, 24, 25, 26, 27)
+                    FENNEC_M4_MUL4(8, 9, 10, 11, 28, 29, 30, 31))
+FENNEC_M4_RANK1(8, "s20-s27", "s0-s7",
+                FENNEC_M4_MUL4(0, 1, 2, 3, 20, 21, 22, 23) FENNEC_M4_MUL4(4, 5, 6, 7, 24, 25, 26, 27))
+FENNEC_M4_RANK1(4, "s20-s23", "s0-s3", FENNEC_M4_MUL4(0, 1, 2, 3, 20, 21, 22, 23))
+#undef FENNEC_M4_MUL4
+#undef FENNEC_M4_RANK1
+
 #undef FENNEC_M4_OUTER_LOOP
 #undef FENNEC_M4_OUTER_CLOBBERS
 #undef FENNEC_M4_OUTER
@@ -454,7 +544,9 @@ void gemm_nn(const GemmArgs& g) {
     // With beta == 0 and k >= 4, the first four terms write C's first n8 columns (not read).
     const bool first_writes = beta == 0.f && k >= 4 && blocks;
     if (beta == 0.f) {
-      for (size_t j = first_writes ? n8 : 0; j < n; ++j) c[j] = 0.f;
+      const size_t j0 = first_writes ? n8 : 0;
+      if (j0 < n)  // (a library memset call per row otherwise, even for no bytes)
+        for (size_t j = j0; j < n; ++j) c[j] = 0.f;
     } else if (beta != 1.f) {
       for (size_t j = 0; j < n; ++j) c[j] *= beta;
     }
@@ -470,13 +562,21 @@ void gemm_nn(const GemmArgs& g) {
       }
       for (size_t j = n8; j < n; ++j) c[j] = c[j] + a0 * b0[j] + a1 * b1[j] + a2 * b2[j] + a3 * b3[j];
     }
+    if (p + 2 <= k) {
+      const float a0 = alpha * a[p], a1 = alpha * a[p + 1];
+      const float* b0 = g.b + p * ldb;
+      const float* b1 = b0 + ldb;
+      if (blocks) axpy2(c, b0, b1, a0, a1, blocks);
+      for (size_t j = n8; j < n; ++j) c[j] = c[j] + a0 * b0[j] + a1 * b1[j];
+      p += 2;
+    }
     for (; p < k; ++p) {
       const float ap = alpha * a[p];
       const float* b = g.b + p * ldb;
       if (blocks) axpy1(c, b, ap, blocks);
       for (size_t j = n8; j < n; ++j) c[j] += ap * b[j];
     }
-    row_epilogue(c, n, g.bias, g.act);
+    if (g.bias || g.act.kind != Activation::kIdentity) row_epilogue(c, n, g.bias, g.act);  // dX has neither
   }
 }
 
@@ -485,6 +585,15 @@ void gemm_tn(const GemmArgs& g) {
   const float alpha = g.alpha, beta = g.beta;
   const bool plain = alpha == 1.f && beta == 0.f;
   size_t i = 0;
+  if (k == 1 && plain && m > 0) {
+    size_t j = 0;
+    for (; j + 12 <= n; j += 12) rank1_rows12(g.a, g.b + j, g.c + j, ldc * sizeof(float), m);
+    if (j + 8 <= n) rank1_rows8(g.a, g.b + j, g.c + j, ldc * sizeof(float), m), j += 8;
+    if (j + 4 <= n) rank1_rows4(g.a, g.b + j, g.c + j, ldc * sizeof(float), m), j += 4;
+    for (; j < n; ++j)
+      for (size_t r = 0; r < m; ++r) g.c[r * ldc + j] = g.a[r] * g.b[j];
+    i = m;  // every row written: only the epilogue below is left
+  }
   for (; k > 0 && i + 4 <= m; i += 4) {
     size_t j = 0;
     for (; j + 4 <= n; j += 4) {
@@ -523,7 +632,8 @@ void gemm_tn(const GemmArgs& g) {
       c[j] = combine(alpha, beta, s, c + j);
     }
   }
-  for (i = 0; i < m; ++i) row_epilogue(g.c + i * ldc, n, g.bias, g.act);
+  if (g.bias || g.act.kind != Activation::kIdentity)  // dW has neither: no call per row
+    for (i = 0; i < m; ++i) row_epilogue(g.c + i * ldc, n, g.bias, g.act);
 }
 #endif  // !FENNEC_INFERENCE_ONLY
 
