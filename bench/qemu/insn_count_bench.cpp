@@ -8,6 +8,10 @@
 // markers execute (before R1, between, after R2); UNIT is `mac` (WORK multiply-accumulates a
 // call) or `elem` (WORK elements a call, for memory-bound kernels). int8 multiply-accumulates
 // count as MACs too: an int8 case's figure is instructions per int8 MAC.
+//
+// FENNEC_INSN_CASE=TEXT runs only the cases whose names contain TEXT (count.py wants them all):
+// with the plugin's range= (one function's address range from nm), what one function executes
+// within one case, e.g. a GEMM's micro-kernel against its packing.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -47,6 +51,8 @@ float* buffer(std::size_t n, unsigned seed) {
 // markers takes the first-call costs (lazy symbol binding, first-touch paths) out of both runs.
 template <class Fn>
 void measure(const char* name, double work, const char* unit, Fn&& fn) {
+  static const char* const only = std::getenv("FENNEC_INSN_CASE");
+  if (only && !std::strstr(name, only)) return;
   std::printf("case %s %u %u %.0f %s\n", name, kR1, kR2, work, unit);
   std::fflush(stdout);
   fn();

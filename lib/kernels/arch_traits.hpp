@@ -189,12 +189,87 @@ void pair_rows_bf16(Arch, float* panel, std::size_t kc);
 #endif
 
 #if defined(__arm__) && defined(__ARM_NEON)
-// The ARMv7 micro-kernel's 6 A values of one k step in 3 d registers, de-interleaved
-// ({a0 a3} {a1 a4} {a2 a5}) by one vld3.
+// dst[p*ld_dst + j] = src[j*ld_src + p] for a 4x4 block on ARMv7: two vtrn.32 and the d halves
+// recombined into rows, 22 instructions. xsimd 8.1's zip_lo/zip_hi on ARMv7 go through d-register
+// moves: the two rounds of zips took 46 (the NT forward's transposing pack of W was 15% of its
+// instructions).
 template <class Arch>
-FENNEC_SIMD_INLINE float32x2x3_t load_deinterleaved3(Arch, const float* p) {
-  return vld3_f32(p);
+FENNEC_SIMD_INLINE void transpose4x4_neon32(Arch, const float* src, std::size_t ld_src, float* dst,
+                                            std::size_t ld_dst) {
+  const float32x4x2_t t01 = vtrnq_f32(vld1q_f32(src), vld1q_f32(src + ld_src));
+  const float32x4x2_t t23 = vtrnq_f32(vld1q_f32(src + 2 * ld_src), vld1q_f32(src + 3 * ld_src));
+  vst1q_f32(dst, vcombine_f32(vget_low_f32(t01.val[0]), vget_low_f32(t23.val[0])));
+  vst1q_f32(dst + ld_dst, vcombine_f32(vget_low_f32(t01.val[1]), vget_low_f32(t23.val[1])));
+  vst1q_f32(dst + 2 * ld_dst, vcombine_f32(vget_high_f32(t01.val[0]), vget_high_f32(t23.val[0])));
+  vst1q_f32(dst + 3 * ld_dst, vcombine_f32(vget_high_f32(t01.val[1]), vget_high_f32(t23.val[1])));
 }
+
+// B's packed panels on ARMv7 (kMlaByLane): rows rows of 8 floats each rewritten in place as
+// a0 b0 a1 b1 ... a3 b3 (a: the first 4, b: the last 4), so that one vld2 gives back a and b.
+// GCC 12's 32-bit arm_neon.h has no vld1q_f32_x2, and two vld1q cost two loads plus an add and a
+// move for the address; vld2 post-increments on its own.
+template <class Arch>
+FENNEC_SIMD_INLINE void interleave_pairs_neon32(Arch, float* p, std::size_t rows) {
+  for (std::size_t r = 0; r < rows; ++r, p += 8) {
+    const float32x4x2_t v = {{vld1q_f32(p), vld1q_f32(p + 4)}};
+    vst2q_f32(p, v);
+  }
+}
+
+// The ARMv7 micro-kernel, 6 x 8 over kc k steps, in assembly: c[i][j] = sum_p a_p[i] b_p[4j..],
+// c row-major as the 12 vectors c[0][0], c[0][1], ..., c[5][1]. One step: vld3 of the 6 A values
+// into d0-d2 (de-interleaved: {a0 a3} {a1 a4} {a2 a5}), vld2 of the 8 B values (interleaved by
+// interleave_pairs_neon32) into q2-q3, 12 vmla by scalar into q4-q15; two steps an iteration, so
+// 15 instructions a step. GCC compiled the same loop from intrinsics to 17-18: its unrolled copies
+// address A and B by offsets, which NEON loads do not take, so each load cost an add as well.
+// vmla by scalar rounds the product and the sum (ARMv7 has no fused form by scalar).
+#define FENNEC_NEON32_MK_STEP                                                                    \
+  "vld3.32 {d0-d2}, [%[a]]!\n\t"                                                                 \
+  "vld2.32 {d4-d7}, [%[b]]!\n\t"                                                                 \
+  "vmla.f32 q4, q2, d0[0]\n\t"                                                                   \
+  "vmla.f32 q5, q3, d0[0]\n\t"                                                                   \
+  "vmla.f32 q6, q2, d1[0]\n\t"                                                                   \
+  "vmla.f32 q7, q3, d1[0]\n\t"                                                                   \
+  "vmla.f32 q8, q2, d2[0]\n\t"                                                                   \
+  "vmla.f32 q9, q3, d2[0]\n\t"                                                                   \
+  "vmla.f32 q10, q2, d0[1]\n\t"                                                                  \
+  "vmla.f32 q11, q3, d0[1]\n\t"                                                                  \
+  "vmla.f32 q12, q2, d1[1]\n\t"                                                                  \
+  "vmla.f32 q13, q3, d1[1]\n\t"                                                                  \
+  "vmla.f32 q14, q2, d2[1]\n\t"                                                                  \
+  "vmla.f32 q15, q3, d2[1]\n\t"
+inline void micro_kernel_neon32(std::size_t kc, const float* a, const float* b, float* c) {
+  __asm__ volatile(
+      "vmov.i32 q4, #0\n\t"
+      "vmov.i32 q5, #0\n\t"
+      "vmov.i32 q6, #0\n\t"
+      "vmov.i32 q7, #0\n\t"
+      "vmov.i32 q8, #0\n\t"
+      "vmov.i32 q9, #0\n\t"
+      "vmov.i32 q10, #0\n\t"
+      "vmov.i32 q11, #0\n\t"
+      "vmov.i32 q12, #0\n\t"
+      "vmov.i32 q13, #0\n\t"
+      "vmov.i32 q14, #0\n\t"
+      "vmov.i32 q15, #0\n\t"
+      "lsrs %[k], %[k], #1\n\t"
+      "bcc 1f\n\t" FENNEC_NEON32_MK_STEP
+      "1:\n\t"
+      "cmp %[k], #0\n\t"
+      "beq 3f\n\t"
+      "2:\n\t" FENNEC_NEON32_MK_STEP FENNEC_NEON32_MK_STEP
+      "subs %[k], %[k], #1\n\t"
+      "bne 2b\n\t"
+      "3:\n\t"
+      "vstmia %[c]!, {d8-d23}\n\t"
+      "vstmia %[c], {d24-d31}\n\t"
+      : [a] "+r"(a), [b] "+r"(b), [k] "+r"(kc), [c] "+r"(c)
+      :
+      : "cc", "memory", "d0", "d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8", "d9", "d10", "d11", "d12", "d13",
+        "d14", "d15", "d16", "d17", "d18", "d19", "d20", "d21", "d22", "d23", "d24", "d25", "d26", "d27", "d28",
+        "d29", "d30", "d31");
+}
+#undef FENNEC_NEON32_MK_STEP
 
 // x > 0 on ARMv7 in integer lanes. GCC 12's arm_neon.h writes vcgtq_f32 as a generic vector
 // comparison, which GCC does not give to NEON without -ffast-math (NEON compares flush
@@ -229,7 +304,10 @@ FENNEC_SIMD_INLINE xsimd::batch_bool<float, Arch> neon32_less_than(Arch, const x
 
 #else
 template <class Arch>
-void load_deinterleaved3(Arch, const float* p);
+void interleave_pairs_neon32(Arch, float* p, std::size_t rows);
+template <class Arch>
+void transpose4x4_neon32(Arch, const float* src, std::size_t ld_src, float* dst, std::size_t ld_dst);
+void micro_kernel_neon32(std::size_t kc, const float* a, const float* b, float* c);
 template <class Arch>
 xsimd::batch_bool<float, Arch> neon32_greater_than_zero(Arch, const xsimd::batch<float, Arch>& x);
 template <class Arch>

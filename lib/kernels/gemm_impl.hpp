@@ -48,7 +48,7 @@ struct gemm_tn_f32 {
 // must fit the register file:
 //   16 regs (SSE2, AVX2): 6 x 2 (12 accumulators, 2 B, 1 broadcast).
 //   16 q regs (ARMv7 NEON): 6 x 2 with vmla by scalar (kMlaByLane): 12 accumulators, 2 B and the
-//   6 A values in 3 d registers; per k step 2-3 loads for 12 vmla.
+//   6 A values in 3 d registers; per k step 2 loads for 12 vmla (micro_kernel_neon32, assembly).
 //   32 zmm (AVX-512): 8 x 2; the MLP batches (32, 64, 256) are multiples of 8, so no A panel is
 //   partly padding (12 rows wasted 11% at batch 32 and 64).
 //   32 regs (AArch64): 8 x 3 (8 x 12 floats): 24 accumulators, 3 B vectors and the 8 A values
@@ -87,9 +87,11 @@ struct GemmPacking {
   static constexpr bool kBf16 = ArchTraits<Arch>::kBf16Gemm;
   static constexpr std::size_t steps(std::size_t kc) { return kBf16 ? (kc + 1) / 2 : kc; }
   // Called once a panel of kc rows of W floats is packed.
+  // ARMv7 (kMlaByLane): B's panels (W = NR = 8) interleaved for the kernel's one vld2 a step.
   template <std::size_t W>
   static FENNEC_SIMD_INLINE void finish_panel(float* panel, std::size_t kc) {
     if constexpr (kBf16) pair_rows_bf16<W>(Arch{}, panel, kc);
+    if constexpr (kMlaByLane<Arch> && W == GemmTile<Arch>::kNr) interleave_pairs_neon32(Arch{}, panel, kc);
   }
 };
 
@@ -116,7 +118,8 @@ FENNEC_SIMD_INLINE Vf<Arch> zip_hi4(const Vf<Arch>& a, const Vf<Arch>& b) {
 }
 
 // dst[p*ld_dst + j] = src[j*ld_src + p] for a square block of ArchTraits<Arch>::kTransposeBlock:
-// 8x8 by AVX shuffles, 4x4 by SSE shuffles, or 4x4 by two rounds of zips (NEON, below).
+// 8x8 by AVX shuffles, 4x4 by SSE shuffles, by vtrn on ARMv7, or by two rounds of zips (AArch64,
+// below).
 template <class Arch>
 FENNEC_SIMD_INLINE void transpose_block(Arch arch, const float* src, std::size_t ld_src, float* dst,
                                         std::size_t ld_dst) {
@@ -124,6 +127,8 @@ FENNEC_SIMD_INLINE void transpose_block(Arch arch, const float* src, std::size_t
     transpose8x8_avx(arch, src, ld_src, dst, ld_dst);
   } else if constexpr (ArchTraits<Arch>::kSse) {
     FENNEC_TRANSPOSE4X4_SSE(src, ld_src, dst, ld_dst);
+  } else if constexpr (ArchTraits<Arch>::kNeon32) {
+    transpose4x4_neon32(arch, src, ld_src, dst, ld_dst);
   } else {
     using V = Vf<Arch>;
     static_assert(kLanes<Arch> == 4, "4x4 transpose");
@@ -262,6 +267,12 @@ __attribute__((noinline)) void micro_kernel(Arch, std::size_t kc, const float* a
   using V = Vf<Arch>;
   constexpr std::size_t L = kLanes<Arch>;
   static_assert((NB == 2 || NB == 3) && MR <= 12, "named accumulators cover up to 12 x 3");
+  if constexpr (kMlaByLane<Arch>) {
+    static_assert(MR == 6 && NB == 2, "the ARMv7 kernel is 6 x 8");
+    // c is 12 vectors in a row; the assembly stores them in that order.
+    micro_kernel_neon32(kc, ap, bp, reinterpret_cast<float*>(&c[0][0]));
+    return;
+  }
 #define FENNEC_MK_DECL(i) [[maybe_unused]] V c##i##_0(0.f), c##i##_1(0.f), c##i##_2(0.f);
   FENNEC_MK_ROWS(FENNEC_MK_DECL)
 #undef FENNEC_MK_DECL
@@ -301,17 +312,6 @@ __attribute__((noinline)) void micro_kernel(Arch, std::size_t kc, const float* a
       FENNEC_MK_COLUMN(0) FENNEC_MK_COLUMN(1) FENNEC_MK_COLUMN(2)
 #undef FENNEC_MK_COLUMN
 #undef FENNEC_MK_LANE
-    } else if constexpr (kMlaByLane<Arch>) {
-      static_assert(L == 4 && MR == 6 && NB == 2, "the ARMv7 by-lane tile is 6 x 8");
-      // One vld3 brings the 6 A values into 3 d registers (de-interleaved: {a0 a3} {a1 a4}
-      // {a2 a5}); ARMv7 has no load-with-offset for NEON, so each extra load also cost an add.
-      const auto a = load_deinterleaved3(Arch{}, ap);
-#define FENNEC_MK_MLA(i, av, lane)                              \
-  c##i##_0 = V(vmlaq_lane_f32(c##i##_0, b0, av, lane));         \
-  c##i##_1 = V(vmlaq_lane_f32(c##i##_1, b1, av, lane));
-      FENNEC_MK_MLA(0, a.val[0], 0) FENNEC_MK_MLA(1, a.val[1], 0) FENNEC_MK_MLA(2, a.val[2], 0)
-      FENNEC_MK_MLA(3, a.val[0], 1) FENNEC_MK_MLA(4, a.val[1], 1) FENNEC_MK_MLA(5, a.val[2], 1)
-#undef FENNEC_MK_MLA
     } else {
 #define FENNEC_MK_FMA(i)                                         \
   if constexpr (MR > i) {                                        \

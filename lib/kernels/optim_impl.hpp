@@ -57,10 +57,23 @@ FENNEC_SIMD_INLINE Vf<Arch> scaled_ratio(Arch, const Vf<Arch>& lr, const Vf<Arch
 
 // Square root. On AArch64 xsimd 8.1 computes it as a reciprocal-sqrt estimate refined by two
 // Newton steps (9 instructions); fsqrt .4s is one and correctly rounded.
+// ARMv7 NEON has no vector square root: xsimd 8.1's estimate and two Newton steps, as written
+// below, end in a select against a zero vector for x == 0 (whose estimate is +inf), which GCC
+// rematerialised in every iteration; clearing those lanes' bits (vbic) gives the same +0.
 template <class Arch>
 FENNEC_SIMD_INLINE Vf<Arch> vector_sqrt(const Vf<Arch>& x) {
   if constexpr (ArchTraits<Arch>::kNeon64) {
     return Vf<Arch>(vsqrtq_f32(x));
+  } else if constexpr (ArchTraits<Arch>::kNeon32) {
+#if defined(__arm__) && defined(__ARM_NEON)
+    const float32x4_t v = x;
+    const float32x4_t r0 = vrsqrteq_f32(v);
+    const float32x4_t r1 = vmulq_f32(r0, vrsqrtsq_f32(vmulq_f32(v, r0), r0));
+    const float32x4_t s0 = vmulq_f32(v, r1);
+    const float32x4_t s = vmulq_f32(s0, vrsqrtsq_f32(s0, r1));
+    const uint32x4_t zero = vceqq_f32(v, vdupq_n_f32(0.f));
+    return Vf<Arch>(vreinterpretq_f32_u32(vbicq_u32(vreinterpretq_u32_f32(s), zero)));
+#endif
   } else {
     return xsimd::sqrt(x);
   }
@@ -114,15 +127,31 @@ FENNEC_SIMD_INLINE void optim_loop(Arch arch, const OptimStepArgs& a) {
   const float* g = a.g;
   float* s1p = a.s1;
   float* s2p = a.s2;
+  const auto step = [&](float* wi, const float* gi, float* s1i, float* s2i) {
+    V wv = V::load_unaligned(wi);
+    V s1 = kS1 ? V::load_unaligned(s1i) : V(0.f);
+    V s2 = kS2 ? V::load_unaligned(s2i) : V(0.f);
+    optim_batch<Kind, Decay>(arch, c, wv, V::load_unaligned(gi), s1, s2);
+    wv.store_unaligned(wi);
+    if constexpr (kS1) s1.store_unaligned(s1i);
+    if constexpr (kS2) s2.store_unaligned(s2i);
+  };
   std::size_t i = 0;
-  for (; i + L <= n; i += L) {
-    V wv = V::load_unaligned(w + i);
-    V s1 = kS1 ? V::load_unaligned(s1p + i) : V(0.f);
-    V s2 = kS2 ? V::load_unaligned(s2p + i) : V(0.f);
-    optim_batch<Kind, Decay>(arch, c, wv, V::load_unaligned(g + i), s1, s2);
-    wv.store_unaligned(w + i);
-    if constexpr (kS1) s1.store_unaligned(s1p + i);
-    if constexpr (kS2) s2.store_unaligned(s2p + i);
+  if constexpr (ArchTraits<Arch>::kNeon32) {
+    // ARMv7's NEON loads and stores take no offset register: indexed, each array cost an add a
+    // step (the Adam loop was 44 instructions per 4 floats); pointers post-increment instead.
+    i = n / L * L;
+    float* wi = w;
+    const float* gi = g;
+    float* s1i = s1p;
+    float* s2i = s2p;
+    for (const float* const end = w + i; wi != end; wi += L, gi += L) {
+      step(wi, gi, s1i, s2i);
+      if constexpr (kS1) s1i += L;
+      if constexpr (kS2) s2i += L;
+    }
+  } else {
+    for (; i + L <= n; i += L) step(w + i, g + i, s1p + i, s2p + i);
   }
   if (i < n) {
     const std::size_t r = n - i;
