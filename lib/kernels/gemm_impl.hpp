@@ -92,8 +92,10 @@ struct SmallTile {
   static constexpr std::size_t kNbNn = kWide ? 3 : 2;
   static constexpr std::size_t kRtn = 5;
   static constexpr std::size_t kNbTn = kWide ? 4 : 2;
-  // Small-path thresholds, measured on Zen 4 (bench/README.md, "Small layers"): NN with k <= 16
-  // and TN with m <= 16 beat the packed tile on every table; NT keeps the dots for n < NR.
+  // Small-path bounds. Measured on Zen 4 at the 10-class layer only (bench/README.md, "What
+  // limits the misses"): k = 10 NN 0.83-0.86x OpenBLAS unpacked against 0.68-0.75x packed, m = 10
+  // TN 0.99-1.14x against 0.46-0.53x. 16 is not measured: it keeps both bounds below the thread
+  // split's 32-wide ranges (a TN range never changes path). NT keeps the dots for n < NR.
   static constexpr std::size_t kMaxK = 16;
   static constexpr std::size_t kMaxM = 16;
 };
@@ -103,7 +105,10 @@ struct SmallTile {
 template <GemmForm F, class Arch>
 FENNEC_SIMD_INLINE bool gemm_small_path(Arch, const GemmArgs& g) {
   if constexpr (ArchTraits<Arch>::kBf16Gemm) return false;
-  if (F == GemmForm::kNN) return g.k <= SmallTile<Arch>::kMaxK;
+  // NEON keeps the packed NN tile: its by-lane FMAs take the 8 (or 6) A values in two loads a
+  // step, where this tile needs one load-and-duplicate per row; under QEMU the unpacked NN took
+  // 12-24% more AArch64 instructions per MAC on the 256-10 dX (bench/qemu, b16 and b64).
+  if (F == GemmForm::kNN) return ArchTraits<Arch>::kX86 && g.k <= SmallTile<Arch>::kMaxK;
   if (F == GemmForm::kTN) return g.m <= SmallTile<Arch>::kMaxM;
   return false;
 }
@@ -679,37 +684,36 @@ __attribute__((noinline)) void unpacked_tile(Arch arch, std::size_t k, const flo
 }
 
 // NN with small k or TN with small m: R x NB tiles (then one-vector tiles for the column tail)
-// over all k, each stored once through the packed path's epilogue.
+// over all k, each stored once through the packed path's epilogue with alpha and beta, then bias
+// + activation over C as the dot tiles do (an activation inlined into this epilogue too took the
+// AArch64 build's bias_act_fwd tanh/sigmoid rows 12% more instructions under QEMU).
 template <GemmForm F, class Arch>
 FENNEC_SIMD_INLINE void gemm_unpacked(Arch arch, const GemmArgs& g) {
   constexpr bool kNN = F == GemmForm::kNN;
   constexpr std::size_t R = kNN ? SmallTile<Arch>::kRnn : SmallTile<Arch>::kRtn;
   constexpr std::size_t NB = kNN ? SmallTile<Arch>::kNbNn : SmallTile<Arch>::kNbTn;
   constexpr std::size_t L = kLanes<Arch>;
+  constexpr int kIdentity = static_cast<int>(Activation::kIdentity);
   const std::size_t m = g.m, n = g.n;
   const std::size_t a_row = kNN ? g.lda : 1;
-  const EpilogueArgs e0{g.alpha, g.beta, g.bias, g.act.alpha};
-  with_activation(arch, g.act.kind, [&](auto kind_c) {
-    constexpr int K = decltype(kind_c)::value;
-    auto columns = [&](auto nb_c, auto partial_c, std::size_t j0, std::size_t cols) {
-      constexpr std::size_t W = decltype(nb_c)::value;
-      EpilogueArgs e = e0;
-      if (e.bias) e.bias += j0;
-      for (std::size_t i0 = 0; i0 < m; i0 += R) {
-        const std::size_t rows = min_size(arch, R, m - i0);
-        Vf<Arch> acc[R][W];
-        unpacked_tile<F, Arch, R, W, decltype(partial_c)::value>(arch, g.k, g.a + i0 * a_row, g.lda, rows,
-                                                                 g.b + j0, g.ldb, cols, acc);
-        store_tile<K, Arch, R, W>(arch, acc, g.c + i0 * g.ldc + j0, g.ldc, rows, cols, e);
-      }
-    };
-    using NbFull = std::integral_constant<std::size_t, NB>;
-    using NbOne = std::integral_constant<std::size_t, 1>;
-    std::size_t j0 = 0;
-    for (; j0 + NB * L <= n; j0 += NB * L) columns(NbFull{}, std::false_type{}, j0, NB * L);
-    for (; j0 + L <= n; j0 += L) columns(NbOne{}, std::false_type{}, j0, L);
-    if (j0 < n) columns(NbOne{}, std::true_type{}, j0, n - j0);
-  });
+  const EpilogueArgs e{g.alpha, g.beta, nullptr, 0.f};
+  auto columns = [&](auto nb_c, auto partial_c, std::size_t j0, std::size_t cols) {
+    constexpr std::size_t W = decltype(nb_c)::value;
+    for (std::size_t i0 = 0; i0 < m; i0 += R) {
+      const std::size_t rows = min_size(arch, R, m - i0);
+      Vf<Arch> acc[R][W];
+      unpacked_tile<F, Arch, R, W, decltype(partial_c)::value>(arch, g.k, g.a + i0 * a_row, g.lda, rows, g.b + j0,
+                                                               g.ldb, cols, acc);
+      store_tile<kIdentity, Arch, R, W>(arch, acc, g.c + i0 * g.ldc + j0, g.ldc, rows, cols, e);
+    }
+  };
+  using NbFull = std::integral_constant<std::size_t, NB>;
+  using NbOne = std::integral_constant<std::size_t, 1>;
+  std::size_t j0 = 0;
+  for (; j0 + NB * L <= n; j0 += NB * L) columns(NbFull{}, std::false_type{}, j0, NB * L);
+  for (; j0 + L <= n; j0 += L) columns(NbOne{}, std::false_type{}, j0, L);
+  if (j0 < n) columns(NbOne{}, std::true_type{}, j0, n - j0);
+  if (g.bias || g.act.kind != Activation::kIdentity) bias_act_fwd_f32{}(arch, m, n, g.c, g.ldc, g.bias, g.act);
 }
 
 // ---- driver ------------------------------------------------------------------------------
