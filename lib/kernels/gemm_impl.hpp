@@ -12,9 +12,10 @@
 //       (last k block only), stored with full or partial batches (no scalar tail loop).
 // The bf16 table (opt-in) packs the same panels and rounds them to bf16 pairs (GemmPacking).
 // The three forms differ only in how A and B are packed. m == 1 takes a GEMV path that needs
-// no scratch (batch-1 inference): NT as dot products over rows of B, NN/TN as row-axpys. NT with
-// n < NR (the narrow output layer) also runs as unpacked dot products, row by row. Those paths
-// are bound by reading B once, not by the multiplies, and keep f32 products on every table.
+// no scratch (batch-1 inference): NT as dot products over rows of B, NN/TN as row-axpys. The
+// narrow layer's forms skip the packing (small-dimension paths): NT with n < NR as tiles of
+// unpacked dot products, NN with small k and TN with small m as register tiles of C over all k
+// with A broadcast where it lies. Those paths keep f32 products on every table.
 #pragma once
 
 #include <cstddef>
@@ -67,12 +68,59 @@ struct GemmTile {
   static_assert(!kByLane || kMr % kLanesV == 0, "by-lane A values come in whole vectors");
 };
 
-// Whether the driver multiplies packed panels for g. The other paths (no products, batch 1, NT's
-// narrow outputs) keep f32 products on every table: a bf16 table's GEMM rows hand them to its base
-// table's rows (simd_table.hpp), so its driver compiles only the packed path.
+// ---- small-dimension paths (no packing) --------------------------------------------------
+//
+// One dimension of 10 (the MLP's class layer: NT forward with n = 10, NN dX with k = 10, TN dW
+// with m = 10) leaves the packed tiles mostly padding and makes the packing most of the call.
+// These paths read A and B where they lie. The choice depends on the small dimension alone,
+// which the thread split (parallel_gemm.hpp: ranges of NT/NN columns, TN rows, multiples of 32)
+// never changes; and each output's arithmetic is independent of the tile it falls in (rows and
+// columns past the edge repeat the last one, computed and dropped).
+
+// Register tiles of the small paths. 32 registers (AVX-512, AArch64) or 16 (SSE2, AVX2, ARMv7).
+//   NT (dots along k): Rd rows of A x Cd rows of B, Rd*Cd accumulators + Rd A vectors + 1 B.
+//     5 B rows per sweep: the 10-class layer is two sweeps with no repeated rows.
+//   NN (small k), TN (small m): Ru rows x NBu vectors of C held over the k steps, Ru broadcasts
+//     and NBu loads a step. TN takes 5 rows (10 = 2 x 5 with no repeated row); NN 8 (32 regs:
+//     the MLP batches are multiples of 8) or 4 rows.
+template <class Arch>
+struct SmallTile {
+  static constexpr bool kWide = kLanes<Arch> >= 16 || ArchTraits<Arch>::kNeon64;
+  static constexpr std::size_t kRd = kWide ? 4 : 2;
+  static constexpr std::size_t kCd = 5;
+  static constexpr std::size_t kRnn = kWide ? 8 : 4;
+  static constexpr std::size_t kNbNn = kWide ? 3 : 2;
+  static constexpr std::size_t kRtn = 5;
+  static constexpr std::size_t kNbTn = kWide ? 4 : 2;
+  // Small-path bounds. Measured on Zen 4 at the 10-class layer only (bench/README.md, "What
+  // limits the misses"): k = 10 NN 0.83-0.86x OpenBLAS unpacked against 0.68-0.75x packed, m = 10
+  // TN 0.99-1.14x against 0.46-0.53x. 16 is not measured: it keeps both bounds below the thread
+  // split's 32-wide ranges (a TN range never changes path). NT keeps the dots for n < NR.
+  static constexpr std::size_t kMaxK = 16;
+  static constexpr std::size_t kMaxM = 16;
+};
+
+// Whether a non-bf16 table runs g unpacked: NN with small k, TN with small m (m >= 2; m == 1 is
+// the GEMV's).
 template <GemmForm F, class Arch>
-FENNEC_SIMD_INLINE bool gemm_packs(Arch, const GemmArgs& g) {
-  if (g.m <= 1 || g.n == 0 || g.k == 0) return false;
+FENNEC_SIMD_INLINE bool gemm_small_path(Arch, const GemmArgs& g) {
+  if constexpr (ArchTraits<Arch>::kBf16Gemm) return false;
+  // NEON keeps the packed NN tile: its by-lane FMAs take the 8 (or 6) A values in two loads a
+  // step, where this tile needs one load-and-duplicate per row; under QEMU the unpacked NN took
+  // 12-24% more AArch64 instructions per MAC on the 256-10 dX (bench/qemu, b16 and b64).
+  if (F == GemmForm::kNN) return ArchTraits<Arch>::kX86 && g.k <= SmallTile<Arch>::kMaxK;
+  if (F == GemmForm::kTN) return g.m <= SmallTile<Arch>::kMaxM;
+  return false;
+}
+
+// Whether the driver multiplies packed panels for g. The other paths (no products, batch 1, NT's
+// narrow outputs, and on f32 tables NN's small k and TN's small m) keep f32 products on every
+// table: a bf16 table's GEMM rows hand them to its base table's rows (simd_table.hpp), so its
+// driver compiles only the packed path. A bf16 table packs NN and TN whatever their size
+// (gemm_small_path), as it did before those paths existed.
+template <GemmForm F, class Arch>
+FENNEC_SIMD_INLINE bool gemm_packs(Arch arch, const GemmArgs& g) {
+  if (g.m <= 1 || g.n == 0 || g.k == 0 || gemm_small_path<F>(arch, g)) return false;
   return F != GemmForm::kNT || g.n >= GemmTile<Arch>::kNr;
 }
 
@@ -429,9 +477,7 @@ FENNEC_SIMD_INLINE void gemv_finish(Arch arch, const GemmArgs& g) {
 }
 
 // One row of C = A * B^T without packing: c[j] = alpha * dot(x[0..k), b[j*ldb ..]) + beta*c[j],
-// four rows of B per sweep over x, then bias + activation on the row. Used for m == 1 (GEMV)
-// and, row by row, for narrow outputs (n < NR: the 10-class layer), where packing A for a single
-// partial panel cost more than the products (that shape ran at 0.15x OpenBLAS).
+// four rows of B per sweep over x, then bias + activation on the row (m == 1, GEMV).
 template <class Arch>
 FENNEC_SIMD_INLINE void dot_row_nt(Arch arch, const GemmArgs& g, const float* x, float* c) {
   using V = Vf<Arch>;
@@ -479,11 +525,6 @@ FENNEC_SIMD_INLINE void dot_row_nt(Arch arch, const GemmArgs& g, const float* x,
     finish(j, xsimd::hadd(s0));
   }
   if (g.bias || g.act.kind != Activation::kIdentity) bias_act_fwd_f32{}(arch, 1, n, c, g.ldc, g.bias, g.act);
-}
-
-template <class Arch>
-FENNEC_SIMD_INLINE void gemm_nt_dots(Arch arch, const GemmArgs& g) {
-  for (std::size_t i = 0; i < g.m; ++i) dot_row_nt(arch, g, g.a + i * g.lda, g.c + i * g.ldc);
 }
 
 // c[j] = alpha * sum_p x[p*xs] * b[p*ldb + j] + beta*c[j] (NN: x = a, xs = 1; TN: xs = lda).
@@ -534,6 +575,147 @@ FENNEC_SIMD_INLINE void gemv_axpy(Arch arch, const GemmArgs& g, std::size_t xs) 
   gemv_finish(arch, g);
 }
 
+// dots[r][c] = dot(x_r[0..k), w_c[0..k)) over R rows of A and C rows of B: full vectors, one
+// partial vector for k's tail, one horizontal sum per output (the order dot_row_nt sums in).
+template <class Arch, std::size_t R, std::size_t C>
+__attribute__((noinline)) void dot_tile_nt(Arch arch, std::size_t k, const float* const (&x)[R],
+                                           const float* const (&w)[C], float (&dots)[R][C]) {
+  using V = Vf<Arch>;
+  constexpr std::size_t L = kLanes<Arch>;
+  V s[R][C];
+#pragma GCC unroll 8
+  for (std::size_t r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (std::size_t c = 0; c < C; ++c) s[r][c] = V(0.f);
+  const std::size_t kfull = k / L * L;
+  auto step = [&](auto load) {
+    V xv[R];
+#pragma GCC unroll 8
+    for (std::size_t r = 0; r < R; ++r) xv[r] = load(x[r]);
+#pragma GCC unroll 8
+    for (std::size_t c = 0; c < C; ++c) {
+      const V wv = load(w[c]);
+#pragma GCC unroll 8
+      for (std::size_t r = 0; r < R; ++r) s[r][c] = xsimd::fma(xv[r], wv, s[r][c]);
+    }
+  };
+  std::size_t p = 0;
+#pragma GCC unroll 2
+  for (; p < kfull; p += L) step([p](const float* q) { return V::load_unaligned(q + p); });
+  if (p < k) step([&](const float* q) { return load_partial(arch, q + p, k - p, 0.f); });
+#pragma GCC unroll 8
+  for (std::size_t r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (std::size_t c = 0; c < C; ++c) dots[r][c] = xsimd::hadd(s[r][c]);
+}
+
+// NT with n < NR and m >= 2: Rd x Cd dot tiles, then bias + activation over C.
+template <class Arch>
+FENNEC_SIMD_INLINE void gemm_nt_dot_tiles(Arch arch, const GemmArgs& g) {
+  constexpr std::size_t R = SmallTile<Arch>::kRd, C = SmallTile<Arch>::kCd;
+  const std::size_t m = g.m, n = g.n;
+  for (std::size_t i0 = 0; i0 < m; i0 += R) {
+    const std::size_t rows = min_size(arch, R, m - i0);
+    const float* x[R];
+#pragma GCC unroll 8
+    for (std::size_t r = 0; r < R; ++r) x[r] = g.a + (i0 + min_size(arch, r, rows - 1)) * g.lda;
+    for (std::size_t j0 = 0; j0 < n; j0 += C) {
+      const std::size_t cols = min_size(arch, C, n - j0);
+      const float* w[C];
+#pragma GCC unroll 8
+      for (std::size_t c = 0; c < C; ++c) w[c] = g.b + (j0 + min_size(arch, c, cols - 1)) * g.ldb;
+      float dots[R][C];
+      dot_tile_nt<Arch, R, C>(arch, g.k, x, w, dots);
+      for (std::size_t r = 0; r < rows; ++r) {
+        float* crow = g.c + (i0 + r) * g.ldc + j0;
+        for (std::size_t c = 0; c < cols; ++c) {
+          const float v = g.alpha * dots[r][c];
+          crow[c] = g.beta == 0.f ? v : v + g.beta * crow[c];
+        }
+      }
+    }
+  }
+  if (g.bias || g.act.kind != Activation::kIdentity) bias_act_fwd_f32{}(arch, m, n, g.c, g.ldc, g.bias, g.act);
+}
+
+// acc[i][q] = sum_p op(A)(i, p) * op(B)(p, q*L ..) over all k, from unpacked A and B: the
+// micro-kernel's k loop (one FMA chain per output from zero, in k order) with A broadcast where
+// it lies. a points at op(A)(i0, 0), b at op(B)(0, j0); rows past `rows` repeat the last one.
+// Partial (NB == 1): the single vector holds `cols` < L columns.
+template <GemmForm F, class Arch, std::size_t R, std::size_t NB, bool Partial>
+__attribute__((noinline)) void unpacked_tile(Arch arch, std::size_t k, const float* a, std::size_t lda,
+                                             std::size_t rows, const float* b, std::size_t ldb, std::size_t cols,
+                                             Vf<Arch> (&acc)[R][NB]) {
+  using V = Vf<Arch>;
+  constexpr std::size_t L = kLanes<Arch>;
+  static_assert(!Partial || NB == 1, "a partial tile is one vector wide");
+  // NN: op(A)(i, p) = a[i*lda + p], a row per i; TN: a[p*lda + i], one row of A per p.
+  const std::size_t row_step = F == GemmForm::kNN ? lda : 1;
+  const std::size_t k_step = F == GemmForm::kNN ? 1 : lda;
+  const float* ar[R];
+#pragma GCC unroll 16
+  for (std::size_t i = 0; i < R; ++i) ar[i] = a + min_size(arch, i, rows - 1) * row_step;
+  V c[R][NB];
+#pragma GCC unroll 16
+  for (std::size_t i = 0; i < R; ++i)
+#pragma GCC unroll 4
+    for (std::size_t q = 0; q < NB; ++q) c[i][q] = V(0.f);
+  FENNEC_GEMM_K_UNROLL
+  for (std::size_t p = 0; p < k; ++p, b += ldb) {
+    V bv[NB];
+    if constexpr (Partial) {
+      bv[0] = load_partial(arch, b, cols, 0.f);
+    } else {
+#pragma GCC unroll 4
+      for (std::size_t q = 0; q < NB; ++q) bv[q] = V::load_unaligned(b + q * L);
+    }
+    const std::size_t ap = p * k_step;
+#pragma GCC unroll 16
+    for (std::size_t i = 0; i < R; ++i) {
+      const V av(ar[i][ap]);
+#pragma GCC unroll 4
+      for (std::size_t q = 0; q < NB; ++q) c[i][q] = xsimd::fma(av, bv[q], c[i][q]);
+    }
+  }
+#pragma GCC unroll 16
+  for (std::size_t i = 0; i < R; ++i)
+#pragma GCC unroll 4
+    for (std::size_t q = 0; q < NB; ++q) acc[i][q] = c[i][q];
+}
+
+// NN with small k or TN with small m: R x NB tiles (then one-vector tiles for the column tail)
+// over all k, each stored once through the packed path's epilogue with alpha and beta, then bias
+// + activation over C as the dot tiles do (an activation inlined into this epilogue too took the
+// AArch64 build's bias_act_fwd tanh/sigmoid rows 12% more instructions under QEMU).
+template <GemmForm F, class Arch>
+FENNEC_SIMD_INLINE void gemm_unpacked(Arch arch, const GemmArgs& g) {
+  constexpr bool kNN = F == GemmForm::kNN;
+  constexpr std::size_t R = kNN ? SmallTile<Arch>::kRnn : SmallTile<Arch>::kRtn;
+  constexpr std::size_t NB = kNN ? SmallTile<Arch>::kNbNn : SmallTile<Arch>::kNbTn;
+  constexpr std::size_t L = kLanes<Arch>;
+  constexpr int kIdentity = static_cast<int>(Activation::kIdentity);
+  const std::size_t m = g.m, n = g.n;
+  const std::size_t a_row = kNN ? g.lda : 1;
+  const EpilogueArgs e{g.alpha, g.beta, nullptr, 0.f};
+  auto columns = [&](auto nb_c, auto partial_c, std::size_t j0, std::size_t cols) {
+    constexpr std::size_t W = decltype(nb_c)::value;
+    for (std::size_t i0 = 0; i0 < m; i0 += R) {
+      const std::size_t rows = min_size(arch, R, m - i0);
+      Vf<Arch> acc[R][W];
+      unpacked_tile<F, Arch, R, W, decltype(partial_c)::value>(arch, g.k, g.a + i0 * a_row, g.lda, rows, g.b + j0,
+                                                               g.ldb, cols, acc);
+      store_tile<kIdentity, Arch, R, W>(arch, acc, g.c + i0 * g.ldc + j0, g.ldc, rows, cols, e);
+    }
+  };
+  using NbFull = std::integral_constant<std::size_t, NB>;
+  using NbOne = std::integral_constant<std::size_t, 1>;
+  std::size_t j0 = 0;
+  for (; j0 + NB * L <= n; j0 += NB * L) columns(NbFull{}, std::false_type{}, j0, NB * L);
+  for (; j0 + L <= n; j0 += L) columns(NbOne{}, std::false_type{}, j0, L);
+  if (j0 < n) columns(NbOne{}, std::true_type{}, j0, n - j0);
+  if (g.bias || g.act.kind != Activation::kIdentity) bias_act_fwd_f32{}(arch, m, n, g.c, g.ldc, g.bias, g.act);
+}
+
 // ---- driver ------------------------------------------------------------------------------
 
 template <GemmForm F, class Arch>
@@ -559,9 +741,14 @@ FENNEC_SIMD_INLINE void gemm_driver(Arch arch, const GemmArgs& g) {
         bias_act_fwd_f32{}(arch, m, n, g.c, g.ldc, g.bias, g.act);
         return;
       }
-      // m == 1, or NT with n < NR.
-      if constexpr (F == GemmForm::kNT) return gemm_nt_dots(arch, g);
-      else return gemv_axpy(arch, g, F == GemmForm::kNN ? 1 : g.lda);
+      // m == 1, NT with n < NR, NN with small k, TN with small m.
+      if constexpr (F == GemmForm::kNT) {
+        if (m == 1) return dot_row_nt(arch, g, g.a, g.c);
+        return gemm_nt_dot_tiles(arch, g);
+      } else {
+        if (m == 1) return gemv_axpy(arch, g, F == GemmForm::kNN ? 1 : g.lda);
+        return gemm_unpacked<F>(arch, g);
+      }
     }
   }
 

@@ -5,7 +5,8 @@
 //
 // Shapes: M, N, K each swept over {1,2,3,7,8,15,16,17,31,33,63,64,65,127,129,257,513} with the
 // other two fixed at odd sizes (tails of every micro-kernel dimension and of the k/m blocking),
-// m == 1 (the GEMV path, null scratch), and a few large shapes crossing the m and k blocks.
+// m == 1 (the GEMV path, null scratch), the small-dimension paths (k, m or n of 1..17 with the
+// other two wide), and a few large shapes crossing the m and k blocks.
 // Each shape runs with a rotating variant: unaligned pointers and leading dimensions (offsets
 // 0, 1, 3 floats), beta 0 (C pre-filled with NaN: it must not be read) / 1 / -0.75, alpha 1 /
 // 0.5, bias on/off and every activation. Scratch is exactly gemm_scratch_floats(m, n, k) floats
@@ -230,6 +231,14 @@ std::vector<Case> cases(Form f) {
   for (std::size_t s : kSizes) add(13, 19, s);  // K tails (and k blocks at 257, 513)
   for (std::size_t s : kSizes) add(1, s, 65);   // GEMV over n
   for (std::size_t s : kSizes) add(1, 19, s);   // GEMV over k
+  // The small-dimension paths (gemm_impl.hpp, SmallTile) across several whole register tiles
+  // and the tail tile: NN with small k, TN with small m, NT with n below the packed tile's NR;
+  // 203 columns end in a partial vector on every table, 9 rows in a partial row tile.
+  for (std::size_t s : {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15, 16, 17}) {
+    add(37, 203, s);
+    add(s, 203, 37);
+    add(9, s, 300);
+  }
   add(2, 1, 1);
   add(5, 3, 0);  // k == 0: C = act(beta*C + bias)
   if (test_scale() >= 1.0) {
