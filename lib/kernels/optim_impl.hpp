@@ -57,23 +57,10 @@ FENNEC_SIMD_INLINE Vf<Arch> scaled_ratio(Arch, const Vf<Arch>& lr, const Vf<Arch
 
 // Square root. On AArch64 xsimd 8.1 computes it as a reciprocal-sqrt estimate refined by two
 // Newton steps (9 instructions); fsqrt .4s is one and correctly rounded.
-// ARMv7 NEON has no vector square root: xsimd 8.1's estimate and two Newton steps, as written
-// below, end in a select against a zero vector for x == 0 (whose estimate is +inf), which GCC
-// rematerialised in every iteration; clearing those lanes' bits (vbic) gives the same +0.
 template <class Arch>
 FENNEC_SIMD_INLINE Vf<Arch> vector_sqrt(const Vf<Arch>& x) {
   if constexpr (ArchTraits<Arch>::kNeon64) {
     return Vf<Arch>(vsqrtq_f32(x));
-  } else if constexpr (ArchTraits<Arch>::kNeon32) {
-#if defined(__arm__) && defined(__ARM_NEON)
-    const float32x4_t v = x;
-    const float32x4_t r0 = vrsqrteq_f32(v);
-    const float32x4_t r1 = vmulq_f32(r0, vrsqrtsq_f32(vmulq_f32(v, r0), r0));
-    const float32x4_t s0 = vmulq_f32(v, r1);
-    const float32x4_t s = vmulq_f32(s0, vrsqrtsq_f32(s0, r1));
-    const uint32x4_t zero = vceqq_f32(v, vdupq_n_f32(0.f));
-    return Vf<Arch>(vreinterpretq_f32_u32(vbicq_u32(vreinterpretq_u32_f32(s), zero)));
-#endif
   } else {
     return xsimd::sqrt(x);
   }
