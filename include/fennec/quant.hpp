@@ -102,9 +102,9 @@ struct QuantizedLayer {
   std::int32_t out_zero_point = 0;  // z_y
   std::int32_t out_lo = -128;       // clamp floor (z_y for ReLU)
   // The weights (units x fan_in) are held once, in the layout the model's kernel table reads:
-  // `weights` row-major, or (the AVX-512 VNNI table) `packed` (fennec/detail/qpack_layout.hpp:
-  // panels of 16 units by 4-byte groups of k, each byte w ^ 0x80, zero padding). The other
-  // pointer is null. weight() and set_weight() read and write either layout.
+  // `weights` row-major, or (the AVX-512 VNNI table; NEON64 in a dot-product build) `packed`
+  // (fennec/detail/qpack_layout.hpp: panels of 16 units by 4-byte groups of k, zero padding,
+  // each byte w ^ 0x80 on x86-64 and w on AArch64). The other pointer is null. weight() and set_weight() read and write either layout.
   std::int8_t* weights = nullptr;
   std::uint8_t* packed = nullptr;
   float* weight_scale = nullptr;    // s_w[j]
@@ -120,13 +120,13 @@ struct QuantizedLayer {
   // Weight (j, k), j < units, k < fan_in, in whichever layout the layer holds.
   std::int8_t weight(std::size_t j, std::size_t k) const {
     if (weights) return weights[j * fan_in + k];
-    return static_cast<std::int8_t>(packed[detail::qpack_index(j, k, fan_in)] ^ 0x80u);
+    return static_cast<std::int8_t>(packed[detail::qpack_index(j, k, fan_in)] ^ detail::kQPackByteOffset);
   }
   void set_weight(std::size_t j, std::size_t k, std::int8_t v) {
     if (weights) {
       weights[j * fan_in + k] = v;
     } else {
-      packed[detail::qpack_index(j, k, fan_in)] = static_cast<std::uint8_t>(static_cast<std::uint8_t>(v) ^ 0x80u);
+      packed[detail::qpack_index(j, k, fan_in)] = static_cast<std::uint8_t>(static_cast<std::uint8_t>(v) ^ detail::kQPackByteOffset);
     }
   }
 };
@@ -139,9 +139,9 @@ constexpr std::size_t quantized_layer_bytes(std::size_t units, std::size_t fan_i
   return arena_round_up(units * fan_in) + kQuantChannelArrays * arena_round_up(units * 4);
 }
 
-// x86-64 builds give each layer's weights the packed layout's block (units rounded up to 16 and
-// fan_in to 4), which holds them row-major or packed, whichever the model's table reads: the plan
-// does not depend on the CPU. These are the bytes the block adds to the row-major weights of
+// x86-64 and AArch64 builds give each layer's weights the packed layout's block (units rounded
+// up to 16 and fan_in to 4), which holds them row-major or packed, whichever the model's table
+// reads: the plan depends on neither the CPU nor the dot-product flag. These are the bytes the block adds to the row-major weights of
 // quantized_layer_bytes (0 when units % 16 == 0 and fan_in % 4 == 0); other builds add none.
 constexpr std::size_t quantized_packed_bytes(std::size_t units, std::size_t fan_in) {
   return detail::kQPackPlanned ? arena_round_up(detail::qpack_bytes(units, fan_in)) - arena_round_up(units * fan_in) : 0;

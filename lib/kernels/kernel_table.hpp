@@ -171,8 +171,13 @@ struct QGemmArgs {
 using QGemmFn = void (*)(const QGemmArgs&);
 
 // Whether the int8 GEMMs of `isa`'s table read QGemmArgs::wpack (the packed layout), so that a
-// quantized model bound to it keeps its weights in that layout only.
+// quantized model bound to it keeps its weights in that layout only: AVX-512 VNNI, and NEON64
+// when the whole build has the dot-product extension (sdot by element reads the panels).
+#if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD)
+constexpr bool qgemm_reads_packed(Isa isa) { return isa == Isa::kAvx512Vnni || isa == Isa::kNeon64; }
+#else
 constexpr bool qgemm_reads_packed(Isa isa) { return isa == Isa::kAvx512Vnni; }
+#endif
 
 // int8 quantization of the first layer's input (fennec/quant.hpp): for i < rows, k < cols
 //   y[i*ldy + k] = clamp(zero_point + round_half_away(clamp(x[i*ldx + k] * inv_scale, -512, 512)),

@@ -296,6 +296,9 @@ void qgemv_s8::operator()(Arch, const QGemmArgs& g) const {
   if constexpr (qdetail::kVnni<Arch>) {
     if (g.wpack) return qdetail::qgemm_packed<Arch, 1, 8>(Arch{}, g);
   }
+  if constexpr (qdetail::kSdot<Arch>) {
+    if (g.wpack) return qdetail::qgemm_sdot_packed<Arch, 1>(Arch{}, g);
+  }
   if constexpr (qdetail::kX86Int<Arch>)
     qdetail::qgemm_tiles<Arch, 1, 8>(Arch{}, g);
   else if constexpr (ArchTraits<Arch>::kNeon64)
@@ -310,6 +313,9 @@ template <class Arch>
 void qgemm_nt_s8::operator()(Arch, const QGemmArgs& g) const {
   if constexpr (qdetail::kVnni<Arch>) {
     if (g.wpack) return qdetail::qgemm_packed<Arch, 4, 4>(Arch{}, g);
+  }
+  if constexpr (qdetail::kSdot<Arch>) {
+    if (g.wpack) return qdetail::qgemm_sdot_packed<Arch, 4>(Arch{}, g);
   }
   if constexpr (qdetail::kVnni<Arch> || qdetail::kAvx512Int<Arch>)
     qdetail::qgemm_tiles<Arch, 4, 4>(Arch{}, g);

@@ -22,7 +22,9 @@
 #include <cstdint>
 #include <cstring>
 
+#include "fennec/detail/qpack_layout.hpp"
 #include "kernels/kernel_table.hpp"
+#include "kernels/qgemm_sdot_asm.hpp"
 #include "kernels/requant.hpp"
 #include "kernels/simd_common.hpp"
 
@@ -141,31 +143,194 @@ FENNEC_SIMD_INLINE void dot_tile_neon(Arch, const std::int8_t* const* x, const s
 }
 
 #if defined(__aarch64__)
-// qgemm_store for outputs j .. j + 3 of row i at once, acc their accumulators (bias added). The
-// same steps in lanes: the 64-bit product, then srshl by -shift, which adds 2^(shift-1) and
-// shifts right arithmetically (floor) without overflow, as requantize does in int64; the
-// saturating narrow to int32 keeps the order, so the clamp to +-255 after it is the scalar one.
-// f32: scvtf rounds to nearest as the scalar conversion does, then one multiply.
+// The epilogue's inputs as values, taken from g once per tile: int8 stores may alias anything,
+// so GCC reloads fields of g after each one, but not these. F32: the dequantized last layer.
+template <bool F32>
+struct Epilogue4 {
+  const std::int32_t* bias;
+  const std::int32_t *mult, *mult_neg, *shift, *shift_neg;
+  const float *deq, *deq_neg;
+  std::int8_t* y;
+  float* yf;
+  size_t ld;
+  int32x4_t zero_point, lo;
+};
+
+template <bool F32>
+FENNEC_SIMD_INLINE Epilogue4<F32> epilogue4_of(const QGemmArgs& g) {
+  return {g.bias,  g.mult, g.mult_neg, g.shift, g.shift_neg, g.deq, g.deq_neg, g.y, g.yf, F32 ? g.ldyf : g.ldy,
+          vdupq_n_s32(g.out_zero_point), vdupq_n_s32(g.out_lo)};
+}
+
+// The requantization parameters of outputs j .. j + 3, loaded once for all the rows of a tile.
+struct Requant4 {
+  int32x4_t bias, mult, mult_neg, down, down_neg;
+  float32x4_t deq, deq_neg;
+};
+
+template <bool F32>
+FENNEC_SIMD_INLINE Requant4 load_requant4(const Epilogue4<F32>& e, size_t j) {
+  Requant4 p{};
+  p.bias = vld1q_s32(e.bias + j);
+  if constexpr (F32) {
+    p.deq = vld1q_f32(e.deq + j);
+    p.deq_neg = vld1q_f32(e.deq_neg + j);
+  } else {
+    p.mult = vld1q_s32(e.mult + j);
+    p.mult_neg = vld1q_s32(e.mult_neg + j);
+    p.down = vnegq_s32(vld1q_s32(e.shift + j));
+    p.down_neg = vnegq_s32(vld1q_s32(e.shift_neg + j));
+  }
+  return p;
+}
+
+// qgemm_store for outputs j .. j + 3 of row i at once, acc their accumulators (bias added), p
+// their parameters. The same steps in lanes: the 64-bit product, then srshl by -shift, which
+// adds 2^(shift-1) and shifts right arithmetically (floor) without overflow, as requantize does
+// in int64; the saturating narrow to int32 keeps the order. The scalar epilogue clamps that to
+// +-255, adds the zero point and clamps to [lo, 127]; a saturating add of the zero point (in
+// [-128, 127]) then the clamp gives the same bytes: beyond +-255 both end at 127 or lo, since
+// 255 + zp >= 127 and -255 + zp <= -128 <= lo. f32: scvtf rounds to nearest as the scalar
+// conversion does, then one multiply.
+template <bool F32>
+FENNEC_SIMD_INLINE void store4_neon64(const Epilogue4<F32>& e, const Requant4& p, size_t i, size_t j, int32x4_t acc) {
+  const uint32x4_t neg = vcltzq_s32(acc);
+  if constexpr (F32) {
+    vst1q_f32(e.yf + i * e.ld + j, vmulq_f32(vcvtq_f32_s32(acc), vbslq_f32(neg, p.deq_neg, p.deq)));
+  } else {
+    const int32x4_t mult = vbslq_s32(neg, p.mult_neg, p.mult);
+    const int32x4_t down = vbslq_s32(neg, p.down_neg, p.down);
+    const int64x2_t lo = vrshlq_s64(vmull_s32(vget_low_s32(acc), vget_low_s32(mult)), vmovl_s32(vget_low_s32(down)));
+    const int64x2_t hi = vrshlq_s64(vmull_high_s32(acc, mult), vmovl_high_s32(down));
+    int32x4_t q = vqaddq_s32(vqmovn_high_s64(vqmovn_s64(lo), hi), e.zero_point);
+    q = vminq_s32(vmaxq_s32(q, e.lo), vdupq_n_s32(127));
+    const int16x4_t q16 = vmovn_s32(q);
+    const int8x8_t q8 = vmovn_s16(vcombine_s16(q16, q16));
+    const std::uint32_t four = vget_lane_u32(vreinterpret_u32_s8(q8), 0);
+    std::memcpy(e.y + i * e.ld + j, &four, sizeof four);
+  }
+}
+
+// The same for one call's outputs (the smull tiles): acc without the bias.
 template <class Arch>
 FENNEC_SIMD_INLINE void store4_neon64(Arch, const QGemmArgs& g, size_t i, size_t j, int32x4_t acc) {
-  const uint32x4_t neg = vcltzq_s32(acc);
   if (g.yf) {
-    const float32x4_t d = vbslq_f32(neg, vld1q_f32(g.deq_neg + j), vld1q_f32(g.deq + j));
-    vst1q_f32(g.yf + i * g.ldyf + j, vmulq_f32(vcvtq_f32_s32(acc), d));
-    return;
+    const Epilogue4<true> e = epilogue4_of<true>(g);
+    store4_neon64(e, load_requant4(e, j), i, j, acc);
+  } else {
+    const Epilogue4<false> e = epilogue4_of<false>(g);
+    store4_neon64(e, load_requant4(e, j), i, j, acc);
   }
-  const int32x4_t mult = vbslq_s32(neg, vld1q_s32(g.mult_neg + j), vld1q_s32(g.mult + j));
-  const int32x4_t down = vnegq_s32(vbslq_s32(neg, vld1q_s32(g.shift_neg + j), vld1q_s32(g.shift + j)));
-  const int64x2_t lo = vrshlq_s64(vmull_s32(vget_low_s32(acc), vget_low_s32(mult)), vmovl_s32(vget_low_s32(down)));
-  const int64x2_t hi = vrshlq_s64(vmull_high_s32(acc, mult), vmovl_high_s32(down));
-  int32x4_t q = vqmovn_high_s64(vqmovn_s64(lo), hi);
-  q = vminq_s32(vmaxq_s32(q, vdupq_n_s32(-255)), vdupq_n_s32(255));
-  q = vaddq_s32(q, vdupq_n_s32(g.out_zero_point));
-  q = vminq_s32(vmaxq_s32(q, vdupq_n_s32(g.out_lo)), vdupq_n_s32(127));
-  const int16x4_t q16 = vmovn_s32(q);
-  const int8x8_t q8 = vmovn_s16(vcombine_s16(q16, q16));
-  const std::uint32_t four = vget_lane_u32(vreinterpret_u32_s8(q8), 0);
-  std::memcpy(g.y + i * g.ldy + j, &four, sizeof four);
+}
+#endif
+
+#if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD)
+// The packed sdot GEMM (g.wpack, fennec/detail/qpack_layout.hpp, bytes = w). A 4-byte group of
+// a 16-unit panel is four 16-byte vectors, each 4 units x 4 bytes of k; sdot by element
+// multiplies one of them by the group of x in one lane of a 16-byte vector of x and adds each
+// unit's 4 products into its own int32 lane. So one 16-byte load of x per row serves 4 groups,
+// one ld1 of 4 registers brings a group of the panel, and the accumulators end holding whole
+// dot products, 4 units each: no horizontal sums, 16 MACs an instruction. The k loops are in
+// assembly (qgemm_sdot_asm.hpp): 4 rows x 1 panel (the GEMM), 1 row x 4 panels (the GEMV) and
+// 1 row x 1 panel (the rest). A partial last panel runs whole (its padding units are zero
+// weights, planned and present) and stores only its units.
+
+// sums (rows R x panels P x 16 int32) = rows x[0 .. R) by panels w[0 .. P) over k: the whole
+// 16-byte steps in place, then the last 1 .. 15 bytes of k as one more step over zero-padded
+// copies: x's bytes past k and the groups the panels do not have read as zero, and nothing past
+// a row of x or a panel is read.
+template <size_t R, size_t P>
+FENNEC_SIMD_INLINE void sdot_sums(const std::int8_t* const* x, const std::int8_t* const* w, size_t k, std::int32_t* sums) {
+  static_assert((R == 4 && P == 1) || (R == 1 && (P == 1 || P == 4)), "an assembly loop of qgemm_sdot_asm.hpp");
+  constexpr size_t kStepBytes = 4 * detail::kQPackUnits * detail::kQPackGroup;
+  const auto run = [sums](size_t steps, const std::int8_t* const* xs, const std::int8_t* const* ws) {
+    if constexpr (R == 4)
+      sdot_rows4_panel(steps, xs[0], xs[1], xs[2], xs[3], ws[0], sums);
+    else if constexpr (P == 4)
+      sdot_row_panels4(steps, xs[0], ws[0], ws[1], ws[2], ws[3], sums);
+    else
+      sdot_row_panel(steps, xs[0], ws[0], sums);
+  };
+  std::memset(sums, 0, R * P * 16 * sizeof(std::int32_t));
+  const size_t steps = k / 16, rest = k % 16;
+  if (steps > 0) run(steps, x, w);
+  if (rest == 0) return;
+  const size_t wbytes = (rest + 3) / 4 * detail::kQPackUnits * detail::kQPackGroup;
+  alignas(16) std::int8_t xt[R][16];
+  alignas(16) std::int8_t wt[P][kStepBytes];
+  const std::int8_t* xs[R];
+  const std::int8_t* ws[P];
+  for (size_t r = 0; r < R; ++r) {
+    std::memset(xt[r], 0, 16);
+    std::memcpy(xt[r], x[r] + steps * 16, rest);
+    xs[r] = xt[r];
+  }
+  for (size_t v = 0; v < P; ++v) {
+    std::memset(wt[v], 0, kStepBytes);
+    std::memcpy(wt[v], w[v] + steps * kStepBytes, wbytes);
+    ws[v] = wt[v];
+  }
+  run(1, xs, ws);
+}
+
+// The outputs of a tile: rows i0 .. i0 + R by units j0 .. j0 + P * 16 (those below n), sums
+// row-major without the bias. Whole groups of 4 units in lanes, the last few one at a time.
+template <bool F32, size_t R, size_t P>
+FENNEC_SIMD_INLINE void sdot_store_tile(const QGemmArgs& g, const std::int32_t* sums, size_t i0, size_t j0) {
+  constexpr size_t kRow = P * detail::kQPackUnits;
+  const size_t units = g.n - j0 < kRow ? g.n - j0 : kRow, whole = units / 4 * 4;
+  const Epilogue4<F32> e = epilogue4_of<F32>(g);
+  for (size_t u = 0; u < whole; u += 4) {
+    const Requant4 rq = load_requant4(e, j0 + u);
+    for (size_t r = 0; r < R; ++r) {
+      // Wrapping int32 adds of the bias: the true sum fits (the scheme bounds it).
+      const int32x4_t acc =
+          vreinterpretq_s32_u32(vaddq_u32(vreinterpretq_u32_s32(vld1q_s32(sums + r * kRow + u)), vreinterpretq_u32_s32(rq.bias)));
+      store4_neon64(e, rq, i0 + r, j0 + u, acc);
+    }
+  }
+  for (size_t u = whole; u < units; ++u)
+    for (size_t r = 0; r < R; ++r)
+      qgemm_store(g, i0 + r, j0 + u,
+                  static_cast<std::int32_t>(static_cast<std::uint32_t>(sums[r * kRow + u]) + static_cast<std::uint32_t>(g.bias[j0 + u])));
+}
+
+// Rows i0 .. i0 + R of x by panels p0 .. p0 + P.
+template <size_t R, size_t P>
+FENNEC_SIMD_INLINE void sdot_packed_tile(const QGemmArgs& g, size_t i0, size_t p0) {
+  const size_t panel_bytes = (g.k + 3) / 4 * detail::kQPackUnits * detail::kQPackGroup;
+  const std::int8_t* x[R];
+  for (size_t r = 0; r < R; ++r) x[r] = g.x + (i0 + r) * g.ldx;
+  const std::int8_t* w[P];
+  for (size_t v = 0; v < P; ++v) w[v] = reinterpret_cast<const std::int8_t*>(g.wpack) + (p0 + v) * panel_bytes;
+  alignas(16) std::int32_t sums[R * P * detail::kQPackUnits];
+  sdot_sums<R, P>(x, w, g.k, sums);
+  if (g.yf)
+    sdot_store_tile<true, R, P>(g, sums, i0, p0 * detail::kQPackUnits);
+  else
+    sdot_store_tile<false, R, P>(g, sums, i0, p0 * detail::kQPackUnits);
+}
+
+// The packed GEMM. m == 1 (the GEMV, MR == 1): blocks of four panels, then one at a time. Else
+// 4-row tiles, each panel against every tile while it stays in L1, and the rows left one at a
+// time.
+template <class Arch, size_t MR>
+FENNEC_SIMD_INLINE void qgemm_sdot_packed(Arch, const QGemmArgs& g) {
+  const size_t panels = (g.n + detail::kQPackUnits - 1) / detail::kQPackUnits;
+  if constexpr (MR == 1) {
+    for (size_t i = 0; i < g.m; ++i) {
+      size_t p0 = 0;
+      for (; p0 + 4 <= panels; p0 += 4) sdot_packed_tile<1, 4>(g, i, p0);
+      for (; p0 < panels; ++p0) sdot_packed_tile<1, 1>(g, i, p0);
+    }
+  } else {
+    static_assert(MR == 4, "the GEMM's tile is 4 rows");
+    const size_t whole = g.m / 4 * 4;
+    for (size_t p0 = 0; p0 < panels; ++p0) {
+      for (size_t i0 = 0; i0 < whole; i0 += 4) sdot_packed_tile<4, 1>(g, i0, p0);
+      for (size_t i = whole; i < g.m; ++i) sdot_packed_tile<1, 1>(g, i, p0);
+    }
+  }
 }
 #endif
 
@@ -227,6 +392,10 @@ FENNEC_SIMD_INLINE void qgemm_neon(Arch, const QGemmArgs& g) {
 #else
 template <class Arch, size_t MR, size_t NR, size_t V>
 void qgemm_neon(Arch, const QGemmArgs& g);
+#endif
+#if !(defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD))
+template <class Arch, size_t MR>
+void qgemm_sdot_packed(Arch, const QGemmArgs& g);
 #endif
 
 }  // namespace fennec::kernels::simd::qdetail

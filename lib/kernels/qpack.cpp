@@ -13,7 +13,7 @@ void qpack_s8(const std::int8_t* w, std::size_t ldw, std::size_t n, std::size_t 
       for (std::size_t u = 0; u < kQPackUnits; ++u)
         for (std::size_t b = 0; b < kQPackGroup; ++b) {
           const std::size_t j = p * kQPackUnits + u, c = t * kQPackGroup + b;
-          *out++ = j < n && c < k ? static_cast<std::uint8_t>(static_cast<std::uint8_t>(w[j * ldw + c]) ^ 0x80u) : 0;
+          *out++ = j < n && c < k ? static_cast<std::uint8_t>(static_cast<std::uint8_t>(w[j * ldw + c]) ^ detail::kQPackByteOffset) : 0;
         }
 }
 

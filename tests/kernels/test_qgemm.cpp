@@ -7,8 +7,8 @@
 // tiles, byte offsets {0, 1, 3} of x; both output forms (int8 requantized, f32 dequantized);
 // identity, ReLU (floor = zero point) and LeakyReLU (a second multiplier) epilogues; extreme
 // inputs (every product -128 * -127) at the largest k the scheme allows to test int32 headroom.
-// Each case runs with the packed weights (qpack_s8, read by the VNNI table) and without them;
-// n also sweeps around the 16-unit panels and their blocks, m (batch) every size 1 .. 67 around
+// Each case runs with the packed weights (qpack_s8, read by the VNNI and dot-product NEON64
+// tables) and without them; n also sweeps around the 16-unit panels and their blocks, m (batch) every size 1 .. 67 around
 // the row tiles and the 64-row chunks of the packed GEMM, k around its 4-byte groups. Row
 // strides ldx, ldw beyond k (random bytes between the rows, which no table may read into the
 // result) run around the NEON tables' 16-byte steps and their 4 x 4 and 1 x 8 tiles.
@@ -74,14 +74,16 @@ QData make_data(std::mt19937& rng, const QCase& c) {
   return d;
 }
 
-fennec::kernels::QGemmArgs args_for(const QCase& c, const QData& d, std::int8_t* y, float* yf, bool packed) {
+// With `packed`, a table that reads the packed weights (qgemm_reads_packed) gets no w at all, so
+// a path that still read w would crash rather than pass on the row-major copy.
+fennec::kernels::QGemmArgs args_for(const QCase& c, const QData& d, std::int8_t* y, float* yf, bool packed, fennec::Isa isa) {
   fennec::kernels::QGemmArgs g;
   g.m = c.m;
   g.n = c.n;
   g.k = c.k;
   g.x = d.x.data() + c.x_off;
   g.ldx = c.k + c.x_pad;
-  g.w = d.w.data();
+  g.w = packed && fennec::kernels::qgemm_reads_packed(isa) ? nullptr : d.w.data();
   g.ldw = c.k + c.w_pad;
   g.wpack = packed ? d.wpack.data() : nullptr;
   g.bias = d.bias.data();
@@ -150,7 +152,7 @@ std::vector<QCase> cases(bool gemv) {
         }
   // Panels of 16 units, blocks of them, and (batched) every batch size around the row tiles.
   const size_t panel_ns[] = {15, 16, 17, 31, 33, 47, 48, 49, 63, 65, 129};
-  const size_t panel_ks[] = {1, 2, 3, 4, 5, 6, 13, 64, 67, 131};
+  const size_t panel_ks[] = {1, 2, 3, 4, 5, 6, 11, 13, 26, 64, 67, 131};
   for (size_t n : panel_ns)
     for (size_t k : panel_ks) {
       ++e;
@@ -194,8 +196,8 @@ void check_kernel(const char* id, QGemmFn KernelTable::*fn, const TableUnderTest
       const std::int8_t kCanary = 0x5A;
       std::vector<std::int8_t> y(c.m * (c.n + 3) + 8, kCanary), y_oracle = y, y_exact = y;
       std::vector<float> yf(c.m * (c.n + 2) + 8, -7.f), yf_oracle = yf, yf_exact = yf;
-      (t.table->*fn)(args_for(c, d, y.data(), yf.data(), packed));
-      (t.oracle->*fn)(args_for(c, d, y_oracle.data(), yf_oracle.data(), packed));
+      (t.table->*fn)(args_for(c, d, y.data(), yf.data(), packed, t.isa));
+      (t.oracle->*fn)(args_for(c, d, y_oracle.data(), yf_oracle.data(), packed, fennec::Isa::kRef));
       exact(c, d, y_exact, yf_exact);
       // Bit-identical, canaries (strides, tail) included: y_exact holds the canaries where no
       // output belongs.
