@@ -189,21 +189,6 @@ void pair_rows_bf16(Arch, float* panel, std::size_t kc);
 #endif
 
 #if defined(__arm__) && defined(__ARM_NEON)
-// dst[p*ld_dst + j] = src[j*ld_src + p] for a 4x4 block on ARMv7: two vtrn.32 and the d halves
-// recombined into rows, 22 instructions. xsimd 8.1's zip_lo/zip_hi on ARMv7 go through d-register
-// moves: the two rounds of zips took 46 (the NT forward's transposing pack of W was 15% of its
-// instructions).
-template <class Arch>
-FENNEC_SIMD_INLINE void transpose4x4_neon32(Arch, const float* src, std::size_t ld_src, float* dst,
-                                            std::size_t ld_dst) {
-  const float32x4x2_t t01 = vtrnq_f32(vld1q_f32(src), vld1q_f32(src + ld_src));
-  const float32x4x2_t t23 = vtrnq_f32(vld1q_f32(src + 2 * ld_src), vld1q_f32(src + 3 * ld_src));
-  vst1q_f32(dst, vcombine_f32(vget_low_f32(t01.val[0]), vget_low_f32(t23.val[0])));
-  vst1q_f32(dst + ld_dst, vcombine_f32(vget_low_f32(t01.val[1]), vget_low_f32(t23.val[1])));
-  vst1q_f32(dst + 2 * ld_dst, vcombine_f32(vget_high_f32(t01.val[0]), vget_high_f32(t23.val[0])));
-  vst1q_f32(dst + 3 * ld_dst, vcombine_f32(vget_high_f32(t01.val[1]), vget_high_f32(t23.val[1])));
-}
-
 // B's packed panels on ARMv7 (kMlaByLane): rows rows of 8 floats each rewritten in place as
 // a0 b0 a1 b1 ... a3 b3 (a: the first 4, b: the last 4), so that one vld2 gives back a and b.
 // GCC 12's 32-bit arm_neon.h has no vld1q_f32_x2, and two vld1q cost two loads plus an add and a
@@ -305,14 +290,66 @@ FENNEC_SIMD_INLINE xsimd::batch_bool<float, Arch> neon32_less_than(Arch, const x
 #else
 template <class Arch>
 void interleave_pairs_neon32(Arch, float* p, std::size_t rows);
-template <class Arch>
-void transpose4x4_neon32(Arch, const float* src, std::size_t ld_src, float* dst, std::size_t ld_dst);
 void micro_kernel_neon32(std::size_t kc, const float* a, const float* b, float* c);
 template <class Arch>
 xsimd::batch_bool<float, Arch> neon32_greater_than_zero(Arch, const xsimd::batch<float, Arch>& x);
 template <class Arch>
 xsimd::batch_bool<float, Arch> neon32_less_than(Arch, const xsimd::batch<float, Arch>& x,
                                                 const xsimd::batch<float, Arch>& y);
+#endif
+
+#if defined(__ARM_NEON)
+// dst[p*ld_dst + r] = src[r*ld_src + p] for r < 4 and p < 4 * blocks (blocks >= 1): four rows
+// transposed 4 columns at a time, the GEMM packs' transpose on NEON. One step is 4 single-lane
+// vld4/ld4 (row r's 4 floats into lane r of 4 registers, post-incremented) and 4 stores of the
+// 4 transposed rows (post-incremented by ld_dst): 10 instructions per 16 floats with the loop's.
+// The shuffle transposes they replace were 16 plus address arithmetic on AArch64 (4 loads, 8
+// zips, 4 stores) and 22 on ARMv7 (two vtrn.32 and the d halves recombined); GCC had to re-derive
+// each block's 4 row addresses too. Registers v0-v3 (q0-q3) are clobbered.
+inline void transpose_rows4_neon(const float* src, std::size_t ld_src, std::size_t blocks, float* dst,
+                                 std::size_t ld_dst) {
+  const float* r0 = src;
+  const float* r1 = src + ld_src;
+  const float* r2 = src + 2 * ld_src;
+  const float* r3 = src + 3 * ld_src;
+  const std::size_t step = ld_dst * sizeof(float);
+#if defined(__aarch64__)
+  __asm__ volatile(
+      "1:\n\t"
+      "ld4 {v0.s, v1.s, v2.s, v3.s}[0], [%[r0]], #16\n\t"
+      "ld4 {v0.s, v1.s, v2.s, v3.s}[1], [%[r1]], #16\n\t"
+      "ld4 {v0.s, v1.s, v2.s, v3.s}[2], [%[r2]], #16\n\t"
+      "ld4 {v0.s, v1.s, v2.s, v3.s}[3], [%[r3]], #16\n\t"
+      "st1 {v0.4s}, [%[d]], %[step]\n\t"
+      "st1 {v1.4s}, [%[d]], %[step]\n\t"
+      "st1 {v2.4s}, [%[d]], %[step]\n\t"
+      "st1 {v3.4s}, [%[d]], %[step]\n\t"
+      "subs %[n], %[n], #1\n\t"
+      "b.ne 1b\n\t"
+      : [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [r3] "+r"(r3), [d] "+r"(dst), [n] "+r"(blocks)
+      : [step] "r"(step)
+      : "cc", "memory", "v0", "v1", "v2", "v3");
+#else
+  // q0-q3 are d0-d7: lane r of q_p is d(2p + r / 2)[r % 2], so the lists are double-spaced.
+  __asm__ volatile(
+      "1:\n\t"
+      "vld4.32 {d0[0], d2[0], d4[0], d6[0]}, [%[r0]]!\n\t"
+      "vld4.32 {d0[1], d2[1], d4[1], d6[1]}, [%[r1]]!\n\t"
+      "vld4.32 {d1[0], d3[0], d5[0], d7[0]}, [%[r2]]!\n\t"
+      "vld4.32 {d1[1], d3[1], d5[1], d7[1]}, [%[r3]]!\n\t"
+      "vst1.32 {d0-d1}, [%[d]], %[step]\n\t"
+      "vst1.32 {d2-d3}, [%[d]], %[step]\n\t"
+      "vst1.32 {d4-d5}, [%[d]], %[step]\n\t"
+      "vst1.32 {d6-d7}, [%[d]], %[step]\n\t"
+      "subs %[n], %[n], #1\n\t"
+      "bne 1b\n\t"
+      : [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [r3] "+r"(r3), [d] "+r"(dst), [n] "+r"(blocks)
+      : [step] "r"(step)
+      : "cc", "memory", "d0", "d1", "d2", "d3", "d4", "d5", "d6", "d7");
+#endif
+}
+#else
+void transpose_rows4_neon(const float* src, std::size_t ld_src, std::size_t blocks, float* dst, std::size_t ld_dst);
 #endif
 
 }  // namespace fennec::kernels::simd

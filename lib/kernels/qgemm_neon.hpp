@@ -211,17 +211,6 @@ FENNEC_SIMD_INLINE void store4_neon64(const Epilogue4<F32>& e, const Requant4& p
   }
 }
 
-// The same for one call's outputs (the smull tiles): acc without the bias.
-template <class Arch>
-FENNEC_SIMD_INLINE void store4_neon64(Arch, const QGemmArgs& g, size_t i, size_t j, int32x4_t acc) {
-  if (g.yf) {
-    const Epilogue4<true> e = epilogue4_of<true>(g);
-    store4_neon64(e, load_requant4(e, j), i, j, acc);
-  } else {
-    const Epilogue4<false> e = epilogue4_of<false>(g);
-    store4_neon64(e, load_requant4(e, j), i, j, acc);
-  }
-}
 #endif
 
 #if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD)
@@ -334,6 +323,30 @@ FENNEC_SIMD_INLINE void qgemm_sdot_packed(Arch, const QGemmArgs& g) {
 }
 #endif
 
+#if defined(__aarch64__)
+// The outputs of an smull/sdot tile (rows i0 .. i0 + mr, units j0 .. j0 + nr): four
+// accumulators' lane sums in one vector by two levels of pairwise adds, 4 outputs a store; the
+// last nr % 4 one at a time.
+template <bool F32, size_t MR, size_t NR>
+FENNEC_SIMD_INLINE void store_tile_neon64(const QGemmArgs& g, const int32x4_t (*a)[NR], size_t i0, size_t mr, size_t j0,
+                                          size_t nr) {
+  const Epilogue4<F32> e = epilogue4_of<F32>(g);
+  for (size_t r = 0; r < mr; ++r) {
+    size_t c = 0;
+    for (; c + 4 <= nr; c += 4) {
+      const int32x4_t s = vpaddq_s32(vpaddq_s32(a[r][c], a[r][c + 1]), vpaddq_s32(a[r][c + 2], a[r][c + 3]));
+      const Requant4 rq = load_requant4(e, j0 + c);
+      // Wrapping int32 adds of the bias: the true sum fits (the scheme bounds it).
+      const int32x4_t acc = vreinterpretq_s32_u32(vaddq_u32(vreinterpretq_u32_s32(s), vreinterpretq_u32_s32(rq.bias)));
+      store4_neon64(e, rq, i0 + r, j0 + c, acc);
+    }
+    for (; c < nr; ++c)
+      qgemm_store(g, i0 + r, j0 + c,
+                  static_cast<std::int32_t>(static_cast<std::uint32_t>(vaddvq_s32(a[r][c])) + static_cast<std::uint32_t>(g.bias[j0 + c])));
+  }
+}
+#endif
+
 // Rows i0 .. i0 + mr of x by rows j0 .. j0 + nr of w (mr <= MR, nr <= NR; missing rows repeat
 // the last one, computed and never stored).
 template <class Arch, size_t MR, size_t NR, size_t V>
@@ -344,25 +357,20 @@ FENNEC_SIMD_INLINE void neon_tile(Arch, const QGemmArgs& g, size_t i0, size_t mr
   for (size_t c = 0; c < NR; ++c) w[c] = g.w + (j0 + (c < nr ? c : nr - 1)) * g.ldw;
   int32x4_t a[MR][NR];
   dot_tile_neon<Arch, MR, NR, V>(Arch{}, x, w, g.k, a);
-  for (size_t r = 0; r < mr; ++r) {
-    size_t c = 0;
-    if constexpr (ArchTraits<Arch>::kNeon64 && NR % 4 == 0) {
 #if defined(__aarch64__)
-      // Four accumulators' lane sums in one vector: pairwise adds, two levels.
-      for (; c + 4 <= nr; c += 4) {
-        const int32x4_t s = vpaddq_s32(vpaddq_s32(a[r][c], a[r][c + 1]), vpaddq_s32(a[r][c + 2], a[r][c + 3]));
-        // Wrapping int32 adds of the bias: the true sum fits (the scheme bounds it).
-        const int32x4_t acc = vreinterpretq_s32_u32(
-            vaddq_u32(vreinterpretq_u32_s32(s), vreinterpretq_u32_s32(vld1q_s32(g.bias + j0 + c))));
-        store4_neon64(Arch{}, g, i0 + r, j0 + c, acc);
-      }
+  if constexpr (NR % 4 == 0) {
+    if (g.yf)
+      store_tile_neon64<true, MR, NR>(g, a, i0, mr, j0, nr);
+    else
+      store_tile_neon64<false, MR, NR>(g, a, i0, mr, j0, nr);
+    return;
+  }
 #endif
-    }
-    for (; c < nr; ++c) {
+  for (size_t r = 0; r < mr; ++r)
+    for (size_t c = 0; c < nr; ++c) {
       const std::uint32_t sum = static_cast<std::uint32_t>(lane_sum(Arch{}, a[r][c])) + static_cast<std::uint32_t>(g.bias[j0 + c]);
       qgemm_store(g, i0 + r, j0 + c, static_cast<std::int32_t>(sum));
     }
-  }
 }
 
 // Columns j0 .. j0 + nr (nr <= NR) by the smallest power-of-two tile that holds them.
