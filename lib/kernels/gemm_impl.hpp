@@ -176,8 +176,18 @@ FENNEC_SIMD_INLINE void pack_a(Arch arch, const GemmArgs& g, std::size_t i0, std
     const std::size_t rows = min_size(arch, MR, mc - ir);
     float* d = dst + ir * kc;
     if constexpr (F == GemmForm::kTN) {
-      // A is (k x m): op(A)(i, p) = a[p*lda + i], MR contiguous floats per p.
+      // A is (k x m): op(A)(i, p) = a[p*lda + i], MR contiguous floats per p: whole vectors
+      // when the panel is full (GCC left the element loop scalar, 2 instructions a float).
       const float* src = g.a + p0 * g.lda + i0 + ir;
+      if constexpr (MR % kLanes<Arch> == 0) {
+        if (rows == MR) {
+          using V = Vf<Arch>;
+          const std::size_t lda = g.lda;
+          for (std::size_t p = 0; p < kc; ++p, src += lda, d += MR)
+            for (std::size_t i = 0; i < MR; i += kLanes<Arch>) V::load_unaligned(src + i).store_unaligned(d + i);
+          continue;
+        }
+      }
       for (std::size_t p = 0; p < kc; ++p, src += g.lda, d += MR) {
         for (std::size_t i = 0; i < rows; ++i) d[i] = src[i];
         for (std::size_t i = rows; i < MR; ++i) d[i] = 0.f;
