@@ -27,9 +27,10 @@
 #define FENNEC_SIMD_INLINE inline
 #endif
 
-// The GEMM micro-kernel's k-loop unroll. A pragma takes no template constant, so this is the
-// one choice made by the target: AArch64 (its only table is neon64) unrolls 8, since its k step
-// is 27 instructions and 4 still left 4% in the loop control; every other target 4.
+// The GEMM k loops' unroll (the x86 micro-kernel's, and the small-dimension tiles' everywhere).
+// A pragma takes no template constant, so this is the one choice made by the target: AArch64
+// (its only table is neon64) unrolls 8, where 4 left 4% of its 27-instruction k step in the
+// loop control; every other target 4. The NEON micro-kernels are assembly, unrolled by hand.
 #if defined(__aarch64__)
 #define FENNEC_GEMM_K_UNROLL _Pragma("GCC unroll 8")
 #else
@@ -296,6 +297,124 @@ xsimd::batch_bool<float, Arch> neon32_greater_than_zero(Arch, const xsimd::batch
 template <class Arch>
 xsimd::batch_bool<float, Arch> neon32_less_than(Arch, const xsimd::batch<float, Arch>& x,
                                                 const xsimd::batch<float, Arch>& y);
+#endif
+
+#if defined(__aarch64__)
+// The AArch64 micro-kernel, 8 x 12 over kc >= 1 k steps, in assembly: c[i][j] = sum_p a_p[i]
+// b_p[4j..], c row-major as the 24 vectors c[0][0], c[0][1], c[0][2], c[1][0], ... One step: 24
+// fmla by element into v8-v31 (A's 8 values in two registers used by lane, B's 12 in v2-v4) and
+// three loads: A of the next step (ldp, into the other pair of A registers: v0-v1 and v5-v6
+// alternate), B's third vector of this step (ldr q4) first, and B's first two of the next step
+// (ldp q2, q3) last, once this step's fmla no longer read them. Eight steps an iteration by
+// immediate offsets, then two adds: 27.5 instructions a step, as the intrinsics loop compiled.
+// The intrinsics loop let GCC group the loads: llvm-mca put the Cortex-A53 at 79% of its FMA
+// peak (326 cycles per 8 steps, 256 at peak). This order was the best of a search over where
+// the three loads go in a step: 267 cycles (96%), the Cortex-A72 and A57 at 100% as before (the
+// Cortex-A55 model goes from 59% to 50%: bench/neon-mca.sh prints all four). A load is never
+// issued past the panels: the last step (and, below 9 steps, the pairs before it) loads only
+// what it uses.
+#define FENNEC_NEON64_MK_FMLA(A0, A1) \
+  "fmla v8.4s, v2.4s, " A0 ".s[0]\n\t" \
+  "fmla v11.4s, v2.4s, " A0 ".s[1]\n\t" \
+  "fmla v14.4s, v2.4s, " A0 ".s[2]\n\t" \
+  "fmla v17.4s, v2.4s, " A0 ".s[3]\n\t" \
+  "fmla v20.4s, v2.4s, " A1 ".s[0]\n\t" \
+  "fmla v23.4s, v2.4s, " A1 ".s[1]\n\t" \
+  "fmla v26.4s, v2.4s, " A1 ".s[2]\n\t" \
+  "fmla v29.4s, v2.4s, " A1 ".s[3]\n\t" \
+  "fmla v9.4s, v3.4s, " A0 ".s[0]\n\t" \
+  "fmla v12.4s, v3.4s, " A0 ".s[1]\n\t" \
+  "fmla v15.4s, v3.4s, " A0 ".s[2]\n\t" \
+  "fmla v18.4s, v3.4s, " A0 ".s[3]\n\t" \
+  "fmla v21.4s, v3.4s, " A1 ".s[0]\n\t" \
+  "fmla v24.4s, v3.4s, " A1 ".s[1]\n\t" \
+  "fmla v27.4s, v3.4s, " A1 ".s[2]\n\t" \
+  "fmla v30.4s, v3.4s, " A1 ".s[3]\n\t" \
+  "fmla v10.4s, v4.4s, " A0 ".s[0]\n\t" \
+  "fmla v13.4s, v4.4s, " A0 ".s[1]\n\t" \
+  "fmla v16.4s, v4.4s, " A0 ".s[2]\n\t" \
+  "fmla v19.4s, v4.4s, " A0 ".s[3]\n\t" \
+  "fmla v22.4s, v4.4s, " A1 ".s[0]\n\t" \
+  "fmla v25.4s, v4.4s, " A1 ".s[1]\n\t" \
+  "fmla v28.4s, v4.4s, " A1 ".s[2]\n\t" \
+  "fmla v31.4s, v4.4s, " A1 ".s[3]\n\t"
+// One step s of an iteration: A(s) in A0-A1, B(s)'s first two vectors in v2-v3; loads A(s+1)
+// into NA0-NA1 (offset AN from a), B(s)'s third (offset B2 from b) and B(s+1)'s first two (BN).
+#define FENNEC_NEON64_MK_STEP(A0, A1, NA0, NA1, AN, B2, BN) \
+  "ldp " NA0 ", " NA1 ", [%[a], #" AN "]\n\t"             \
+  "ldr q4, [%[b], #" B2 "]\n\t" FENNEC_NEON64_MK_FMLA(A0, A1) "ldp q2, q3, [%[b], #" BN "]\n\t"
+// Steps 2q and 2q + 1 (A in v0-v1, then v5-v6), offsets as for FENNEC_NEON64_MK_STEP.
+#define FENNEC_NEON64_MK_PAIR(AN0, B20, BN0, AN1, B21, BN1)      \
+  FENNEC_NEON64_MK_STEP("v0", "v1", "q5", "q6", AN0, B20, BN0) \
+  FENNEC_NEON64_MK_STEP("v5", "v6", "q0", "q1", AN1, B21, BN1)
+#define FENNEC_NEON64_MK_LAST(A0, A1, B2) "ldr q4, [%[b], #" B2 "]\n\t" FENNEC_NEON64_MK_FMLA(A0, A1)
+inline void micro_kernel_neon64(std::size_t kc, const float* a, const float* b, float* c) {
+  // kc = 8 * iterations + 2 * pairs + last, last 1 or 2: the iterations and pairs read one step
+  // ahead, the last step (or two) nothing past the panels.
+  const std::size_t iterations = (kc - 1) / 8;
+  const std::size_t rest = kc - 8 * iterations;
+  std::size_t pairs = (rest - 1) / 2;
+  const std::size_t last = rest - 2 * pairs;
+  std::size_t n = iterations;
+  __asm__ volatile(
+      "movi v8.4s, #0\n\tmovi v9.4s, #0\n\tmovi v10.4s, #0\n\tmovi v11.4s, #0\n\t"
+      "movi v12.4s, #0\n\tmovi v13.4s, #0\n\tmovi v14.4s, #0\n\tmovi v15.4s, #0\n\t"
+      "movi v16.4s, #0\n\tmovi v17.4s, #0\n\tmovi v18.4s, #0\n\tmovi v19.4s, #0\n\t"
+      "movi v20.4s, #0\n\tmovi v21.4s, #0\n\tmovi v22.4s, #0\n\tmovi v23.4s, #0\n\t"
+      "movi v24.4s, #0\n\tmovi v25.4s, #0\n\tmovi v26.4s, #0\n\tmovi v27.4s, #0\n\t"
+      "movi v28.4s, #0\n\tmovi v29.4s, #0\n\tmovi v30.4s, #0\n\tmovi v31.4s, #0\n\t"
+      "ldp q0, q1, [%[a]]\n\t"
+      "ldp q2, q3, [%[b]]\n\t"
+      "cbz %[n], 2f\n\t"
+      "1:\n\t"
+      FENNEC_NEON64_MK_PAIR("32", "32", "48", "64", "80", "96")
+      FENNEC_NEON64_MK_PAIR("96", "128", "144", "128", "176", "192")
+      FENNEC_NEON64_MK_PAIR("160", "224", "240", "192", "272", "288")
+      FENNEC_NEON64_MK_PAIR("224", "320", "336", "256", "368", "384")
+      "add %[a], %[a], #256\n\t"
+      "add %[b], %[b], #384\n\t"
+      "subs %[n], %[n], #1\n\t"
+      "b.ne 1b\n\t"
+      "2:\n\t"
+      "cbz %[pairs], 3f\n\t"
+      FENNEC_NEON64_MK_PAIR("32", "32", "48", "64", "80", "96")
+      "add %[a], %[a], #64\n\t"
+      "add %[b], %[b], #96\n\t"
+      "subs %[pairs], %[pairs], #1\n\t"
+      "b 2b\n\t"
+      "3:\n\t"
+      "cmp %[last], #1\n\t"
+      "b.eq 4f\n\t"
+      FENNEC_NEON64_MK_STEP("v0", "v1", "q5", "q6", "32", "32", "48")
+      FENNEC_NEON64_MK_LAST("v5", "v6", "80")
+      "b 5f\n\t"
+      "4:\n\t"
+      FENNEC_NEON64_MK_LAST("v0", "v1", "32")
+      "5:\n\t"
+      "stp q8, q9, [%[c]]\n\t"
+      "stp q10, q11, [%[c], #32]\n\t"
+      "stp q12, q13, [%[c], #64]\n\t"
+      "stp q14, q15, [%[c], #96]\n\t"
+      "stp q16, q17, [%[c], #128]\n\t"
+      "stp q18, q19, [%[c], #160]\n\t"
+      "stp q20, q21, [%[c], #192]\n\t"
+      "stp q22, q23, [%[c], #224]\n\t"
+      "stp q24, q25, [%[c], #256]\n\t"
+      "stp q26, q27, [%[c], #288]\n\t"
+      "stp q28, q29, [%[c], #320]\n\t"
+      "stp q30, q31, [%[c], #352]\n\t"
+      : [a] "+r"(a), [b] "+r"(b), [n] "+r"(n), [pairs] "+r"(pairs)
+      : [c] "r"(c), [last] "r"(last)
+      : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v8", "v9", "v10", "v11", "v12", "v13", "v14",
+        "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29",
+        "v30", "v31");
+}
+#undef FENNEC_NEON64_MK_LAST
+#undef FENNEC_NEON64_MK_PAIR
+#undef FENNEC_NEON64_MK_STEP
+#undef FENNEC_NEON64_MK_FMLA
+#else
+void micro_kernel_neon64(std::size_t kc, const float* a, const float* b, float* c);
 #endif
 
 #if defined(__ARM_NEON)

@@ -287,10 +287,11 @@ FENNEC_SIMD_INLINE void pack_b(Arch arch, const GemmArgs& g, std::size_t p0, std
 // AVX2); on its own it allocates them all to registers. One call per MR x NR x kc tile.
 // Rows beyond MR and batches beyond NB are compiled out.
 //
-// Broadcast form (x86, ARMv7): each A value is broadcast into a register, MR per k step.
-// By-lane form (AArch64): the MR A values are loaded as MR/L vectors and each fmla takes its
-// multiplier from a lane (vfmaq_laneq_f32, which xsimd 8.1 has no API for). Building the
-// broadcast from batch::get() instead spills: 8.1's get() is a store and reload.
+// Broadcast form (x86): each A value is broadcast into a register, MR per k step. The NEON
+// tiles are assembly (arch_traits.hpp): ARMv7's 6 x 8 with vmla by scalar, AArch64's 8 x 12 with
+// fmla by element (the MR A values loaded as MR/L vectors, each fmla taking its multiplier from a
+// lane; xsimd 8.1 has no API for it, and building the broadcast from batch::get() spills: 8.1's
+// get() is a store and reload).
 #define FENNEC_MK_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 template <class Arch, std::size_t MR, std::size_t NB>
 __attribute__((noinline)) void micro_kernel(Arch, std::size_t kc, const float* ap, const float* bp,
@@ -304,12 +305,18 @@ __attribute__((noinline)) void micro_kernel(Arch, std::size_t kc, const float* a
     micro_kernel_neon32(kc, ap, bp, reinterpret_cast<float*>(&c[0][0]));
     return;
   }
+  if constexpr (kFmaByLane<Arch>) {
+    static_assert(MR == 8 && NB == 3, "the AArch64 kernel is 8 x 12");
+    // Its loads placed for in-order cores (micro_kernel_neon64, arch_traits.hpp); c is 24
+    // vectors in a row.
+    micro_kernel_neon64(kc, ap, bp, reinterpret_cast<float*>(&c[0][0]));
+    return;
+  }
 #define FENNEC_MK_DECL(i) [[maybe_unused]] V c##i##_0(0.f), c##i##_1(0.f), c##i##_2(0.f);
   FENNEC_MK_ROWS(FENNEC_MK_DECL)
 #undef FENNEC_MK_DECL
   // Unrolling the k loop removes the loop overhead, which cost ~20% of the kernel's time
   // when it was measured rolled.
-  // AArch64 unrolls 8: its k step is 27 instructions, so 4 still left 4% in the loop control.
   FENNEC_GEMM_K_UNROLL
   for (std::size_t p = 0; p < kc; ++p) {
     const V b0 = V::load_unaligned(bp);
@@ -326,23 +333,6 @@ __attribute__((noinline)) void micro_kernel(Arch, std::size_t kc, const float* a
   }
       FENNEC_MK_ROWS(FENNEC_MK_DOT)
 #undef FENNEC_MK_DOT
-    } else if constexpr (kFmaByLane<Arch>) {
-      static_assert(L == 4 && MR % 4 == 0, "by-lane rows come in groups of 4");
-      const V a0 = V::load_unaligned(ap);
-      [[maybe_unused]] const V a1 = MR > 4 ? V::load_unaligned(ap + 4) : a0;
-      [[maybe_unused]] const V a2 = MR > 8 ? V::load_unaligned(ap + 8) : a0;
-      // Column by column: the last use of b0 comes a third of the way through the step, so the
-      // next step's load of b0 can issue among the remaining FMAs (an in-order core such as the
-      // Cortex-A53 cannot overwrite a register that a pending FMA still has to read).
-#define FENNEC_MK_LANE(i, av, lane, j)                                               \
-  if constexpr (MR > i && NB > j) c##i##_##j = V(vfmaq_laneq_f32(c##i##_##j, b##j, av, lane));
-#define FENNEC_MK_COLUMN(j)                                                                      \
-  FENNEC_MK_LANE(0, a0, 0, j) FENNEC_MK_LANE(1, a0, 1, j) FENNEC_MK_LANE(2, a0, 2, j) FENNEC_MK_LANE(3, a0, 3, j) \
-  FENNEC_MK_LANE(4, a1, 0, j) FENNEC_MK_LANE(5, a1, 1, j) FENNEC_MK_LANE(6, a1, 2, j) FENNEC_MK_LANE(7, a1, 3, j) \
-  FENNEC_MK_LANE(8, a2, 0, j) FENNEC_MK_LANE(9, a2, 1, j) FENNEC_MK_LANE(10, a2, 2, j) FENNEC_MK_LANE(11, a2, 3, j)
-      FENNEC_MK_COLUMN(0) FENNEC_MK_COLUMN(1) FENNEC_MK_COLUMN(2)
-#undef FENNEC_MK_COLUMN
-#undef FENNEC_MK_LANE
     } else {
 #define FENNEC_MK_FMA(i)                                         \
   if constexpr (MR > i) {                                        \
