@@ -300,8 +300,8 @@ xsimd::batch_bool<float, Arch> neon32_less_than(Arch, const xsimd::batch<float, 
 #endif
 
 #if defined(__aarch64__)
-// The AArch64 micro-kernel, 8 x 12 over kc >= 1 k steps, in assembly: c[i][j] = sum_p a_p[i]
-// b_p[4j..], c row-major as the 24 vectors c[0][0], c[0][1], c[0][2], c[1][0], ... One step: 24
+// The AArch64 micro-kernel, 8 x 12 over kc >= 1 k steps, in assembly: out[i][4j..] (+)= sum_p
+// a_p[i] b_p[4j..]. One step: 24
 // fmla by element into v8-v31 (A's 8 values in two registers used by lane, B's 12 in v2-v4) and
 // three loads: A of the next step (ldp, into the other pair of A registers: v0-v1 and v5-v6
 // alternate), B's third vector of this step (ldr q4) first, and B's first two of the next step
@@ -348,7 +348,11 @@ xsimd::batch_bool<float, Arch> neon32_less_than(Arch, const xsimd::batch<float, 
   FENNEC_NEON64_MK_STEP("v0", "v1", "q5", "q6", AN0, B20, BN0) \
   FENNEC_NEON64_MK_STEP("v5", "v6", "q0", "q1", AN1, B21, BN1)
 #define FENNEC_NEON64_MK_LAST(A0, A1, B2) "ldr q4, [%[b], #" B2 "]\n\t" FENNEC_NEON64_MK_FMLA(A0, A1)
-inline void micro_kernel_neon64(std::size_t kc, const float* a, const float* b, float* c) {
+// out: 8 rows of 12 floats, row r at out + r * ldo; accumulate: the sums are added to what out
+// holds (one ld1 of 3 registers a row), else they replace it (zeroed accumulators). Either way
+// one st1 of 3 registers a row stores them.
+inline void micro_kernel_neon64(std::size_t kc, const float* a, const float* b, float* out, std::size_t ldo,
+                                bool accumulate) {
   // kc = 8 * iterations + 2 * pairs + last, last 1 or 2: the iterations and pairs read one step
   // ahead, the last step (or two) nothing past the panels.
   const std::size_t iterations = (kc - 1) / 8;
@@ -356,13 +360,27 @@ inline void micro_kernel_neon64(std::size_t kc, const float* a, const float* b, 
   std::size_t pairs = (rest - 1) / 2;
   const std::size_t last = rest - 2 * pairs;
   std::size_t n = iterations;
+  const std::size_t row_bytes = ldo * sizeof(float);
+  const float* in = out;
   __asm__ volatile(
+      "cbz %w[accumulate], 6f\n\t"
+      "ld1 {v8.4s-v10.4s}, [%[in]], %[ld]\n\t"
+      "ld1 {v11.4s-v13.4s}, [%[in]], %[ld]\n\t"
+      "ld1 {v14.4s-v16.4s}, [%[in]], %[ld]\n\t"
+      "ld1 {v17.4s-v19.4s}, [%[in]], %[ld]\n\t"
+      "ld1 {v20.4s-v22.4s}, [%[in]], %[ld]\n\t"
+      "ld1 {v23.4s-v25.4s}, [%[in]], %[ld]\n\t"
+      "ld1 {v26.4s-v28.4s}, [%[in]], %[ld]\n\t"
+      "ld1 {v29.4s-v31.4s}, [%[in]], %[ld]\n\t"
+      "b 7f\n\t"
+      "6:\n\t"
       "movi v8.4s, #0\n\tmovi v9.4s, #0\n\tmovi v10.4s, #0\n\tmovi v11.4s, #0\n\t"
       "movi v12.4s, #0\n\tmovi v13.4s, #0\n\tmovi v14.4s, #0\n\tmovi v15.4s, #0\n\t"
       "movi v16.4s, #0\n\tmovi v17.4s, #0\n\tmovi v18.4s, #0\n\tmovi v19.4s, #0\n\t"
       "movi v20.4s, #0\n\tmovi v21.4s, #0\n\tmovi v22.4s, #0\n\tmovi v23.4s, #0\n\t"
       "movi v24.4s, #0\n\tmovi v25.4s, #0\n\tmovi v26.4s, #0\n\tmovi v27.4s, #0\n\t"
       "movi v28.4s, #0\n\tmovi v29.4s, #0\n\tmovi v30.4s, #0\n\tmovi v31.4s, #0\n\t"
+      "7:\n\t"
       "ldp q0, q1, [%[a]]\n\t"
       "ldp q2, q3, [%[b]]\n\t"
       "cbz %[n], 2f\n\t"
@@ -391,20 +409,16 @@ inline void micro_kernel_neon64(std::size_t kc, const float* a, const float* b, 
       "4:\n\t"
       FENNEC_NEON64_MK_LAST("v0", "v1", "32")
       "5:\n\t"
-      "stp q8, q9, [%[c]]\n\t"
-      "stp q10, q11, [%[c], #32]\n\t"
-      "stp q12, q13, [%[c], #64]\n\t"
-      "stp q14, q15, [%[c], #96]\n\t"
-      "stp q16, q17, [%[c], #128]\n\t"
-      "stp q18, q19, [%[c], #160]\n\t"
-      "stp q20, q21, [%[c], #192]\n\t"
-      "stp q22, q23, [%[c], #224]\n\t"
-      "stp q24, q25, [%[c], #256]\n\t"
-      "stp q26, q27, [%[c], #288]\n\t"
-      "stp q28, q29, [%[c], #320]\n\t"
-      "stp q30, q31, [%[c], #352]\n\t"
-      : [a] "+r"(a), [b] "+r"(b), [n] "+r"(n), [pairs] "+r"(pairs)
-      : [c] "r"(c), [last] "r"(last)
+      "st1 {v8.4s-v10.4s}, [%[out]], %[ld]\n\t"
+      "st1 {v11.4s-v13.4s}, [%[out]], %[ld]\n\t"
+      "st1 {v14.4s-v16.4s}, [%[out]], %[ld]\n\t"
+      "st1 {v17.4s-v19.4s}, [%[out]], %[ld]\n\t"
+      "st1 {v20.4s-v22.4s}, [%[out]], %[ld]\n\t"
+      "st1 {v23.4s-v25.4s}, [%[out]], %[ld]\n\t"
+      "st1 {v26.4s-v28.4s}, [%[out]], %[ld]\n\t"
+      "st1 {v29.4s-v31.4s}, [%[out]], %[ld]\n\t"
+      : [a] "+r"(a), [b] "+r"(b), [n] "+r"(n), [pairs] "+r"(pairs), [in] "+r"(in), [out] "+r"(out)
+      : [last] "r"(last), [ld] "r"(row_bytes), [accumulate] "r"(static_cast<unsigned>(accumulate))
       : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v8", "v9", "v10", "v11", "v12", "v13", "v14",
         "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29",
         "v30", "v31");
@@ -414,7 +428,7 @@ inline void micro_kernel_neon64(std::size_t kc, const float* a, const float* b, 
 #undef FENNEC_NEON64_MK_STEP
 #undef FENNEC_NEON64_MK_FMLA
 #else
-void micro_kernel_neon64(std::size_t kc, const float* a, const float* b, float* c);
+void micro_kernel_neon64(std::size_t kc, const float* a, const float* b, float* out, std::size_t ldo, bool accumulate);
 #endif
 
 #if defined(__ARM_NEON)
@@ -467,6 +481,46 @@ inline void transpose_rows4_neon(const float* src, std::size_t ld_src, std::size
       : "cc", "memory", "d0", "d1", "d2", "d3", "d4", "d5", "d6", "d7");
 #endif
 }
+#if defined(__aarch64__)
+// The same for the 12 rows of a B panel of the AArch64 GEMM (dst rows of 12 floats): per 4
+// columns 12 single-lane ld4 and, for each of the 4 panel rows, one stp and one str: 22
+// instructions per 48 floats where three 4-row strips take 30. Registers v0-v11 are clobbered.
+inline void transpose_rows12_neon64(const float* src, std::size_t ld_src, std::size_t blocks, float* dst) {
+  const float* r[12];
+  for (std::size_t i = 0; i < 12; ++i) r[i] = src + i * ld_src;
+  __asm__ volatile(
+      "1:\n\t"
+      "ld4 {v0.s, v1.s, v2.s, v3.s}[0], [%[r0]], #16\n\t"
+      "ld4 {v0.s, v1.s, v2.s, v3.s}[1], [%[r1]], #16\n\t"
+      "ld4 {v0.s, v1.s, v2.s, v3.s}[2], [%[r2]], #16\n\t"
+      "ld4 {v0.s, v1.s, v2.s, v3.s}[3], [%[r3]], #16\n\t"
+      "ld4 {v4.s, v5.s, v6.s, v7.s}[0], [%[r4]], #16\n\t"
+      "ld4 {v4.s, v5.s, v6.s, v7.s}[1], [%[r5]], #16\n\t"
+      "ld4 {v4.s, v5.s, v6.s, v7.s}[2], [%[r6]], #16\n\t"
+      "ld4 {v4.s, v5.s, v6.s, v7.s}[3], [%[r7]], #16\n\t"
+      "ld4 {v8.s, v9.s, v10.s, v11.s}[0], [%[r8]], #16\n\t"
+      "ld4 {v8.s, v9.s, v10.s, v11.s}[1], [%[r9]], #16\n\t"
+      "ld4 {v8.s, v9.s, v10.s, v11.s}[2], [%[r10]], #16\n\t"
+      "ld4 {v8.s, v9.s, v10.s, v11.s}[3], [%[r11]], #16\n\t"
+      "str q8, [%[d], #32]\n\t"
+      "stp q0, q4, [%[d]], #48\n\t"
+      "str q9, [%[d], #32]\n\t"
+      "stp q1, q5, [%[d]], #48\n\t"
+      "str q10, [%[d], #32]\n\t"
+      "stp q2, q6, [%[d]], #48\n\t"
+      "str q11, [%[d], #32]\n\t"
+      "stp q3, q7, [%[d]], #48\n\t"
+      "subs %[n], %[n], #1\n\t"
+      "b.ne 1b\n\t"
+      : [r0] "+r"(r[0]), [r1] "+r"(r[1]), [r2] "+r"(r[2]), [r3] "+r"(r[3]), [r4] "+r"(r[4]), [r5] "+r"(r[5]),
+        [r6] "+r"(r[6]), [r7] "+r"(r[7]), [r8] "+r"(r[8]), [r9] "+r"(r[9]), [r10] "+r"(r[10]), [r11] "+r"(r[11]),
+        [d] "+r"(dst), [n] "+r"(blocks)
+      :
+      : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11");
+}
+#else
+void transpose_rows12_neon64(const float* src, std::size_t ld_src, std::size_t blocks, float* dst);
+#endif
 #else
 void transpose_rows4_neon(const float* src, std::size_t ld_src, std::size_t blocks, float* dst, std::size_t ld_dst);
 #endif

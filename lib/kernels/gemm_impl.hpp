@@ -245,7 +245,11 @@ FENNEC_SIMD_INLINE void pack_b(Arch arch, const GemmArgs& g, std::size_t p0, std
         // which reloaded both for every block.
         const std::size_t ldb = g.ldb;
         const float* src = g.b + jr * ldb + p0;
-        for (std::size_t j0 = 0; j0 < NR; j0 += T) transpose_strip(arch, src + j0 * ldb, ldb, kc / T, dst + j0, NR);
+        if constexpr (ArchTraits<Arch>::kNeon64 && NR == 12) {
+          if (kc >= 4) transpose_rows12_neon64(src, ldb, kc / 4, dst);
+        } else {
+          for (std::size_t j0 = 0; j0 < NR; j0 += T) transpose_strip(arch, src + j0 * ldb, ldb, kc / T, dst + j0, NR);
+        }
         for (std::size_t p = kc / T * T; p < kc; ++p)
           for (std::size_t j = 0; j < NR; ++j) dst[p * NR + j] = src[j * ldb + p];
         continue;
@@ -307,9 +311,9 @@ __attribute__((noinline)) void micro_kernel(Arch, std::size_t kc, const float* a
   }
   if constexpr (kFmaByLane<Arch>) {
     static_assert(MR == 8 && NB == 3, "the AArch64 kernel is 8 x 12");
-    // Its loads placed for in-order cores (micro_kernel_neon64, arch_traits.hpp); c is 24
-    // vectors in a row.
-    micro_kernel_neon64(kc, ap, bp, reinterpret_cast<float*>(&c[0][0]));
+    // Its loads placed for in-order cores (micro_kernel_neon64, arch_traits.hpp); c is 8 rows
+    // of 12 floats.
+    micro_kernel_neon64(kc, ap, bp, reinterpret_cast<float*>(&c[0][0]), NB * L, false);
     return;
   }
 #define FENNEC_MK_DECL(i) [[maybe_unused]] V c##i##_0(0.f), c##i##_1(0.f), c##i##_2(0.f);
@@ -752,6 +756,17 @@ FENNEC_SIMD_INLINE void gemm_driver(Arch arch, const GemmArgs& g) {
           const EpilogueArgs e{g.alpha, first ? g.beta : 1.f, bias ? bias + jr : nullptr, g.act.alpha};
           for (std::size_t ir = 0; ir < mc; ir += MR) {
             const std::size_t mr = min_size(arch, MR, mc - ir);
+            if constexpr (kFmaByLane<Arch>) {
+              // A whole tile that is only C = sums or C += sums (the k blocks before the last,
+              // and every block of a GEMM without bias or activation): the kernel reads and
+              // writes C itself, which saves the round trip through acc and the epilogue.
+              if (mr == MR && nr == NR && e.alpha == 1.f && (e.beta == 0.f || e.beta == 1.f) && !e.bias &&
+                  K == static_cast<int>(Activation::kIdentity)) {
+                micro_kernel_neon64(GemmPacking<Arch>::steps(kc), apack + ir * kc, bp, g.c + (i0 + ir) * g.ldc + jr,
+                                    g.ldc, e.beta == 1.f);
+                continue;
+              }
+            }
             Vf<Arch> acc[MR][NB];
             micro_kernel<Arch, MR, NB>(arch, GemmPacking<Arch>::steps(kc), apack + ir * kc, bp, acc);
             store_tile<K, Arch, MR, NB>(arch, acc, g.c + (i0 + ir) * g.ldc + jr, g.ldc, mr, nr, e);
