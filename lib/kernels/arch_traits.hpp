@@ -431,6 +431,15 @@ inline void micro_kernel_neon64(std::size_t kc, const float* a, const float* b, 
 void micro_kernel_neon64(std::size_t kc, const float* a, const float* b, float* out, std::size_t ldo, bool accumulate);
 #endif
 
+#if defined(__aarch64__)
+// Rows at R0 .. R3 (post-incremented by 16 bytes) into lanes 0 .. 3 of V0 .. V3: a 4x4 block
+// transposed by four single-lane ld4.
+#define FENNEC_NEON64_LD4_BLOCK(V0, V1, V2, V3, R0, R1, R2, R3)                 \
+  "ld4 {" V0 ".s, " V1 ".s, " V2 ".s, " V3 ".s}[0], [%[" R0 "]], #16\n\t"  \
+  "ld4 {" V0 ".s, " V1 ".s, " V2 ".s, " V3 ".s}[1], [%[" R1 "]], #16\n\t"  \
+  "ld4 {" V0 ".s, " V1 ".s, " V2 ".s, " V3 ".s}[2], [%[" R2 "]], #16\n\t"  \
+  "ld4 {" V0 ".s, " V1 ".s, " V2 ".s, " V3 ".s}[3], [%[" R3 "]], #16\n\t"
+#endif
 #if defined(__ARM_NEON)
 // dst[p*ld_dst + r] = src[r*ld_src + p] for r < 4 and p < 4 * blocks (blocks >= 1): four rows
 // transposed 4 columns at a time, the GEMM packs' transpose on NEON. One step is 4 single-lane
@@ -449,10 +458,7 @@ inline void transpose_rows4_neon(const float* src, std::size_t ld_src, std::size
 #if defined(__aarch64__)
   __asm__ volatile(
       "1:\n\t"
-      "ld4 {v0.s, v1.s, v2.s, v3.s}[0], [%[r0]], #16\n\t"
-      "ld4 {v0.s, v1.s, v2.s, v3.s}[1], [%[r1]], #16\n\t"
-      "ld4 {v0.s, v1.s, v2.s, v3.s}[2], [%[r2]], #16\n\t"
-      "ld4 {v0.s, v1.s, v2.s, v3.s}[3], [%[r3]], #16\n\t"
+      FENNEC_NEON64_LD4_BLOCK("v0", "v1", "v2", "v3", "r0", "r1", "r2", "r3")
       "st1 {v0.4s}, [%[d]], %[step]\n\t"
       "st1 {v1.4s}, [%[d]], %[step]\n\t"
       "st1 {v2.4s}, [%[d]], %[step]\n\t"
@@ -490,18 +496,9 @@ inline void transpose_rows12_neon64(const float* src, std::size_t ld_src, std::s
   for (std::size_t i = 0; i < 12; ++i) r[i] = src + i * ld_src;
   __asm__ volatile(
       "1:\n\t"
-      "ld4 {v0.s, v1.s, v2.s, v3.s}[0], [%[r0]], #16\n\t"
-      "ld4 {v0.s, v1.s, v2.s, v3.s}[1], [%[r1]], #16\n\t"
-      "ld4 {v0.s, v1.s, v2.s, v3.s}[2], [%[r2]], #16\n\t"
-      "ld4 {v0.s, v1.s, v2.s, v3.s}[3], [%[r3]], #16\n\t"
-      "ld4 {v4.s, v5.s, v6.s, v7.s}[0], [%[r4]], #16\n\t"
-      "ld4 {v4.s, v5.s, v6.s, v7.s}[1], [%[r5]], #16\n\t"
-      "ld4 {v4.s, v5.s, v6.s, v7.s}[2], [%[r6]], #16\n\t"
-      "ld4 {v4.s, v5.s, v6.s, v7.s}[3], [%[r7]], #16\n\t"
-      "ld4 {v8.s, v9.s, v10.s, v11.s}[0], [%[r8]], #16\n\t"
-      "ld4 {v8.s, v9.s, v10.s, v11.s}[1], [%[r9]], #16\n\t"
-      "ld4 {v8.s, v9.s, v10.s, v11.s}[2], [%[r10]], #16\n\t"
-      "ld4 {v8.s, v9.s, v10.s, v11.s}[3], [%[r11]], #16\n\t"
+      FENNEC_NEON64_LD4_BLOCK("v0", "v1", "v2", "v3", "r0", "r1", "r2", "r3")
+      FENNEC_NEON64_LD4_BLOCK("v4", "v5", "v6", "v7", "r4", "r5", "r6", "r7")
+      FENNEC_NEON64_LD4_BLOCK("v8", "v9", "v10", "v11", "r8", "r9", "r10", "r11")
       "str q8, [%[d], #32]\n\t"
       "stp q0, q4, [%[d]], #48\n\t"
       "str q9, [%[d], #32]\n\t"
@@ -521,6 +518,7 @@ inline void transpose_rows12_neon64(const float* src, std::size_t ld_src, std::s
 #else
 void transpose_rows12_neon64(const float* src, std::size_t ld_src, std::size_t blocks, float* dst);
 #endif
+#undef FENNEC_NEON64_LD4_BLOCK
 #else
 void transpose_rows4_neon(const float* src, std::size_t ld_src, std::size_t blocks, float* dst, std::size_t ld_dst);
 #endif
