@@ -2,7 +2,7 @@
 // Cortex-M4 int8 GEMM (see qgemm_cortex_m4.hpp) on the DSP extension: a word of 4 int8 is
 // unpacked by SXTB16 (bytes 0 and 2 as two int16) and SXTB16 ROR #8 (bytes 1 and 3), and two
 // SMLADs make its 4 multiply-adds into an exact int32 accumulator. Every output then goes through
-// store_output, qgemm_store's arithmetic in 32-bit steps, so the results are the bits of
+// qgemm_store's arithmetic (in 32-bit steps where the shift allows), so the results are the bits of
 // qgemm_scalar: integer sums do not depend on order.
 //
 // Two micro-kernels, in inline assembly (GCC 12 does not fold a rotate into SXTB16, which costs
@@ -12,11 +12,13 @@
 //         and 2 loop = 48 (1.5). Every weight is used once at batch 1, so its two unpacks and
 //         two SMLADs (1.0 per MAC) are the floor of any SXTB16 kernel there.
 //   packed (larger batches): 4 rows of w over up to kChunkK columns unpacked once into a stack
-//         buffer, in the order the loop reads them, then every row of x streamed against it:
-//         per 32 MACs 2 loads + 4 SXTB16 of x, 4 LDM of the unpacked w (4 words each), 16
-//         SMLAD and 2 loop = 28 (0.875), plus the unpacking, paid once per 16 rows of x.
+//         buffer, in the order the loop reads them (16 instructions per word of the 4 rows),
+//         then every row of x streamed against it: per 64 MACs 4 loads + 8 SXTB16 of x, 8 LDM
+//         of the unpacked w (4 words each), 32 SMLAD and 2 loop = 54 (0.84).
 // Rows of w past n are read as copies of the last row and their sums dropped, so the n % 4
-// outputs run the same loops; the k % 4 tail and the epilogue are C. No load reaches past a row:
+// outputs run the same loops; the k % 4 tail and the epilogue are C, the requantization of a
+// channel that scales down in 32-bit steps (SMLAL onto the rounding term) with its constants
+// read once per block of 4 channels at batches of 4 or more. No load reaches past a row:
 // the assembly loops cover whole words only. LDR takes any alignment on Armv7-M (with
 // CCR.UNALIGN_TRP clear, its reset value), so rows need no alignment; LDM only reads the
 // word-aligned stack block.
@@ -44,11 +46,14 @@ using std::uint32_t;
 
 // Batches from this many rows take the packed kernel: below it, unpacking w for the block costs
 // more than the row kernel's per-use unpacks save (2 of the row kernel's 25 per 16 MACs are
-// shared x work; the packing is about 6 per 16 weights).
+// shared x work; the packing is 4 per 4 weights).
 constexpr size_t kPackMinRows = 4;
-// Columns of w unpacked at a time (4 rows: 4 * kChunkK * 2 bytes = 1 KiB of stack) and rows of x
-// accumulated at a time against one unpacked block (their sums: 256 bytes of stack).
-constexpr size_t kChunkK = 128;
+// Columns of w unpacked at a time (4 rows: 4 * kChunkK * 2 bytes = 2 KiB of stack). Every layer
+// of the example models fits one chunk, so its sums stay in registers from the bias to the
+// epilogue; wider layers accumulate kRowBlock rows of x at a time against each chunk (their
+// sums: 256 more bytes of stack).
+constexpr size_t kChunkK = 256;
+constexpr size_t kChunkWords = kChunkK / 4;
 constexpr size_t kRowBlock = 16;
 
 // One row of w against the unpacked word of x (x02: bytes 0 and 2, xv: bytes 1 and 3).
@@ -109,8 +114,9 @@ FENNEC_M4_INLINE void qdot_row(const int8_t* x, const int8_t* w0, const int8_t* 
   "smlad %[a3], r11, %[xv], %[a3]\n\t"
 
 // acc[r] += sum_{p < 4 * words} x[p] * w_r[p] from the unpacked block pw (8 words per word of
-// x; words >= 1): two words per iteration, the odd one first (the shift's carry; its
-// zero flag, which the body leaves, says whether pairs remain).
+// x; words >= 1): four words per iteration (the loop's two instructions are 1/32 per MAC), the
+// words % 4 first: the first shift's carry is bit 0, the second's bit 1, and the second's zero
+// flag, which the bodies leave, says whether quads remain.
 FENNEC_M4_INLINE void qdot_packed(const int8_t* x, const uint32_t* pw, size_t words, int32_t* acc) {
   int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
   uint32_t xv, x02;
@@ -118,11 +124,14 @@ FENNEC_M4_INLINE void qdot_packed(const int8_t* x, const uint32_t* pw, size_t wo
       "lsrs %[n], %[n], #1\n\t"
       "bcc 1f\n\t" FENNEC_M4_Q_PACKED_WORD
       "1:\n\t"
-      "beq 3f\n\t"
-      "2:\n\t" FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD
+      "lsrs %[n], %[n], #1\n\t"
+      "bcc 2f\n\t" FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD
+      "2:\n\t"
+      "beq 4f\n\t"
+      "3:\n\t" FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD
       "subs %[n], %[n], #1\n\t"
-      "bne 2b\n\t"
-      "3:\n\t"
+      "bne 3b\n\t"
+      "4:\n\t"
       : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [pw] "+r"(pw), [n] "+r"(words),
         [xv] "=&r"(xv), [x02] "=&r"(x02)
       :
@@ -132,29 +141,29 @@ FENNEC_M4_INLINE void qdot_packed(const int8_t* x, const uint32_t* pw, size_t wo
 
 #undef FENNEC_M4_Q_PACKED_WORD
 
-FENNEC_M4_INLINE uint32_t sxtb16_ror8(uint32_t v) {
-  uint32_t r;
-  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
-  return r;
+// One word of row w unpacked into r8/r9 (bytes 0 and 2, bytes 1 and 3) or r10/r11.
+#define FENNEC_M4_Q_UNPACK(w, even, odd)                                                         \
+  "ldr " odd ", [%[" w "]], #4\n\t"                                                              \
+  "sxtb16 " even ", " odd "\n\t"                                                                 \
+  "sxtb16 " odd ", " odd ", ror #8\n\t"
+
+// The 4 rows w_r over words [0, words) (words >= 1) in qdot_packed's order: per word, row 0's
+// even and odd halves, row 1's, row 2's, row 3's; 16 instructions per word of the 4 rows.
+FENNEC_M4_INLINE void unpack_block(const int8_t* w0, const int8_t* w1, const int8_t* w2, const int8_t* w3,
+                                   size_t words, uint32_t* out) {
+  __asm__ volatile(
+      "1:\n\t" FENNEC_M4_Q_UNPACK("w0", "r8", "r9") FENNEC_M4_Q_UNPACK("w1", "r10", "r11")
+      "stmia %[out]!, {r8, r9, r10, r11}\n\t" FENNEC_M4_Q_UNPACK("w2", "r8", "r9")
+          FENNEC_M4_Q_UNPACK("w3", "r10", "r11")
+      "stmia %[out]!, {r8, r9, r10, r11}\n\t"
+      "subs %[n], %[n], #1\n\t"
+      "bne 1b\n\t"
+      : [w0] "+r"(w0), [w1] "+r"(w1), [w2] "+r"(w2), [w3] "+r"(w3), [out] "+r"(out), [n] "+r"(words)
+      :
+      : "cc", "memory", "r8", "r9", "r10", "r11");
 }
 
-FENNEC_M4_INLINE uint32_t sxtb16(uint32_t v) {
-  uint32_t r;
-  __asm__("sxtb16 %0, %1" : "=r"(r) : "r"(v));
-  return r;
-}
-
-// The 4 rows w_r over words [0, words) in qdot_packed's order: per word, row 0's even and odd
-// halves, row 1's, row 2's, row 3's.
-void unpack_block(const int8_t* const w[4], size_t words, uint32_t* out) {
-  for (size_t q = 0; q < words; ++q)
-    for (size_t r = 0; r < 4; ++r) {
-      uint32_t v;
-      std::memcpy(&v, w[r] + 4 * q, 4);
-      out[8 * q + 2 * r] = sxtb16(v);
-      out[8 * q + 2 * r + 1] = sxtb16_ror8(v);
-    }
-}
+#undef FENNEC_M4_Q_UNPACK
 
 // Rows j..j+3 of w, the ones past n aliased to the last row, and their biases (0 past n).
 FENNEC_M4_INLINE void block_rows(const QGemmArgs& g, size_t j, const int8_t* w[4], int32_t* bias) {
@@ -175,52 +184,101 @@ FENNEC_M4_INLINE int32_t ssat(int32_t v) {
   return r;
 }
 
-// qgemm_store's result in 32-bit steps for a requantized output whose shift s is 32 or more (a
-// channel scale mult * 2^-s below 1/2: quantize() gives s = 31 - e for a scale f * 2^e, so this
-// is every channel that scales down); other outputs take qgemm_store itself. With p = acc * mult
-// (SMULL; |p| < 2^62), floor((p + 2^(s-1)) / 2^s) = (floor(p / 2^(s-1)) + 1) >> 1, and
-// floor(p / 2^(s-1)) = (p >> 31) >> (s - 32), where p >> 31 fits int32. Saturating to
-// [-512, 511] instead of clamping to +-255 gives the same byte: the zero point is in [-128, 127],
-// so a value past 255 either way ends at a bound of the [out_lo, 127] clamp anyway. Returns false
-// (nothing written) for a shift below 32.
-FENNEC_M4_INLINE bool requantize_narrow(int32_t acc, int32_t mult, int32_t shift, int32_t zero_point, int32_t lo,
-                                        int8_t* y) {
-  if (shift < 32) return false;
-  const int32_t t = static_cast<int32_t>((static_cast<int64_t>(acc) * mult) >> 31) >> (shift - 32);
-  const int32_t q = ssat<8>(ssat<10>((t + 1) >> 1) + zero_point);
-  *y = static_cast<int8_t>(q < lo ? lo : q);
-  return true;
+// requantize() for one channel and sign whose shift s is 32 or more (a channel scale
+// mult * 2^-s below 1/2: quantize() gives s = 31 - e for a scale f * 2^e, so this is every
+// channel that scales down): SMLAL adds acc * mult to 2^(s-1), held as the two words round_lo
+// and round_hi, and the high word shifted right by s - 32 is floor((acc * mult + 2^(s-1)) / 2^s)
+// (floors compose). |acc * mult| < 2^62, so the sum does not overflow and the result is below
+// 2^30 in magnitude.
+struct NarrowScale {
+  uint32_t round_lo;
+  int32_t round_hi, mult, shift;  // shift: s - 32
+};
+
+FENNEC_M4_INLINE NarrowScale narrow_scale(int32_t mult, int32_t shift) {
+  const int32_t e = shift - 32;
+  return {e == 0 ? 0x80000000u : 0u, e == 0 ? 0 : int32_t{1} << (e - 1), mult, e};
 }
 
-// The k % 4 tail of row i against the 4 rows, then the outputs that exist. The requantizing
-// epilogue reads the arguments into locals first: its int8 stores may alias anything, so GCC
-// would otherwise reload every field of g for every output. The last layer's f32 epilogue stays
-// qgemm_store's: the same locals there cost the int8 layers more registers than they saved
-// (196-64-32-10 at batch 16: 1.567 instructions per MAC against 1.550).
-void finish(const QGemmArgs& g, size_t i, size_t j, const int8_t* const w[4], const int32_t* acc) {
-  const size_t outputs = g.n - j < 4 ? g.n - j : 4;
+// The requantized byte from acc and its channel's constants: qgemm_store's arithmetic. Saturating
+// the requantized value plus the zero point to int8 gives qgemm_store's byte: the zero point and
+// out_lo are in [-128, 127], so past +-255 both end at the same bound of the [out_lo, 127] clamp.
+FENNEC_M4_INLINE int8_t narrow_byte(int32_t acc, const NarrowScale& c, int32_t zero_point, int32_t out_lo) {
+  uint32_t lo = c.round_lo;
+  int32_t hi = c.round_hi;
+  __asm__("smlal %0, %1, %2, %3" : "+r"(lo), "+r"(hi) : "r"(acc), "r"(c.mult));
+  const int32_t q = ssat<8>((hi >> c.shift) + zero_point);
+  return static_cast<int8_t>(q < out_lo ? out_lo : q);
+}
+
+// A block's epilogue: with Table, its constants read once per 4 channels (the packed kernel's
+// batches of 4 rows or more share them); without, per output (the row kernel's batches of 1 to 3
+// rows, where building the table costs more than it saves). Either way in locals: the int8
+// stores may alias anything, so GCC would otherwise reload them (and g's fields) every time.
+template <bool Table>
+struct BlockEpilogue {
+  NarrowScale scale[Table ? 4 : 1][2];  // [channel][acc < 0]
+  float deq[Table ? 4 : 1][2];          // the same for the f32 epilogue
+  const int32_t *mult, *shift, *mult_neg, *shift_neg;  // from channel j, without the table
+  size_t outputs;                                      // channels of the block below n
+  int32_t zero_point, lo;
+  bool narrow;  // with the table: every requantizing shift of the block is 32 or more
+};
+
+template <bool Table>
+FENNEC_M4_INLINE void block_epilogue(const QGemmArgs& g, size_t j, BlockEpilogue<Table>& ep) {
+  ep.outputs = g.n - j < 4 ? g.n - j : 4;
+  ep.zero_point = g.out_zero_point, ep.lo = g.out_lo;
+  ep.narrow = !g.yf;
+  if (!Table) {
+    ep.mult = g.mult + j, ep.shift = g.shift + j, ep.mult_neg = g.mult_neg + j, ep.shift_neg = g.shift_neg + j;
+    return;
+  }
+  for (size_t r = 0; r < ep.outputs; ++r) {
+    if (g.yf) {
+      ep.deq[r][0] = g.deq[j + r], ep.deq[r][1] = g.deq_neg[j + r];
+    } else if (g.shift[j + r] < 32 || g.shift_neg[j + r] < 32) {
+      ep.narrow = false;
+    } else {
+      ep.scale[r][0] = narrow_scale(g.mult[j + r], g.shift[j + r]);
+      ep.scale[r][1] = narrow_scale(g.mult_neg[j + r], g.shift_neg[j + r]);
+    }
+  }
+}
+
+// The k % 4 tail of row i against the 4 rows, then the block's outputs of row i.
+template <bool Table>
+FENNEC_M4_INLINE void finish(const QGemmArgs& g, const BlockEpilogue<Table>& ep, size_t i, size_t j,
+                             const int8_t* const w[4], const int32_t* acc) {
   int32_t a[4] = {acc[0], acc[1], acc[2], acc[3]};
   const size_t k4 = g.k & ~size_t{3};
   if (k4 < g.k) {
     const int8_t* x = g.x + i * g.ldx;
-    for (size_t r = 0; r < outputs; ++r)
+    for (size_t r = 0; r < 4; ++r)
       for (size_t p = k4; p < g.k; ++p) a[r] += static_cast<int32_t>(w[r][p]) * x[p];
   }
-  if (g.yf) {
-    for (size_t r = 0; r < outputs; ++r) qgemm_store(g, i, j + r, a[r]);
+  if (Table && g.yf) {
+    float* const yf = g.yf + i * g.ldyf + j;
+    for (size_t r = 0; r < ep.outputs; ++r) yf[r] = static_cast<float>(a[r]) * ep.deq[r][a[r] < 0];
     return;
   }
-  const int32_t* const mult = g.mult + j;
-  const int32_t* const shift = g.shift + j;
-  const int32_t* const mult_neg = g.mult_neg + j;
-  const int32_t* const shift_neg = g.shift_neg + j;
-  const int32_t zero_point = g.out_zero_point, lo = g.out_lo;
+  if (!ep.narrow) {
+    for (size_t r = 0; r < ep.outputs; ++r) qgemm_store(g, i, j + r, a[r]);
+    return;
+  }
   int8_t* const y = g.y + i * g.ldy + j;
-  for (size_t r = 0; r < outputs; ++r) {
+  for (size_t r = 0; r < ep.outputs; ++r) {
     const bool negative = a[r] < 0;
-    if (!requantize_narrow(a[r], negative ? mult_neg[r] : mult[r], negative ? shift_neg[r] : shift[r], zero_point, lo,
-                           y + r))
+    if (Table) {
+      y[r] = narrow_byte(a[r], ep.scale[r][negative], ep.zero_point, ep.lo);
+      continue;
+    }
+    const int32_t shift = negative ? ep.shift_neg[r] : ep.shift[r];
+    if (shift < 32) {
       qgemm_store(g, i, j + r, a[r]);
+    } else {
+      y[r] = narrow_byte(a[r], narrow_scale(negative ? ep.mult_neg[r] : ep.mult[r], shift), ep.zero_point, ep.lo);
+    }
   }
 }
 
@@ -230,33 +288,52 @@ void qgemm_rows(const QGemmArgs& g) {
     const int8_t* w[4];
     int32_t bias[4];
     block_rows(g, j, w, bias);
+    BlockEpilogue<false> ep;
+    block_epilogue(g, j, ep);
     for (size_t i = 0; i < g.m; ++i) {
       int32_t acc[4] = {bias[0], bias[1], bias[2], bias[3]};
       if (words) qdot_row(g.x + i * g.ldx, w[0], w[1], w[2], w[3], words, acc);
-      finish(g, i, j, w, acc);
+      finish(g, ep, i, j, w, acc);
     }
+  }
+}
+
+// k > kChunkK: the sums of kRowBlock rows of x kept on the stack across the chunks.
+void qgemm_packed_chunks(const QGemmArgs& g, const int8_t* const w[4], const int32_t* bias, size_t j,
+                         const BlockEpilogue<true>& ep, uint32_t* packed) {
+  const size_t words = g.k >> 2;
+  int32_t acc[kRowBlock][4];
+  for (size_t i0 = 0; i0 < g.m; i0 += kRowBlock) {
+    const size_t rows = g.m - i0 < kRowBlock ? g.m - i0 : kRowBlock;
+    for (size_t i = 0; i < rows; ++i)
+      for (size_t r = 0; r < 4; ++r) acc[i][r] = bias[r];
+    for (size_t q0 = 0; q0 < words; q0 += kChunkWords) {
+      const size_t chunk = words - q0 < kChunkWords ? words - q0 : kChunkWords;
+      unpack_block(w[0] + 4 * q0, w[1] + 4 * q0, w[2] + 4 * q0, w[3] + 4 * q0, chunk, packed);
+      for (size_t i = 0; i < rows; ++i) qdot_packed(g.x + (i0 + i) * g.ldx + 4 * q0, packed, chunk, acc[i]);
+    }
+    for (size_t i = 0; i < rows; ++i) finish(g, ep, i0 + i, j, w, acc[i]);
   }
 }
 
 void qgemm_packed(const QGemmArgs& g) {
   const size_t words = g.k >> 2;
   uint32_t packed[2 * kChunkK];
-  int32_t acc[kRowBlock][4];
   for (size_t j = 0; j < g.n; j += 4) {
     const int8_t* w[4];
     int32_t bias[4];
     block_rows(g, j, w, bias);
-    for (size_t i0 = 0; i0 < g.m; i0 += kRowBlock) {
-      const size_t rows = g.m - i0 < kRowBlock ? g.m - i0 : kRowBlock;
-      for (size_t i = 0; i < rows; ++i)
-        for (size_t r = 0; r < 4; ++r) acc[i][r] = bias[r];
-      for (size_t q0 = 0; q0 < words; q0 += kChunkK / 4) {
-        const size_t chunk = words - q0 < kChunkK / 4 ? words - q0 : kChunkK / 4;
-        const int8_t* wq[4] = {w[0] + 4 * q0, w[1] + 4 * q0, w[2] + 4 * q0, w[3] + 4 * q0};
-        unpack_block(wq, chunk, packed);
-        for (size_t i = 0; i < rows; ++i) qdot_packed(g.x + (i0 + i) * g.ldx + 4 * q0, packed, chunk, acc[i]);
-      }
-      for (size_t i = 0; i < rows; ++i) finish(g, i0 + i, j, w, acc[i]);
+    BlockEpilogue<true> ep;
+    block_epilogue(g, j, ep);
+    if (words > kChunkWords) {
+      qgemm_packed_chunks(g, w, bias, j, ep, packed);
+      continue;
+    }
+    unpack_block(w[0], w[1], w[2], w[3], words, packed);
+    for (size_t i = 0; i < g.m; ++i) {
+      int32_t acc[4] = {bias[0], bias[1], bias[2], bias[3]};
+      qdot_packed(g.x + i * g.ldx, packed, words, acc);
+      finish(g, ep, i, j, w, acc);
     }
   }
 }
