@@ -114,9 +114,9 @@ FENNEC_M4_INLINE void qdot_row(const int8_t* x, const int8_t* w0, const int8_t* 
   "smlad %[a3], r11, %[xv], %[a3]\n\t"
 
 // acc[r] += sum_{p < 4 * words} x[p] * w_r[p] from the unpacked block pw (8 words per word of
-// x; words >= 1): four words per iteration (the loop's two instructions are 1/32 per MAC), the
-// words % 4 first: the first shift's carry is bit 0, the second's bit 1, and the second's zero
-// flag, which the bodies leave, says whether quads remain.
+// x; words >= 1): eight words per iteration (the loop's two instructions are 1/64 per MAC), the
+// words % 8 first: the three shifts' carries are bits 0, 1 and 2, and the last one's zero flag,
+// which the bodies leave, says whether whole iterations remain.
 FENNEC_M4_INLINE void qdot_packed(const int8_t* x, const uint32_t* pw, size_t words, int32_t* acc) {
   int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
   uint32_t xv, x02;
@@ -127,11 +127,15 @@ FENNEC_M4_INLINE void qdot_packed(const int8_t* x, const uint32_t* pw, size_t wo
       "lsrs %[n], %[n], #1\n\t"
       "bcc 2f\n\t" FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD
       "2:\n\t"
-      "beq 4f\n\t"
-      "3:\n\t" FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD
+      "lsrs %[n], %[n], #1\n\t"
+      "bcc 3f\n\t" FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD
+      "3:\n\t"
+      "beq 5f\n\t"
+      "4:\n\t" FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD
+          FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD
       "subs %[n], %[n], #1\n\t"
-      "bne 3b\n\t"
-      "4:\n\t"
+      "bne 4b\n\t"
+      "5:\n\t"
       : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [pw] "+r"(pw), [n] "+r"(words),
         [xv] "=&r"(xv), [x02] "=&r"(x02)
       :
@@ -195,9 +199,13 @@ struct NarrowScale {
   int32_t round_hi, mult, shift;  // shift: s - 32
 };
 
+// 2^(s-1) = 2^(e+31) for e = s - 32 in [0, 30]: the low word is 2^31 for e = 0 and 0 otherwise,
+// the high word 2^(e-1) (0 for e = 0): the bit 2^e shifted left by 31 and right by 1, without a
+// branch.
 FENNEC_M4_INLINE NarrowScale narrow_scale(int32_t mult, int32_t shift) {
   const int32_t e = shift - 32;
-  return {e == 0 ? 0x80000000u : 0u, e == 0 ? 0 : int32_t{1} << (e - 1), mult, e};
+  const uint32_t bit = uint32_t{1} << e;
+  return {bit << 31, static_cast<int32_t>(bit >> 1), mult, e};
 }
 
 // The requantized byte from acc and its channel's constants: qgemm_store's arithmetic. Saturating
@@ -210,6 +218,36 @@ FENNEC_M4_INLINE int8_t narrow_byte(int32_t acc, const NarrowScale& c, int32_t z
   const int32_t q = ssat<8>((hi >> c.shift) + zero_point);
   return static_cast<int8_t>(q < out_lo ? out_lo : q);
 }
+
+// One byte of narrow_bytes4: channel c's constants for the sign of acc (16 bytes each, the
+// negative ones second) into r8-r11, then narrow_byte's arithmetic.
+#define FENNEC_M4_Q_NARROW(a, c)                                                                 \
+  "lsr r8, %[" a "], #31\n\t"                                                                    \
+  "add r8, %[scale], r8, lsl #4\n\t"                                                             \
+  "ldrd r10, r11, [r8, #" #c " * 32 + 8]\n\t"                                                    \
+  "ldrd r8, r9, [r8, #" #c " * 32]\n\t"                                                          \
+  "smlal r8, r9, %[" a "], r10\n\t"                                                              \
+  "asr r9, r9, r11\n\t"                                                                          \
+  "add r9, r9, %[zp]\n\t"                                                                        \
+  "ssat r9, #8, r9\n\t"                                                                          \
+  "cmp r9, %[lo]\n\t"                                                                            \
+  "it lt\n\t"                                                                                    \
+  "movlt r9, %[lo]\n\t"                                                                          \
+  "strb r9, [%[y], #" #c "]\n\t"
+
+// narrow_byte for the 4 channels of a block (scale: their NarrowScale pairs) into y[0..3]: 12
+// instructions each, with the sums, the constants' address and the clamp bounds in registers
+// (GCC reloads them around every int8 store, which may alias them).
+FENNEC_M4_INLINE void narrow_bytes4(const int32_t* a, const NarrowScale* scale, int32_t zp, int32_t lo, int8_t* y) {
+  __asm__ volatile(FENNEC_M4_Q_NARROW("a0", 0) FENNEC_M4_Q_NARROW("a1", 1) FENNEC_M4_Q_NARROW("a2", 2)
+                       FENNEC_M4_Q_NARROW("a3", 3)
+                   :
+                   : [a0] "r"(a[0]), [a1] "r"(a[1]), [a2] "r"(a[2]), [a3] "r"(a[3]), [scale] "r"(scale),
+                     [zp] "r"(zp), [lo] "r"(lo), [y] "r"(y)
+                   : "cc", "memory", "r8", "r9", "r10", "r11");
+}
+
+#undef FENNEC_M4_Q_NARROW
 
 // A block's epilogue: with Table, its constants read once per 4 channels (the packed kernel's
 // batches of 4 rows or more share them); without, per output (the row kernel's batches of 1 to 3
@@ -246,17 +284,19 @@ FENNEC_M4_INLINE void block_epilogue(const QGemmArgs& g, size_t j, BlockEpilogue
   }
 }
 
-// The k % 4 tail of row i against the 4 rows, then the block's outputs of row i.
-template <bool Table>
-FENNEC_M4_INLINE void finish(const QGemmArgs& g, const BlockEpilogue<Table>& ep, size_t i, size_t j,
-                             const int8_t* const w[4], const int32_t* acc) {
-  int32_t a[4] = {acc[0], acc[1], acc[2], acc[3]};
-  const size_t k4 = g.k & ~size_t{3};
-  if (k4 < g.k) {
-    const int8_t* x = g.x + i * g.ldx;
-    for (size_t r = 0; r < 4; ++r)
-      for (size_t p = k4; p < g.k; ++p) a[r] += static_cast<int32_t>(w[r][p]) * x[p];
+// a[r] += the k % 4 tail (columns [k4, k)) of row x against the 4 rows w_r, column by column so
+// that the 4 sums stay in registers.
+FENNEC_M4_INLINE void add_tail(const int8_t* x, const int8_t* const w[4], size_t k4, size_t k, int32_t* a) {
+  for (size_t p = k4; p < k; ++p) {
+    const int32_t xp = x[p];
+    a[0] += w[0][p] * xp, a[1] += w[1][p] * xp, a[2] += w[2][p] * xp, a[3] += w[3][p] * xp;
   }
+}
+
+// The block's outputs of row i from its 4 sums (tail included).
+template <bool Table>
+FENNEC_M4_INLINE void store_outputs(const QGemmArgs& g, const BlockEpilogue<Table>& ep, size_t i, size_t j,
+                                    const int32_t* a) {
   if (Table && g.yf) {
     float* const yf = g.yf + i * g.ldyf + j;
     for (size_t r = 0; r < ep.outputs; ++r) yf[r] = static_cast<float>(a[r]) * ep.deq[r][a[r] < 0];
@@ -280,6 +320,15 @@ FENNEC_M4_INLINE void finish(const QGemmArgs& g, const BlockEpilogue<Table>& ep,
       y[r] = narrow_byte(a[r], narrow_scale(negative ? ep.mult_neg[r] : ep.mult[r], shift), ep.zero_point, ep.lo);
     }
   }
+}
+
+// The tail, then the outputs of row i.
+template <bool Table>
+FENNEC_M4_INLINE void finish(const QGemmArgs& g, const BlockEpilogue<Table>& ep, size_t i, size_t j,
+                             const int8_t* const w[4], const int32_t* acc) {
+  int32_t a[4] = {acc[0], acc[1], acc[2], acc[3]};
+  add_tail(g.x + i * g.ldx, w, g.k & ~size_t{3}, g.k, a);
+  store_outputs(g, ep, i, j, a);
 }
 
 void qgemm_rows(const QGemmArgs& g) {
@@ -316,8 +365,23 @@ void qgemm_packed_chunks(const QGemmArgs& g, const int8_t* const w[4], const int
   }
 }
 
+// Every row of x against the unpacked block of 4 rows of w (k <= kChunkK), each row's 4 sums
+// handed to store(i, sums).
+template <class Store>
+FENNEC_M4_INLINE void packed_rows(const QGemmArgs& g, const uint32_t* packed, const int8_t* const w[4],
+                                  const int32_t* bias, Store store) {
+  const size_t m = g.m, k = g.k, k4 = k & ~size_t{3}, ldx = g.ldx;
+  const int8_t* x = g.x;
+  for (size_t i = 0; i < m; ++i, x += ldx) {
+    int32_t acc[4] = {bias[0], bias[1], bias[2], bias[3]};
+    qdot_packed(x, packed, k >> 2, acc);
+    add_tail(x, w, k4, k, acc);
+    store(i, acc);
+  }
+}
+
 void qgemm_packed(const QGemmArgs& g) {
-  const size_t words = g.k >> 2;
+  const size_t words = g.k >> 2, ldy = g.ldy;
   uint32_t packed[2 * kChunkK];
   for (size_t j = 0; j < g.n; j += 4) {
     const int8_t* w[4];
@@ -330,10 +394,24 @@ void qgemm_packed(const QGemmArgs& g) {
       continue;
     }
     unpack_block(w[0], w[1], w[2], w[3], words, packed);
-    for (size_t i = 0; i < g.m; ++i) {
-      int32_t acc[4] = {bias[0], bias[1], bias[2], bias[3]};
-      qdot_packed(g.x + i * g.ldx, packed, words, acc);
-      finish(g, ep, i, j, w, acc);
+    if (ep.narrow && ep.outputs == 4) {
+      // The common block: its own copy of the row loop, the sums in registers to narrow_bytes4.
+      const NarrowScale* const scale = ep.scale[0];
+      const int32_t zero_point = ep.zero_point, lo = ep.lo;
+      int8_t* const y = g.y + j;
+      packed_rows(g, packed, w, bias, [=](size_t i, const int32_t* a) {
+        narrow_bytes4(a, scale, zero_point, lo, y + i * ldy);
+      });
+    } else if (g.yf && ep.outputs == 4) {
+      const float(*const deq)[2] = ep.deq;
+      float* const yf = g.yf + j;
+      const size_t ldyf = g.ldyf;
+      packed_rows(g, packed, w, bias, [=](size_t i, const int32_t* a) {
+        float* const out = yf + i * ldyf;
+        for (size_t r = 0; r < 4; ++r) out[r] = static_cast<float>(a[r]) * deq[r][a[r] < 0];
+      });
+    } else {
+      packed_rows(g, packed, w, bias, [&](size_t i, const int32_t* a) { store_outputs(g, ep, i, j, a); });
     }
   }
 }
