@@ -113,10 +113,31 @@ FENNEC_M4_INLINE void qdot_row(const int8_t* x, const int8_t* w0, const int8_t* 
   "smlad %[a3], r10, %[x02], %[a3]\n\t"                                                          \
   "smlad %[a3], r11, %[xv], %[a3]\n\t"
 
+// The words of x (n of them, n >= 1) against the unpacked block: eight per iteration (the
+// loop's two instructions are 1/64 per MAC), the n % 8 first: the three shifts' carries are
+// bits 0, 1 and 2, and the last one's zero flag, which the bodies leave, says whether whole
+// iterations remain. pw ends past the block's last word.
+#define FENNEC_M4_Q_PACKED_LOOP                                                                  \
+  "lsrs %[n], %[n], #1\n\t"                                                                      \
+  "bcc 1f\n\t" FENNEC_M4_Q_PACKED_WORD                                                           \
+  "1:\n\t"                                                                                       \
+  "lsrs %[n], %[n], #1\n\t"                                                                      \
+  "bcc 2f\n\t" FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD                                   \
+  "2:\n\t"                                                                                       \
+  "lsrs %[n], %[n], #1\n\t"                                                                      \
+  "bcc 3f\n\t" FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD           \
+      FENNEC_M4_Q_PACKED_WORD                                                                    \
+  "3:\n\t"                                                                                       \
+  "beq 5f\n\t"                                                                                   \
+  "4:\n\t" FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD               \
+      FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD                    \
+          FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD                                        \
+  "subs %[n], %[n], #1\n\t"                                                                      \
+  "bne 4b\n\t"                                                                                   \
+  "5:\n\t"
+
 // acc[r] += sum_{p < 4 * words} x[p] * w_r[p] from the unpacked block pw (8 words per word of
-// x; words >= 1): eight words per iteration (the loop's two instructions are 1/64 per MAC), the
-// words % 8 first: the three shifts' carries are bits 0, 1 and 2, and the last one's zero flag,
-// which the bodies leave, says whether whole iterations remain.
+// x; words >= 1).
 FENNEC_M4_INLINE void qdot_packed(const int8_t* x, const uint32_t* pw, size_t words, int32_t* acc) {
   int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
   uint32_t xv, x02;
@@ -142,8 +163,6 @@ FENNEC_M4_INLINE void qdot_packed(const int8_t* x, const uint32_t* pw, size_t wo
       : "cc", "memory", "r8", "r9", "r10", "r11");
   acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
 }
-
-#undef FENNEC_M4_Q_PACKED_WORD
 
 // One word of row w unpacked into r8/r9 (bytes 0 and 2, bytes 1 and 3) or r10/r11.
 #define FENNEC_M4_Q_UNPACK(w, even, odd)                                                         \
@@ -219,35 +238,82 @@ FENNEC_M4_INLINE int8_t narrow_byte(int32_t acc, const NarrowScale& c, int32_t z
   return static_cast<int8_t>(q < out_lo ? out_lo : q);
 }
 
-// One byte of narrow_bytes4: channel c's constants for the sign of acc (16 bytes each, the
-// negative ones second) into r8-r11, then narrow_byte's arithmetic.
+// The block of rows_narrow4 around the unpacked w (so that its loop finds everything from the
+// one pointer it steps): kHeadWords words before it, the row loop's state, and kTrailerWords
+// after it, the epilogue's constants.
+enum : size_t {
+  kHeadBias = 0,    // 4 words: the block's biases, every row's starting sums
+  kHeadWords = 4,   // words of a row of x
+  kHeadX = 5,       // the current row of x
+  kHeadY = 6,       // its 4 outputs
+  kHeadRows = 7,    // rows left, the current one included
+  kHeadLdx = 8,     // row strides of x and y, in bytes
+  kHeadLdy = 9,
+  kHeadSize = 10,
+  kTrailZeroPoint = 0,
+  kTrailLo = 1,
+  kTrailBack = 2,   // bytes from the trailer back to the head
+  kTrailScale = 4,  // the block's NarrowScale pairs (byte 16 on)
+  kTrailSize = 4 + 4 * 2 * sizeof(NarrowScale) / 4,
+};
+
+// One output of rows_narrow4: channel c's constants for the sign of its sum a (16 bytes each,
+// the negative ones second, from the trailer at pw) into r8-r11, then narrow_byte's arithmetic
+// with the zero point in x, the lower bound in n and the row's outputs at xv.
 #define FENNEC_M4_Q_NARROW(a, c)                                                                 \
   "lsr r8, %[" a "], #31\n\t"                                                                    \
-  "add r8, %[scale], r8, lsl #4\n\t"                                                             \
-  "ldrd r10, r11, [r8, #" #c " * 32 + 8]\n\t"                                                    \
-  "ldrd r8, r9, [r8, #" #c " * 32]\n\t"                                                          \
+  "add r8, %[pw], r8, lsl #4\n\t"                                                                \
+  "ldrd r10, r11, [r8, #16 + " #c " * 32 + 8]\n\t"                                               \
+  "ldrd r8, r9, [r8, #16 + " #c " * 32]\n\t"                                                     \
   "smlal r8, r9, %[" a "], r10\n\t"                                                              \
   "asr r9, r9, r11\n\t"                                                                          \
-  "add r9, r9, %[zp]\n\t"                                                                        \
+  "add r9, r9, %[x]\n\t"                                                                         \
   "ssat r9, #8, r9\n\t"                                                                          \
-  "cmp r9, %[lo]\n\t"                                                                            \
+  "cmp r9, %[n]\n\t"                                                                             \
   "it lt\n\t"                                                                                    \
-  "movlt r9, %[lo]\n\t"                                                                          \
-  "strb r9, [%[y], #" #c "]\n\t"
+  "movlt r9, %[n]\n\t"                                                                           \
+  "strb r9, [%[xv], #" #c "]\n\t"
 
-// narrow_byte for the 4 channels of a block (scale: their NarrowScale pairs) into y[0..3]: 12
-// instructions each, with the sums, the constants' address and the clamp bounds in registers
-// (GCC reloads them around every int8 store, which may alias them).
-FENNEC_M4_INLINE void narrow_bytes4(const int32_t* a, const NarrowScale* scale, int32_t zp, int32_t lo, int8_t* y) {
-  __asm__ volatile(FENNEC_M4_Q_NARROW("a0", 0) FENNEC_M4_Q_NARROW("a1", 1) FENNEC_M4_Q_NARROW("a2", 2)
-                       FENNEC_M4_Q_NARROW("a3", 3)
-                   :
-                   : [a0] "r"(a[0]), [a1] "r"(a[1]), [a2] "r"(a[2]), [a3] "r"(a[3]), [scale] "r"(scale),
-                     [zp] "r"(zp), [lo] "r"(lo), [y] "r"(y)
-                   : "cc", "memory", "r8", "r9", "r10", "r11");
+// Every row of x against a block of 4 channels whose shifts are all 32 or more (k % 4 == 0): per
+// row, qdot_packed from the bias, then narrow_byte of the 4 sums, all in one loop in assembly so
+// that the sums go from bias to bytes in registers (12 instructions per output) and the row
+// loop costs 22 instructions. The loop's state and the constants lie in the block (the head and
+// trailer above), where the one pointer it steps finds them; head points at the head.
+FENNEC_M4_INLINE void rows_narrow4(uint32_t* head) {
+  uint32_t* pw = head;
+  int32_t a0, a1, a2, a3;
+  uint32_t x, n, xv, x02;
+  __asm__ volatile(
+      "6:\n\t"
+      "ldrd %[a0], %[a1], [%[pw]]\n\t"
+      "ldrd %[a2], %[a3], [%[pw], #8]\n\t"
+      "ldrd %[n], %[x], [%[pw], #16]\n\t"
+      "ldr %[xv], [%[pw], #32]\n\t"
+      "add %[xv], %[x], %[xv]\n\t"
+      "str %[xv], [%[pw], #20]\n\t"
+      "add %[pw], %[pw], #40\n\t" FENNEC_M4_Q_PACKED_LOOP
+      "ldrd %[x], %[n], [%[pw]]\n\t"
+      "ldr %[x02], [%[pw], #8]\n\t"
+      "sub %[x02], %[pw], %[x02]\n\t"
+      "ldr %[xv], [%[x02], #24]\n\t" FENNEC_M4_Q_NARROW("a0", 0) FENNEC_M4_Q_NARROW("a1", 1)
+          FENNEC_M4_Q_NARROW("a2", 2) FENNEC_M4_Q_NARROW("a3", 3)
+      "ldr r8, [%[x02], #36]\n\t"
+      "add %[xv], %[xv], r8\n\t"
+      "str %[xv], [%[x02], #24]\n\t"
+      "ldr r8, [%[x02], #28]\n\t"
+      "mov %[pw], %[x02]\n\t"
+      "subs r8, r8, #1\n\t"
+      "str r8, [%[x02], #28]\n\t"
+      "bne 6b\n\t"
+      : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x] "=&r"(x), [pw] "+r"(pw),
+        [n] "=&r"(n), [xv] "=&r"(xv), [x02] "=&r"(x02)
+      :
+      : "cc", "memory", "r8", "r9", "r10", "r11");
 }
 
 #undef FENNEC_M4_Q_NARROW
+#undef FENNEC_M4_Q_PACKED_LOOP
+#undef FENNEC_M4_Q_PACKED_WORD
 
 // A block's epilogue: with Table, its constants read once per 4 channels (the packed kernel's
 // batches of 4 rows or more share them); without, per output (the row kernel's batches of 1 to 3
@@ -382,7 +448,8 @@ FENNEC_M4_INLINE void packed_rows(const QGemmArgs& g, const uint32_t* packed, co
 
 void qgemm_packed(const QGemmArgs& g) {
   const size_t words = g.k >> 2, ldy = g.ldy;
-  uint32_t packed[2 * kChunkK];
+  uint32_t block[kHeadSize + 2 * kChunkK + kTrailSize];
+  uint32_t* const packed = block + kHeadSize;
   for (size_t j = 0; j < g.n; j += 4) {
     const int8_t* w[4];
     int32_t bias[4];
@@ -394,14 +461,20 @@ void qgemm_packed(const QGemmArgs& g) {
       continue;
     }
     unpack_block(w[0], w[1], w[2], w[3], words, packed);
-    if (ep.narrow && ep.outputs == 4) {
-      // The common block: its own copy of the row loop, the sums in registers to narrow_bytes4.
-      const NarrowScale* const scale = ep.scale[0];
-      const int32_t zero_point = ep.zero_point, lo = ep.lo;
-      int8_t* const y = g.y + j;
-      packed_rows(g, packed, w, bias, [=](size_t i, const int32_t* a) {
-        narrow_bytes4(a, scale, zero_point, lo, y + i * ldy);
-      });
+    if (ep.narrow && ep.outputs == 4 && g.k % 4 == 0) {
+      // The common block (every example layer's): head, unpacked w and trailer for rows_narrow4.
+      uint32_t* const head = block;
+      uint32_t* const trailer = packed + 8 * words;
+      for (size_t r = 0; r < 4; ++r) head[kHeadBias + r] = static_cast<uint32_t>(bias[r]);
+      head[kHeadWords] = words;
+      head[kHeadX] = reinterpret_cast<std::uintptr_t>(g.x);
+      head[kHeadY] = reinterpret_cast<std::uintptr_t>(g.y + j);
+      head[kHeadRows] = g.m;
+      head[kHeadLdx] = g.ldx, head[kHeadLdy] = ldy;
+      trailer[kTrailZeroPoint] = static_cast<uint32_t>(ep.zero_point), trailer[kTrailLo] = static_cast<uint32_t>(ep.lo);
+      trailer[kTrailBack] = 4 * (trailer - head);
+      std::memcpy(trailer + kTrailScale, ep.scale, sizeof ep.scale);
+      rows_narrow4(head);
     } else if (g.yf && ep.outputs == 4) {
       const float(*const deq)[2] = ep.deq;
       float* const yf = g.yf + j;
