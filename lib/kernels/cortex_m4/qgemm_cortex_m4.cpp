@@ -251,7 +251,7 @@ enum : size_t {
   kHeadLdy = 9,
   kHeadSize = 10,
   kTrailZeroPoint = 0,
-  kTrailLo = 1,
+  kTrailLo = 1,     // the lower bound in each byte
   kTrailBack = 2,   // bytes from the trailer back to the head
   kTrailScale = 4,  // the block's NarrowScale pairs (byte 16 on)
   kTrailSize = 4 + 4 * 2 * sizeof(NarrowScale) / 4,
@@ -259,7 +259,7 @@ enum : size_t {
 
 // One output of rows_narrow4: channel c's constants for the sign of its sum a (16 bytes each,
 // the negative ones second, from the trailer at pw) into r8-r11, then narrow_byte's arithmetic
-// with the zero point in x, the lower bound in n and the row's outputs at xv.
+// up to the saturation, into a (the zero point is in x).
 #define FENNEC_M4_Q_NARROW(a, c)                                                                 \
   "lsr r8, %[" a "], #31\n\t"                                                                    \
   "add r8, %[pw], r8, lsl #4\n\t"                                                                \
@@ -268,16 +268,12 @@ enum : size_t {
   "smlal r8, r9, %[" a "], r10\n\t"                                                              \
   "asr r9, r9, r11\n\t"                                                                          \
   "add r9, r9, %[x]\n\t"                                                                         \
-  "ssat r9, #8, r9\n\t"                                                                          \
-  "cmp r9, %[n]\n\t"                                                                             \
-  "it lt\n\t"                                                                                    \
-  "movlt r9, %[n]\n\t"                                                                           \
-  "strb r9, [%[xv], #" #c "]\n\t"
+  "ssat %[" a "], #8, r9\n\t"
 
 // Every row of x against a block of 4 channels whose shifts are all 32 or more (k % 4 == 0): per
 // row, qdot_packed from the bias, then narrow_byte of the 4 sums, all in one loop in assembly so
-// that the sums go from bias to bytes in registers (12 instructions per output) and the row
-// loop costs 22 instructions. The loop's state and the constants lie in the block (the head and
+// that the sums go from bias to bytes in registers (8 instructions per output, 8 more for the
+// bound and the store of all 4) and the row loop costs 22 instructions. The loop's state and the constants lie in the block (the head and
 // trailer above), where the one pointer it steps finds them; head points at the head.
 FENNEC_M4_INLINE void rows_narrow4(uint32_t* head) {
   uint32_t* pw = head;
@@ -297,6 +293,16 @@ FENNEC_M4_INLINE void rows_narrow4(uint32_t* head) {
       "sub %[x02], %[pw], %[x02]\n\t"
       "ldr %[xv], [%[x02], #24]\n\t" FENNEC_M4_Q_NARROW("a0", 0) FENNEC_M4_Q_NARROW("a1", 1)
           FENNEC_M4_Q_NARROW("a2", 2) FENNEC_M4_Q_NARROW("a3", 3)
+      // The 4 bytes into one word (halfwords a0 | a2 and a1 | a3, their low bytes interleaved),
+      // the lower bound by byte (SSUB8 sets GE where a byte is at least n's, SEL picks), one store.
+      "pkhbt r8, %[a0], %[a2], lsl #16\n\t"
+      "pkhbt r9, %[a1], %[a3], lsl #16\n\t"
+      "bic r8, r8, #0xff00ff00\n\t"
+      "bic r9, r9, #0xff00ff00\n\t"
+      "orr r8, r8, r9, lsl #8\n\t"
+      "ssub8 r9, r8, %[n]\n\t"
+      "sel r8, r8, %[n]\n\t"
+      "str r8, [%[xv]]\n\t"
       "ldr r8, [%[x02], #36]\n\t"
       "add %[xv], %[xv], r8\n\t"
       "str %[xv], [%[x02], #24]\n\t"
@@ -471,7 +477,8 @@ void qgemm_packed(const QGemmArgs& g) {
       head[kHeadY] = reinterpret_cast<std::uintptr_t>(g.y + j);
       head[kHeadRows] = g.m;
       head[kHeadLdx] = g.ldx, head[kHeadLdy] = ldy;
-      trailer[kTrailZeroPoint] = static_cast<uint32_t>(ep.zero_point), trailer[kTrailLo] = static_cast<uint32_t>(ep.lo);
+      trailer[kTrailZeroPoint] = static_cast<uint32_t>(ep.zero_point);
+      trailer[kTrailLo] = (static_cast<uint32_t>(ep.lo) & 0xffu) * 0x01010101u;
       trailer[kTrailBack] = 4 * (trailer - head);
       std::memcpy(trailer + kTrailScale, ep.scale, sizeof ep.scale);
       rows_narrow4(head);
