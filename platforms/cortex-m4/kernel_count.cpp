@@ -378,8 +378,8 @@ void check_qkernels(Report& rep) {
   for (size_t m : ms) check_qgemm(rep, m, 10, 196, false, 1);
   // The epilogue's two paths (shifts of 32 and more in 32-bit steps, the others in int64) at
   // their edges and the scheme's bounds, at both batch kernels, and (k % 4 == 0) in the packed
-  // kernel's assembly row loop.
-  for (std::int32_t shift : {1, 2, 20, 30, 31, 32, 33, 34, 40, 61, 62}) {
+  // kernel's assembly row loop (shifts up to 55, its zero point in the rounding term).
+  for (std::int32_t shift : {1, 2, 20, 30, 31, 32, 33, 34, 40, 55, 56, 61, 62}) {
     for (size_t m : {size_t{1}, size_t{16}}) check_qgemm(rep, m, 9, 33, true, 1, shift);
     check_qgemm(rep, 16, 9, 32, true, 1, shift);
   }

@@ -250,7 +250,6 @@ enum : size_t {
   kHeadLdx = 8,     // row strides of x and y, in bytes
   kHeadLdy = 9,
   kHeadSize = 10,
-  kTrailZeroPoint = 0,
   kTrailLo = 1,     // the lower bound in each byte
   kTrailBack = 2,   // bytes from the trailer back to the head
   kTrailScale = 4,  // the block's NarrowScale pairs (byte 16 on)
@@ -259,7 +258,7 @@ enum : size_t {
 
 // One output of rows_narrow4: channel c's constants for the sign of its sum a (16 bytes each,
 // the negative ones second, from the trailer at pw) into r8-r11, then narrow_byte's arithmetic
-// up to the saturation, into a (the zero point is in x).
+// up to the saturation, into a (the zero point is in the rounding term: fold_zero_point).
 #define FENNEC_M4_Q_NARROW(a, c)                                                                 \
   "lsr r8, %[" a "], #31\n\t"                                                                    \
   "add r8, %[pw], r8, lsl #4\n\t"                                                                \
@@ -267,7 +266,6 @@ enum : size_t {
   "ldrd r8, r9, [r8, #16 + " #c " * 32]\n\t"                                                     \
   "smlal r8, r9, %[" a "], r10\n\t"                                                              \
   "asr r9, r9, r11\n\t"                                                                          \
-  "add r9, r9, %[x]\n\t"                                                                         \
   "ssat %[" a "], #8, r9\n\t"
 
 // Every row of x against a block of 4 channels whose shifts are all 32 or more (k % 4 == 0): per
@@ -288,7 +286,7 @@ FENNEC_M4_INLINE void rows_narrow4(uint32_t* head) {
       "add %[xv], %[x], %[xv]\n\t"
       "str %[xv], [%[pw], #20]\n\t"
       "add %[pw], %[pw], #40\n\t" FENNEC_M4_Q_PACKED_LOOP
-      "ldrd %[x], %[n], [%[pw]]\n\t"
+      "ldrd %[x], %[n], [%[pw]]\n\t"  // (x: unused)
       "ldr %[x02], [%[pw], #8]\n\t"
       "sub %[x02], %[pw], %[x02]\n\t"
       "ldr %[xv], [%[x02], #24]\n\t" FENNEC_M4_Q_NARROW("a0", 0) FENNEC_M4_Q_NARROW("a1", 1)
@@ -354,6 +352,22 @@ FENNEC_M4_INLINE void block_epilogue(const QGemmArgs& g, size_t j, BlockEpilogue
       ep.scale[r][1] = narrow_scale(g.mult_neg[j + r], g.shift_neg[j + r]);
     }
   }
+}
+
+// The block's NarrowScale pairs for rows_narrow4 into out, the zero point added to each rounding
+// term as zp * 2^s: the high word shifted by s - 32 is then requantize() + zp, exactly, while
+// |acc * mult| + 2^(s-1) + 128 * 2^s < 2^63, which holds for every shift up to 55. zp * 2^s is
+// zp * 2^(s-32) in the high word alone (below 2^30 in magnitude there). False (out unspecified)
+// when a shift of the block is larger.
+FENNEC_M4_INLINE bool fold_zero_point(const BlockEpilogue<true>& ep, uint32_t* out) {
+  const NarrowScale* c = ep.scale[0];
+  for (size_t q = 0; q < 8; ++q, ++c, out += 4) {
+    if (c->shift > 55 - 32) return false;
+    out[0] = c->round_lo;
+    out[1] = static_cast<uint32_t>(c->round_hi + ep.zero_point * (int32_t{1} << c->shift));
+    out[2] = static_cast<uint32_t>(c->mult), out[3] = static_cast<uint32_t>(c->shift);
+  }
+  return true;
 }
 
 // a[r] += the k % 4 tail (columns [k4, k)) of row x against the 4 rows w_r, column by column so
@@ -467,20 +481,18 @@ void qgemm_packed(const QGemmArgs& g) {
       continue;
     }
     unpack_block(w[0], w[1], w[2], w[3], words, packed);
-    if (ep.narrow && ep.outputs == 4 && g.k % 4 == 0) {
+    uint32_t* const trailer = packed + 8 * words;
+    if (ep.narrow && ep.outputs == 4 && g.k % 4 == 0 && fold_zero_point(ep, trailer + kTrailScale)) {
       // The common block (every example layer's): head, unpacked w and trailer for rows_narrow4.
       uint32_t* const head = block;
-      uint32_t* const trailer = packed + 8 * words;
       for (size_t r = 0; r < 4; ++r) head[kHeadBias + r] = static_cast<uint32_t>(bias[r]);
       head[kHeadWords] = words;
       head[kHeadX] = reinterpret_cast<std::uintptr_t>(g.x);
       head[kHeadY] = reinterpret_cast<std::uintptr_t>(g.y + j);
       head[kHeadRows] = g.m;
       head[kHeadLdx] = g.ldx, head[kHeadLdy] = ldy;
-      trailer[kTrailZeroPoint] = static_cast<uint32_t>(ep.zero_point);
       trailer[kTrailLo] = (static_cast<uint32_t>(ep.lo) & 0xffu) * 0x01010101u;
       trailer[kTrailBack] = 4 * (trailer - head);
-      std::memcpy(trailer + kTrailScale, ep.scale, sizeof ep.scale);
       rows_narrow4(head);
     } else if (g.yf && ep.outputs == 4) {
       const float(*const deq)[2] = ep.deq;
