@@ -261,7 +261,7 @@ enum : size_t {
   kHeadWords = 4,   // words of a row of x
   kHeadX = 5,       // the current row of x
   kHeadY = 6,       // its 4 outputs
-  kHeadRows = 7,    // rows left, the current one included
+  kHeadYEnd = 7,    // the outputs past the last row's
   kHeadLdx = 8,     // row strides of x and y, in bytes
   kHeadLdy = 9,
   kHeadSize = 10,
@@ -283,53 +283,98 @@ enum : size_t {
   "asr r9, r9, r11\n\t"                                                                          \
   "ssat %[" a "], #8, r9\n\t"
 
-// Every row of x against a block of 4 channels whose shifts are all 32 or more (k % 4 == 0): per
+// The row loop of rows_narrow4 and rows_f32_4, around their epilogues: from the head (at pw)
+// the biases into the sums, x and the words, the next row's x back into the head, the dot
+// product (pw ends at the trailer); then the head's address (into x02, from the trailer's back)
+// and the row's outputs (into xv) for the epilogue; after it, the next row's outputs back into
+// the head, and again until they are the end's.
+#define FENNEC_M4_Q_ROW_ENTER                                                                    \
+  "6:\n\t"                                                                                       \
+  "ldrd %[a0], %[a1], [%[pw]]\n\t"                                                               \
+  "ldrd %[a2], %[a3], [%[pw], #8]\n\t"                                                           \
+  "ldrd %[n], %[x], [%[pw], #16]\n\t"                                                            \
+  "ldr %[xv], [%[pw], #32]\n\t"                                                                  \
+  "add %[xv], %[x], %[xv]\n\t"                                                                   \
+  "str %[xv], [%[pw], #20]\n\t"                                                                  \
+  "add %[pw], %[pw], #40\n\t" FENNEC_M4_Q_PACKED_LOOP                                            \
+  "ldr %[x02], [%[pw], #8]\n\t"                                                                  \
+  "sub %[x02], %[pw], %[x02]\n\t"                                                                \
+  "ldr %[xv], [%[x02], #24]\n\t"
+
+#define FENNEC_M4_Q_ROW_LEAVE                                                                    \
+  "ldr r8, [%[x02], #36]\n\t"                                                                    \
+  "add %[xv], %[xv], r8\n\t"                                                                     \
+  "str %[xv], [%[x02], #24]\n\t"                                                                 \
+  "ldr r8, [%[x02], #28]\n\t"                                                                    \
+  "mov %[pw], %[x02]\n\t"                                                                        \
+  "cmp %[xv], r8\n\t"                                                                            \
+  "bne 6b\n\t"
+
+#define FENNEC_M4_Q_ROW_OPERANDS                                                                 \
+  [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x] "=&r"(x), [pw] "+r"(pw),   \
+      [n] "=&r"(n), [xv] "=&r"(xv), [x02] "=&r"(x02)
+
+// Every row of x against a block of 4 channels whose shifts are all 32 to 55 (k % 4 == 0): per
 // row, qdot_packed from the bias, then narrow_byte of the 4 sums, all in one loop in assembly so
-// that the sums go from bias to bytes in registers (8 instructions per output, 8 more for the
-// bound and the store of all 4) and the row loop costs 22 instructions. The loop's state and the constants lie in the block (the head and
-// trailer above), where the one pointer it steps finds them; head points at the head.
+// that the sums go from bias to bytes in registers (7 instructions per output, 8 more for the
+// bound and the store of all 4) and the row loop costs 21 instructions. The loop's state and the
+// constants lie in the block (the head and trailer above), where the one pointer it steps finds
+// them; head points at the head.
 FENNEC_M4_INLINE void rows_narrow4(uint32_t* head) {
   uint32_t* pw = head;
   int32_t a0, a1, a2, a3;
   uint32_t x, n, xv, x02;
-  __asm__ volatile(
-      "6:\n\t"
-      "ldrd %[a0], %[a1], [%[pw]]\n\t"
-      "ldrd %[a2], %[a3], [%[pw], #8]\n\t"
-      "ldrd %[n], %[x], [%[pw], #16]\n\t"
-      "ldr %[xv], [%[pw], #32]\n\t"
-      "add %[xv], %[x], %[xv]\n\t"
-      "str %[xv], [%[pw], #20]\n\t"
-      "add %[pw], %[pw], #40\n\t" FENNEC_M4_Q_PACKED_LOOP
-      "ldrd %[x], %[n], [%[pw]]\n\t"  // (x: unused)
-      "ldr %[x02], [%[pw], #8]\n\t"
-      "sub %[x02], %[pw], %[x02]\n\t"
-      "ldr %[xv], [%[x02], #24]\n\t" FENNEC_M4_Q_NARROW("a0", 0) FENNEC_M4_Q_NARROW("a1", 1)
-          FENNEC_M4_Q_NARROW("a2", 2) FENNEC_M4_Q_NARROW("a3", 3)
-      // The 4 bytes into one word (halfwords a0 | a2 and a1 | a3, their low bytes interleaved),
-      // the lower bound by byte (SSUB8 sets GE where a byte is at least n's, SEL picks), one store.
-      "pkhbt r8, %[a0], %[a2], lsl #16\n\t"
-      "pkhbt r9, %[a1], %[a3], lsl #16\n\t"
-      "bic r8, r8, #0xff00ff00\n\t"
-      "bic r9, r9, #0xff00ff00\n\t"
-      "orr r8, r8, r9, lsl #8\n\t"
-      "ssub8 r9, r8, %[n]\n\t"
-      "sel r8, r8, %[n]\n\t"
-      "str r8, [%[xv]]\n\t"
-      "ldr r8, [%[x02], #36]\n\t"
-      "add %[xv], %[xv], r8\n\t"
-      "str %[xv], [%[x02], #24]\n\t"
-      "ldr r8, [%[x02], #28]\n\t"
-      "mov %[pw], %[x02]\n\t"
-      "subs r8, r8, #1\n\t"
-      "str r8, [%[x02], #28]\n\t"
-      "bne 6b\n\t"
-      : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x] "=&r"(x), [pw] "+r"(pw),
-        [n] "=&r"(n), [xv] "=&r"(xv), [x02] "=&r"(x02)
-      :
-      : "cc", "memory", "r8", "r9", "r10", "r11");
+  __asm__ volatile(FENNEC_M4_Q_ROW_ENTER
+                   "ldr %[n], [%[pw], #4]\n\t" FENNEC_M4_Q_NARROW("a0", 0) FENNEC_M4_Q_NARROW("a1", 1)
+                       FENNEC_M4_Q_NARROW("a2", 2) FENNEC_M4_Q_NARROW("a3", 3)
+                   // The 4 bytes into one word (halfwords a0 | a2 and a1 | a3, their low bytes
+                   // interleaved), the lower bound by byte (SSUB8 sets GE where a byte is at
+                   // least n's, SEL picks), one store.
+                   "pkhbt r8, %[a0], %[a2], lsl #16\n\t"
+                   "pkhbt r9, %[a1], %[a3], lsl #16\n\t"
+                   "bic r8, r8, #0xff00ff00\n\t"
+                   "bic r9, r9, #0xff00ff00\n\t"
+                   "orr r8, r8, r9, lsl #8\n\t"
+                   "ssub8 r9, r8, %[n]\n\t"
+                   "sel r8, r8, %[n]\n\t"
+                   "str r8, [%[xv]]\n\t" FENNEC_M4_Q_ROW_LEAVE
+                   : FENNEC_M4_Q_ROW_OPERANDS
+                   :
+                   : "cc", "memory", "r8", "r9", "r10", "r11");
 }
 
+#if defined(__ARM_FP) && (__ARM_FP & 4)
+// One output of rows_f32_4: the sum as float times channel c's dequantization factor for its
+// sign (8 bytes each from byte 16 of the trailer at pw, the negative one second): qgemm_store's
+// f32 product, the same instructions GCC gives it.
+#define FENNEC_M4_Q_F32(a, c)                                                                    \
+  "vmov s14, %[" a "]\n\t"                                                                       \
+  "vcvt.f32.s32 s14, s14\n\t"                                                                    \
+  "lsr r8, %[" a "], #31\n\t"                                                                    \
+  "add r8, %[pw], r8, lsl #2\n\t"                                                                \
+  "vldr s15, [r8, #16 + " #c " * 8]\n\t"                                                         \
+  "vmul.f32 s14, s14, s15\n\t"                                                                   \
+  "vstr s14, [%[xv], #" #c " * 4]\n\t"
+
+// rows_narrow4 for a block of 4 channels of the f32 epilogue (trailer: deq, deq_neg per channel).
+FENNEC_M4_INLINE void rows_f32_4(uint32_t* head) {
+  uint32_t* pw = head;
+  int32_t a0, a1, a2, a3;
+  uint32_t x, n, xv, x02;
+  __asm__ volatile(FENNEC_M4_Q_ROW_ENTER FENNEC_M4_Q_F32("a0", 0) FENNEC_M4_Q_F32("a1", 1) FENNEC_M4_Q_F32("a2", 2)
+                       FENNEC_M4_Q_F32("a3", 3) FENNEC_M4_Q_ROW_LEAVE
+                   : FENNEC_M4_Q_ROW_OPERANDS
+                   :
+                   : "cc", "memory", "r8", "r9", "r10", "r11", "s14", "s15");
+}
+
+#undef FENNEC_M4_Q_F32
+#define FENNEC_M4_Q_HAS_ROWS_F32 1
+#endif
+
+#undef FENNEC_M4_Q_ROW_OPERANDS
+#undef FENNEC_M4_Q_ROW_LEAVE
+#undef FENNEC_M4_Q_ROW_ENTER
 #undef FENNEC_M4_Q_NARROW
 #undef FENNEC_M4_Q_PACKED_LOOP
 #undef FENNEC_M4_Q_PACKED_WORD
@@ -481,8 +526,34 @@ FENNEC_M4_INLINE void packed_rows(const QGemmArgs& g, const uint32_t* packed, co
   }
 }
 
+// The head of the block for rows_narrow4 / rows_f32_4 (the trailer's constants are the caller's):
+// every row of x from the first, its outputs from out, ld_out bytes apart.
+FENNEC_M4_INLINE void set_head(const QGemmArgs& g, uint32_t* head, const int32_t* bias, uint32_t* trailer,
+                               std::uintptr_t out, size_t ld_out) {
+  for (size_t r = 0; r < 4; ++r) head[kHeadBias + r] = static_cast<uint32_t>(bias[r]);
+  head[kHeadWords] = g.k >> 2;
+  head[kHeadX] = reinterpret_cast<std::uintptr_t>(g.x);
+  head[kHeadY] = out;
+  head[kHeadYEnd] = out + g.m * ld_out;
+  head[kHeadLdx] = g.ldx, head[kHeadLdy] = ld_out;
+  trailer[kTrailBack] = 4 * (trailer - head);
+}
+
+#ifdef FENNEC_M4_Q_HAS_ROWS_F32
+// rows_f32_4 for block j: its head and trailer, then every row. Out of line: inlined, it costs
+// the requantizing blocks' code around rows_narrow4 registers (196-64 at batch 16: 1.003
+// instructions per MAC against 0.998).
+__attribute__((noinline)) void rows_f32_block(const QGemmArgs& g, size_t j, const BlockEpilogue<true>& ep,
+                                              const int32_t* bias, uint32_t* block) {
+  uint32_t* const trailer = block + kHeadSize + 8 * (g.k >> 2);
+  std::memcpy(trailer + kTrailScale, ep.deq, sizeof ep.deq);
+  set_head(g, block, bias, trailer, reinterpret_cast<std::uintptr_t>(g.yf + j), 4 * g.ldyf);
+  rows_f32_4(block);
+}
+#endif
+
 void qgemm_packed(const QGemmArgs& g) {
-  const size_t words = g.k >> 2, ldy = g.ldy;
+  const size_t words = g.k >> 2;
   uint32_t block[kHeadSize + 2 * kChunkK + kTrailSize];
   uint32_t* const packed = block + kHeadSize;
   for (size_t j = 0; j < g.n; j += 4) {
@@ -497,18 +568,16 @@ void qgemm_packed(const QGemmArgs& g) {
     }
     unpack_block(w[0], w[1], w[2], w[3], words, packed);
     uint32_t* const trailer = packed + 8 * words;
-    if (ep.narrow && ep.outputs == 4 && g.k % 4 == 0 && fold_zero_point(ep, trailer + kTrailScale)) {
+    const bool whole = ep.outputs == 4 && g.k % 4 == 0;
+    if (whole && ep.narrow && fold_zero_point(ep, trailer + kTrailScale)) {
       // The common block (every example layer's): head, unpacked w and trailer for rows_narrow4.
-      uint32_t* const head = block;
-      for (size_t r = 0; r < 4; ++r) head[kHeadBias + r] = static_cast<uint32_t>(bias[r]);
-      head[kHeadWords] = words;
-      head[kHeadX] = reinterpret_cast<std::uintptr_t>(g.x);
-      head[kHeadY] = reinterpret_cast<std::uintptr_t>(g.y + j);
-      head[kHeadRows] = g.m;
-      head[kHeadLdx] = g.ldx, head[kHeadLdy] = ldy;
       trailer[kTrailLo] = (static_cast<uint32_t>(ep.lo) & 0xffu) * 0x01010101u;
-      trailer[kTrailBack] = 4 * (trailer - head);
-      rows_narrow4(head);
+      set_head(g, block, bias, trailer, reinterpret_cast<std::uintptr_t>(g.y + j), g.ldy);
+      rows_narrow4(block);
+#ifdef FENNEC_M4_Q_HAS_ROWS_F32
+    } else if (whole && g.yf) {
+      rows_f32_block(g, j, ep, bias, block);
+#endif
     } else if (g.yf && ep.outputs == 4) {
       const float(*const deq)[2] = ep.deq;
       float* const yf = g.yf + j;
