@@ -12,13 +12,16 @@
 //         and 2 loop = 48 (1.5). Every weight is used once at batch 1, so its two unpacks and
 //         two SMLADs (1.0 per MAC) are the floor of any SXTB16 kernel there.
 //   packed (larger batches): 4 rows of w over up to kChunkK columns unpacked once into a stack
-//         buffer, in the order the loop reads them (16 instructions per word of the 4 rows),
-//         then every row of x streamed against it: per 64 MACs 4 loads + 8 SXTB16 of x, 8 LDM
-//         of the unpacked w (4 words each), 32 SMLAD and 2 loop = 54 (0.84).
+//         buffer, in the order the loop reads them (14.5 instructions per word of the 4 rows),
+//         then every row of x streamed against it: per 128 MACs 8 loads + 16 SXTB16 of x, 16
+//         LDM of the unpacked w (4 words each), 64 SMLAD and 2 loop = 106 (0.83). A block of 4
+//         channels with k % 4 == 0 runs its whole row loop, epilogue included, in assembly
+//         (rows_narrow4, rows_f32_4).
 // Rows of w past n are read as copies of the last row and their sums dropped, so the n % 4
-// outputs run the same loops; the k % 4 tail and the epilogue are C, the requantization of a
-// channel that scales down in 32-bit steps (SMLAL onto the rounding term) with its constants
-// read once per block of 4 channels at batches of 4 or more. No load reaches past a row:
+// outputs run the same loops; the k % 4 tail and the other blocks' epilogues are C. A channel
+// that scales down (shift 32 or more) is requantized in 32-bit steps (SMLAL onto the rounding
+// term), with its constants read once per block of 4 channels at batches of 4 or more; the
+// other shifts take qgemm_store's int64 form. No load reaches past a row:
 // the assembly loops cover whole words only. LDR takes any alignment on Armv7-M (with
 // CCR.UNALIGN_TRP clear, its reset value), so rows need no alignment; LDM only reads the
 // word-aligned stack block.
@@ -46,12 +49,12 @@ using std::uint32_t;
 
 // Batches from this many rows take the packed kernel: below it, unpacking w for the block costs
 // more than the row kernel's per-use unpacks save (2 of the row kernel's 25 per 16 MACs are
-// shared x work; the packing is 4 per 4 weights).
+// shared x work; the packing is about 1 per weight).
 constexpr size_t kPackMinRows = 4;
-// Columns of w unpacked at a time (4 rows: 4 * kChunkK * 2 bytes = 2 KiB of stack). Every layer
-// of the example models fits one chunk, so its sums stay in registers from the bias to the
-// epilogue; wider layers accumulate kRowBlock rows of x at a time against each chunk (their
-// sums: 256 more bytes of stack).
+// Columns of w unpacked at a time (4 rows: 4 * kChunkK * 2 bytes = 2 KiB of stack, with the
+// assembly row loop's head and trailer 2.2 KiB). Every layer of the example models fits one
+// chunk, so its sums stay in registers from the bias to the epilogue; wider layers accumulate
+// kRowBlock rows of x at a time against each chunk (their sums: 256 more bytes of stack).
 constexpr size_t kChunkK = 256;
 constexpr size_t kChunkWords = kChunkK / 4;
 constexpr size_t kRowBlock = 16;
@@ -181,8 +184,9 @@ FENNEC_M4_INLINE void qdot_packed(const int8_t* x, const uint32_t* pw, size_t wo
 // The 4 rows w_r over words [0, words) (words >= 1) in qdot_packed's order: per word, row 0's
 // even and odd halves, row 1's, row 2's, row 3's: 14 instructions per word of the 4 rows, four
 // words per iteration (2 more), the words % 4 first (as in FENNEC_M4_Q_PACKED_LOOP).
-FENNEC_M4_INLINE void unpack_block(const int8_t* w0, const int8_t* w1, const int8_t* w2, const int8_t* w3,
-                                   size_t words, uint32_t* out) {
+// Out of line (once per block; its unrolled copies cost flash).
+__attribute__((noinline)) void unpack_block(const int8_t* w0, const int8_t* w1, const int8_t* w2, const int8_t* w3,
+                                            size_t words, uint32_t* out) {
   __asm__ volatile(
       "lsrs %[n], %[n], #1\n\t"
       "bcc 1f\n\t" FENNEC_M4_Q_UNPACK_WORD
@@ -493,6 +497,12 @@ void qgemm_rows(const QGemmArgs& g) {
   }
 }
 
+// qdot_packed out of line, for the rare layers wider than a chunk: one more copy of its unrolled
+// loop would cost about 800 bytes of flash.
+__attribute__((noinline)) void qdot_packed_call(const int8_t* x, const uint32_t* pw, size_t words, int32_t* acc) {
+  qdot_packed(x, pw, words, acc);
+}
+
 // k > kChunkK: the sums of kRowBlock rows of x kept on the stack across the chunks.
 void qgemm_packed_chunks(const QGemmArgs& g, const int8_t* const w[4], const int32_t* bias, size_t j,
                          const BlockEpilogue<true>& ep, uint32_t* packed) {
@@ -505,7 +515,7 @@ void qgemm_packed_chunks(const QGemmArgs& g, const int8_t* const w[4], const int
     for (size_t q0 = 0; q0 < words; q0 += kChunkWords) {
       const size_t chunk = words - q0 < kChunkWords ? words - q0 : kChunkWords;
       unpack_block(w[0] + 4 * q0, w[1] + 4 * q0, w[2] + 4 * q0, w[3] + 4 * q0, chunk, packed);
-      for (size_t i = 0; i < rows; ++i) qdot_packed(g.x + (i0 + i) * g.ldx + 4 * q0, packed, chunk, acc[i]);
+      for (size_t i = 0; i < rows; ++i) qdot_packed_call(g.x + (i0 + i) * g.ldx + 4 * q0, packed, chunk, acc[i]);
     }
     for (size_t i = 0; i < rows; ++i) finish(g, ep, i0 + i, j, w, acc[i]);
   }
@@ -578,14 +588,6 @@ void qgemm_packed(const QGemmArgs& g) {
     } else if (whole && g.yf) {
       rows_f32_block(g, j, ep, bias, block);
 #endif
-    } else if (g.yf && ep.outputs == 4) {
-      const float(*const deq)[2] = ep.deq;
-      float* const yf = g.yf + j;
-      const size_t ldyf = g.ldyf;
-      packed_rows(g, packed, w, bias, [=](size_t i, const int32_t* a) {
-        float* const out = yf + i * ldyf;
-        for (size_t r = 0; r < 4; ++r) out[r] = static_cast<float>(a[r]) * deq[r][a[r] < 0];
-      });
     } else {
       packed_rows(g, packed, w, bias, [&](size_t i, const int32_t* a) { store_outputs(g, ep, i, j, a); });
     }
