@@ -277,7 +277,7 @@ enum : size_t {
 
 // One output of rows_narrow4: channel c's constants for the sign of its sum a (16 bytes each,
 // the negative ones second, from the trailer at pw) into r8-r11, then narrow_byte's arithmetic
-// up to the saturation, into a (the zero point is in the rounding term: fold_zero_point).
+// up to the saturation, into a (the zero point is in the rounding term: narrow_trailer).
 #define FENNEC_M4_Q_NARROW(a, c)                                                                 \
   "lsr r8, %[" a "], #31\n\t"                                                                    \
   "add r8, %[pw], r8, lsl #4\n\t"                                                                \
@@ -418,19 +418,22 @@ FENNEC_M4_INLINE void block_epilogue(const QGemmArgs& g, size_t j, BlockEpilogue
   }
 }
 
-// The block's NarrowScale pairs for rows_narrow4 into out, the zero point added to each rounding
-// term as zp * 2^s: the high word shifted by s - 32 is then requantize() + zp, exactly, while
-// |acc * mult| + 2^(s-1) + 128 * 2^s < 2^63, which holds for every shift up to 55. zp * 2^s is
-// zp * 2^(s-32) in the high word alone (below 2^30 in magnitude there). False (out unspecified)
-// when a shift of the block is larger.
-FENNEC_M4_INLINE bool fold_zero_point(const BlockEpilogue<true>& ep, uint32_t* out) {
-  const NarrowScale* c = ep.scale[0];
-  for (size_t q = 0; q < 8; ++q, ++c, out += 4) {
-    if (c->shift > 55 - 32) return false;
-    out[0] = c->round_lo;
-    out[1] = static_cast<uint32_t>(c->round_hi + ep.zero_point * (int32_t{1} << c->shift));
-    out[2] = static_cast<uint32_t>(c->mult), out[3] = static_cast<uint32_t>(c->shift);
-  }
+// The NarrowScale pairs of channels j..j+3 for rows_narrow4 into out, read from g, the zero
+// point added to each rounding term as zp * 2^s: the high word shifted by s - 32 is then
+// requantize() + zp, exactly, while |acc * mult| + 2^(s-1) + 128 * 2^s < 2^63, which holds for
+// every shift up to 55. zp * 2^s is zp * 2^(s-32) in the high word alone (below 2^30 in
+// magnitude there). False (out unspecified) when a shift of the block is outside [32, 55].
+FENNEC_M4_INLINE bool narrow_trailer(const QGemmArgs& g, size_t j, uint32_t* out) {
+  const int32_t zero_point = g.out_zero_point;
+  for (size_t r = 0; r < 4; ++r)
+    for (size_t negative = 0; negative < 2; ++negative, out += 4) {
+      const int32_t shift = negative ? g.shift_neg[j + r] : g.shift[j + r];
+      if (shift < 32 || shift > 55) return false;
+      const NarrowScale c = narrow_scale(negative ? g.mult_neg[j + r] : g.mult[j + r], shift);
+      out[0] = c.round_lo;
+      out[1] = static_cast<uint32_t>(c.round_hi + zero_point * (int32_t{1} << c.shift));
+      out[2] = static_cast<uint32_t>(c.mult), out[3] = static_cast<uint32_t>(c.shift);
+    }
   return true;
 }
 
@@ -553,10 +556,12 @@ FENNEC_M4_INLINE void set_head(const QGemmArgs& g, uint32_t* head, const int32_t
 // rows_f32_4 for block j: its head and trailer, then every row. Out of line: inlined, it costs
 // the requantizing blocks' code around rows_narrow4 registers (196-64 at batch 16: 1.003
 // instructions per MAC against 0.998).
-__attribute__((noinline)) void rows_f32_block(const QGemmArgs& g, size_t j, const BlockEpilogue<true>& ep,
-                                              const int32_t* bias, uint32_t* block) {
+__attribute__((noinline)) void rows_f32_block(const QGemmArgs& g, size_t j, const int32_t* bias, uint32_t* block) {
   uint32_t* const trailer = block + kHeadSize + 8 * (g.k >> 2);
-  std::memcpy(trailer + kTrailScale, ep.deq, sizeof ep.deq);
+  for (size_t r = 0; r < 4; ++r) {
+    std::memcpy(trailer + kTrailScale + 2 * r, g.deq + j + r, 4);
+    std::memcpy(trailer + kTrailScale + 2 * r + 1, g.deq_neg + j + r, 4);
+  }
   set_head(g, block, bias, trailer, reinterpret_cast<std::uintptr_t>(g.yf + j), 4 * g.ldyf);
   rows_f32_4(block);
 }
@@ -570,24 +575,30 @@ void qgemm_packed(const QGemmArgs& g) {
     const int8_t* w[4];
     int32_t bias[4];
     block_rows(g, j, w, bias);
+    if (words <= kChunkWords) {
+      unpack_block(w[0], w[1], w[2], w[3], words, packed);
+      if (g.n - j >= 4 && g.k % 4 == 0) {
+        // The common block (every example layer's): head, unpacked w and trailer for
+        // rows_narrow4 or rows_f32_4, the constants read from g straight into the trailer.
+        uint32_t* const trailer = packed + 8 * words;
+        if (!g.yf && narrow_trailer(g, j, trailer + kTrailScale)) {
+          trailer[kTrailLo] = (static_cast<uint32_t>(g.out_lo) & 0xffu) * 0x01010101u;
+          set_head(g, block, bias, trailer, reinterpret_cast<std::uintptr_t>(g.y + j), g.ldy);
+          rows_narrow4(block);
+          continue;
+        }
+#ifdef FENNEC_M4_Q_HAS_ROWS_F32
+        if (g.yf) {
+          rows_f32_block(g, j, bias, block);
+          continue;
+        }
+#endif
+      }
+    }
     BlockEpilogue<true> ep;
     block_epilogue(g, j, ep);
     if (words > kChunkWords) {
       qgemm_packed_chunks(g, w, bias, j, ep, packed);
-      continue;
-    }
-    unpack_block(w[0], w[1], w[2], w[3], words, packed);
-    uint32_t* const trailer = packed + 8 * words;
-    const bool whole = ep.outputs == 4 && g.k % 4 == 0;
-    if (whole && ep.narrow && fold_zero_point(ep, trailer + kTrailScale)) {
-      // The common block (every example layer's): head, unpacked w and trailer for rows_narrow4.
-      trailer[kTrailLo] = (static_cast<uint32_t>(ep.lo) & 0xffu) * 0x01010101u;
-      set_head(g, block, bias, trailer, reinterpret_cast<std::uintptr_t>(g.y + j), g.ldy);
-      rows_narrow4(block);
-#ifdef FENNEC_M4_Q_HAS_ROWS_F32
-    } else if (whole && g.yf) {
-      rows_f32_block(g, j, ep, bias, block);
-#endif
     } else {
       packed_rows(g, packed, w, bias, [&](size_t i, const int32_t* a) { store_outputs(g, ep, i, j, a); });
     }
