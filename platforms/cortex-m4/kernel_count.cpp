@@ -362,9 +362,10 @@ void check_qkernels(Report& rep) {
     ++rep.failed;
     std::printf("FAIL the reference table does not use the Cortex-M4 int8 GEMM\n");
   }
-  // Every k tail (k % 4) around the word loop, the packed chunk (128) and its two-word step;
-  // n around the 4-row block; m on both sides of the packed kernel's threshold and row block.
-  const size_t ks[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 16, 17, 31, 32, 33, 127, 128, 129, 132, 196, 257};
+  // Every k tail (k % 4) around the word loops, the packed kernel's 1-, 2- and 4-word steps, the
+  // packed chunk (256 columns) and the sums kept across chunks past it; n around the 4-row
+  // block; m on both sides of the packed kernel's threshold and row block.
+  const size_t ks[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 16, 17, 20, 24, 28, 31, 32, 33, 127, 128, 129, 132, 196, 255, 256, 257, 260};
   const size_t ns[] = {1, 2, 3, 4, 5, 7, 8, 9, 10, 33, 64};
   const size_t ms[] = {1, 2, 3, 4, 5, 16, 17};
   unsigned c = 0;
@@ -375,10 +376,13 @@ void check_qkernels(Report& rep) {
       ++c;
     }
   for (size_t m : ms) check_qgemm(rep, m, 10, 196, false, 1);
-  // The epilogue's two paths (shifts of 33 and more in 32-bit steps, the others in int64) at
-  // their edges and the scheme's bounds, at both batch kernels.
-  for (std::int32_t shift : {1, 2, 20, 30, 31, 32, 33, 34, 40, 61, 62})
+  // The epilogue's two paths (shifts of 32 and more in 32-bit steps, the others in int64) at
+  // their edges and the scheme's bounds, at both batch kernels, and (k % 4 == 0) in the packed
+  // kernel's assembly row loop (shifts up to 55, its zero point in the rounding term).
+  for (std::int32_t shift : {1, 2, 20, 30, 31, 32, 33, 34, 40, 55, 56, 61, 62}) {
     for (size_t m : {size_t{1}, size_t{16}}) check_qgemm(rep, m, 9, 33, true, 1, shift);
+    check_qgemm(rep, 16, 9, 32, true, 1, shift);
+  }
 }
 
 struct QShape {

@@ -2,7 +2,7 @@
 // Cortex-M4 int8 GEMM (see qgemm_cortex_m4.hpp) on the DSP extension: a word of 4 int8 is
 // unpacked by SXTB16 (bytes 0 and 2 as two int16) and SXTB16 ROR #8 (bytes 1 and 3), and two
 // SMLADs make its 4 multiply-adds into an exact int32 accumulator. Every output then goes through
-// store_output, qgemm_store's arithmetic in 32-bit steps, so the results are the bits of
+// qgemm_store's arithmetic (in 32-bit steps where the shift allows), so the results are the bits of
 // qgemm_scalar: integer sums do not depend on order.
 //
 // Two micro-kernels, in inline assembly (GCC 12 does not fold a rotate into SXTB16, which costs
@@ -12,11 +12,16 @@
 //         and 2 loop = 48 (1.5). Every weight is used once at batch 1, so its two unpacks and
 //         two SMLADs (1.0 per MAC) are the floor of any SXTB16 kernel there.
 //   packed (larger batches): 4 rows of w over up to kChunkK columns unpacked once into a stack
-//         buffer, in the order the loop reads them, then every row of x streamed against it:
-//         per 32 MACs 2 loads + 4 SXTB16 of x, 4 LDM of the unpacked w (4 words each), 16
-//         SMLAD and 2 loop = 28 (0.875), plus the unpacking, paid once per 16 rows of x.
+//         buffer, in the order the loop reads them (14.5 instructions per word of the 4 rows),
+//         then every row of x streamed against it: per 128 MACs 8 loads + 16 SXTB16 of x, 16
+//         LDM of the unpacked w (4 words each), 64 SMLAD and 2 loop = 106 (0.83). A block of 4
+//         channels with k % 4 == 0 runs its whole row loop, epilogue included, in assembly
+//         (rows_narrow4, rows_f32_4).
 // Rows of w past n are read as copies of the last row and their sums dropped, so the n % 4
-// outputs run the same loops; the k % 4 tail and the epilogue are C. No load reaches past a row:
+// outputs run the same loops; the k % 4 tail and the other blocks' epilogues are C. A channel
+// that scales down (shift 32 or more) is requantized in 32-bit steps (SMLAL onto the rounding
+// term), with its constants read once per block of 4 channels at batches of 4 or more; the
+// other shifts take qgemm_store's int64 form. No load reaches past a row:
 // the assembly loops cover whole words only. LDR takes any alignment on Armv7-M (with
 // CCR.UNALIGN_TRP clear, its reset value), so rows need no alignment; LDM only reads the
 // word-aligned stack block.
@@ -44,11 +49,14 @@ using std::uint32_t;
 
 // Batches from this many rows take the packed kernel: below it, unpacking w for the block costs
 // more than the row kernel's per-use unpacks save (2 of the row kernel's 25 per 16 MACs are
-// shared x work; the packing is about 6 per 16 weights).
+// shared x work; the packing is about 1 per weight).
 constexpr size_t kPackMinRows = 4;
-// Columns of w unpacked at a time (4 rows: 4 * kChunkK * 2 bytes = 1 KiB of stack) and rows of x
-// accumulated at a time against one unpacked block (their sums: 256 bytes of stack).
-constexpr size_t kChunkK = 128;
+// Columns of w unpacked at a time (4 rows: 4 * kChunkK * 2 bytes = 2 KiB of stack, with the
+// assembly row loop's head and trailer 2.2 KiB). Every layer of the example models fits one
+// chunk, so its sums stay in registers from the bias to the epilogue; wider layers accumulate
+// kRowBlock rows of x at a time against each chunk (their sums: 256 more bytes of stack).
+constexpr size_t kChunkK = 256;
+constexpr size_t kChunkWords = kChunkK / 4;
 constexpr size_t kRowBlock = 16;
 
 // One row of w against the unpacked word of x (x02: bytes 0 and 2, xv: bytes 1 and 3).
@@ -108,9 +116,31 @@ FENNEC_M4_INLINE void qdot_row(const int8_t* x, const int8_t* w0, const int8_t* 
   "smlad %[a3], r10, %[x02], %[a3]\n\t"                                                          \
   "smlad %[a3], r11, %[xv], %[a3]\n\t"
 
+// The words of x (n of them, n >= 1) against the unpacked block: eight per iteration (the
+// loop's two instructions are 1/64 per MAC), the n % 8 first: the three shifts' carries are
+// bits 0, 1 and 2, and the last one's zero flag, which the bodies leave, says whether whole
+// iterations remain. pw ends past the block's last word.
+#define FENNEC_M4_Q_PACKED_LOOP                                                                  \
+  "lsrs %[n], %[n], #1\n\t"                                                                      \
+  "bcc 1f\n\t" FENNEC_M4_Q_PACKED_WORD                                                           \
+  "1:\n\t"                                                                                       \
+  "lsrs %[n], %[n], #1\n\t"                                                                      \
+  "bcc 2f\n\t" FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD                                   \
+  "2:\n\t"                                                                                       \
+  "lsrs %[n], %[n], #1\n\t"                                                                      \
+  "bcc 3f\n\t" FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD           \
+      FENNEC_M4_Q_PACKED_WORD                                                                    \
+  "3:\n\t"                                                                                       \
+  "beq 5f\n\t"                                                                                   \
+  "4:\n\t" FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD               \
+      FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD                    \
+          FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD                                        \
+  "subs %[n], %[n], #1\n\t"                                                                      \
+  "bne 4b\n\t"                                                                                   \
+  "5:\n\t"
+
 // acc[r] += sum_{p < 4 * words} x[p] * w_r[p] from the unpacked block pw (8 words per word of
-// x; words >= 1): two words per iteration, the odd one first (the shift's carry; its
-// zero flag, which the body leaves, says whether pairs remain).
+// x; words >= 1).
 FENNEC_M4_INLINE void qdot_packed(const int8_t* x, const uint32_t* pw, size_t words, int32_t* acc) {
   int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
   uint32_t xv, x02;
@@ -118,11 +148,18 @@ FENNEC_M4_INLINE void qdot_packed(const int8_t* x, const uint32_t* pw, size_t wo
       "lsrs %[n], %[n], #1\n\t"
       "bcc 1f\n\t" FENNEC_M4_Q_PACKED_WORD
       "1:\n\t"
-      "beq 3f\n\t"
-      "2:\n\t" FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD
-      "subs %[n], %[n], #1\n\t"
-      "bne 2b\n\t"
+      "lsrs %[n], %[n], #1\n\t"
+      "bcc 2f\n\t" FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD
+      "2:\n\t"
+      "lsrs %[n], %[n], #1\n\t"
+      "bcc 3f\n\t" FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD
       "3:\n\t"
+      "beq 5f\n\t"
+      "4:\n\t" FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD
+          FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD
+      "subs %[n], %[n], #1\n\t"
+      "bne 4b\n\t"
+      "5:\n\t"
       : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [pw] "+r"(pw), [n] "+r"(words),
         [xv] "=&r"(xv), [x02] "=&r"(x02)
       :
@@ -130,31 +167,45 @@ FENNEC_M4_INLINE void qdot_packed(const int8_t* x, const uint32_t* pw, size_t wo
   acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
 }
 
-#undef FENNEC_M4_Q_PACKED_WORD
+// One word of row w unpacked into r8/r9 (bytes 0 and 2, bytes 1 and 3) or r10/r11.
+#define FENNEC_M4_Q_UNPACK(w, even, odd)                                                         \
+  "ldr " odd ", [%[" w "]], #4\n\t"                                                              \
+  "sxtb16 " even ", " odd "\n\t"                                                                 \
+  "sxtb16 " odd ", " odd ", ror #8\n\t"
 
-FENNEC_M4_INLINE uint32_t sxtb16_ror8(uint32_t v) {
-  uint32_t r;
-  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
-  return r;
+// One word of the 4 rows into the block: 16 bytes of rows 0 and 1, 16 of rows 2 and 3.
+#define FENNEC_M4_Q_UNPACK_WORD                                                                  \
+  FENNEC_M4_Q_UNPACK("w0", "r8", "r9")                                                           \
+  FENNEC_M4_Q_UNPACK("w1", "r10", "r11")                                                         \
+  "stmia %[out]!, {r8, r9, r10, r11}\n\t" FENNEC_M4_Q_UNPACK("w2", "r8", "r9")                    \
+      FENNEC_M4_Q_UNPACK("w3", "r10", "r11")                                                     \
+  "stmia %[out]!, {r8, r9, r10, r11}\n\t"
+
+// The 4 rows w_r over words [0, words) (words >= 1) in qdot_packed's order: per word, row 0's
+// even and odd halves, row 1's, row 2's, row 3's: 14 instructions per word of the 4 rows, four
+// words per iteration (2 more), the words % 4 first (as in FENNEC_M4_Q_PACKED_LOOP).
+// Out of line (once per block; its unrolled copies cost flash).
+__attribute__((noinline)) void unpack_block(const int8_t* w0, const int8_t* w1, const int8_t* w2, const int8_t* w3,
+                                            size_t words, uint32_t* out) {
+  __asm__ volatile(
+      "lsrs %[n], %[n], #1\n\t"
+      "bcc 1f\n\t" FENNEC_M4_Q_UNPACK_WORD
+      "1:\n\t"
+      "lsrs %[n], %[n], #1\n\t"
+      "bcc 2f\n\t" FENNEC_M4_Q_UNPACK_WORD FENNEC_M4_Q_UNPACK_WORD
+      "2:\n\t"
+      "beq 4f\n\t"
+      "3:\n\t" FENNEC_M4_Q_UNPACK_WORD FENNEC_M4_Q_UNPACK_WORD FENNEC_M4_Q_UNPACK_WORD FENNEC_M4_Q_UNPACK_WORD
+      "subs %[n], %[n], #1\n\t"
+      "bne 3b\n\t"
+      "4:\n\t"
+      : [w0] "+r"(w0), [w1] "+r"(w1), [w2] "+r"(w2), [w3] "+r"(w3), [out] "+r"(out), [n] "+r"(words)
+      :
+      : "cc", "memory", "r8", "r9", "r10", "r11");
 }
 
-FENNEC_M4_INLINE uint32_t sxtb16(uint32_t v) {
-  uint32_t r;
-  __asm__("sxtb16 %0, %1" : "=r"(r) : "r"(v));
-  return r;
-}
-
-// The 4 rows w_r over words [0, words) in qdot_packed's order: per word, row 0's even and odd
-// halves, row 1's, row 2's, row 3's.
-void unpack_block(const int8_t* const w[4], size_t words, uint32_t* out) {
-  for (size_t q = 0; q < words; ++q)
-    for (size_t r = 0; r < 4; ++r) {
-      uint32_t v;
-      std::memcpy(&v, w[r] + 4 * q, 4);
-      out[8 * q + 2 * r] = sxtb16(v);
-      out[8 * q + 2 * r + 1] = sxtb16_ror8(v);
-    }
-}
+#undef FENNEC_M4_Q_UNPACK_WORD
+#undef FENNEC_M4_Q_UNPACK
 
 // Rows j..j+3 of w, the ones past n aliased to the last row, and their biases (0 past n).
 FENNEC_M4_INLINE void block_rows(const QGemmArgs& g, size_t j, const int8_t* w[4], int32_t* bias) {
@@ -175,53 +226,262 @@ FENNEC_M4_INLINE int32_t ssat(int32_t v) {
   return r;
 }
 
-// qgemm_store's result in 32-bit steps for a requantized output whose shift s is 32 or more (a
-// channel scale mult * 2^-s below 1/2: quantize() gives s = 31 - e for a scale f * 2^e, so this
-// is every channel that scales down); other outputs take qgemm_store itself. With p = acc * mult
-// (SMULL; |p| < 2^62), floor((p + 2^(s-1)) / 2^s) = (floor(p / 2^(s-1)) + 1) >> 1, and
-// floor(p / 2^(s-1)) = (p >> 31) >> (s - 32), where p >> 31 fits int32. Saturating to
-// [-512, 511] instead of clamping to +-255 gives the same byte: the zero point is in [-128, 127],
-// so a value past 255 either way ends at a bound of the [out_lo, 127] clamp anyway. Returns false
-// (nothing written) for a shift below 32.
-FENNEC_M4_INLINE bool requantize_narrow(int32_t acc, int32_t mult, int32_t shift, int32_t zero_point, int32_t lo,
-                                        int8_t* y) {
-  if (shift < 32) return false;
-  const int32_t t = static_cast<int32_t>((static_cast<int64_t>(acc) * mult) >> 31) >> (shift - 32);
-  const int32_t q = ssat<8>(ssat<10>((t + 1) >> 1) + zero_point);
-  *y = static_cast<int8_t>(q < lo ? lo : q);
+// requantize() for one channel and sign whose shift s is 32 or more (a channel scale
+// mult * 2^-s below 1/2: quantize() gives s = 31 - e for a scale f * 2^e, so this is every
+// channel that scales down): SMLAL adds acc * mult to 2^(s-1), held as the two words round_lo
+// and round_hi, and the high word shifted right by s - 32 is floor((acc * mult + 2^(s-1)) / 2^s)
+// (floors compose). |acc * mult| < 2^62, so the sum does not overflow and the result is below
+// 2^30 in magnitude.
+struct NarrowScale {
+  uint32_t round_lo;
+  int32_t round_hi, mult, shift;  // shift: s - 32
+};
+
+// 2^(s-1) = 2^(e+31) for e = s - 32 in [0, 30]: the low word is 2^31 for e = 0 and 0 otherwise,
+// the high word 2^(e-1) (0 for e = 0): the bit 2^e shifted left by 31 and right by 1, without a
+// branch.
+FENNEC_M4_INLINE NarrowScale narrow_scale(int32_t mult, int32_t shift) {
+  const int32_t e = shift - 32;
+  const uint32_t bit = uint32_t{1} << e;
+  return {bit << 31, static_cast<int32_t>(bit >> 1), mult, e};
+}
+
+// The requantized byte from acc and its channel's constants: qgemm_store's arithmetic. Saturating
+// the requantized value plus the zero point to int8 gives qgemm_store's byte: the zero point and
+// out_lo are in [-128, 127], so past +-255 both end at the same bound of the [out_lo, 127] clamp.
+FENNEC_M4_INLINE int8_t narrow_byte(int32_t acc, const NarrowScale& c, int32_t zero_point, int32_t out_lo) {
+  uint32_t lo = c.round_lo;
+  int32_t hi = c.round_hi;
+  __asm__("smlal %0, %1, %2, %3" : "+r"(lo), "+r"(hi) : "r"(acc), "r"(c.mult));
+  const int32_t q = ssat<8>((hi >> c.shift) + zero_point);
+  return static_cast<int8_t>(q < out_lo ? out_lo : q);
+}
+
+// The block of rows_narrow4 around the unpacked w (so that its loop finds everything from the
+// one pointer it steps): kHeadWords words before it, the row loop's state, and kTrailerWords
+// after it, the epilogue's constants.
+enum : size_t {
+  kHeadBias = 0,    // 4 words: the block's biases, every row's starting sums
+  kHeadWords = 4,   // words of a row of x
+  kHeadX = 5,       // the current row of x
+  kHeadY = 6,       // its 4 outputs
+  kHeadYEnd = 7,    // the outputs past the last row's
+  kHeadLdx = 8,     // row strides of x and y, in bytes
+  kHeadLdy = 9,
+  kHeadSize = 10,
+  kTrailLo = 1,     // the lower bound in each byte
+  kTrailBack = 2,   // bytes from the trailer back to the head
+  kTrailScale = 4,  // the block's NarrowScale pairs (byte 16 on)
+  kTrailSize = 4 + 4 * 2 * sizeof(NarrowScale) / 4,
+};
+
+// One output of rows_narrow4: channel c's constants for the sign of its sum a (16 bytes each,
+// the negative ones second, from the trailer at pw) into r8-r11, then narrow_byte's arithmetic
+// up to the saturation, into a (the zero point is in the rounding term: narrow_trailer).
+#define FENNEC_M4_Q_NARROW(a, c)                                                                 \
+  "lsr r8, %[" a "], #31\n\t"                                                                    \
+  "add r8, %[pw], r8, lsl #4\n\t"                                                                \
+  "ldrd r10, r11, [r8, #16 + " #c " * 32 + 8]\n\t"                                               \
+  "ldrd r8, r9, [r8, #16 + " #c " * 32]\n\t"                                                     \
+  "smlal r8, r9, %[" a "], r10\n\t"                                                              \
+  "asr r9, r9, r11\n\t"                                                                          \
+  "ssat %[" a "], #8, r9\n\t"
+
+// The row loop of rows_narrow4 and rows_f32_4, around their epilogues: from the head (at pw)
+// the biases into the sums, x and the words, the next row's x back into the head, the dot
+// product (pw ends at the trailer); then the head's address (into x02, from the trailer's back)
+// and the row's outputs (into xv) for the epilogue; after it, the next row's outputs back into
+// the head, and again until they are the end's.
+#define FENNEC_M4_Q_ROW_ENTER                                                                    \
+  "6:\n\t"                                                                                       \
+  "ldrd %[a0], %[a1], [%[pw]]\n\t"                                                               \
+  "ldrd %[a2], %[a3], [%[pw], #8]\n\t"                                                           \
+  "ldrd %[n], %[x], [%[pw], #16]\n\t"                                                            \
+  "ldr %[xv], [%[pw], #32]\n\t"                                                                  \
+  "add %[xv], %[x], %[xv]\n\t"                                                                   \
+  "str %[xv], [%[pw], #20]\n\t"                                                                  \
+  "add %[pw], %[pw], #40\n\t" FENNEC_M4_Q_PACKED_LOOP                                            \
+  "ldr %[x02], [%[pw], #8]\n\t"                                                                  \
+  "sub %[x02], %[pw], %[x02]\n\t"                                                                \
+  "ldr %[xv], [%[x02], #24]\n\t"
+
+#define FENNEC_M4_Q_ROW_LEAVE                                                                    \
+  "ldr r8, [%[x02], #36]\n\t"                                                                    \
+  "add %[xv], %[xv], r8\n\t"                                                                     \
+  "str %[xv], [%[x02], #24]\n\t"                                                                 \
+  "ldr r8, [%[x02], #28]\n\t"                                                                    \
+  "mov %[pw], %[x02]\n\t"                                                                        \
+  "cmp %[xv], r8\n\t"                                                                            \
+  "bne 6b\n\t"
+
+#define FENNEC_M4_Q_ROW_OPERANDS                                                                 \
+  [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x] "=&r"(x), [pw] "+r"(pw),   \
+      [n] "=&r"(n), [xv] "=&r"(xv), [x02] "=&r"(x02)
+
+// Every row of x against a block of 4 channels whose shifts are all 32 to 55 (k % 4 == 0): per
+// row, qdot_packed from the bias, then narrow_byte of the 4 sums, all in one loop in assembly so
+// that the sums go from bias to bytes in registers (7 instructions per output, 8 more for the
+// bound and the store of all 4) and the row loop costs 21 instructions. The loop's state and the
+// constants lie in the block (the head and trailer above), where the one pointer it steps finds
+// them; head points at the head.
+FENNEC_M4_INLINE void rows_narrow4(uint32_t* head) {
+  uint32_t* pw = head;
+  int32_t a0, a1, a2, a3;
+  uint32_t x, n, xv, x02;
+  __asm__ volatile(FENNEC_M4_Q_ROW_ENTER
+                   "ldr %[n], [%[pw], #4]\n\t" FENNEC_M4_Q_NARROW("a0", 0) FENNEC_M4_Q_NARROW("a1", 1)
+                       FENNEC_M4_Q_NARROW("a2", 2) FENNEC_M4_Q_NARROW("a3", 3)
+                   // The 4 bytes into one word (halfwords a0 | a2 and a1 | a3, their low bytes
+                   // interleaved), the lower bound by byte (SSUB8 sets GE where a byte is at
+                   // least n's, SEL picks), one store.
+                   "pkhbt r8, %[a0], %[a2], lsl #16\n\t"
+                   "pkhbt r9, %[a1], %[a3], lsl #16\n\t"
+                   "bic r8, r8, #0xff00ff00\n\t"
+                   "bic r9, r9, #0xff00ff00\n\t"
+                   "orr r8, r8, r9, lsl #8\n\t"
+                   "ssub8 r9, r8, %[n]\n\t"
+                   "sel r8, r8, %[n]\n\t"
+                   "str r8, [%[xv]]\n\t" FENNEC_M4_Q_ROW_LEAVE
+                   : FENNEC_M4_Q_ROW_OPERANDS
+                   :
+                   : "cc", "memory", "r8", "r9", "r10", "r11");
+}
+
+#if defined(__ARM_FP) && (__ARM_FP & 4)
+// One output of rows_f32_4: the sum as float times channel c's dequantization factor for its
+// sign (8 bytes each from byte 16 of the trailer at pw, the negative one second): qgemm_store's
+// f32 product, the same instructions GCC gives it.
+#define FENNEC_M4_Q_F32(a, c)                                                                    \
+  "vmov s14, %[" a "]\n\t"                                                                       \
+  "vcvt.f32.s32 s14, s14\n\t"                                                                    \
+  "lsr r8, %[" a "], #31\n\t"                                                                    \
+  "add r8, %[pw], r8, lsl #2\n\t"                                                                \
+  "vldr s15, [r8, #16 + " #c " * 8]\n\t"                                                         \
+  "vmul.f32 s14, s14, s15\n\t"                                                                   \
+  "vstr s14, [%[xv], #" #c " * 4]\n\t"
+
+// rows_narrow4 for a block of 4 channels of the f32 epilogue (trailer: deq, deq_neg per channel).
+FENNEC_M4_INLINE void rows_f32_4(uint32_t* head) {
+  uint32_t* pw = head;
+  int32_t a0, a1, a2, a3;
+  uint32_t x, n, xv, x02;
+  __asm__ volatile(FENNEC_M4_Q_ROW_ENTER FENNEC_M4_Q_F32("a0", 0) FENNEC_M4_Q_F32("a1", 1) FENNEC_M4_Q_F32("a2", 2)
+                       FENNEC_M4_Q_F32("a3", 3) FENNEC_M4_Q_ROW_LEAVE
+                   : FENNEC_M4_Q_ROW_OPERANDS
+                   :
+                   : "cc", "memory", "r8", "r9", "r10", "r11", "s14", "s15");
+}
+
+#undef FENNEC_M4_Q_F32
+#define FENNEC_M4_Q_HAS_ROWS_F32 1
+#endif
+
+#undef FENNEC_M4_Q_ROW_OPERANDS
+#undef FENNEC_M4_Q_ROW_LEAVE
+#undef FENNEC_M4_Q_ROW_ENTER
+#undef FENNEC_M4_Q_NARROW
+#undef FENNEC_M4_Q_PACKED_LOOP
+#undef FENNEC_M4_Q_PACKED_WORD
+
+// A block's epilogue: with Table, its constants read once per 4 channels (the packed kernel's
+// batches of 4 rows or more share them); without, per output (the row kernel's batches of 1 to 3
+// rows, where building the table costs more than it saves). Either way in locals: the int8
+// stores may alias anything, so GCC would otherwise reload them (and g's fields) every time.
+template <bool Table>
+struct BlockEpilogue {
+  NarrowScale scale[Table ? 4 : 1][2];  // [channel][acc < 0]
+  float deq[Table ? 4 : 1][2];          // the same for the f32 epilogue
+  const int32_t *mult, *shift, *mult_neg, *shift_neg;  // from channel j, without the table
+  size_t outputs;                                      // channels of the block below n
+  int32_t zero_point, lo;
+  bool narrow;  // with the table: every requantizing shift of the block is 32 or more
+};
+
+template <bool Table>
+FENNEC_M4_INLINE void block_epilogue(const QGemmArgs& g, size_t j, BlockEpilogue<Table>& ep) {
+  ep.outputs = g.n - j < 4 ? g.n - j : 4;
+  ep.zero_point = g.out_zero_point, ep.lo = g.out_lo;
+  ep.narrow = !g.yf;
+  if (!Table) {
+    ep.mult = g.mult + j, ep.shift = g.shift + j, ep.mult_neg = g.mult_neg + j, ep.shift_neg = g.shift_neg + j;
+    return;
+  }
+  for (size_t r = 0; r < ep.outputs; ++r) {
+    if (g.yf) {
+      ep.deq[r][0] = g.deq[j + r], ep.deq[r][1] = g.deq_neg[j + r];
+    } else if (g.shift[j + r] < 32 || g.shift_neg[j + r] < 32) {
+      ep.narrow = false;
+    } else {
+      ep.scale[r][0] = narrow_scale(g.mult[j + r], g.shift[j + r]);
+      ep.scale[r][1] = narrow_scale(g.mult_neg[j + r], g.shift_neg[j + r]);
+    }
+  }
+}
+
+// The NarrowScale pairs of channels j..j+3 for rows_narrow4 into out, read from g, the zero
+// point added to each rounding term as zp * 2^s: the high word shifted by s - 32 is then
+// requantize() + zp, exactly, while |acc * mult| + 2^(s-1) + 128 * 2^s < 2^63, which holds for
+// every shift up to 55. zp * 2^s is zp * 2^(s-32) in the high word alone (below 2^30 in
+// magnitude there). False (out unspecified) when a shift of the block is outside [32, 55].
+FENNEC_M4_INLINE bool narrow_trailer(const QGemmArgs& g, size_t j, uint32_t* out) {
+  const int32_t zero_point = g.out_zero_point;
+  for (size_t r = 0; r < 4; ++r)
+    for (size_t negative = 0; negative < 2; ++negative, out += 4) {
+      const int32_t shift = negative ? g.shift_neg[j + r] : g.shift[j + r];
+      if (shift < 32 || shift > 55) return false;
+      const NarrowScale c = narrow_scale(negative ? g.mult_neg[j + r] : g.mult[j + r], shift);
+      out[0] = c.round_lo;
+      out[1] = static_cast<uint32_t>(c.round_hi + zero_point * (int32_t{1} << c.shift));
+      out[2] = static_cast<uint32_t>(c.mult), out[3] = static_cast<uint32_t>(c.shift);
+    }
   return true;
 }
 
-// The k % 4 tail of row i against the 4 rows, then the outputs that exist. The requantizing
-// epilogue reads the arguments into locals first: its int8 stores may alias anything, so GCC
-// would otherwise reload every field of g for every output. The last layer's f32 epilogue stays
-// qgemm_store's: the same locals there cost the int8 layers more registers than they saved
-// (196-64-32-10 at batch 16: 1.567 instructions per MAC against 1.550).
-void finish(const QGemmArgs& g, size_t i, size_t j, const int8_t* const w[4], const int32_t* acc) {
-  const size_t outputs = g.n - j < 4 ? g.n - j : 4;
-  int32_t a[4] = {acc[0], acc[1], acc[2], acc[3]};
-  const size_t k4 = g.k & ~size_t{3};
-  if (k4 < g.k) {
-    const int8_t* x = g.x + i * g.ldx;
-    for (size_t r = 0; r < outputs; ++r)
-      for (size_t p = k4; p < g.k; ++p) a[r] += static_cast<int32_t>(w[r][p]) * x[p];
+// a[r] += the k % 4 tail (columns [k4, k)) of row x against the 4 rows w_r, column by column so
+// that the 4 sums stay in registers.
+FENNEC_M4_INLINE void add_tail(const int8_t* x, const int8_t* const w[4], size_t k4, size_t k, int32_t* a) {
+  for (size_t p = k4; p < k; ++p) {
+    const int32_t xp = x[p];
+    a[0] += w[0][p] * xp, a[1] += w[1][p] * xp, a[2] += w[2][p] * xp, a[3] += w[3][p] * xp;
   }
-  if (g.yf) {
-    for (size_t r = 0; r < outputs; ++r) qgemm_store(g, i, j + r, a[r]);
+}
+
+// The block's outputs of row i from its 4 sums (tail included).
+template <bool Table>
+FENNEC_M4_INLINE void store_outputs(const QGemmArgs& g, const BlockEpilogue<Table>& ep, size_t i, size_t j,
+                                    const int32_t* a) {
+  if (Table && g.yf) {
+    float* const yf = g.yf + i * g.ldyf + j;
+    for (size_t r = 0; r < ep.outputs; ++r) yf[r] = static_cast<float>(a[r]) * ep.deq[r][a[r] < 0];
     return;
   }
-  const int32_t* const mult = g.mult + j;
-  const int32_t* const shift = g.shift + j;
-  const int32_t* const mult_neg = g.mult_neg + j;
-  const int32_t* const shift_neg = g.shift_neg + j;
-  const int32_t zero_point = g.out_zero_point, lo = g.out_lo;
-  int8_t* const y = g.y + i * g.ldy + j;
-  for (size_t r = 0; r < outputs; ++r) {
-    const bool negative = a[r] < 0;
-    if (!requantize_narrow(a[r], negative ? mult_neg[r] : mult[r], negative ? shift_neg[r] : shift[r], zero_point, lo,
-                           y + r))
-      qgemm_store(g, i, j + r, a[r]);
+  if (!ep.narrow) {
+    for (size_t r = 0; r < ep.outputs; ++r) qgemm_store(g, i, j + r, a[r]);
+    return;
   }
+  int8_t* const y = g.y + i * g.ldy + j;
+  for (size_t r = 0; r < ep.outputs; ++r) {
+    const bool negative = a[r] < 0;
+    if (Table) {
+      y[r] = narrow_byte(a[r], ep.scale[r][negative], ep.zero_point, ep.lo);
+      continue;
+    }
+    const int32_t shift = negative ? ep.shift_neg[r] : ep.shift[r];
+    if (shift < 32) {
+      qgemm_store(g, i, j + r, a[r]);
+    } else {
+      y[r] = narrow_byte(a[r], narrow_scale(negative ? ep.mult_neg[r] : ep.mult[r], shift), ep.zero_point, ep.lo);
+    }
+  }
+}
+
+// The tail, then the outputs of row i.
+template <bool Table>
+FENNEC_M4_INLINE void finish(const QGemmArgs& g, const BlockEpilogue<Table>& ep, size_t i, size_t j,
+                             const int8_t* const w[4], const int32_t* acc) {
+  int32_t a[4] = {acc[0], acc[1], acc[2], acc[3]};
+  add_tail(g.x + i * g.ldx, w, g.k & ~size_t{3}, g.k, a);
+  store_outputs(g, ep, i, j, a);
 }
 
 void qgemm_rows(const QGemmArgs& g) {
@@ -230,33 +490,117 @@ void qgemm_rows(const QGemmArgs& g) {
     const int8_t* w[4];
     int32_t bias[4];
     block_rows(g, j, w, bias);
+    BlockEpilogue<false> ep;
+    block_epilogue(g, j, ep);
     for (size_t i = 0; i < g.m; ++i) {
       int32_t acc[4] = {bias[0], bias[1], bias[2], bias[3]};
       if (words) qdot_row(g.x + i * g.ldx, w[0], w[1], w[2], w[3], words, acc);
-      finish(g, i, j, w, acc);
+      finish(g, ep, i, j, w, acc);
     }
   }
 }
 
+// qdot_packed out of line, for the rare layers wider than a chunk: one more copy of its unrolled
+// loop would cost about 800 bytes of flash.
+__attribute__((noinline)) void qdot_packed_call(const int8_t* x, const uint32_t* pw, size_t words, int32_t* acc) {
+  qdot_packed(x, pw, words, acc);
+}
+
+// k > kChunkK: the sums of kRowBlock rows of x kept on the stack across the chunks.
+void qgemm_packed_chunks(const QGemmArgs& g, const int8_t* const w[4], const int32_t* bias, size_t j,
+                         const BlockEpilogue<true>& ep, uint32_t* packed) {
+  const size_t words = g.k >> 2;
+  int32_t acc[kRowBlock][4];
+  for (size_t i0 = 0; i0 < g.m; i0 += kRowBlock) {
+    const size_t rows = g.m - i0 < kRowBlock ? g.m - i0 : kRowBlock;
+    for (size_t i = 0; i < rows; ++i)
+      for (size_t r = 0; r < 4; ++r) acc[i][r] = bias[r];
+    for (size_t q0 = 0; q0 < words; q0 += kChunkWords) {
+      const size_t chunk = words - q0 < kChunkWords ? words - q0 : kChunkWords;
+      unpack_block(w[0] + 4 * q0, w[1] + 4 * q0, w[2] + 4 * q0, w[3] + 4 * q0, chunk, packed);
+      for (size_t i = 0; i < rows; ++i) qdot_packed_call(g.x + (i0 + i) * g.ldx + 4 * q0, packed, chunk, acc[i]);
+    }
+    for (size_t i = 0; i < rows; ++i) finish(g, ep, i0 + i, j, w, acc[i]);
+  }
+}
+
+// Every row of x against the unpacked block of 4 rows of w (k <= kChunkK), each row's 4 sums
+// handed to store(i, sums).
+template <class Store>
+FENNEC_M4_INLINE void packed_rows(const QGemmArgs& g, const uint32_t* packed, const int8_t* const w[4],
+                                  const int32_t* bias, Store store) {
+  const size_t m = g.m, k = g.k, k4 = k & ~size_t{3}, ldx = g.ldx;
+  const int8_t* x = g.x;
+  for (size_t i = 0; i < m; ++i, x += ldx) {
+    int32_t acc[4] = {bias[0], bias[1], bias[2], bias[3]};
+    qdot_packed(x, packed, k >> 2, acc);
+    add_tail(x, w, k4, k, acc);
+    store(i, acc);
+  }
+}
+
+// The head of the block for rows_narrow4 / rows_f32_4 (the trailer's constants are the caller's):
+// every row of x from the first, its outputs from out, ld_out bytes apart.
+FENNEC_M4_INLINE void set_head(const QGemmArgs& g, uint32_t* head, const int32_t* bias, uint32_t* trailer,
+                               std::uintptr_t out, size_t ld_out) {
+  for (size_t r = 0; r < 4; ++r) head[kHeadBias + r] = static_cast<uint32_t>(bias[r]);
+  head[kHeadWords] = g.k >> 2;
+  head[kHeadX] = reinterpret_cast<std::uintptr_t>(g.x);
+  head[kHeadY] = out;
+  head[kHeadYEnd] = out + g.m * ld_out;
+  head[kHeadLdx] = g.ldx, head[kHeadLdy] = ld_out;
+  trailer[kTrailBack] = 4 * (trailer - head);
+}
+
+#ifdef FENNEC_M4_Q_HAS_ROWS_F32
+// rows_f32_4 for block j: its head and trailer, then every row. Out of line: inlined, it costs
+// the requantizing blocks' code around rows_narrow4 registers (196-64 at batch 16: 1.003
+// instructions per MAC against 0.998).
+__attribute__((noinline)) void rows_f32_block(const QGemmArgs& g, size_t j, const int32_t* bias, uint32_t* block) {
+  uint32_t* const trailer = block + kHeadSize + 8 * (g.k >> 2);
+  for (size_t r = 0; r < 4; ++r) {
+    std::memcpy(trailer + kTrailScale + 2 * r, g.deq + j + r, 4);
+    std::memcpy(trailer + kTrailScale + 2 * r + 1, g.deq_neg + j + r, 4);
+  }
+  set_head(g, block, bias, trailer, reinterpret_cast<std::uintptr_t>(g.yf + j), 4 * g.ldyf);
+  rows_f32_4(block);
+}
+#endif
+
 void qgemm_packed(const QGemmArgs& g) {
   const size_t words = g.k >> 2;
-  uint32_t packed[2 * kChunkK];
-  int32_t acc[kRowBlock][4];
+  uint32_t block[kHeadSize + 2 * kChunkK + kTrailSize];
+  uint32_t* const packed = block + kHeadSize;
   for (size_t j = 0; j < g.n; j += 4) {
     const int8_t* w[4];
     int32_t bias[4];
     block_rows(g, j, w, bias);
-    for (size_t i0 = 0; i0 < g.m; i0 += kRowBlock) {
-      const size_t rows = g.m - i0 < kRowBlock ? g.m - i0 : kRowBlock;
-      for (size_t i = 0; i < rows; ++i)
-        for (size_t r = 0; r < 4; ++r) acc[i][r] = bias[r];
-      for (size_t q0 = 0; q0 < words; q0 += kChunkK / 4) {
-        const size_t chunk = words - q0 < kChunkK / 4 ? words - q0 : kChunkK / 4;
-        const int8_t* wq[4] = {w[0] + 4 * q0, w[1] + 4 * q0, w[2] + 4 * q0, w[3] + 4 * q0};
-        unpack_block(wq, chunk, packed);
-        for (size_t i = 0; i < rows; ++i) qdot_packed(g.x + (i0 + i) * g.ldx + 4 * q0, packed, chunk, acc[i]);
+    if (words <= kChunkWords) {
+      unpack_block(w[0], w[1], w[2], w[3], words, packed);
+      if (g.n - j >= 4 && g.k % 4 == 0) {
+        // The common block (every example layer's): head, unpacked w and trailer for
+        // rows_narrow4 or rows_f32_4, the constants read from g straight into the trailer.
+        uint32_t* const trailer = packed + 8 * words;
+        if (!g.yf && narrow_trailer(g, j, trailer + kTrailScale)) {
+          trailer[kTrailLo] = (static_cast<uint32_t>(g.out_lo) & 0xffu) * 0x01010101u;
+          set_head(g, block, bias, trailer, reinterpret_cast<std::uintptr_t>(g.y + j), g.ldy);
+          rows_narrow4(block);
+          continue;
+        }
+#ifdef FENNEC_M4_Q_HAS_ROWS_F32
+        if (g.yf) {
+          rows_f32_block(g, j, bias, block);
+          continue;
+        }
+#endif
       }
-      for (size_t i = 0; i < rows; ++i) finish(g, i0 + i, j, w, acc[i]);
+    }
+    BlockEpilogue<true> ep;
+    block_epilogue(g, j, ep);
+    if (words > kChunkWords) {
+      qgemm_packed_chunks(g, w, bias, j, ep, packed);
+    } else {
+      packed_rows(g, packed, w, bias, [&](size_t i, const int32_t* a) { store_outputs(g, ep, i, j, a); });
     }
   }
 }
