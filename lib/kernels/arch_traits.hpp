@@ -363,7 +363,7 @@ inline void micro_kernel_neon64(std::size_t kc, const float* a, const float* b, 
   const std::size_t row_bytes = ldo * sizeof(float);
   const float* in = out;
   __asm__ volatile(
-      "cbz %w[accumulate], 6f\n\t"
+      "cbz %[accumulate], 6f\n\t"
       "ld1 {v8.4s-v10.4s}, [%[in]], %[ld]\n\t"
       "ld1 {v11.4s-v13.4s}, [%[in]], %[ld]\n\t"
       "ld1 {v14.4s-v16.4s}, [%[in]], %[ld]\n\t"
@@ -418,7 +418,7 @@ inline void micro_kernel_neon64(std::size_t kc, const float* a, const float* b, 
       "st1 {v26.4s-v28.4s}, [%[out]], %[ld]\n\t"
       "st1 {v29.4s-v31.4s}, [%[out]], %[ld]\n\t"
       : [a] "+r"(a), [b] "+r"(b), [n] "+r"(n), [pairs] "+r"(pairs), [in] "+r"(in), [out] "+r"(out)
-      : [last] "r"(last), [ld] "r"(row_bytes), [accumulate] "r"(static_cast<unsigned>(accumulate))
+      : [last] "r"(last), [ld] "r"(row_bytes), [accumulate] "r"(std::size_t{accumulate})
       : "cc", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v8", "v9", "v10", "v11", "v12", "v13", "v14",
         "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29",
         "v30", "v31");
@@ -487,6 +487,10 @@ inline void transpose_rows4_neon(const float* src, std::size_t ld_src, std::size
       : "cc", "memory", "d0", "d1", "d2", "d3", "d4", "d5", "d6", "d7");
 #endif
 }
+#else
+void transpose_rows4_neon(const float* src, std::size_t ld_src, std::size_t blocks, float* dst, std::size_t ld_dst);
+#endif
+
 #if defined(__aarch64__)
 // The same for the 12 rows of a B panel of the AArch64 GEMM (dst rows of 12 floats): per 4
 // columns 12 single-lane ld4 and, for each of the 4 panel rows, one stp and one str: 22
@@ -519,9 +523,6 @@ inline void transpose_rows12_neon64(const float* src, std::size_t ld_src, std::s
 void transpose_rows12_neon64(const float* src, std::size_t ld_src, std::size_t blocks, float* dst);
 #endif
 #undef FENNEC_NEON64_LD4_BLOCK
-#else
-void transpose_rows4_neon(const float* src, std::size_t ld_src, std::size_t blocks, float* dst, std::size_t ld_dst);
-#endif
 
 }  // namespace fennec::kernels::simd
 
