@@ -145,6 +145,23 @@ double sum_squares_f32::operator()(Arch arch, std::size_t n, const float* x) con
     const std::size_t begin = i;
     const std::size_t end = min_size(arch, n, i + kBlock);
     V s0(0.f), s1(0.f), s2(0.f), s3(0.f);
+    if constexpr (ArchTraits<Arch>::kNeon32) {
+      // ARMv7: two pointer-stepped pair loads (neon32_load_pair) instead of four loads, three of
+      // them behind an address add: 8 instructions per 16 floats, not 16 (1.01 -> 0.51 per
+      // float). The loop counts the pointer: an index beside it cost a move and an add a trip.
+      // Same chains, same sums.
+      const float* p = x + i;
+      i += (end - i) / (4 * L) * (4 * L);
+      for (const float* const stop = x + i; p != stop;) {
+        V a, b, c, d;
+        neon32_load_pair(arch, p, a, b);
+        neon32_load_pair(arch, p, c, d);
+        s0 = xsimd::fma(a, a, s0);
+        s1 = xsimd::fma(b, b, s1);
+        s2 = xsimd::fma(c, c, s2);
+        s3 = xsimd::fma(d, d, s3);
+      }
+    }
     for (; i + 4 * L <= end; i += 4 * L) {
       const V a = V::load_unaligned(x + i), b = V::load_unaligned(x + i + L);
       const V c = V::load_unaligned(x + i + 2 * L), d = V::load_unaligned(x + i + 3 * L);

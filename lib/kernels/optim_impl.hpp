@@ -4,6 +4,7 @@
 // memory-bound: one load of each stream, one store of each written stream, no second pass.
 #pragma once
 
+#include <cfloat>
 #include <cstddef>
 
 #include "kernels/kernel_table.hpp"
@@ -57,10 +58,26 @@ FENNEC_SIMD_INLINE Vf<Arch> scaled_ratio(Arch, const Vf<Arch>& lr, const Vf<Arch
 
 // Square root. On AArch64 xsimd 8.1 computes it as a reciprocal-sqrt estimate refined by two
 // Newton steps (9 instructions); fsqrt .4s is one and correctly rounded.
+// ARMv7 has no vector sqrt: xsimd's sequence, r = rsqrte(x) refined twice by vrsqrts and
+// x * r, with x = 0 (or a denormal, which NEON flushes) selected to 0 after a vceq, since the
+// estimate of 0 is inf and 0 * inf is NaN. Here the first refinement reads max(x, FLT_MIN)
+// instead, which keeps r finite, and the second reads x: for x >= FLT_MIN (and inf, NaN) every
+// step is xsimd's, for x = 0 the result is 0 * finite = 0 as before, in one vmax instead of the
+// vceq and vbsl (Adam 34 -> 33 instructions per 4 floats). The same bits as xsimd's on each
+// 7th non-negative bit pattern, denormals and inf included (checked once under qemu); -0 gives
+// -0, as IEEE's sqrt does (and the same once eps is added). A negative x, which no optimizer state holds (its sqrt inputs
+// are sums of squares), gives a finite value instead of NaN.
 template <class Arch>
 FENNEC_SIMD_INLINE Vf<Arch> vector_sqrt(const Vf<Arch>& x) {
+  using V = Vf<Arch>;
   if constexpr (ArchTraits<Arch>::kNeon64) {
-    return Vf<Arch>(vsqrtq_f32(x));
+    return V(vsqrtq_f32(x));
+  } else if constexpr (ArchTraits<Arch>::kNeon32) {
+    const V xm(vmaxq_f32(x, V(FLT_MIN)));
+    const V r0(vrsqrteq_f32(xm));
+    const V r1 = r0 * V(vrsqrtsq_f32(xm * r0, r0));
+    const V t1 = x * r1;
+    return t1 * V(vrsqrtsq_f32(t1, r1));
   } else {
     return xsimd::sqrt(x);
   }
