@@ -145,23 +145,29 @@ double sum_squares_f32::operator()(Arch arch, std::size_t n, const float* x) con
     const std::size_t begin = i;
     const std::size_t end = min_size(arch, n, i + kBlock);
     V s0(0.f), s1(0.f), s2(0.f), s3(0.f);
-#if defined(__aarch64__)
-    if constexpr (ArchTraits<Arch>::kNeon64) {
-      // The same 4 chains, one ld1 of 4 registers a step (post-incremented): 7 instructions per
-      // 16 floats where the indexed loop took 11 (two ldp, each with its address add, and the
-      // index's).
+    if constexpr (ArchTraits<Arch>::kNeon) {
+      // NEON: pointer-stepped, 16 floats a trip in one ld1 of 4 registers (AArch64) or two pair
+      // loads (ARMv7, neon32_load_pair): 7 and 8 instructions per 16 floats where the indexed
+      // loop took 11 and 16 (the loads behind address adds, and the index's own). The loop counts
+      // the pointer. Same chains, same sums.
       const float* p = x + i;
-      const float* const stop = x + (i + (end - i) / (4 * L) * (4 * L));
-      for (; p != stop; p += 4 * L) {
+      i += (end - i) / (4 * L) * (4 * L);
+      for (const float* const stop = x + i; p != stop;) {
+        V a, b, c, d;
+#if defined(__aarch64__)
         const float32x4x4_t t = vld1q_f32_x4(p);
-        s0 = xsimd::fma(V(t.val[0]), V(t.val[0]), s0);
-        s1 = xsimd::fma(V(t.val[1]), V(t.val[1]), s1);
-        s2 = xsimd::fma(V(t.val[2]), V(t.val[2]), s2);
-        s3 = xsimd::fma(V(t.val[3]), V(t.val[3]), s3);
-      }
-      i = static_cast<std::size_t>(stop - x);
-    }
+        p += 4 * L;
+        a = V(t.val[0]), b = V(t.val[1]), c = V(t.val[2]), d = V(t.val[3]);
+#else
+        neon32_load_pair(arch, p, a, b);
+        neon32_load_pair(arch, p, c, d);
 #endif
+        s0 = xsimd::fma(a, a, s0);
+        s1 = xsimd::fma(b, b, s1);
+        s2 = xsimd::fma(c, c, s2);
+        s3 = xsimd::fma(d, d, s3);
+      }
+    }
     for (; i + 4 * L <= end; i += 4 * L) {
       const V a = V::load_unaligned(x + i), b = V::load_unaligned(x + i + L);
       const V c = V::load_unaligned(x + i + 2 * L), d = V::load_unaligned(x + i + 3 * L);

@@ -41,6 +41,27 @@ FENNEC_SIMD_INLINE void store_partial(Arch, float* p, const Vf<Arch>& v, std::si
   for (std::size_t i = 0; i < n; ++i) p[i] = buf[i];
 }
 
+#if defined(__arm__) && defined(__ARM_NEON)
+// Two batches, the 8 floats at p, in one vld1.32 {dN-dN+3}; p steps past them. ARMv7's NEON
+// loads take no immediate offset, so GCC addresses the second of two vld1q_f32 with an add, and
+// GCC 12's 32-bit arm_neon.h has no vld1q_f32_x2: hence the asm. The memory operand tells GCC
+// which floats are read, so the asm needs no memory clobber and can be scheduled.
+template <class Arch>
+FENNEC_SIMD_INLINE void neon32_load_pair(Arch, const float*& p, Vf<Arch>& a, Vf<Arch>& b) {
+  float32x4x2_t v;
+  __asm__("vld1.32 %h0, [%1]!" : "=w"(v), "+r"(p) : "m"(*reinterpret_cast<const float(*)[8]>(p)));
+  a = v.val[0];
+  b = v.val[1];
+}
+
+// Stores a then b at p in one vst1.32 {dN-dN+3}; p steps past them.
+template <class Arch>
+FENNEC_SIMD_INLINE void neon32_store_pair(Arch, float*& p, const Vf<Arch>& a, const Vf<Arch>& b) {
+  const float32x4x2_t v = {{a, b}};
+  __asm__("vst1.32 %h2, [%0]!" : "+r"(p), "=m"(*reinterpret_cast<float(*)[8]>(p)) : "w"(v));
+}
+#endif
+
 // x < y per lane (false when either is NaN), the comparison clamp_f32 selects by. ARMv7 makes
 // it in integer lanes (arch_traits.hpp says why).
 template <class Arch>
