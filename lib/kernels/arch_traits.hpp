@@ -347,10 +347,16 @@ xsimd::batch_bool<float, Arch> neon32_less_than(Arch, const xsimd::batch<float, 
 #define FENNEC_NEON64_MK_PAIR(AN0, B20, BN0, AN1, B21, BN1)      \
   FENNEC_NEON64_MK_STEP("v0", "v1", "q5", "q6", AN0, B20, BN0) \
   FENNEC_NEON64_MK_STEP("v5", "v6", "q0", "q1", AN1, B21, BN1)
+// One row of out (in, post-incremented by a row) added to its accumulators A0-A2.
+#define FENNEC_NEON64_MK_ADD_ROW(A0, A1, A2)                                            \
+  "ld1 {v0.4s-v2.4s}, [%[in]], %[ld]\n\t"                                               \
+  "fadd " A0 ".4s, " A0 ".4s, v0.4s\n\tfadd " A1 ".4s, " A1 ".4s, v1.4s\n\t"            \
+  "fadd " A2 ".4s, " A2 ".4s, v2.4s\n\t"
 #define FENNEC_NEON64_MK_LAST(A0, A1, B2) "ldr q4, [%[b], #" B2 "]\n\t" FENNEC_NEON64_MK_FMLA(A0, A1)
-// out: 8 rows of 12 floats, row r at out + r * ldo; accumulate: the sums are added to what out
-// holds (one ld1 of 3 registers a row), else they replace it (zeroed accumulators). Either way
-// one st1 of 3 registers a row stores them.
+// out: 8 rows of 12 floats, row r at out + r * ldo; accumulate: out + sums (out read once the
+// sums are complete, one ld1 of 3 registers a row, and added to them: the epilogue's order, so a
+// tile gives the same bits whichever path it takes, and the thread split, which moves the tile
+// edges, cannot change them), else the sums. One st1 of 3 registers a row stores them.
 inline void micro_kernel_neon64(std::size_t kc, const float* a, const float* b, float* out, std::size_t ldo,
                                 bool accumulate) {
   // kc = 8 * iterations + 2 * pairs + last, last 1 or 2: the iterations and pairs read one step
@@ -363,24 +369,12 @@ inline void micro_kernel_neon64(std::size_t kc, const float* a, const float* b, 
   const std::size_t row_bytes = ldo * sizeof(float);
   const float* in = out;
   __asm__ volatile(
-      "cbz %[accumulate], 6f\n\t"
-      "ld1 {v8.4s-v10.4s}, [%[in]], %[ld]\n\t"
-      "ld1 {v11.4s-v13.4s}, [%[in]], %[ld]\n\t"
-      "ld1 {v14.4s-v16.4s}, [%[in]], %[ld]\n\t"
-      "ld1 {v17.4s-v19.4s}, [%[in]], %[ld]\n\t"
-      "ld1 {v20.4s-v22.4s}, [%[in]], %[ld]\n\t"
-      "ld1 {v23.4s-v25.4s}, [%[in]], %[ld]\n\t"
-      "ld1 {v26.4s-v28.4s}, [%[in]], %[ld]\n\t"
-      "ld1 {v29.4s-v31.4s}, [%[in]], %[ld]\n\t"
-      "b 7f\n\t"
-      "6:\n\t"
       "movi v8.4s, #0\n\tmovi v9.4s, #0\n\tmovi v10.4s, #0\n\tmovi v11.4s, #0\n\t"
       "movi v12.4s, #0\n\tmovi v13.4s, #0\n\tmovi v14.4s, #0\n\tmovi v15.4s, #0\n\t"
       "movi v16.4s, #0\n\tmovi v17.4s, #0\n\tmovi v18.4s, #0\n\tmovi v19.4s, #0\n\t"
       "movi v20.4s, #0\n\tmovi v21.4s, #0\n\tmovi v22.4s, #0\n\tmovi v23.4s, #0\n\t"
       "movi v24.4s, #0\n\tmovi v25.4s, #0\n\tmovi v26.4s, #0\n\tmovi v27.4s, #0\n\t"
       "movi v28.4s, #0\n\tmovi v29.4s, #0\n\tmovi v30.4s, #0\n\tmovi v31.4s, #0\n\t"
-      "7:\n\t"
       "ldp q0, q1, [%[a]]\n\t"
       "ldp q2, q3, [%[b]]\n\t"
       "cbz %[n], 2f\n\t"
@@ -409,6 +403,16 @@ inline void micro_kernel_neon64(std::size_t kc, const float* a, const float* b, 
       "4:\n\t"
       FENNEC_NEON64_MK_LAST("v0", "v1", "32")
       "5:\n\t"
+      "cbz %[accumulate], 6f\n\t"
+      FENNEC_NEON64_MK_ADD_ROW("v8", "v9", "v10")
+      FENNEC_NEON64_MK_ADD_ROW("v11", "v12", "v13")
+      FENNEC_NEON64_MK_ADD_ROW("v14", "v15", "v16")
+      FENNEC_NEON64_MK_ADD_ROW("v17", "v18", "v19")
+      FENNEC_NEON64_MK_ADD_ROW("v20", "v21", "v22")
+      FENNEC_NEON64_MK_ADD_ROW("v23", "v24", "v25")
+      FENNEC_NEON64_MK_ADD_ROW("v26", "v27", "v28")
+      FENNEC_NEON64_MK_ADD_ROW("v29", "v30", "v31")
+      "6:\n\t"
       "st1 {v8.4s-v10.4s}, [%[out]], %[ld]\n\t"
       "st1 {v11.4s-v13.4s}, [%[out]], %[ld]\n\t"
       "st1 {v14.4s-v16.4s}, [%[out]], %[ld]\n\t"
@@ -424,6 +428,7 @@ inline void micro_kernel_neon64(std::size_t kc, const float* a, const float* b, 
         "v30", "v31");
 }
 #undef FENNEC_NEON64_MK_LAST
+#undef FENNEC_NEON64_MK_ADD_ROW
 #undef FENNEC_NEON64_MK_PAIR
 #undef FENNEC_NEON64_MK_STEP
 #undef FENNEC_NEON64_MK_FMLA

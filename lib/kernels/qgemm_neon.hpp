@@ -25,6 +25,7 @@
 #include "fennec/detail/qpack_layout.hpp"
 #include "kernels/kernel_table.hpp"
 #include "kernels/qgemm_sdot_asm.hpp"
+#include "kernels/qgemm_smull_asm.hpp"
 #include "kernels/requant.hpp"
 #include "kernels/simd_common.hpp"
 
@@ -120,6 +121,17 @@ FENNEC_SIMD_INLINE void dot_tile_neon(Arch, const std::int8_t* const* x, const s
   for (size_t r = 0; r < MR; ++r)
     for (size_t c = 0; c < NR; ++c) a[r][c] = vdupq_n_s32(0);
   size_t p = 0;
+#if defined(__aarch64__) && !defined(__ARM_FEATURE_DOTPROD)
+  // The whole smull tiles' k loops in assembly (qgemm_smull_asm.hpp); the steps and tail below
+  // continue from their sums.
+  if constexpr (MR == 1 && NR == 8 && V == 4) {
+    if (k >= 64) smull_row_units8(k / 64, x[0], w, &a[0][0]);
+    p = k / 64 * 64;
+  } else if constexpr (MR == 4 && NR == 4 && V == 1) {
+    if (k >= 16) smull_rows4_units4(k / 16, x, w, &a[0][0]);
+    p = k / 16 * 16;
+  }
+#endif
   if constexpr (V > 1) {
     for (; p + V * 16 <= k; p += V * 16) dot_step<Arch, MR, NR, V>(Arch{}, x, w, p, a);
   }
