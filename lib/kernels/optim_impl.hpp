@@ -68,8 +68,8 @@ FENNEC_SIMD_INLINE Vf<Arch> scaled_ratio(Arch, const Vf<Arch>& lr, const Vf<Arch
 // step is xsimd's, for x = 0 the result is 0 * finite = 0 as before, in one vmax instead of the
 // vceq and vbsl (Adam 34 -> 33 instructions per 4 floats). The same bits as xsimd's on each
 // 7th non-negative bit pattern, denormals and inf included (checked once under qemu); -0 gives
-// -0, as IEEE's sqrt does (and the same once eps is added). A negative x, which no optimizer state holds (its sqrt inputs
-// are sums of squares), gives a finite value instead of NaN.
+// -0, as IEEE's sqrt does (and the same once eps is added). A negative x, which no optimizer
+// state holds (its sqrt inputs are sums of squares), gives a finite value instead of NaN.
 template <class Arch>
 FENNEC_SIMD_INLINE Vf<Arch> vector_sqrt(const Vf<Arch>& x) {
   using V = Vf<Arch>;
