@@ -758,8 +758,9 @@ FENNEC_SIMD_INLINE void gemm_driver(Arch arch, const GemmArgs& g) {
             const std::size_t mr = min_size(arch, MR, mc - ir);
             if constexpr (kFmaByLane<Arch>) {
               // A whole tile that is only C = sums or C += sums (the k blocks before the last,
-              // and every block of a GEMM without bias or activation): the kernel reads and
-              // writes C itself, which saves the round trip through acc and the epilogue.
+              // and every block of a GEMM without bias or activation): the kernel adds C to its
+              // sums itself, in the epilogue's order (acc + C), and stores the tile, which saves
+              // the round trip through acc and the epilogue.
               if (mr == MR && nr == NR && e.alpha == 1.f && (e.beta == 0.f || e.beta == 1.f) && !e.bias &&
                   K == static_cast<int>(Activation::kIdentity)) {
                 micro_kernel_neon64(GemmPacking<Arch>::steps(kc), apack + ir * kc, bp, g.c + (i0 + ir) * g.ldc + jr,

@@ -223,6 +223,28 @@ FENNEC_SIMD_INLINE void store4_neon64(const Epilogue4<F32>& e, const Requant4& p
   }
 }
 
+// Outputs of rows i0 .. i0 + rows by units j0 .. j0 + units: quad(r, u) gives row r's sums of
+// units u .. u + 3 (bias not added), one(r, u) unit u's alone. Four units a store, their
+// parameters loaded once for all the rows; the last units % 4 through qgemm_store.
+template <bool F32, class Quad, class One>
+FENNEC_SIMD_INLINE void store_outputs_neon64(const QGemmArgs& g, size_t i0, size_t rows, size_t j0, size_t units,
+                                             Quad quad, One one) {
+  const size_t whole = units / 4 * 4;
+  const Epilogue4<F32> e = epilogue4_of<F32>(g);
+  for (size_t u = 0; u < whole; u += 4) {
+    const Requant4 rq = load_requant4(e, j0 + u);
+    for (size_t r = 0; r < rows; ++r) {
+      // Wrapping int32 adds of the bias: the true sum fits (the scheme bounds it).
+      const int32x4_t acc = vreinterpretq_s32_u32(vaddq_u32(vreinterpretq_u32_s32(quad(r, u)), vreinterpretq_u32_s32(rq.bias)));
+      store4_neon64(e, rq, i0 + r, j0 + u, acc);
+    }
+  }
+  for (size_t u = whole; u < units; ++u)
+    for (size_t r = 0; r < rows; ++r)
+      qgemm_store(g, i0 + r, j0 + u,
+                  static_cast<std::int32_t>(static_cast<std::uint32_t>(one(r, u)) + static_cast<std::uint32_t>(g.bias[j0 + u])));
+}
+
 #endif
 
 #if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD)
@@ -275,25 +297,13 @@ FENNEC_SIMD_INLINE void sdot_sums(const std::int8_t* const* x, const std::int8_t
 }
 
 // The outputs of a tile: rows i0 .. i0 + R by units j0 .. j0 + P * 16 (those below n), sums
-// row-major without the bias. Whole groups of 4 units in lanes, the last few one at a time.
+// row-major without the bias.
 template <bool F32, size_t R, size_t P>
 FENNEC_SIMD_INLINE void sdot_store_tile(const QGemmArgs& g, const std::int32_t* sums, size_t i0, size_t j0) {
   constexpr size_t kRow = P * detail::kQPackUnits;
-  const size_t units = g.n - j0 < kRow ? g.n - j0 : kRow, whole = units / 4 * 4;
-  const Epilogue4<F32> e = epilogue4_of<F32>(g);
-  for (size_t u = 0; u < whole; u += 4) {
-    const Requant4 rq = load_requant4(e, j0 + u);
-    for (size_t r = 0; r < R; ++r) {
-      // Wrapping int32 adds of the bias: the true sum fits (the scheme bounds it).
-      const int32x4_t acc =
-          vreinterpretq_s32_u32(vaddq_u32(vreinterpretq_u32_s32(vld1q_s32(sums + r * kRow + u)), vreinterpretq_u32_s32(rq.bias)));
-      store4_neon64(e, rq, i0 + r, j0 + u, acc);
-    }
-  }
-  for (size_t u = whole; u < units; ++u)
-    for (size_t r = 0; r < R; ++r)
-      qgemm_store(g, i0 + r, j0 + u,
-                  static_cast<std::int32_t>(static_cast<std::uint32_t>(sums[r * kRow + u]) + static_cast<std::uint32_t>(g.bias[j0 + u])));
+  store_outputs_neon64<F32>(
+      g, i0, R, j0, g.n - j0 < kRow ? g.n - j0 : kRow, [sums](size_t r, size_t u) { return vld1q_s32(sums + r * kRow + u); },
+      [sums](size_t r, size_t u) { return sums[r * kRow + u]; });
 }
 
 // Rows i0 .. i0 + R of x by panels p0 .. p0 + P.
@@ -337,25 +347,16 @@ FENNEC_SIMD_INLINE void qgemm_sdot_packed(Arch, const QGemmArgs& g) {
 
 #if defined(__aarch64__)
 // The outputs of an smull/sdot tile (rows i0 .. i0 + mr, units j0 .. j0 + nr): four
-// accumulators' lane sums in one vector by two levels of pairwise adds, 4 outputs a store; the
-// last nr % 4 one at a time.
+// accumulators' lane sums in one vector by two levels of pairwise adds.
 template <bool F32, size_t MR, size_t NR>
 FENNEC_SIMD_INLINE void store_tile_neon64(const QGemmArgs& g, const int32x4_t (*a)[NR], size_t i0, size_t mr, size_t j0,
                                           size_t nr) {
-  const Epilogue4<F32> e = epilogue4_of<F32>(g);
-  for (size_t r = 0; r < mr; ++r) {
-    size_t c = 0;
-    for (; c + 4 <= nr; c += 4) {
-      const int32x4_t s = vpaddq_s32(vpaddq_s32(a[r][c], a[r][c + 1]), vpaddq_s32(a[r][c + 2], a[r][c + 3]));
-      const Requant4 rq = load_requant4(e, j0 + c);
-      // Wrapping int32 adds of the bias: the true sum fits (the scheme bounds it).
-      const int32x4_t acc = vreinterpretq_s32_u32(vaddq_u32(vreinterpretq_u32_s32(s), vreinterpretq_u32_s32(rq.bias)));
-      store4_neon64(e, rq, i0 + r, j0 + c, acc);
-    }
-    for (; c < nr; ++c)
-      qgemm_store(g, i0 + r, j0 + c,
-                  static_cast<std::int32_t>(static_cast<std::uint32_t>(vaddvq_s32(a[r][c])) + static_cast<std::uint32_t>(g.bias[j0 + c])));
-  }
+  store_outputs_neon64<F32>(
+      g, i0, mr, j0, nr,
+      [a](size_t r, size_t c) {
+        return vpaddq_s32(vpaddq_s32(a[r][c], a[r][c + 1]), vpaddq_s32(a[r][c + 2], a[r][c + 3]));
+      },
+      [a](size_t r, size_t c) { return vaddvq_s32(a[r][c]); });
 }
 #endif
 
