@@ -29,7 +29,9 @@ const std::size_t kRows[] = {1, 3, 7};
 const ActivationSpec kActs[] = {ActivationSpec::identity(), ActivationSpec::sigmoid(), ActivationSpec::tanh(),
                                 ActivationSpec::relu(), ActivationSpec::leaky_relu(0.2f)};
 
-// Activations: xsimd exp/tanh vs libm differ by a few ulp. Measured max here is below 2 ulp;
+// Activations: the tables' exp/tanh (xsimd's on x86, simd_common.hpp's on NEON) and libm differ
+// by a few ulp. Measured over [-100, 100] against double: NEON sigmoid 2.2 ulp on AArch64 and 3.3
+// on ARMv7 (its reciprocal is two Newton steps), tanh 1.3 and 1.9; x86 below 2 ulp.
 // 8 eps relative plus 1e-7 absolute (values near 0, where tanh(x) ~ x and relative ulps blow up
 // for sigmoid's 1 - y) is the documented bound.
 constexpr double kActRtol = 8 * FLT_EPSILON;
