@@ -277,6 +277,10 @@ void check_kernels(Report& rep) {
     check_gemm(rep, form, 5, 14, 14, 1.f, 1.f, false);
     check_gemm(rep, form, 7, 30, 1, 1.f, 0.f, false);
     check_gemm(rep, form, 7, 30, 1, 0.5f, 1.f, true);
+    // The bias summed first (alpha 1, beta 0): sample pairs with the half block of 4 terms and a
+    // last row of W alone, and an odd last sample in 5-row tiles.
+    check_gemm(rep, form, 4, 9, 12, 1.f, 0.f, true);
+    check_gemm(rep, form, 3, 10, 32, 1.f, 0.f, true);
   }
 }
 
