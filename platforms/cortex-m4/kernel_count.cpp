@@ -380,12 +380,20 @@ void check_qkernels(Report& rep) {
       ++c;
     }
   for (size_t m : ms) check_qgemm(rep, m, 10, 196, false, 1);
+  // From 12 channels the packed kernel's row loop reads the first words of every row unpacked
+  // once per call: all of them (k = 32, 64; m = 4 at k = 256), part (k = 196, 252 at m = 16 and
+  // 17), each run's length around its loop's 8 words, with the n % 4 block after them.
+  const size_t unpacked[][3] = {{16, 12, 32},  {16, 32, 64},  {4, 12, 256}, {16, 64, 196}, {17, 16, 196},
+                                {16, 13, 252}, {5, 12, 60},   {17, 14, 36}, {16, 12, 100}, {6, 15, 124}};
+  for (const auto& s : unpacked)
+    for (unsigned v = 0; v < 4; ++v) check_qgemm(rep, s[0], s[1], s[2], v % 2 == 0, v < 2 ? 0 : 3);
   // The epilogue's two paths (shifts of 32 and more in 32-bit steps, the others in int64) at
   // their edges and the scheme's bounds, at both batch kernels, and (k % 4 == 0) in the packed
   // kernel's assembly row loop (shifts up to 55, its zero point in the rounding term).
   for (std::int32_t shift : {1, 2, 20, 30, 31, 32, 33, 34, 40, 55, 56, 61, 62}) {
     for (size_t m : {size_t{1}, size_t{16}}) check_qgemm(rep, m, 9, 33, true, 1, shift);
     check_qgemm(rep, 16, 9, 32, true, 1, shift);
+    check_qgemm(rep, 16, 12, 196, true, 1, shift);
   }
 }
 

@@ -14,16 +14,21 @@
 //   packed (larger batches): 4 rows of w over up to kChunkK columns unpacked once into a stack
 //         buffer, in the order the loop reads them (14.5 instructions per word of the 4 rows),
 //         then every row of x streamed against it: per 128 MACs 8 loads + 16 SXTB16 of x, 16
-//         LDM of the unpacked w (4 words each), 64 SMLAD and 2 loop = 106 (0.83). A block of 4
-//         channels with k % 4 == 0 runs its whole row loop, epilogue included, in assembly
-//         (rows_narrow4, rows_f32_4).
+//         LDM of the unpacked w (4 words each), 64 SMLAD = 104 (0.81), plus 2 per 8 words of
+//         loop. Every block of 4 channels would unpack the same x again, so from 3 blocks the
+//         first words of every row are unpacked once per call, as many as 2 KiB more stack
+//         holds (all of them up to m * k = 1024, 19 of 196-64's 49 at batch 16), and read
+//         with one LDRD: 88 per 128 MACs (0.69). A block of 4 channels with k % 4 == 0 runs
+//         its whole row loop, epilogue included, in assembly (rows_narrow4, rows_f32_4).
+//         Instructions per MAC at batch 16: 196-64 0.991 -> 0.950, 64-32 1.213 -> 1.119,
+//         the 196-64-32-10 model 1.038 -> 0.991.
 // Rows of w past n are read as copies of the last row and their sums dropped, so the n % 4
 // outputs run the same loops; the k % 4 tail and the other blocks' epilogues are C. A channel
 // that scales down (shift 32 or more) is requantized in 32-bit steps (SMLAL onto the rounding
 // term), with its constants read once per block of 4 channels at batches of 4 or more; the
 // other shifts take qgemm_store's int64 form. No load reaches past a row:
 // the assembly loops cover whole words only. LDR takes any alignment on Armv7-M (with
-// CCR.UNALIGN_TRP clear, its reset value), so rows need no alignment; LDM only reads the
+// CCR.UNALIGN_TRP clear, its reset value), so rows need no alignment; LDM and LDRD only read the
 // word-aligned stack block.
 #include "kernels/cortex_m4/qgemm_cortex_m4.hpp"
 
@@ -105,42 +110,21 @@ FENNEC_M4_INLINE void qdot_row(const int8_t* x, const int8_t* w0, const int8_t* 
   "ldr %[xv], [%[x]], #4\n\t"                                                                    \
   "sxtb16 %[x02], %[xv]\n\t"                                                                     \
   "sxtb16 %[xv], %[xv], ror #8\n\t"                                                              \
-  "ldmia %[pw]!, {r8, r9, r10, r11}\n\t"                                                         \
+  "ldmia.w %[pw]!, {r8, r9, r10, r11}\n\t"                                                       \
   "smlad %[a0], r8, %[x02], %[a0]\n\t"                                                           \
   "smlad %[a0], r9, %[xv], %[a0]\n\t"                                                            \
   "smlad %[a1], r10, %[x02], %[a1]\n\t"                                                          \
   "smlad %[a1], r11, %[xv], %[a1]\n\t"                                                           \
-  "ldmia %[pw]!, {r8, r9, r10, r11}\n\t"                                                         \
+  "ldmia.w %[pw]!, {r8, r9, r10, r11}\n\t"                                                       \
   "smlad %[a2], r8, %[x02], %[a2]\n\t"                                                           \
   "smlad %[a2], r9, %[xv], %[a2]\n\t"                                                            \
   "smlad %[a3], r10, %[x02], %[a3]\n\t"                                                          \
   "smlad %[a3], r11, %[xv], %[a3]\n\t"
 
-// The words of x (n of them, n >= 1) against the unpacked block: eight per iteration (the
-// loop's two instructions are 1/64 per MAC), the n % 8 first: the three shifts' carries are
-// bits 0, 1 and 2, and the last one's zero flag, which the bodies leave, says whether whole
-// iterations remain. pw ends past the block's last word.
-#define FENNEC_M4_Q_PACKED_LOOP                                                                  \
-  "lsrs %[n], %[n], #1\n\t"                                                                      \
-  "bcc 1f\n\t" FENNEC_M4_Q_PACKED_WORD                                                           \
-  "1:\n\t"                                                                                       \
-  "lsrs %[n], %[n], #1\n\t"                                                                      \
-  "bcc 2f\n\t" FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD                                   \
-  "2:\n\t"                                                                                       \
-  "lsrs %[n], %[n], #1\n\t"                                                                      \
-  "bcc 3f\n\t" FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD           \
-      FENNEC_M4_Q_PACKED_WORD                                                                    \
-  "3:\n\t"                                                                                       \
-  "beq 5f\n\t"                                                                                   \
-  "4:\n\t" FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD               \
-      FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD                    \
-          FENNEC_M4_Q_PACKED_WORD FENNEC_M4_Q_PACKED_WORD                                        \
-  "subs %[n], %[n], #1\n\t"                                                                      \
-  "bne 4b\n\t"                                                                                   \
-  "5:\n\t"
-
 // acc[r] += sum_{p < 4 * words} x[p] * w_r[p] from the unpacked block pw (8 words per word of
-// x; words >= 1).
+// x; words >= 1), for the blocks that the row loop in assembly does not take: eight words per
+// iteration, the words % 8 first (the three shifts' carries are bits 0, 1 and 2, and the last
+// one's zero flag, which the bodies leave, says whether whole iterations remain).
 FENNEC_M4_INLINE void qdot_packed(const int8_t* x, const uint32_t* pw, size_t words, int32_t* acc) {
   int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
   uint32_t xv, x02;
@@ -183,7 +167,7 @@ FENNEC_M4_INLINE void qdot_packed(const int8_t* x, const uint32_t* pw, size_t wo
 
 // The 4 rows w_r over words [0, words) (words >= 1) in qdot_packed's order: per word, row 0's
 // even and odd halves, row 1's, row 2's, row 3's: 14 instructions per word of the 4 rows, four
-// words per iteration (2 more), the words % 4 first (as in FENNEC_M4_Q_PACKED_LOOP).
+// words per iteration (2 more), the words % 4 first (as in qdot_packed).
 // Out of line (once per block; its unrolled copies cost flash).
 __attribute__((noinline)) void unpack_block(const int8_t* w0, const int8_t* w1, const int8_t* w2, const int8_t* w3,
                                             size_t words, uint32_t* out) {
@@ -258,19 +242,26 @@ FENNEC_M4_INLINE int8_t narrow_byte(int32_t acc, const NarrowScale& c, int32_t z
 }
 
 // The block of rows_narrow4 around the unpacked w (so that its loop finds everything from the
-// one pointer it steps): kHeadWords words before it, the row loop's state, and kTrailerWords
-// after it, the epilogue's constants.
+// head's address, which it keeps in lr, and the one pointer it steps): kHeadSize words before it,
+// the row loop's state, and kTrailSize after it, the epilogue's constants. The words of a row
+// split in two runs: the first words_a from the x unpacked once per call (xbuf, 8 bytes a word,
+// row after row), the others unpacked as they are read.
 enum : size_t {
-  kHeadBias = 0,    // 4 words: the block's biases, every row's starting sums
-  kHeadWords = 4,   // words of a row of x
-  kHeadX = 5,       // the current row of x
-  kHeadY = 6,       // its 4 outputs
-  kHeadYEnd = 7,    // the outputs past the last row's
-  kHeadLdx = 8,     // row strides of x and y, in bytes
-  kHeadLdy = 9,
-  kHeadSize = 10,
+  kHeadBias = 0,     // 4 words: the block's biases, every row's starting sums
+  kHeadXa = 4,       // the current row's unpacked x
+  kHeadItersA = 5,   // iterations of its loop (FENNEC_M4_Q_DUFF)
+  kHeadXb = 6,       // the current row's x past the unpacked words
+  kHeadItersB = 7,   // iterations of its loop
+  kHeadEntryA = 8,   // where each loop starts (FENNEC_M4_Q_DUFF)
+  kHeadEntryB = 9,
+  kHeadDxb = 10,     // bytes from the end of a row's second run to the next row's
+  kHeadY = 11,       // the current row's 4 outputs
+  kHeadLdy = 12,     // the output rows' stride, in bytes
+  kHeadYEnd = 13,    // the outputs past the last row's
+  kHeadWordsA = 14,  // words of each run
+  kHeadWordsB = 15,
+  kHeadSize = 16,
   kTrailLo = 1,     // the lower bound in each byte
-  kTrailBack = 2,   // bytes from the trailer back to the head
   kTrailScale = 4,  // the block's NarrowScale pairs (byte 16 on)
   kTrailSize = 4 + 4 * 2 * sizeof(NarrowScale) / 4,
 };
@@ -287,30 +278,86 @@ enum : size_t {
   "asr r9, r9, r11\n\t"                                                                          \
   "ssat %[" a "], #8, r9\n\t"
 
-// The row loop of rows_narrow4 and rows_f32_4, around their epilogues: from the head (at pw)
-// the biases into the sums, x and the words, the next row's x back into the head, the dot
-// product (pw ends at the trailer); then the head's address (into x02, from the trailer's back)
-// and the row's outputs (into xv) for the epilogue; after it, the next row's outputs back into
-// the head, and again until they are the end's.
+// A word of unpacked x (x02, then xv, from xbuf) against the 4 rows of the block: every
+// instruction 32-bit, 44 bytes (FENNEC_M4_Q_DUFF).
+#define FENNEC_M4_Q_UNPACKED_WORD                                                                \
+  "ldrd %[x02], %[xv], [%[x]], #8\n\t"                                                           \
+  "ldmia.w %[pw]!, {r8, r9, r10, r11}\n\t"                                                       \
+  "smlad %[a0], r8, %[x02], %[a0]\n\t"                                                           \
+  "smlad %[a0], r9, %[xv], %[a0]\n\t"                                                            \
+  "smlad %[a1], r10, %[x02], %[a1]\n\t"                                                          \
+  "smlad %[a1], r11, %[xv], %[a1]\n\t"                                                           \
+  "ldmia.w %[pw]!, {r8, r9, r10, r11}\n\t"                                                       \
+  "smlad %[a2], r8, %[x02], %[a2]\n\t"                                                           \
+  "smlad %[a2], r9, %[xv], %[a2]\n\t"                                                            \
+  "smlad %[a3], r10, %[x02], %[a3]\n\t"                                                          \
+  "smlad %[a3], r11, %[xv], %[a3]\n\t"
+
+#define FENNEC_M4_Q_EIGHT(word) word word word word word word word word
+
+// The row loop's two word loops run as Duff's device: each body is 8 words of one size, entered
+// at the word that leaves a multiple of 8 after it, so a row pays one jump and 2 instructions per
+// 8 words whatever its length (the unrolled remainders cost that much flash again, and up to 7
+// more instructions a row). Once per block: the entry of the loop at label `body` (its exit at
+// label `exit`, words of `size` bytes) for the head's words at `words` into the head's entry and
+// iterations at `entry` and `iters`; no words: the exit. Bit 0 set: LDR PC interworks. The
+// assembler resolves ADR against its own section's offsets, which are the addresses' modulo 4
+// only in a word-aligned section: the bodies' .p2align makes the section so (never executed: an
+// LDR PC precedes each).
+#define FENNEC_M4_Q_DUFF(words, iters, entry, body, exit, size)                                  \
+  "ldr %[n], [lr, #" #words " * 4]\n\t"                                                          \
+  "adr.w %[x02], " #exit "f\n\t"                                                                 \
+  "cmp %[n], #0\n\t"                                                                             \
+  "beq 7f\n\t"                                                                                   \
+  "rsb %[xv], %[n], #0\n\t"                                                                      \
+  "and %[xv], %[xv], #7\n\t"                                                                     \
+  "adr.w %[x02], " #body "f\n\t"                                                                 \
+  "mov r8, #" #size "\n\t"                                                                       \
+  "mla %[x02], %[xv], r8, %[x02]\n\t"                                                            \
+  "add %[n], %[n], #7\n\t"                                                                       \
+  "lsr %[n], %[n], #3\n\t"                                                                       \
+  "7:\n\t"                                                                                       \
+  "orr %[x02], %[x02], #1\n\t"                                                                   \
+  "str %[n], [lr, #" #iters " * 4]\n\t"                                                          \
+  "str %[x02], [lr, #" #entry " * 4]\n\t"
+
+// The row loop of rows_narrow4 and rows_f32_4, around their epilogues: the head's address into
+// lr and the loops' entries into the head; per row, from the head the biases into the sums, the
+// unpacked run (pw steps through the block's first words_a words), its end back into the head
+// (the next row's start), the other run, the next row's x back into the head (pw ends at the
+// trailer); then the row's outputs and their stride (into xv and x02) for the epilogue; after
+// it, the next row's outputs back into the head, and again until they are the end's.
 #define FENNEC_M4_Q_ROW_ENTER                                                                    \
+  "mov lr, %[pw]\n\t"                                                                            \
+  FENNEC_M4_Q_DUFF(14, 5, 8, 10, 11, 44) FENNEC_M4_Q_DUFF(15, 7, 9, 20, 21, 52)                  \
   "6:\n\t"                                                                                       \
-  "ldrd %[a0], %[a1], [%[pw]]\n\t"                                                               \
-  "ldrd %[a2], %[a3], [%[pw], #8]\n\t"                                                           \
-  "ldrd %[n], %[x], [%[pw], #16]\n\t"                                                            \
-  "ldr %[xv], [%[pw], #32]\n\t"                                                                  \
-  "add %[xv], %[x], %[xv]\n\t"                                                                   \
-  "str %[xv], [%[pw], #20]\n\t"                                                                  \
-  "add %[pw], %[pw], #40\n\t" FENNEC_M4_Q_PACKED_LOOP                                            \
-  "ldr %[x02], [%[pw], #8]\n\t"                                                                  \
-  "sub %[x02], %[pw], %[x02]\n\t"                                                                \
-  "ldr %[xv], [%[x02], #24]\n\t"
+  "ldrd %[a0], %[a1], [lr]\n\t"                                                                  \
+  "ldrd %[a2], %[a3], [lr, #8]\n\t"                                                              \
+  "ldrd %[x], %[n], [lr, #16]\n\t"                                                               \
+  "add %[pw], lr, #64\n\t"                                                                       \
+  "ldr pc, [lr, #32]\n\t"                                                                        \
+  ".p2align 2\n\t"                                                                               \
+  "10:\n\t" FENNEC_M4_Q_EIGHT(FENNEC_M4_Q_UNPACKED_WORD)                                         \
+  "subs %[n], %[n], #1\n\t"                                                                      \
+  "bne 10b\n\t"                                                                                  \
+  "11:\n\t"                                                                                      \
+  "str %[x], [lr, #16]\n\t"                                                                      \
+  "ldrd %[x], %[n], [lr, #24]\n\t"                                                               \
+  "ldr pc, [lr, #36]\n\t"                                                                        \
+  ".p2align 2\n\t"                                                                               \
+  "20:\n\t" FENNEC_M4_Q_EIGHT(FENNEC_M4_Q_PACKED_WORD)                                           \
+  "subs %[n], %[n], #1\n\t"                                                                      \
+  "bne 20b\n\t"                                                                                  \
+  "21:\n\t"                                                                                      \
+  "ldr %[xv], [lr, #40]\n\t"                                                                     \
+  "add %[x], %[x], %[xv]\n\t"                                                                    \
+  "str %[x], [lr, #24]\n\t"                                                                      \
+  "ldrd %[xv], %[x02], [lr, #44]\n\t"
 
 #define FENNEC_M4_Q_ROW_LEAVE                                                                    \
-  "ldr r8, [%[x02], #36]\n\t"                                                                    \
-  "add %[xv], %[xv], r8\n\t"                                                                     \
-  "str %[xv], [%[x02], #24]\n\t"                                                                 \
-  "ldr r8, [%[x02], #28]\n\t"                                                                    \
-  "mov %[pw], %[x02]\n\t"                                                                        \
+  "add %[xv], %[xv], %[x02]\n\t"                                                                 \
+  "str %[xv], [lr, #44]\n\t"                                                                     \
+  "ldr r8, [lr, #52]\n\t"                                                                        \
   "cmp %[xv], r8\n\t"                                                                            \
   "bne 6b\n\t"
 
@@ -319,11 +366,11 @@ enum : size_t {
       [n] "=&r"(n), [xv] "=&r"(xv), [x02] "=&r"(x02)
 
 // Every row of x against a block of 4 channels whose shifts are all 32 to 55 (k % 4 == 0): per
-// row, qdot_packed from the bias, then narrow_byte of the 4 sums, all in one loop in assembly so
-// that the sums go from bias to bytes in registers (7 instructions per output, 8 more for the
-// bound and the store of all 4) and the row loop costs 21 instructions. The loop's state and the
-// constants lie in the block (the head and trailer above), where the one pointer it steps finds
-// them; head points at the head.
+// row, the dot products from the bias, then narrow_byte of the 4 sums, all in one loop in
+// assembly so that the sums go from bias to bytes in registers (7 instructions per output, 8
+// more for the bound and the store of all 4; the row loop's own 17, its word loops' 2 per 8
+// words). The loop's state and the constants lie in the block (the head and trailer above);
+// head points at the head.
 FENNEC_M4_INLINE void rows_narrow4(uint32_t* head) {
   uint32_t* pw = head;
   int32_t a0, a1, a2, a3;
@@ -344,7 +391,7 @@ FENNEC_M4_INLINE void rows_narrow4(uint32_t* head) {
                    "str r8, [%[xv]]\n\t" FENNEC_M4_Q_ROW_LEAVE
                    : FENNEC_M4_Q_ROW_OPERANDS
                    :
-                   : "cc", "memory", "r8", "r9", "r10", "r11");
+                   : "cc", "memory", "r8", "r9", "r10", "r11", "lr");
 }
 
 #if defined(__ARM_FP) && (__ARM_FP & 4)
@@ -369,7 +416,7 @@ FENNEC_M4_INLINE void rows_f32_4(uint32_t* head) {
                        FENNEC_M4_Q_F32("a3", 3) FENNEC_M4_Q_ROW_LEAVE
                    : FENNEC_M4_Q_ROW_OPERANDS
                    :
-                   : "cc", "memory", "r8", "r9", "r10", "r11", "s14", "s15");
+                   : "cc", "memory", "r8", "r9", "r10", "r11", "lr", "s14", "s15");
 }
 
 #undef FENNEC_M4_Q_F32
@@ -380,7 +427,9 @@ FENNEC_M4_INLINE void rows_f32_4(uint32_t* head) {
 #undef FENNEC_M4_Q_ROW_LEAVE
 #undef FENNEC_M4_Q_ROW_ENTER
 #undef FENNEC_M4_Q_NARROW
-#undef FENNEC_M4_Q_PACKED_LOOP
+#undef FENNEC_M4_Q_DUFF
+#undef FENNEC_M4_Q_EIGHT
+#undef FENNEC_M4_Q_UNPACKED_WORD
 #undef FENNEC_M4_Q_PACKED_WORD
 
 // A block's epilogue: with Table, its constants read once per 4 channels (the packed kernel's
@@ -539,38 +588,99 @@ FENNEC_M4_INLINE void packed_rows(const QGemmArgs& g, const uint32_t* packed, co
   }
 }
 
+// The x that the row loop reads unpacked (x02 then xv of each word, as FENNEC_M4_Q_UNPACKED_WORD
+// loads them): the first words_a words of every row, the rows one after another in buf.
+struct UnpackedX {
+  const uint32_t* buf = nullptr;
+  size_t words_a = 0;
+};
+
+// The first `words` words (words >= 1) of row x unpacked into out: two per iteration, the odd
+// one first (as qdot_row).
+#define FENNEC_M4_Q_X_WORD                                                                       \
+  "ldr %[t], [%[x]], #4\n\t"                                                                     \
+  "sxtb16 %[u], %[t]\n\t"                                                                        \
+  "sxtb16 %[t], %[t], ror #8\n\t"                                                                \
+  "strd %[u], %[t], [%[out]], #8\n\t"
+
+FENNEC_M4_INLINE uint32_t* unpack_x_row(const int8_t* x, size_t words, uint32_t* out) {
+  uint32_t t, u;
+  __asm__ volatile(
+      "lsrs %[n], %[n], #1\n\t"
+      "bcc 1f\n\t" FENNEC_M4_Q_X_WORD
+      "1:\n\t"
+      "beq 3f\n\t"
+      "2:\n\t" FENNEC_M4_Q_X_WORD FENNEC_M4_Q_X_WORD
+      "subs %[n], %[n], #1\n\t"
+      "bne 2b\n\t"
+      "3:\n\t"
+      : [x] "+r"(x), [out] "+r"(out), [n] "+r"(words), [t] "=&r"(t), [u] "=&r"(u)
+      :
+      : "cc", "memory");
+  return out;
+}
+
+#undef FENNEC_M4_Q_X_WORD
+
+// Unpacking a word of x costs about 5 instructions and saves 2 in every block of 4 channels that
+// reads it in the row loop: from this many channels (3 blocks), every row's first words go
+// unpacked, as many as fit in kXWords more words of stack and the part of the chunk's that a
+// shorter row leaves (196 columns at batch 16: 19 of 49 words).
+constexpr size_t kUnpackXMinN = 12;
+constexpr size_t kXWords = 512;
+
+// The first words of every row of x unpacked into buf (capacity words). Out of line: once per
+// call.
+__attribute__((noinline)) UnpackedX unpack_x(const QGemmArgs& g, uint32_t* buf, size_t capacity) {
+  const size_t words = g.k >> 2, fit = capacity / (2 * g.m);
+  UnpackedX u;
+  u.buf = buf, u.words_a = words < fit ? words : fit;
+  if (u.words_a == 0) return u;
+  const int8_t* x = g.x;
+  for (size_t i = 0; i < g.m; ++i, x += g.ldx) buf = unpack_x_row(x, u.words_a, buf);
+  return u;
+}
+
 // The head of the block for rows_narrow4 / rows_f32_4 (the trailer's constants are the caller's):
 // every row of x from the first, its outputs from out, ld_out bytes apart.
-FENNEC_M4_INLINE void set_head(const QGemmArgs& g, uint32_t* head, const int32_t* bias, uint32_t* trailer,
+FENNEC_M4_INLINE void set_head(const QGemmArgs& g, uint32_t* head, const int32_t* bias, const UnpackedX& ux,
                                std::uintptr_t out, size_t ld_out) {
+  const size_t words_b = (g.k >> 2) - ux.words_a;
   for (size_t r = 0; r < 4; ++r) head[kHeadBias + r] = static_cast<uint32_t>(bias[r]);
-  head[kHeadWords] = g.k >> 2;
-  head[kHeadX] = reinterpret_cast<std::uintptr_t>(g.x);
-  head[kHeadY] = out;
+  head[kHeadXa] = reinterpret_cast<std::uintptr_t>(ux.buf);
+  head[kHeadXb] = reinterpret_cast<std::uintptr_t>(g.x + 4 * ux.words_a);
+  head[kHeadDxb] = static_cast<uint32_t>(g.ldx - 4 * words_b);
+  head[kHeadY] = out, head[kHeadLdy] = ld_out;
   head[kHeadYEnd] = out + g.m * ld_out;
-  head[kHeadLdx] = g.ldx, head[kHeadLdy] = ld_out;
-  trailer[kTrailBack] = 4 * (trailer - head);
+  head[kHeadWordsA] = ux.words_a, head[kHeadWordsB] = words_b;
 }
 
 #ifdef FENNEC_M4_Q_HAS_ROWS_F32
 // rows_f32_4 for block j: its head and trailer, then every row. Out of line: inlined, it costs
 // the requantizing blocks' code around rows_narrow4 registers (196-64 at batch 16: 1.003
 // instructions per MAC against 0.998).
-__attribute__((noinline)) void rows_f32_block(const QGemmArgs& g, size_t j, const int32_t* bias, uint32_t* block) {
+__attribute__((noinline)) void rows_f32_block(const QGemmArgs& g, size_t j, const int32_t* bias, const UnpackedX& ux,
+                                              uint32_t* block) {
   uint32_t* const trailer = block + kHeadSize + 8 * (g.k >> 2);
   for (size_t r = 0; r < 4; ++r) {
     std::memcpy(trailer + kTrailScale + 2 * r, g.deq + j + r, 4);
     std::memcpy(trailer + kTrailScale + 2 * r + 1, g.deq_neg + j + r, 4);
   }
-  set_head(g, block, bias, trailer, reinterpret_cast<std::uintptr_t>(g.yf + j), 4 * g.ldyf);
+  set_head(g, block, bias, ux, reinterpret_cast<std::uintptr_t>(g.yf + j), 4 * g.ldyf);
   rows_f32_4(block);
 }
 #endif
 
 void qgemm_packed(const QGemmArgs& g) {
   const size_t words = g.k >> 2;
-  uint32_t block[kHeadSize + 2 * kChunkK + kTrailSize];
+  constexpr size_t kBlockWords = kHeadSize + 2 * kChunkK + kTrailSize + kXWords;
+  uint32_t block[kBlockWords];
   uint32_t* const packed = block + kHeadSize;
+  UnpackedX ux;
+  if (words <= kChunkWords && g.k % 4 == 0 && g.n >= kUnpackXMinN) {
+    const size_t used = kHeadSize + 8 * words + kTrailSize;
+    ux = unpack_x(g, block + used, kBlockWords - used);
+  }
   for (size_t j = 0; j < g.n; j += 4) {
     const int8_t* w[4];
     int32_t bias[4];
@@ -583,13 +693,13 @@ void qgemm_packed(const QGemmArgs& g) {
         uint32_t* const trailer = packed + 8 * words;
         if (!g.yf && narrow_trailer(g, j, trailer + kTrailScale)) {
           trailer[kTrailLo] = (static_cast<uint32_t>(g.out_lo) & 0xffu) * 0x01010101u;
-          set_head(g, block, bias, trailer, reinterpret_cast<std::uintptr_t>(g.y + j), g.ldy);
+          set_head(g, block, bias, ux, reinterpret_cast<std::uintptr_t>(g.y + j), g.ldy);
           rows_narrow4(block);
           continue;
         }
 #ifdef FENNEC_M4_Q_HAS_ROWS_F32
         if (g.yf) {
-          rows_f32_block(g, j, bias, block);
+          rows_f32_block(g, j, bias, ux, block);
           continue;
         }
 #endif
