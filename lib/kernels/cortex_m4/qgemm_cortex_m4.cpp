@@ -104,12 +104,9 @@ FENNEC_M4_INLINE void qdot_row(const int8_t* x, const int8_t* w0, const int8_t* 
 #undef FENNEC_M4_Q_ROW_WORD
 #undef FENNEC_M4_Q_ROW
 
-// One word of x against 4 rows of the unpacked block (r8-r11: row 0's two halves, row 1's;
-// then rows 2 and 3).
-#define FENNEC_M4_Q_PACKED_WORD                                                                  \
-  "ldr %[xv], [%[x]], #4\n\t"                                                                    \
-  "sxtb16 %[x02], %[xv]\n\t"                                                                     \
-  "sxtb16 %[xv], %[xv], ror #8\n\t"                                                              \
+// One word of x, unpacked into x02 (bytes 0 and 2) and xv (bytes 1 and 3), against the 4 rows of
+// the block pw: 2 ldm and 8 smlad, shared by the packed and the unpacked-x loops.
+#define FENNEC_M4_Q_WORD_MACS                                                                    \
   "ldmia.w %[pw]!, {r8, r9, r10, r11}\n\t"                                                       \
   "smlad %[a0], r8, %[x02], %[a0]\n\t"                                                           \
   "smlad %[a0], r9, %[xv], %[a0]\n\t"                                                            \
@@ -120,6 +117,13 @@ FENNEC_M4_INLINE void qdot_row(const int8_t* x, const int8_t* w0, const int8_t* 
   "smlad %[a2], r9, %[xv], %[a2]\n\t"                                                            \
   "smlad %[a3], r10, %[x02], %[a3]\n\t"                                                          \
   "smlad %[a3], r11, %[xv], %[a3]\n\t"
+
+// One word of x against 4 rows of the unpacked block (r8-r11: row 0's two halves, row 1's;
+// then rows 2 and 3).
+#define FENNEC_M4_Q_PACKED_WORD                                                                  \
+  "ldr %[xv], [%[x]], #4\n\t"                                                                    \
+  "sxtb16 %[x02], %[xv]\n\t"                                                                     \
+  "sxtb16 %[xv], %[xv], ror #8\n\t" FENNEC_M4_Q_WORD_MACS
 
 // acc[r] += sum_{p < 4 * words} x[p] * w_r[p] from the unpacked block pw (8 words per word of
 // x; words >= 1), for the blocks that the row loop in assembly does not take: eight words per
@@ -280,18 +284,7 @@ enum : size_t {
 
 // A word of unpacked x (x02, then xv, from xbuf) against the 4 rows of the block: every
 // instruction 32-bit, 44 bytes (FENNEC_M4_Q_DUFF).
-#define FENNEC_M4_Q_UNPACKED_WORD                                                                \
-  "ldrd %[x02], %[xv], [%[x]], #8\n\t"                                                           \
-  "ldmia.w %[pw]!, {r8, r9, r10, r11}\n\t"                                                       \
-  "smlad %[a0], r8, %[x02], %[a0]\n\t"                                                           \
-  "smlad %[a0], r9, %[xv], %[a0]\n\t"                                                            \
-  "smlad %[a1], r10, %[x02], %[a1]\n\t"                                                          \
-  "smlad %[a1], r11, %[xv], %[a1]\n\t"                                                           \
-  "ldmia.w %[pw]!, {r8, r9, r10, r11}\n\t"                                                       \
-  "smlad %[a2], r8, %[x02], %[a2]\n\t"                                                           \
-  "smlad %[a2], r9, %[xv], %[a2]\n\t"                                                            \
-  "smlad %[a3], r10, %[x02], %[a3]\n\t"                                                          \
-  "smlad %[a3], r11, %[xv], %[a3]\n\t"
+#define FENNEC_M4_Q_UNPACKED_WORD "ldrd %[x02], %[xv], [%[x]], #8\n\t" FENNEC_M4_Q_WORD_MACS
 
 #define FENNEC_M4_Q_EIGHT(word) word word word word word word word word
 
@@ -431,6 +424,7 @@ FENNEC_M4_INLINE void rows_f32_4(uint32_t* head) {
 #undef FENNEC_M4_Q_EIGHT
 #undef FENNEC_M4_Q_UNPACKED_WORD
 #undef FENNEC_M4_Q_PACKED_WORD
+#undef FENNEC_M4_Q_WORD_MACS
 
 // A block's epilogue: with Table, its constants read once per 4 channels (the packed kernel's
 // batches of 4 rows or more share them); without, per output (the row kernel's batches of 1 to 3
